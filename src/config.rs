@@ -1,0 +1,801 @@
+//! The configuration file (`govreview.toml`): parse, then validate, then report every problem at
+//! once with `file:line:column`.
+//!
+//! Defaults (each written down here and in the README's configuration reference):
+//! - `organization.review_day = 10`: reviews are held on the 10th of the month after the review
+//!   month; proposed actions are due at the next review.
+//! - `pricing.discount = 0`: no contract discount.
+//! - `targets.drift_tolerance = 0.02` (2 percentage points for shares, 0.02 for pacing).
+//! - no target is set unless configured; a KPI without a target is shown, never "missed".
+//! - `data.paths = []`: data may come from `--data` alone.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ConfigProblem, Error, Result};
+use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
+
+/// Default drift tolerance: 2 percentage points.
+pub const DEFAULT_DRIFT_TOLERANCE: f64 = 0.02;
+/// Default day of the month on which reviews are held.
+pub const DEFAULT_REVIEW_DAY: u32 = 10;
+
+/// Words that never name a person.
+pub const NOT_A_PERSON: [&str; 9] = [
+    "", "tbd", "todo", "?", "unassigned", "none", "n/a", "team", "nobody",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    organization: RawOrganization,
+    #[serde(default)]
+    data: RawData,
+    #[serde(default)]
+    pricing: RawPricing,
+    #[serde(default)]
+    families: BTreeMap<String, String>,
+    #[serde(default)]
+    targets: RawTargets,
+    commitment: Option<RawCommitment>,
+    #[serde(default)]
+    allocation: Vec<AllocationRule>,
+    #[serde(default)]
+    teams: BTreeMap<String, RawTeam>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrganization {
+    name: String,
+    review_owner: String,
+    review_day: Option<i64>,
+    #[serde(default)]
+    people: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    #[serde(default)]
+    paths: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPricing {
+    discount: Option<f64>,
+    #[serde(default)]
+    models: BTreeMap<String, RawPrice>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrice {
+    input: Option<f64>,
+    cache_write_5m: Option<f64>,
+    cache_write_1h: Option<f64>,
+    cache_read: Option<f64>,
+    output: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKpiTargets {
+    max_opus_share: Option<f64>,
+    #[serde(default)]
+    model_mix: BTreeMap<String, Band>,
+    min_cache_hit_rate: Option<f64>,
+    min_batch_share: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTargets {
+    #[serde(flatten)]
+    kpis: RawKpiTargets,
+    commitment_pacing: Option<Band>,
+    drift_tolerance: Option<f64>,
+    #[serde(default)]
+    teams: BTreeMap<String, RawKpiTargets>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommitment {
+    amount: f64,
+    start: toml::value::Datetime,
+    end: toml::value::Datetime,
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    owner: String,
+}
+
+/// A share band: either bound may be absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Lowest acceptable value.
+    pub min: Option<f64>,
+    /// Highest acceptable value.
+    pub max: Option<f64>,
+}
+
+impl Band {
+    /// Whether `v` lies inside the band.
+    pub fn contains(&self, v: f64) -> bool {
+        self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+}
+
+/// Targets for the share KPIs of one scope (the organisation or a team).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KpiTargets {
+    /// Share band per model family.
+    pub model_mix: BTreeMap<String, Band>,
+    /// Minimum cache hit rate.
+    pub min_cache_hit_rate: Option<f64>,
+    /// Minimum batch share.
+    pub min_batch_share: Option<f64>,
+}
+
+/// All targets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Targets {
+    /// Organisation-wide targets.
+    pub org: KpiTargets,
+    /// Per-team targets: the organisation's, with the team's overrides applied.
+    pub teams: BTreeMap<String, KpiTargets>,
+    /// Commitment pacing band.
+    pub commitment_pacing: Option<Band>,
+    /// How far a KPI may move away from its target in a month before the drift is worsening.
+    pub drift_tolerance: f64,
+}
+
+impl Targets {
+    /// The targets that apply to `team`.
+    pub fn for_team(&self, team: &str) -> &KpiTargets {
+        self.teams.get(team).unwrap_or(&self.org)
+    }
+}
+
+/// A commitment: amount over an inclusive term.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Commitment {
+    /// Committed spend in USD.
+    pub amount: f64,
+    /// First day of the term.
+    pub start: NaiveDate,
+    /// Last day of the term (inclusive).
+    pub end: NaiveDate,
+    /// Optional label (contract name).
+    pub name: Option<String>,
+}
+
+/// Assigns a team and/or app to usage rows that lack them. Every matcher given must match.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationRule {
+    /// Exact workspace ID.
+    pub workspace_id: Option<String>,
+    /// Exact workspace name (Console exports).
+    pub workspace: Option<String>,
+    /// Exact API key ID.
+    pub api_key_id: Option<String>,
+    /// Exact API key name (Console exports).
+    pub api_key: Option<String>,
+    /// Model-ID prefix.
+    pub model: Option<String>,
+    /// Team to assign.
+    pub team: Option<String>,
+    /// App to assign.
+    pub app: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the configuration was read from.
+    pub path: PathBuf,
+    /// Folder that relative data paths are resolved against.
+    pub base_dir: PathBuf,
+    /// Organisation name, shown in the pack.
+    pub org_name: String,
+    /// The person who runs the review; owns organisation-wide actions.
+    pub review_owner: String,
+    /// Day of the month on which reviews are held.
+    pub review_day: u32,
+    /// Known people (optional); when given, owners must be among them.
+    pub people: Vec<String>,
+    /// Data paths or globs, relative to `base_dir`.
+    pub data_paths: Vec<String>,
+    /// Price table (built-in merged with configured).
+    pub prices: PriceTable,
+    /// Prefixes of models whose price comes from the configuration.
+    pub configured_prices: Vec<String>,
+    /// Contract discount, 0..1.
+    pub discount: f64,
+    /// Family rules.
+    pub families: FamilyRules,
+    /// Targets.
+    pub targets: Targets,
+    /// Commitment, when one is configured.
+    pub commitment: Option<Commitment>,
+    /// Allocation rules, first match wins.
+    pub allocation: Vec<AllocationRule>,
+    /// Team owners.
+    pub team_owners: BTreeMap<String, String>,
+}
+
+/// Whether `name` names a person: not blank, not a placeholder, not a team name, and among
+/// `people` when that list is not empty.
+pub fn is_person(name: &str, teams: &BTreeMap<String, String>, people: &[String]) -> bool {
+    let n = name.trim();
+    let lower = n.to_ascii_lowercase();
+    if NOT_A_PERSON.contains(&lower.as_str()) || teams.contains_key(n) {
+        return false;
+    }
+    people.is_empty() || people.iter().any(|p| p == n)
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read config", e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` names it in errors and anchors data paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+            Error::config(
+                path,
+                ConfigProblem {
+                    line,
+                    column,
+                    key: None,
+                    message: e.message().trim().to_owned() + hint_for(e.message()),
+                },
+            )
+        })?;
+        let locator = Locator::new(text);
+        let mut problems = Vec::new();
+        let cfg = validate(raw, path, &locator, &mut problems);
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            problems.sort_by_key(|p| (p.line, p.column));
+            Err(Error::Config {
+                path: path.to_owned(),
+                problems,
+            })
+        }
+    }
+}
+
+fn hint_for(msg: &str) -> &'static str {
+    if msg.contains("unknown field") {
+        " (remove the key or fix its spelling; the README's configuration reference lists every key)"
+    } else {
+        ""
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Finds where a key path stands in the configuration text.
+struct Locator {
+    text: String,
+    doc: Option<toml_edit::Document<String>>,
+}
+
+impl Locator {
+    fn new(text: &str) -> Self {
+        Locator {
+            text: text.to_owned(),
+            doc: toml_edit::Document::parse(text.to_owned()).ok(),
+        }
+    }
+
+    fn span(&self, path: &[&str]) -> Option<Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut table: &dyn toml_edit::TableLike = doc.as_table();
+        let mut span = None;
+        let mut i = 0;
+        while i < path.len() {
+            let seg = path[i];
+            let Some(item) = table.get(seg) else {
+                return span;
+            };
+            let key_span = table.key(seg).and_then(|k| k.span());
+            span = item.span().or(key_span).or(span);
+            if let (Some(arr), Some(idx)) = (
+                item.as_array_of_tables(),
+                path.get(i + 1).and_then(|s| s.parse::<usize>().ok()),
+            ) {
+                let t = arr.get(idx)?;
+                span = t.span().or(span);
+                table = t;
+                i += 2;
+                continue;
+            }
+            match item.as_table_like() {
+                Some(t) => table = t,
+                None => return span,
+            }
+            i += 1;
+        }
+        span
+    }
+
+    fn problem(&self, path: &[&str], message: impl Into<String>) -> ConfigProblem {
+        let (line, column) = self
+            .span(path)
+            .map(|s| line_col(&self.text, s.start))
+            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        ConfigProblem {
+            line,
+            column,
+            key: Some(path.join(".")),
+            message: message.into(),
+        }
+    }
+}
+
+fn validate(
+    raw: RawConfig,
+    path: &Path,
+    loc: &Locator,
+    problems: &mut Vec<ConfigProblem>,
+) -> Config {
+    let share = |key: &[&str], v: Option<f64>, problems: &mut Vec<ConfigProblem>| {
+        if let Some(v) = v
+            && !(0.0..=1.0).contains(&v)
+        {
+            problems.push(loc.problem(
+                key,
+                format!("{v} is outside 0..1; shares and rates are fractions (write 0.35 for 35%)"),
+            ));
+        }
+    };
+
+    // organization
+    let org = raw.organization;
+    if org.name.trim().is_empty() {
+        problems.push(loc.problem(&["organization", "name"], "is blank; name the organisation"));
+    }
+    let review_day = match org.review_day {
+        None => DEFAULT_REVIEW_DAY,
+        Some(d) if (1..=28).contains(&d) => d as u32,
+        Some(d) => {
+            problems.push(loc.problem(
+                &["organization", "review_day"],
+                format!("{d} is not a day every month has; use 1..28"),
+            ));
+            DEFAULT_REVIEW_DAY
+        }
+    };
+
+    let team_owners: BTreeMap<String, String> = raw
+        .teams
+        .iter()
+        .map(|(k, v)| (k.clone(), v.owner.trim().to_owned()))
+        .collect();
+    if !is_person(&org.review_owner, &team_owners, &org.people) {
+        problems.push(loc.problem(
+            &["organization", "review_owner"],
+            format!(
+                "`{}` does not name a person; give the name of whoever runs the review{}",
+                org.review_owner,
+                people_hint(&org.people)
+            ),
+        ));
+    }
+    for (team, owner) in &team_owners {
+        if !is_person(owner, &team_owners, &org.people) {
+            problems.push(loc.problem(
+                &["teams", team, "owner"],
+                format!(
+                    "`{owner}` does not name a person; every team needs an owner who can take actions{}",
+                    people_hint(&org.people)
+                ),
+            ));
+        }
+    }
+
+    // pricing
+    let discount = raw.pricing.discount.unwrap_or(0.0);
+    if !(0.0..1.0).contains(&discount) {
+        problems.push(loc.problem(
+            &["pricing", "discount"],
+            format!("{discount} is outside 0..1; write a 12% discount as 0.12"),
+        ));
+    }
+    let mut entries = builtin_prices();
+    let mut configured_prices = Vec::new();
+    for (model, p) in &raw.pricing.models {
+        let key = ["pricing", "models", model.as_str()];
+        let fields = [
+            ("input", p.input),
+            ("cache_write_5m", p.cache_write_5m),
+            ("cache_write_1h", p.cache_write_1h),
+            ("cache_read", p.cache_read),
+            ("output", p.output),
+        ];
+        for (name, v) in fields {
+            if let Some(v) = v
+                && (v < 0.0 || !v.is_finite())
+            {
+                let mut k = key.to_vec();
+                k.push(name);
+                problems.push(loc.problem(&k, format!("{v} is not a price; prices are USD per million tokens, 0 or more")));
+            }
+        }
+        let base = entries.get(model).copied();
+        let price = match base {
+            Some(b) => Some(Price {
+                input: p.input.unwrap_or(b.input),
+                cache_write_5m: p.cache_write_5m.unwrap_or(b.cache_write_5m),
+                cache_write_1h: p.cache_write_1h.unwrap_or(b.cache_write_1h),
+                cache_read: p.cache_read.unwrap_or(b.cache_read),
+                output: p.output.unwrap_or(b.output),
+            }),
+            None => {
+                let missing: Vec<&str> = fields
+                    .iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(n, _)| *n)
+                    .collect();
+                if missing.is_empty() {
+                    Some(Price {
+                        input: p.input.unwrap_or_default(),
+                        cache_write_5m: p.cache_write_5m.unwrap_or_default(),
+                        cache_write_1h: p.cache_write_1h.unwrap_or_default(),
+                        cache_read: p.cache_read.unwrap_or_default(),
+                        output: p.output.unwrap_or_default(),
+                    })
+                } else {
+                    problems.push(loc.problem(
+                        &key,
+                        format!(
+                            "`{model}` is not a built-in model, so all five prices are needed; missing: {}",
+                            missing.join(", ")
+                        ),
+                    ));
+                    None
+                }
+            }
+        };
+        if let Some(price) = price {
+            entries.insert(model.clone(), price);
+            configured_prices.push(model.clone());
+        }
+    }
+
+    // families
+    for (prefix, fam) in &raw.families {
+        if fam.trim().is_empty() || fam.chars().any(|c| c.is_whitespace()) {
+            problems.push(loc.problem(
+                &["families", prefix],
+                format!("`{fam}` is not a family name; use one lowercase word such as `opus`"),
+            ));
+        }
+    }
+
+    // targets
+    let t = raw.targets;
+    let kpis = |scope: Vec<&str>, k: &RawKpiTargets, problems: &mut Vec<ConfigProblem>| {
+        let with = |last: &str| {
+            let mut v = scope.clone();
+            v.push(last);
+            v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
+        };
+        fn as_refs(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        share(&as_refs(&with("max_opus_share")), k.max_opus_share, problems);
+        share(&as_refs(&with("min_cache_hit_rate")), k.min_cache_hit_rate, problems);
+        share(&as_refs(&with("min_batch_share")), k.min_batch_share, problems);
+        let mut mix = k.model_mix.clone();
+        for (fam, band) in &k.model_mix {
+            let mut base = with("model_mix");
+            base.push(fam.clone());
+            let mut kmin = base.clone();
+            kmin.push("min".into());
+            let mut kmax = base.clone();
+            kmax.push("max".into());
+            share(&as_refs(&kmin), band.min, problems);
+            share(&as_refs(&kmax), band.max, problems);
+            if let (Some(lo), Some(hi)) = (band.min, band.max)
+                && lo > hi
+            {
+                problems.push(loc.problem(
+                    &as_refs(&base),
+                    format!("min {lo} is above max {hi}; swap them"),
+                ));
+            }
+        }
+        if let Some(max) = k.max_opus_share {
+            if mix.get("opus").is_some_and(|b| b.max.is_some()) {
+                problems.push(loc.problem(
+                    &as_refs(&with("max_opus_share")),
+                    "is given twice (also as model_mix.opus.max); keep one",
+                ));
+            }
+            mix.entry("opus".into()).or_default().max = Some(max);
+        }
+        KpiTargets {
+            model_mix: mix,
+            min_cache_hit_rate: k.min_cache_hit_rate,
+            min_batch_share: k.min_batch_share,
+        }
+    };
+    let org_targets = kpis(vec!["targets"], &t.kpis, problems);
+    let mut team_targets = BTreeMap::new();
+    for (team, k) in &t.teams {
+        let own = kpis(vec!["targets", "teams", team], k, problems);
+        let mut merged = org_targets.clone();
+        for (fam, band) in own.model_mix {
+            merged.model_mix.insert(fam, band);
+        }
+        if own.min_cache_hit_rate.is_some() {
+            merged.min_cache_hit_rate = own.min_cache_hit_rate;
+        }
+        if own.min_batch_share.is_some() {
+            merged.min_batch_share = own.min_batch_share;
+        }
+        team_targets.insert(team.clone(), merged);
+    }
+    if let Some(b) = t.commitment_pacing {
+        for (name, v) in [("min", b.min), ("max", b.max)] {
+            if let Some(v) = v
+                && !(0.0..=10.0).contains(&v)
+            {
+                problems.push(loc.problem(
+                    &["targets", "commitment_pacing", name],
+                    format!("{v} is not a pacing; pacing 1.0 means on pace (e.g. min = 0.9, max = 1.1)"),
+                ));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (b.min, b.max)
+            && lo > hi
+        {
+            problems.push(loc.problem(
+                &["targets", "commitment_pacing"],
+                format!("min {lo} is above max {hi}; swap them"),
+            ));
+        }
+    }
+    let drift_tolerance = t.drift_tolerance.unwrap_or(DEFAULT_DRIFT_TOLERANCE);
+    share(&["targets", "drift_tolerance"], Some(drift_tolerance), problems);
+
+    // commitment
+    let commitment = raw.commitment.and_then(|c| {
+        let start = toml_date(&c.start, &["commitment", "start"], loc, problems);
+        let end = toml_date(&c.end, &["commitment", "end"], loc, problems);
+        if !(c.amount > 0.0 && c.amount.is_finite()) {
+            problems.push(loc.problem(
+                &["commitment", "amount"],
+                format!("{} is not a commitment; give the committed spend in USD, above 0", c.amount),
+            ));
+        }
+        match (start, end) {
+            (Some(s), Some(e)) if e < s => {
+                problems.push(loc.problem(
+                    &["commitment", "end"],
+                    format!("the term ends ({e}) before it starts ({s}); check the two dates"),
+                ));
+                None
+            }
+            (Some(start), Some(end)) => Some(Commitment {
+                amount: c.amount,
+                start,
+                end,
+                name: c.name,
+            }),
+            _ => None,
+        }
+    });
+
+    // allocation
+    for (i, rule) in raw.allocation.iter().enumerate() {
+        let idx = i.to_string();
+        let no_matcher = rule.workspace_id.is_none()
+            && rule.workspace.is_none()
+            && rule.api_key_id.is_none()
+            && rule.api_key.is_none()
+            && rule.model.is_none();
+        if no_matcher {
+            problems.push(loc.problem(
+                &["allocation", &idx],
+                "matches nothing; give workspace_id, workspace, api_key_id, api_key or model",
+            ));
+        }
+        if rule.team.is_none() && rule.app.is_none() {
+            problems.push(loc.problem(
+                &["allocation", &idx],
+                "assigns nothing; give team and/or app",
+            ));
+        }
+    }
+
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    Config {
+        path: path.to_owned(),
+        base_dir,
+        org_name: org.name,
+        review_owner: org.review_owner.trim().to_owned(),
+        review_day,
+        people: org.people,
+        data_paths: raw.data.paths,
+        prices: PriceTable::new(entries),
+        configured_prices,
+        discount,
+        families: FamilyRules::new(raw.families),
+        targets: Targets {
+            org: org_targets,
+            teams: team_targets,
+            commitment_pacing: t.commitment_pacing,
+            drift_tolerance,
+        },
+        commitment,
+        allocation: raw.allocation,
+        team_owners,
+    }
+}
+
+fn people_hint(people: &[String]) -> String {
+    if people.is_empty() {
+        String::new()
+    } else {
+        format!(" listed in organization.people ({})", people.join(", "))
+    }
+}
+
+fn toml_date(
+    d: &toml::value::Datetime,
+    key: &[&str],
+    loc: &Locator,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<NaiveDate> {
+    let date = match (&d.date, &d.time) {
+        (Some(date), None) => {
+            NaiveDate::from_ymd_opt(date.year as i32, date.month as u32, date.day as u32)
+        }
+        _ => None,
+    };
+    if date.is_none() {
+        problems.push(loc.problem(
+            key,
+            format!("`{d}` is not a plain date; write it as YYYY-MM-DD without quotes"),
+        ));
+    }
+    date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[organization]
+name = "Acme"
+review_owner = "Dana Whitfield"
+"#;
+
+    fn parse(s: &str) -> Result<Config> {
+        Config::parse(s, Path::new("govreview.toml"))
+    }
+
+    fn problems(s: &str) -> Vec<ConfigProblem> {
+        match parse(s) {
+            Err(Error::Config { problems, .. }) => problems,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_config_takes_documented_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.review_day, 10);
+        assert_eq!(c.discount, 0.0);
+        assert_eq!(c.targets.drift_tolerance, 0.02);
+        assert!(c.commitment.is_none());
+        assert_eq!(c.base_dir, PathBuf::from("."));
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let p = problems(&format!("{MINIMAL}colour = \"red\"\n"));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].line, Some(5));
+        assert!(p[0].message.contains("unknown field `colour`"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let p = problems("[organization\nname = 1\n");
+        assert_eq!(p[0].line, Some(1));
+        assert!(p[0].column.is_some());
+    }
+
+    #[test]
+    fn every_validation_problem_is_reported_at_once() {
+        let text = format!(
+            "{MINIMAL}[targets]\nmin_cache_hit_rate = 55\nmin_batch_share = -0.1\n[commitment]\namount = 1000\nstart = 2026-12-31\nend = 2026-01-01\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert_eq!(p[0].key.as_deref(), Some("targets.min_cache_hit_rate"));
+        assert_eq!(p[0].line, Some(6));
+        assert_eq!(p[1].key.as_deref(), Some("targets.min_batch_share"));
+        assert_eq!(p[2].key.as_deref(), Some("commitment.end"));
+        assert_eq!(p[2].line, Some(11));
+    }
+
+    #[test]
+    fn placeholder_owner_is_rejected() {
+        let text = format!("{MINIMAL}[teams.support]\nowner = \"TBD\"\n");
+        let p = problems(&text);
+        assert_eq!(p[0].key.as_deref(), Some("teams.support.owner"));
+    }
+
+    #[test]
+    fn new_model_needs_all_prices_and_override_merges() {
+        let text = format!(
+            "{MINIMAL}[pricing.models.\"claude-mythos-1\"]\ninput = 4\n[pricing.models.\"claude-opus-4-5\"]\noutput = 20\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].message.contains("cache_write_5m"), "{}", p[0].message);
+
+        let ok = format!("{MINIMAL}[pricing.models.\"claude-opus-4-5\"]\noutput = 20\n");
+        let c = parse(&ok).unwrap();
+        let (_, price) = c.prices.lookup("claude-opus-4-5-20251101").unwrap();
+        assert_eq!((price.input, price.output), (5.0, 20.0));
+    }
+
+    #[test]
+    fn team_targets_inherit_org_targets() {
+        let text = format!(
+            "{MINIMAL}[targets]\nmax_opus_share = 0.3\nmin_cache_hit_rate = 0.5\n[targets.teams.support]\nmin_cache_hit_rate = 0.7\n"
+        );
+        let c = parse(&text).unwrap();
+        let t = c.targets.for_team("support");
+        assert_eq!(t.min_cache_hit_rate, Some(0.7));
+        assert_eq!(t.model_mix["opus"].max, Some(0.3));
+        assert_eq!(c.targets.for_team("other").min_cache_hit_rate, Some(0.5));
+    }
+
+    #[test]
+    fn person_rules() {
+        let teams: BTreeMap<String, String> = [("support".to_owned(), "Ann".to_owned())].into();
+        assert!(is_person("Ann Lee", &teams, &[]));
+        assert!(!is_person(" TBD ", &teams, &[]));
+        assert!(!is_person("support", &teams, &[]));
+        assert!(!is_person("Bob", &teams, &["Ann Lee".to_owned()]));
+    }
+}

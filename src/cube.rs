@@ -1,0 +1,80 @@
+//! The aggregated usage cube: month x file x dimensions x tier sums, in plain Rust.
+//!
+//! The data layer builds it in one pass over the raw rows; everything downstream works on it.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::month::Month;
+use crate::pricing::Tokens;
+
+/// Sums of the usage rows that share one month, file and set of dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CubeRow {
+    /// Calendar month (UTC).
+    pub month: Month,
+    /// Index into [`Dataset::files`].
+    pub file: usize,
+    /// Team, when the data carries it.
+    pub team: Option<String>,
+    /// Application, when the data carries it.
+    pub app: Option<String>,
+    /// Workspace ID.
+    pub workspace_id: Option<String>,
+    /// API key ID.
+    pub api_key_id: Option<String>,
+    /// Model ID as it appears in the data.
+    pub model: String,
+    /// Service tier (`standard`, `batch`, `priority`, ...).
+    pub tier: String,
+    /// Whether the rows' days fall inside the commitment term (false when there is none).
+    pub in_term: bool,
+    /// Whether the rows carry a billed cost.
+    pub billed: bool,
+    /// Token sums.
+    pub tokens: Tokens,
+    /// Sum of request counts over rows that carry one.
+    pub requests: u64,
+    /// Sum of output tokens over rows that carry a request count.
+    pub output_with_requests: u64,
+    /// Web search requests.
+    pub web_search_requests: u64,
+    /// Billed cost in USD (0 unless `billed`).
+    pub billed_cost: f64,
+    /// Number of raw rows.
+    pub rows: u64,
+    /// First day seen.
+    pub first_day: NaiveDate,
+    /// Last day seen.
+    pub last_day: NaiveDate,
+}
+
+/// What was read from one input file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileInfo {
+    /// The path as given (after glob expansion).
+    pub path: PathBuf,
+    /// Detected format (`csv`, `parquet`, `ndjson`).
+    pub format: String,
+    /// Raw rows read.
+    pub rows: u64,
+    /// First day in the file.
+    pub first_day: Option<NaiveDate>,
+    /// Last day in the file.
+    pub last_day: Option<NaiveDate>,
+    /// Whether the file carries billed costs.
+    pub billed: bool,
+}
+
+/// The loaded usage: the cube, the files it came from, and the days that have data.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Cube rows, sorted.
+    pub rows: Vec<CubeRow>,
+    /// Input files in the order read.
+    pub files: Vec<FileInfo>,
+    /// Every day that has at least one row, sorted.
+    pub days: Vec<NaiveDate>,
+}

@@ -1,0 +1,841 @@
+//! Loading usage data. The only module that touches polars.
+//!
+//! Each input file (CSV, Parquet, NDJSON) is mapped lazily onto the canonical columns, all files are
+//! concatenated, and one group-by on the raw columns builds the month x file x dimensions x tier
+//! cube. Costs and families are derived later, on the small cube, in plain Rust. Problems in the raw
+//! rows are counted in the same pass; only when there are some does a second, diagnostic query find
+//! the first offending row so the error can name it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::cube::{CubeRow, Dataset, FileInfo};
+use crate::error::{Error, Result};
+use crate::month::Month;
+use crate::pricing::Tokens;
+
+/// Input formats, detected by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Newline-delimited JSON objects.
+    Ndjson,
+}
+
+impl Format {
+    /// The format of a path, from its extension.
+    pub fn of(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// Expands paths and globs (relative ones against `base`) into a sorted list of files.
+///
+/// A pattern that matches nothing is an error: a silently missing month is worse than a failure.
+pub fn expand_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for pat in patterns {
+        let full = if Path::new(pat).is_absolute() {
+            PathBuf::from(pat)
+        } else {
+            base.join(pat)
+        };
+        let text = full.to_string_lossy().into_owned();
+        let mut found: Vec<PathBuf> = if pat.contains(['*', '?', '[']) {
+            glob::glob(&text)
+                .map_err(|e| Error::Usage(format!("`{pat}` is not a valid glob: {e}")))?
+                .filter_map(|r| r.ok())
+                .filter(|p| p.is_file())
+                .collect()
+        } else if full.is_dir() {
+            let rd = std::fs::read_dir(&full).map_err(|e| Error::io(&full, "cannot list", e))?;
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && Format::of(p).is_some())
+                .collect()
+        } else if full.is_file() {
+            vec![full.clone()]
+        } else {
+            Vec::new()
+        };
+        if found.is_empty() {
+            return Err(Error::Usage(format!(
+                "data path `{}` matches no file; check the path in data.paths or --data",
+                full.display()
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    // The same file named twice (config and --data) is read once.
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    Ok(out)
+}
+
+const TOKEN_COLUMNS: [(&str, &str); 5] = [
+    ("uncached_input_tokens", "u"),
+    ("cache_creation_5m_input_tokens", "w5"),
+    ("cache_creation_1h_input_tokens", "w1"),
+    ("cache_read_input_tokens", "r"),
+    ("output_tokens", "o"),
+];
+const DIMENSIONS: [&str; 4] = ["team", "app", "workspace_id", "api_key_id"];
+const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
+
+/// A check on raw rows: which column, the expression that is true on a bad row, and the message.
+struct Check {
+    column: String,
+    bad: Expr,
+    message: String,
+}
+
+/// One file mapped onto the canonical columns.
+struct Canonical {
+    frame: LazyFrame,
+    checks: Vec<Check>,
+    billed: bool,
+}
+
+fn polars_err(path: &Path, e: PolarsError) -> Error {
+    Error::data(
+        path,
+        None,
+        None,
+        format!("cannot be read: {e}. Check that the file is a complete, valid file of its format"),
+    )
+}
+
+fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
+    let p = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))?;
+    let lf = match format {
+        Format::Csv => LazyCsvReader::new(p)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish(),
+        Format::Parquet => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
+        Format::Ndjson => LazyJsonLineReader::new(p)
+            .with_infer_schema_length(std::num::NonZeroUsize::new(10_000))
+            .finish(),
+    };
+    lf.map_err(|e| polars_err(path, e))
+}
+
+fn strptime(format: Option<&str>) -> StrptimeOptions {
+    StrptimeOptions {
+        format: format.map(Into::into),
+        strict: false,
+        exact: true,
+        cache: true,
+    }
+}
+
+/// The canonical day column of a file, and the check that it parsed.
+fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
+    let (name, dtype) = if let Some(dt) = schema.get("date") {
+        ("date", dt)
+    } else if let Some(dt) = schema.get("starting_at") {
+        ("starting_at", dt)
+    } else {
+        return Err(Error::data(
+            path,
+            None,
+            Some("date"),
+            format!(
+                "required column is missing: the file needs `date` (YYYY-MM-DD, UTC) or `starting_at` (RFC 3339). Columns found: {}",
+                column_list(schema)
+            ),
+        ));
+    };
+    let c = col(name);
+    let day = match dtype {
+        DataType::Date => c.clone(),
+        DataType::Datetime(_, Some(_)) => c
+            .clone()
+            .dt()
+            .convert_time_zone(TimeZone::UTC)
+            .dt()
+            .date(),
+        DataType::Datetime(_, None) => c.clone().dt().date(),
+        DataType::String if name == "date" => c.clone().str().to_date(strptime(Some("%Y-%m-%d"))),
+        DataType::String => c
+            .clone()
+            .str()
+            .to_datetime(
+                Some(TimeUnit::Microseconds),
+                Some(TimeZone::UTC),
+                strptime(None),
+                lit("raise"),
+            )
+            .dt()
+            .date(),
+        other => {
+            return Err(Error::data(
+                path,
+                None,
+                Some(name),
+                format!("has type {other}; it must hold dates (YYYY-MM-DD) or RFC 3339 timestamps"),
+            ));
+        }
+    };
+    let what = if name == "date" {
+        "is not a date; write days as YYYY-MM-DD (UTC)"
+    } else {
+        "is not an RFC 3339 timestamp (e.g. 2026-10-01T00:00:00Z)"
+    };
+    let check = Check {
+        column: name.to_owned(),
+        bad: day.clone().is_null(),
+        message: what.to_owned(),
+    };
+    Ok((day, check))
+}
+
+fn column_list(schema: &Schema) -> String {
+    schema
+        .iter_names()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A whole-number column: its value (0 when absent or empty) and its checks.
+fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<Expr> {
+    schema.get(name)?;
+    let raw = col(name);
+    let v = raw.clone().cast(DataType::Int64);
+    checks.push(Check {
+        column: name.to_owned(),
+        bad: raw.is_not_null().and(v.clone().is_null()),
+        message: "is not a whole number; token and request counts must be integers".to_owned(),
+    });
+    checks.push(Check {
+        column: name.to_owned(),
+        bad: v.clone().lt(lit(0i64)),
+        message: "is negative; counts cannot be below 0 (fix or drop the row)".to_owned(),
+    });
+    Some(v)
+}
+
+fn text_expr(schema: &Schema, name: &str) -> Expr {
+    if schema.get(name).is_some() {
+        col(name).cast(DataType::String)
+    } else {
+        lit(NULL).cast(DataType::String)
+    }
+    .alias(name)
+}
+
+fn canonical(path: &Path, format: Format, term: Option<(i32, i32)>) -> Result<Canonical> {
+    let mut lf = scan(path, format)?;
+    let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
+    let (day, day_check) = day_expr(path, &schema)?;
+    let mut checks = vec![day_check];
+    if schema.get("model").is_none() {
+        return Err(Error::data(
+            path,
+            None,
+            Some("model"),
+            format!(
+                "required column is missing. Columns found: {}",
+                column_list(&schema)
+            ),
+        ));
+    }
+    let model = col("model").cast(DataType::String);
+    checks.push(Check {
+        column: "model".into(),
+        bad: model.clone().is_null().or(model.clone().eq(lit(""))),
+        message: "is empty; every row needs the model ID".into(),
+    });
+
+    let mut exprs = vec![
+        day.clone().cast(DataType::Int32).alias("day"),
+        model.alias("model"),
+        if schema.get("service_tier").is_some() {
+            col("service_tier")
+                .cast(DataType::String)
+                .fill_null(lit("standard"))
+        } else {
+            lit("standard")
+        }
+        .alias("service_tier"),
+    ];
+    exprs.extend(DIMENSIONS.iter().map(|d| text_expr(&schema, d)));
+    let mut output = lit(0i64);
+    for (name, short) in TOKEN_COLUMNS {
+        let source = if short == "w5" && schema.get(name).is_none() {
+            LEGACY_CACHE_WRITE
+        } else {
+            name
+        };
+        let v = count_expr(&schema, source, &mut checks)
+            .unwrap_or(lit(0i64))
+            .fill_null(lit(0i64));
+        if short == "o" {
+            output = v.clone();
+        }
+        exprs.push(v.alias(short));
+    }
+    let requests = count_expr(&schema, "requests", &mut checks);
+    match requests {
+        Some(r) => {
+            exprs.push(r.clone().fill_null(lit(0i64)).alias("req"));
+            exprs.push(r.clone().is_not_null().cast(DataType::Int64).alias("req_rows"));
+            exprs.push(
+                when(r.is_not_null())
+                    .then(output)
+                    .otherwise(lit(0i64))
+                    .alias("o_req"),
+            );
+        }
+        None => {
+            exprs.push(lit(0i64).alias("req"));
+            exprs.push(lit(0i64).alias("req_rows"));
+            exprs.push(lit(0i64).alias("o_req"));
+        }
+    }
+    let web = count_expr(&schema, "web_search_requests", &mut checks).unwrap_or(lit(0i64));
+    exprs.push(web.fill_null(lit(0i64)).alias("web"));
+
+    let billed = schema.get("cost_usd").is_some();
+    if billed {
+        let raw = col("cost_usd");
+        let v = raw.clone().cast(DataType::Float64);
+        checks.push(Check {
+            column: "cost_usd".into(),
+            bad: raw.is_not_null().and(v.clone().is_null()),
+            message: "is not a number; billed cost must be in US dollars, e.g. 12.34".into(),
+        });
+        // Held as integer 1e-8 USD so that sums are exact and independent of summation order.
+        let scaled = v.clone() * lit(1e8);
+        let rounded = when(scaled.clone().lt(lit(0.0)))
+            .then(scaled.clone() - lit(0.5))
+            .otherwise(scaled + lit(0.5))
+            .cast(DataType::Int64);
+        exprs.push(rounded.fill_null(lit(0i64)).alias("cost_e8"));
+        exprs.push(v.is_not_null().alias("billed"));
+    } else {
+        exprs.push(lit(0i64).alias("cost_e8"));
+        exprs.push(lit(false).alias("billed"));
+    }
+
+    let bad = checks
+        .iter()
+        .map(|c| c.bad.clone().fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    exprs.push(bad.cast(DataType::Int64).alias("bad"));
+
+    let day_i = col("day");
+    let in_term = match term {
+        Some((s, e)) => day_i
+            .clone()
+            .gt_eq(lit(s))
+            .and(day_i.lt_eq(lit(e)))
+            .fill_null(lit(false)),
+        None => lit(false),
+    };
+    let frame = lf.select(exprs).with_column(in_term.alias("in_term"));
+    Ok(Canonical {
+        frame,
+        checks,
+        billed,
+    })
+}
+
+fn epoch_days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+fn from_epoch_days(d: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d as i64)
+}
+
+/// Loads the files into a cube. `term` is the commitment term, to split spend inside it.
+pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<Dataset> {
+    let term_i = term.map(|(s, e)| (epoch_days(s), epoch_days(e)));
+    let mut frames = Vec::new();
+    let mut canon = Vec::new();
+    let mut infos = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let format = Format::of(path).ok_or_else(|| {
+            Error::data(
+                path,
+                None,
+                None,
+                "has an unknown extension; usage files must end in .csv, .parquet or .ndjson/.jsonl",
+            )
+        })?;
+        let c = canonical(path, format, term_i)?;
+        frames.push(c.frame.clone().with_column(lit(i as u32).alias("file")));
+        infos.push(FileInfo {
+            path: path.clone(),
+            format: format.name().to_owned(),
+            rows: 0,
+            first_day: None,
+            last_day: None,
+            billed: c.billed,
+        });
+        canon.push((path.clone(), c));
+    }
+    if frames.is_empty() {
+        return Err(Error::Usage(
+            "no usage data given; list files in data.paths of the config or pass --data PATH".into(),
+        ));
+    }
+    let all = concat(frames, UnionArgs::default()).map_err(|e| Error::Internal(e.to_string()))?;
+    let month = (col("day")
+        .cast(DataType::Date)
+        .dt()
+        .year()
+        .cast(DataType::Int32)
+        * lit(12i32))
+        + col("day").cast(DataType::Date).dt().month().cast(DataType::Int32)
+        - lit(1i32);
+    let mut keys = vec![col("file"), month.alias("month"), col("in_term"), col("billed")];
+    keys.extend(DIMENSIONS.iter().map(|d| col(*d)));
+    keys.extend([col("model"), col("service_tier")]);
+    let mut aggs: Vec<Expr> = ["u", "w5", "w1", "r", "o", "req", "req_rows", "o_req", "web", "cost_e8", "bad"]
+        .iter()
+        .map(|c| col(*c).sum())
+        .collect();
+    aggs.extend([
+        len().alias("rows"),
+        col("day").min().alias("first"),
+        col("day").max().alias("last"),
+    ]);
+    let cube = all
+        .group_by(keys)
+        .agg(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| query_error(&canon, e))?;
+
+    let bad_total: i64 = cube
+        .column("bad")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().map(|a| a.sum().unwrap_or(0)))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    if bad_total > 0 {
+        return Err(diagnose(&cube, &canon));
+    }
+
+    let rows = to_rows(&cube).map_err(|e| Error::Internal(e.to_string()))?;
+    for r in &rows {
+        let info = &mut infos[r.file];
+        info.rows += r.rows;
+        info.first_day = Some(info.first_day.map_or(r.first_day, |d| d.min(r.first_day)));
+        info.last_day = Some(info.last_day.map_or(r.last_day, |d| d.max(r.last_day)));
+    }
+    for (info, (path, _)) in infos.iter().zip(&canon) {
+        if info.rows == 0 {
+            return Err(Error::data(
+                path,
+                None,
+                None,
+                "holds no usage rows; remove it from the data paths or export it again",
+            ));
+        }
+    }
+
+    let days = distinct_days(&canon)?;
+    let mut ds = Dataset {
+        rows,
+        files: infos,
+        days,
+    };
+    ds.rows.sort_by(|a, b| {
+        (a.month, &a.team, &a.app, &a.workspace_id, &a.api_key_id, &a.model, &a.tier, a.file, a.in_term, a.billed)
+            .cmp(&(b.month, &b.team, &b.app, &b.workspace_id, &b.api_key_id, &b.model, &b.tier, b.file, b.in_term, b.billed))
+    });
+    check_overlaps(&ds)?;
+    Ok(ds)
+}
+
+/// Maps an engine failure during the main query to the file it concerns, when it names one.
+fn query_error(canon: &[(PathBuf, Canonical)], e: PolarsError) -> Error {
+    let text = e.to_string();
+    let path = canon
+        .iter()
+        .map(|(p, _)| p)
+        .find(|p| text.contains(&*p.to_string_lossy()))
+        .or_else(|| (canon.len() == 1).then(|| &canon[0].0));
+    match path {
+        Some(p) => polars_err(p, e),
+        None => Error::Input(format!(
+            "the usage data cannot be read: {text}. Check each file given in data.paths or --data"
+        )),
+    }
+}
+
+fn distinct_days(canon: &[(PathBuf, Canonical)]) -> Result<Vec<NaiveDate>> {
+    let frames: Vec<LazyFrame> = canon
+        .iter()
+        .map(|(_, c)| c.frame.clone().select([col("day")]))
+        .collect();
+    let df = concat(frames, UnionArgs::default())
+        .and_then(|lf| {
+            lf.drop_nulls(None)
+                .unique(None, UniqueKeepStrategy::Any)
+                .collect_with_engine(Engine::Streaming)
+        })
+        .map(|r| r.unwrap_single())
+        .map_err(|e| query_error(canon, e))?;
+    let mut days: Vec<NaiveDate> = df
+        .column("day")
+        .and_then(|c| c.i32().map(|a| a.iter().flatten().map(from_epoch_days).collect()))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    days.sort();
+    Ok(days)
+}
+
+fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
+    let i64s = |name: &str| -> PolarsResult<Vec<i64>> {
+        Ok(df
+            .column(name)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let i32s = |name: &str| -> PolarsResult<Vec<Option<i32>>> {
+        Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
+    };
+    let strs = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(df
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_owned))
+            .collect())
+    };
+    let bools = |name: &str| -> PolarsResult<Vec<bool>> {
+        Ok(df.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
+    };
+    let file = i32s("file")?;
+    let month = i32s("month")?;
+    let first = i32s("first")?;
+    let last = i32s("last")?;
+    let rows_n = df.column("rows")?.cast(&DataType::Int64)?;
+    let rows_n: Vec<i64> = rows_n.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let (in_term, billed) = (bools("in_term")?, bools("billed")?);
+    let (team, app, ws, key) = (strs("team")?, strs("app")?, strs("workspace_id")?, strs("api_key_id")?);
+    let (model, tier) = (strs("model")?, strs("service_tier")?);
+    let (u, w5, w1, r, o) = (i64s("u")?, i64s("w5")?, i64s("w1")?, i64s("r")?, i64s("o")?);
+    let (req, o_req, web, cost) = (i64s("req")?, i64s("o_req")?, i64s("web")?, i64s("cost_e8")?);
+    let n = df.height();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let (Some(m), Some(f), Some(l)) = (month[i], first[i], last[i]) else {
+            continue;
+        };
+        out.push(CubeRow {
+            month: Month::from_index(m),
+            file: file[i].unwrap_or(0) as usize,
+            team: team[i].clone().filter(|s| !s.is_empty()),
+            app: app[i].clone().filter(|s| !s.is_empty()),
+            workspace_id: ws[i].clone().filter(|s| !s.is_empty()),
+            api_key_id: key[i].clone().filter(|s| !s.is_empty()),
+            model: model[i].clone().unwrap_or_default(),
+            tier: tier[i].clone().unwrap_or_else(|| "standard".into()),
+            in_term: in_term[i],
+            billed: billed[i],
+            tokens: Tokens {
+                uncached_input: u[i] as u64,
+                cache_write_5m: w5[i] as u64,
+                cache_write_1h: w1[i] as u64,
+                cache_read: r[i] as u64,
+                output: o[i] as u64,
+            },
+            requests: req[i] as u64,
+            output_with_requests: o_req[i] as u64,
+            web_search_requests: web[i] as u64,
+            billed_cost: cost[i] as f64 / 1e8,
+            rows: rows_n[i] as u64,
+            first_day: from_epoch_days(f),
+            last_day: from_epoch_days(l),
+        });
+    }
+    Ok(out)
+}
+
+/// Finds the first bad row of the first file that has one and says what is wrong with it.
+fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
+    let files: Vec<usize> = match (cube.column("file"), cube.column("bad")) {
+        (Ok(f), Ok(b)) => {
+            let f: Vec<Option<i32>> = f
+                .cast(&DataType::Int32)
+                .ok()
+                .and_then(|c| c.i32().ok().map(|a| a.iter().collect()))
+                .unwrap_or_default();
+            let b: Vec<i64> = b
+                .cast(&DataType::Int64)
+                .ok()
+                .and_then(|c| c.i64().ok().map(|a| a.iter().map(|v| v.unwrap_or(0)).collect()))
+                .unwrap_or_default();
+            let mut v: Vec<usize> = f
+                .iter()
+                .zip(&b)
+                .filter(|(_, b)| **b > 0)
+                .filter_map(|(f, _)| f.map(|f| f as usize))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        }
+        _ => Vec::new(),
+    };
+    let Some(&fi) = files.first() else {
+        return Error::Input("the usage data has invalid rows".into());
+    };
+    let (path, c) = (&canon[fi].0, &canon[fi].1);
+    let format = Format::of(path).unwrap_or(Format::Csv);
+    let Ok(lf) = scan(path, format) else {
+        return Error::data(path, None, None, "has invalid rows");
+    };
+    let mut sel = vec![col("__row")];
+    let mut cols = Vec::new();
+    for (i, ch) in c.checks.iter().enumerate() {
+        sel.push(ch.bad.clone().fill_null(lit(false)).alias(format!("__bad{i}")));
+        if !cols.contains(&ch.column) {
+            cols.push(ch.column.clone());
+            sel.push(col(ch.column.as_str()).cast(DataType::String).alias(format!("__raw_{}", ch.column)));
+        }
+    }
+    let any = c
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, _)| col(format!("__bad{i}")))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let found = lf
+        .with_row_index("__row", None)
+        .select(sel)
+        .filter(any)
+        .limit(1)
+        .collect();
+    let df = match found {
+        Ok(df) if df.height() > 0 => df,
+        _ => return Error::data(path, None, None, "has invalid rows"),
+    };
+    let row = df
+        .column("__row")
+        .ok()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|a| a.get(0)))
+        .unwrap_or(0)
+        + 1;
+    for (i, ch) in c.checks.iter().enumerate() {
+        let hit = df
+            .column(&format!("__bad{i}"))
+            .ok()
+            .and_then(|c| c.bool().ok().and_then(|a| a.get(0)))
+            .unwrap_or(false);
+        if hit {
+            let raw = df
+                .column(&format!("__raw_{}", ch.column))
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|a| a.get(0).map(str::to_owned)));
+            let shown = match raw {
+                Some(v) => format!("`{v}`"),
+                None => "the empty value".to_owned(),
+            };
+            return Error::data(
+                path,
+                Some(row),
+                Some(&ch.column),
+                format!("{shown} {}", ch.message),
+            );
+        }
+    }
+    Error::data(path, Some(row), None, "is invalid")
+}
+
+/// Fails when two files hold usage of the same dimensions on overlapping days: the same data
+/// loaded twice would double count silently.
+fn check_overlaps(ds: &Dataset) -> Result<()> {
+    type Key<'a> = (Month, &'a Option<String>, &'a Option<String>, &'a Option<String>, &'a Option<String>, &'a str, &'a str);
+    let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
+    for r in &ds.rows {
+        let key = (r.month, &r.team, &r.app, &r.workspace_id, &r.api_key_id, r.model.as_str(), r.tier.as_str());
+        let e = spans
+            .entry(key)
+            .or_default()
+            .entry(r.file)
+            .or_insert((r.first_day, r.last_day));
+        e.0 = e.0.min(r.first_day);
+        e.1 = e.1.max(r.last_day);
+    }
+    for (key, files) in &spans {
+        let v: Vec<(&usize, &(NaiveDate, NaiveDate))> = files.iter().collect();
+        for (i, (fa, a)) in v.iter().enumerate() {
+            for (fb, b) in &v[i + 1..] {
+                let from = a.0.max(b.0);
+                let to = a.1.min(b.1);
+                if from <= to {
+                    let dims = describe_dims(key);
+                    return Err(Error::Input(format!(
+                        "{} and {} both hold usage of {dims} for {from}..{to}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
+                        ds.files[**fa].path.display(),
+                        ds.files[**fb].path.display(),
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::type_complexity)]
+fn describe_dims(
+    key: &(Month, &Option<String>, &Option<String>, &Option<String>, &Option<String>, &str, &str),
+) -> String {
+    let mut parts = vec![format!("model {}", key.5), format!("tier {}", key.6)];
+    for (name, v) in [("team", key.1), ("app", key.2), ("workspace", key.3), ("api key", key.4)] {
+        if let Some(v) = v {
+            parts.push(format!("{name} {v}"));
+        }
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn csv(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let p = dir.join(name);
+        let mut f = std::fs::File::create(&p).unwrap();
+        f.write_all(body.as_bytes()).unwrap();
+        p
+    }
+
+    fn err_text(r: Result<Dataset>) -> String {
+        match r {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn csv_rows_aggregate_into_the_cube() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "date,model,service_tier,team,uncached_input_tokens,cache_read_input_tokens,output_tokens,requests\n\
+             2026-10-01,claude-opus-4-5,standard,search,100,50,10,2\n\
+             2026-10-02,claude-opus-4-5,,search,200,0,20,\n\
+             2026-09-30,claude-opus-4-5,batch,search,1,2,3,1\n",
+        );
+        let ds = load(&[p], None).unwrap();
+        assert_eq!(ds.rows.len(), 2);
+        let oct = ds.rows.iter().find(|r| r.month.to_string() == "2026-10").unwrap();
+        assert_eq!(oct.tier, "standard");
+        assert_eq!(oct.tokens.uncached_input, 300);
+        assert_eq!(oct.tokens.cache_read, 50);
+        assert_eq!(oct.tokens.output, 30);
+        assert_eq!(oct.requests, 2);
+        assert_eq!(oct.output_with_requests, 10);
+        assert_eq!(oct.rows, 2);
+        assert_eq!(ds.days.len(), 3);
+        assert_eq!(ds.files[0].rows, 3);
+    }
+
+    #[test]
+    fn legacy_cache_write_column_counts_as_5m() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(d.path(), "u.csv", "date,model,cache_creation_input_tokens\n2026-10-01,m,7\n");
+        let ds = load(&[p], None).unwrap();
+        assert_eq!(ds.rows[0].tokens.cache_write_5m, 7);
+    }
+
+    #[test]
+    fn billed_cost_is_summed_exactly() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "date,model,output_tokens,cost_usd\n2026-10-01,m,1,0.1\n2026-10-02,m,1,0.2\n",
+        );
+        let ds = load(&[p], None).unwrap();
+        assert!(ds.rows[0].billed);
+        assert_eq!(ds.rows[0].billed_cost, 0.3);
+    }
+
+    #[test]
+    fn timestamps_become_utc_days() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "starting_at,model,output_tokens\n2026-10-31T23:00:00-02:00,m,5\n2026-10-01T00:00:00Z,m,1\n",
+        );
+        let ds = load(&[p], None).unwrap();
+        let months: Vec<String> = ds.rows.iter().map(|r| r.month.to_string()).collect();
+        assert_eq!(months, ["2026-10", "2026-11"]);
+    }
+
+    #[test]
+    fn commitment_term_splits_rows() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(d.path(), "u.csv", "date,model,output_tokens\n2026-10-14,m,5\n2026-10-15,m,7\n");
+        let term = (NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(), NaiveDate::from_ymd_opt(2027, 10, 14).unwrap());
+        let ds = load(&[p], Some(term)).unwrap();
+        let inside: u64 = ds.rows.iter().filter(|r| r.in_term).map(|r| r.tokens.output).sum();
+        assert_eq!(inside, 7);
+    }
+
+    #[test]
+    fn bad_rows_are_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(d.path(), "a.csv", "date,model,output_tokens\n2026-10-01,m,5\n2026-10-02,m,-3\n");
+        let e = err_text(load(&[p.clone()], None));
+        assert!(e.contains("row 2, column `output_tokens`: `-3` is negative"), "{e}");
+        let p = csv(d.path(), "b.csv", "date,model,output_tokens\n2026-10-01,m,5x\n");
+        let e = err_text(load(&[p], None));
+        assert!(e.contains("row 1, column `output_tokens`: `5x` is not a whole number"), "{e}");
+        let p = csv(d.path(), "c.csv", "date,model\n2026-13-01,m\n");
+        let e = err_text(load(&[p], None));
+        assert!(e.contains("row 1, column `date`: `2026-13-01` is not a date"), "{e}");
+        let p = csv(d.path(), "d.csv", "day,model\n2026-10-01,m\n");
+        let e = err_text(load(&[p], None));
+        assert!(e.contains("required column is missing"), "{e}");
+    }
+
+    #[test]
+    fn the_same_data_twice_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let body = "date,model,output_tokens\n2026-10-01,m,5\n2026-10-02,m,5\n";
+        let a = csv(d.path(), "a.csv", body);
+        let b = csv(d.path(), "b.csv", body);
+        let e = err_text(load(&[a.clone(), b], None));
+        assert!(e.contains("the same data loaded twice"), "{e}");
+        // Consecutive halves of a month are fine.
+        let c = csv(d.path(), "c.csv", "date,model,output_tokens\n2026-10-03,m,5\n");
+        assert!(load(&[a, c], None).is_ok());
+    }
+}

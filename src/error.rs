@@ -1,0 +1,160 @@
+//! The one error type of govreview.
+//!
+//! Every variant says what is wrong, where (file, line:column, row, column or key) and how to fix
+//! it. All of them map to exit code 2.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A result whose error is a [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found in a configuration file, located as precisely as the file allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Dotted key path (`targets.min_cache_hit_rate`), when the problem belongs to a key.
+    pub key: Option<String>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{l}:{c}: ")?,
+            (Some(l), None) => write!(f, "{l}: ")?,
+            _ => {}
+        }
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Everything that can go wrong in govreview.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file has one or more problems; all of them are reported at once.
+    #[error("{}", format_config(path, problems))]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// Every problem found, in file order.
+        problems: Vec<ConfigProblem>,
+    },
+
+    /// A usage data file is unusable.
+    #[error("{}", format_data(path, *row, column.as_deref(), msg))]
+    Data {
+        /// The data file.
+        path: PathBuf,
+        /// 1-based data row (header not counted), when the problem belongs to a row.
+        row: Option<u64>,
+        /// The column concerned, when one is.
+        column: Option<String>,
+        /// What is wrong and how to fix it.
+        msg: String,
+    },
+
+    /// The data as a whole cannot give a review (no rows in the month, the same data loaded twice, ...).
+    #[error("{0}")]
+    Input(String),
+
+    /// A file could not be read or written.
+    #[error("{}: {action}: {source}", path.display())]
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What was being done (`cannot read`, `cannot write`, ...).
+        action: &'static str,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A template failed to compile or render.
+    #[error("template `{name}`: {msg}")]
+    Template {
+        /// Template name (`review.md.j2`).
+        name: String,
+        /// The engine's message.
+        msg: String,
+    },
+
+    /// The command line asks for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
+
+    /// An internal failure that is not the user's fault (a chart backend, an unexpected engine error).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Shorthand for an I/O error on a path.
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+
+    /// Shorthand for a data error.
+    pub fn data(
+        path: impl Into<PathBuf>,
+        row: Option<u64>,
+        column: Option<&str>,
+        msg: impl Into<String>,
+    ) -> Self {
+        Error::Data {
+            path: path.into(),
+            row,
+            column: column.map(str::to_owned),
+            msg: msg.into(),
+        }
+    }
+
+    /// A configuration error with a single problem.
+    pub fn config(path: impl Into<PathBuf>, problem: ConfigProblem) -> Self {
+        Error::Config {
+            path: path.into(),
+            problems: vec![problem],
+        }
+    }
+}
+
+fn format_config(path: &std::path::Path, problems: &[ConfigProblem]) -> String {
+    let mut out = String::new();
+    if problems.len() > 1 {
+        out.push_str(&format!(
+            "{} has {} problems:",
+            path.display(),
+            problems.len()
+        ));
+        for p in problems {
+            out.push_str(&format!("\n  {}:{}", path.display(), p));
+        }
+    } else if let Some(p) = problems.first() {
+        out.push_str(&format!("{}:{}", path.display(), p));
+    }
+    out
+}
+
+fn format_data(path: &std::path::Path, row: Option<u64>, column: Option<&str>, msg: &str) -> String {
+    let mut out = path.display().to_string();
+    if let Some(row) = row {
+        out.push_str(&format!(": row {row}"));
+    }
+    if let Some(column) = column {
+        out.push_str(&format!(", column `{column}`"));
+    }
+    out.push_str(": ");
+    out.push_str(msg);
+    out
+}
