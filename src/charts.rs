@@ -1,0 +1,447 @@
+//! Charts of the review pack, drawn with plotters as SVG.
+//!
+//! The font is embedded (DejaVu Sans), so drawing needs no system fonts and gives the same bytes
+//! on every machine. Sizes are fixed.
+
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+use crate::fmt;
+use crate::report::{ChartRef, ReportModel};
+
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+const W: u32 = 720;
+const H: u32 = 320;
+const FAMILY: &str = "sans-serif";
+
+const INK: RGBColor = RGBColor(31, 41, 55);
+const GRID: RGBColor = RGBColor(229, 231, 235);
+const TARGET: RGBColor = RGBColor(220, 38, 38);
+const ACCENT: RGBColor = RGBColor(37, 99, 235);
+const MUTED: RGBColor = RGBColor(156, 163, 175);
+
+fn family_color(f: &str) -> RGBColor {
+    match f {
+        "opus" => RGBColor(124, 58, 237),
+        "sonnet" => RGBColor(37, 99, 235),
+        "haiku" => RGBColor(16, 185, 129),
+        _ => {
+            // A stable colour per extra family, from its name.
+            let h = f.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+            let palette = [
+                RGBColor(245, 158, 11),
+                RGBColor(236, 72, 153),
+                RGBColor(20, 184, 166),
+                RGBColor(107, 114, 128),
+            ];
+            palette[(h % palette.len() as u32) as usize]
+        }
+    }
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in; failing to parse it is a build defect caught by every chart test.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Bold, FONT);
+    });
+}
+
+fn chart_err<E: std::fmt::Debug>(name: &str) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::Internal(format!("chart {name}: {e:?}"))
+}
+
+/// The charts the pack has, with titles and alt text that state the key number.
+pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
+    let find = |key: &str| m.kpis.iter().find(|k| k.key == key);
+    let mut out = vec![ChartRef {
+        name: "model_mix".into(),
+        title: "Model mix by month (share of spend)".into(),
+        alt: format!(
+            "Model mix by month; in {} Opus is {} of spend",
+            m.month,
+            m.model_mix
+                .iter()
+                .find(|r| r.key == "model_mix.opus")
+                .map_or("—".into(), |r| r.value_text.clone())
+        ),
+    }];
+    if let Some(k) = find("cache_hit_rate") {
+        out.push(ChartRef {
+            name: "cache_hit_rate".into(),
+            title: "Cache hit rate by month".into(),
+            alt: format!(
+                "Cache hit rate by month; {} in {} (target {})",
+                k.value_text, m.month, k.target_text
+            ),
+        });
+    }
+    if let Some(k) = find("batch_share") {
+        out.push(ChartRef {
+            name: "batch_share".into(),
+            title: "Batch share by month".into(),
+            alt: format!(
+                "Batch share by month; {} in {} (target {})",
+                k.value_text, m.month, k.target_text
+            ),
+        });
+    }
+    if let Some(c) = &m.commitment {
+        out.push(ChartRef {
+            name: "commitment_burnup".into(),
+            title: "Commitment burn-up".into(),
+            alt: format!(
+                "Commitment burn-up; {} consumed of {}, projected {} at term end",
+                fmt::usd(c.metrics.consumed_to_date),
+                fmt::usd(c.metrics.amount),
+                fmt::pct(c.metrics.projected_utilization)
+            ),
+        });
+    }
+    out.push(ChartRef {
+        name: "spend_by_team".into(),
+        title: format!("Spend by team, {} vs {}", m.month, m.prev_month),
+        alt: format!(
+            "Spend by team; largest is {} at {}",
+            m.teams.first().map_or("—", |t| t.team.as_str()),
+            m.teams.first().map_or("—".into(), |t| fmt::usd(t.spend))
+        ),
+    });
+    out
+}
+
+/// Draws every chart of the pack as SVG: (name, svg text).
+pub fn render_svgs(m: &ReportModel) -> Result<Vec<(String, String)>> {
+    register_font();
+    let mut out = Vec::new();
+    for c in &m.charts {
+        let svg = match c.name.as_str() {
+            "model_mix" => model_mix(m, &c.title)?,
+            "cache_hit_rate" => share_line(m, &c.title, "cache_hit_rate", |s| s.kpis.cache_hit_rate)?,
+            "batch_share" => share_line(m, &c.title, "batch_share", |s| s.kpis.batch_share)?,
+            "commitment_burnup" => burn_up(m, &c.title)?,
+            "spend_by_team" => spend_by_team(m, &c.title)?,
+            other => return Err(Error::Internal(format!("unknown chart {other}"))),
+        };
+        out.push((c.name.clone(), svg));
+    }
+    Ok(out)
+}
+
+fn month_short(m: &crate::month::Month) -> String {
+    m.first_day().format("%b %y").to_string()
+}
+
+fn index_label(labels: &[String]) -> impl Fn(&f64) -> String + '_ {
+    move |x: &f64| {
+        let r = x.round();
+        if (x - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < labels.len() {
+            labels[r as usize].clone()
+        } else {
+            String::new()
+        }
+    }
+}
+
+fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
+    let err = chart_err("model_mix");
+    let labels: Vec<String> = m.history.iter().map(|h| month_short(&h.month)).collect();
+    let n = labels.len().max(1);
+    let families: Vec<String> = m.model_mix.iter().map(|r| r.key.trim_start_matches("model_mix.").to_owned()).collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FAMILY, 16).into_font().color(&INK))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..1f64)
+            .map_err(&err)?;
+        let fmt_x = index_label(&labels);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .x_labels(n * 2)
+            .x_label_formatter(&fmt_x)
+            .y_labels(6)
+            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .label_style((FAMILY, 12).into_font().color(&INK))
+            .axis_style(MUTED)
+            .draw()
+            .map_err(&err)?;
+        for fam in &families {
+            let color = family_color(fam);
+            let bars: Vec<Rectangle<(f64, f64)>> = m
+                .history
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let below: f64 = families
+                        .iter()
+                        .take_while(|f| *f != fam)
+                        .map(|f| h.kpis.model_mix.get(f).copied().unwrap_or(0.0))
+                        .sum();
+                    let v = h.kpis.model_mix.get(fam).copied().unwrap_or(0.0);
+                    let x = i as f64;
+                    Rectangle::new([(x - 0.35, below), (x + 0.35, below + v)], color.filled())
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(&err)?
+                .label(crate::report::family_label(fam))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(MUTED)
+            .label_font((FAMILY, 12).into_font().color(&INK))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+fn share_line(
+    m: &ReportModel,
+    title: &str,
+    key: &str,
+    value: impl Fn(&crate::report::MonthSummary) -> Option<f64>,
+) -> Result<String> {
+    let err = chart_err("share_line");
+    let labels: Vec<String> = m.history.iter().map(|h| month_short(&h.month)).collect();
+    let n = labels.len().max(1);
+    let points: Vec<(f64, f64)> = m
+        .history
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| value(h).map(|v| (i as f64, v)))
+        .collect();
+    let target = m
+        .kpis
+        .iter()
+        .find(|k| k.key == key)
+        .and_then(|k| k.goal)
+        .map(|g| match g {
+            crate::metrics::Goal::AtLeast(v) | crate::metrics::Goal::AtMost(v) => v,
+            crate::metrics::Goal::Between(lo, _) => lo,
+        });
+    let top = points
+        .iter()
+        .map(|p| p.1)
+        .chain(target)
+        .fold(0.0f64, f64::max);
+    let y_max = ((top * 1.2 * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FAMILY, 16).into_font().color(&INK))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)
+            .map_err(&err)?;
+        let fmt_x = index_label(&labels);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .x_labels(n * 2)
+            .x_label_formatter(&fmt_x)
+            .y_labels(6)
+            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .label_style((FAMILY, 12).into_font().color(&INK))
+            .axis_style(MUTED)
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(LineSeries::new(points.clone(), ACCENT.stroke_width(3)))
+            .map_err(&err)?
+            .label("actual")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ACCENT.stroke_width(3)));
+        chart
+            .draw_series(points.iter().map(|p| Circle::new(*p, 4, ACCENT.filled())))
+            .map_err(&err)?;
+        if let Some(t) = target {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(-0.5, t), (n as f64 - 0.5, t)],
+                    8,
+                    5,
+                    TARGET.stroke_width(2),
+                ))
+                .map_err(&err)?
+                .label(format!("target {}", fmt::pct(t)))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(MUTED)
+            .label_font((FAMILY, 12).into_font().color(&INK))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
+    let err = chart_err("commitment_burnup");
+    let Some(c) = &m.commitment else {
+        return Err(Error::Internal("burn-up without a commitment".into()));
+    };
+    let c = &c.metrics;
+    let day = |d: chrono::NaiveDate| (d - c.start).num_days() as f64;
+    let total_days = c.term_days as f64;
+    let top = c.amount.max(c.projected_end_of_term) * 1.1;
+    let mut actual: Vec<(f64, f64)> = vec![(0.0, 0.0)];
+    actual.extend(c.burn_up.iter().map(|(d, v)| (day(*d) + 1.0, *v)));
+    let last = *actual.last().unwrap_or(&(0.0, 0.0));
+    let start = c.start;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FAMILY, 16).into_font().color(&INK))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..total_days, 0f64..top)
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .x_labels(8)
+            .x_label_formatter(&|x| {
+                (start + chrono::Duration::days(*x as i64)).format("%b %y").to_string()
+            })
+            .y_labels(6)
+            .y_label_formatter(&|y| fmt::usd_short(*y))
+            .label_style((FAMILY, 12).into_font().color(&INK))
+            .axis_style(MUTED)
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(LineSeries::new(vec![(0.0, c.amount), (total_days, c.amount)], INK.stroke_width(1)))
+            .map_err(&err)?
+            .label(format!("commitment {}", fmt::usd_short(c.amount)))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], INK.stroke_width(1)));
+        chart
+            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (total_days, c.amount)], 4, 4, MUTED.stroke_width(2)))
+            .map_err(&err)?
+            .label("linear pace")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], MUTED.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(actual.clone(), ACCENT.stroke_width(3)))
+            .map_err(&err)?
+            .label(format!("consumed {}", fmt::usd_short(c.consumed_to_date)))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ACCENT.stroke_width(3)));
+        chart
+            .draw_series(actual.iter().skip(1).map(|p| Circle::new(*p, 3, ACCENT.filled())))
+            .map_err(&err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![last, (total_days, c.projected_end_of_term)],
+                8,
+                5,
+                TARGET.stroke_width(2),
+            ))
+            .map_err(&err)?
+            .label(format!("forecast {}", fmt::usd_short(c.projected_end_of_term)))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(MUTED)
+            .label_font((FAMILY, 12).into_font().color(&INK))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+fn spend_by_team(m: &ReportModel, title: &str) -> Result<String> {
+    let err = chart_err("spend_by_team");
+    let teams: Vec<&crate::report::TeamRow> = m.teams.iter().take(12).collect();
+    let n = teams.len().max(1);
+    let top = teams
+        .iter()
+        .map(|t| t.spend.max(t.prev_spend.unwrap_or(0.0)))
+        .fold(1.0f64, f64::max)
+        * 1.15;
+    let labels: Vec<String> = teams.iter().map(|t| t.team.clone()).collect();
+    let height = (60 + 30 * n as u32).max(H);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FAMILY, 16).into_font().color(&INK))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(120)
+            .build_cartesian_2d(0f64..top, (n as f64 - 0.5)..-0.5f64)
+            .map_err(&err)?;
+        let fmt_y = index_label(&labels);
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .y_labels(n * 2)
+            .y_label_formatter(&fmt_y)
+            .x_labels(6)
+            .x_label_formatter(&|x| fmt::usd_short(*x))
+            .label_style((FAMILY, 12).into_font().color(&INK))
+            .axis_style(MUTED)
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(teams.iter().enumerate().map(|(i, t)| {
+                let y = i as f64;
+                Rectangle::new([(0.0, y - 0.38), (t.prev_spend.unwrap_or(0.0), y - 0.02)], MUTED.filled())
+            }))
+            .map_err(&err)?
+            .label(m.prev_month.to_string())
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], MUTED.filled()));
+        chart
+            .draw_series(teams.iter().enumerate().map(|(i, t)| {
+                let y = i as f64;
+                Rectangle::new([(0.0, y + 0.02), (t.spend, y + 0.38)], ACCENT.filled())
+            }))
+            .map_err(&err)?
+            .label(m.month.to_string())
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], ACCENT.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(MUTED)
+            .label_font((FAMILY, 12).into_font().color(&INK))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}

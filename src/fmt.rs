@@ -1,0 +1,109 @@
+//! Number formatting shared by the terminal summary and every renderer.
+
+/// Groups the integer part of a non-negative number string with commas.
+fn group(int: &str) -> String {
+    let mut out = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `$12,345.67` (negative: `-$12.00`).
+pub fn usd(v: f64) -> String {
+    let cents = (v.abs() * 100.0).round() as u128;
+    let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", group(&(cents / 100).to_string()), cents % 100)
+}
+
+/// `+$1,234.00` / `-$56.78`: a signed change in dollars.
+pub fn usd_signed(v: f64) -> String {
+    if (v * 100.0).round() == 0.0 {
+        "$0.00".to_owned()
+    } else if v > 0.0 {
+        format!("+{}", usd(v))
+    } else {
+        usd(v)
+    }
+}
+
+/// `$12.3k`, `$1.24M`: compact dollars for charts and tight tables.
+pub fn usd_short(v: f64) -> String {
+    let a = v.abs();
+    let sign = if v < 0.0 { "-" } else { "" };
+    if a >= 1e6 {
+        format!("{sign}${:.2}M", a / 1e6)
+    } else if a >= 1e3 {
+        format!("{sign}${:.1}k", a / 1e3)
+    } else {
+        format!("{sign}${a:.0}")
+    }
+}
+
+/// A fraction as a percentage with one decimal: `0.4123` → `41.2%`.
+pub fn pct(v: f64) -> String {
+    let s = format!("{:.1}%", v * 100.0);
+    if s == "-0.0%" { "0.0%".to_owned() } else { s }
+}
+
+/// A change of a fraction in percentage points: `0.031` → `+3.1 pp`.
+pub fn pp(v: f64) -> String {
+    let r = (v * 1000.0).round() / 10.0;
+    if r == 0.0 {
+        "±0.0 pp".to_owned()
+    } else {
+        format!("{r:+.1} pp")
+    }
+}
+
+/// A relative change: `0.123` → `+12.3%`.
+pub fn pct_signed(v: f64) -> String {
+    let r = (v * 1000.0).round() / 10.0;
+    if r == 0.0 {
+        "±0.0%".to_owned()
+    } else {
+        format!("{r:+.1}%")
+    }
+}
+
+/// A whole number with thousands separators.
+pub fn int(v: f64) -> String {
+    let r = v.round();
+    let s = group(&(r.abs() as u128).to_string());
+    if r < 0.0 { format!("-{s}") } else { s }
+}
+
+/// A ratio such as pacing: `0.874` → `0.87`.
+pub fn ratio(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money() {
+        assert_eq!(usd(1234567.891), "$1,234,567.89");
+        assert_eq!(usd(0.005), "$0.01");
+        assert_eq!(usd(-12.0), "-$12.00");
+        assert_eq!(usd(-0.001), "$0.00");
+        assert_eq!(usd_signed(250.0), "+$250.00");
+        assert_eq!(usd_signed(-0.001), "$0.00");
+        assert_eq!(usd_short(12_345.0), "$12.3k");
+        assert_eq!(usd_short(1_240_000.0), "$1.24M");
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(pct(0.41234), "41.2%");
+        assert_eq!(pp(0.031), "+3.1 pp");
+        assert_eq!(pp(-0.0004), "±0.0 pp");
+        assert_eq!(pct_signed(-0.05), "-5.0%");
+        assert_eq!(int(1234567.4), "1,234,567");
+        assert_eq!(ratio(0.8745), "0.87");
+    }
+}

@@ -1,0 +1,753 @@
+//! The governed numbers, exactly as the metric contract defines them.
+//!
+//! Pure functions over the priced cube; no I/O, no polars. Shares are fractions 0..1, money USD.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::{AllocationRule, Band, Commitment, Config};
+use crate::cube::{CubeRow, Dataset};
+use crate::error::{Error, Result};
+use crate::month::Month;
+use crate::pricing::{Tokens, list_cost};
+
+/// The team or app of rows that no data column or allocation rule assigns.
+pub const UNALLOCATED: &str = "unallocated";
+
+/// A cube row with its owner, family and costs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedRow {
+    /// Month.
+    pub month: Month,
+    /// Team (or [`UNALLOCATED`]).
+    pub team: String,
+    /// App (or [`UNALLOCATED`]).
+    pub app: String,
+    /// Model ID.
+    pub model: String,
+    /// Model family.
+    pub family: String,
+    /// Service tier.
+    pub tier: String,
+    /// Inside the commitment term.
+    pub in_term: bool,
+    /// Token sums.
+    pub tokens: Tokens,
+    /// Requests over rows that carry a count.
+    pub requests: u64,
+    /// Output tokens over rows that carry a request count.
+    pub output_with_requests: u64,
+    /// Web search requests.
+    pub web_search_requests: u64,
+    /// List cost (batch discount applied).
+    pub list_cost: f64,
+    /// Computed net cost: list cost x (1 - discount).
+    pub computed_net: f64,
+    /// Net cost of the uncached input tokens alone (for savings estimates).
+    pub uncached_input_net: f64,
+    /// Billed cost, when the data carries one.
+    pub billed: Option<f64>,
+    /// Index of the input file.
+    pub file: usize,
+}
+
+impl PricedRow {
+    /// The cost that counts: billed when present, else computed net.
+    pub fn spend(&self) -> f64 {
+        self.billed.unwrap_or(self.computed_net)
+    }
+}
+
+/// Whether an allocation rule matches a row.
+fn rule_matches(rule: &AllocationRule, row: &CubeRow) -> bool {
+    let eq = |want: &Option<String>, have: &Option<String>| {
+        want.as_ref().is_none_or(|w| have.as_deref() == Some(w.as_str()))
+    };
+    eq(&rule.workspace_id, &row.workspace_id)
+        && eq(&rule.api_key_id, &row.api_key_id)
+        // Console exports carry names where the API carries IDs; the loader puts either in these columns.
+        && eq(&rule.workspace, &row.workspace_id)
+        && eq(&rule.api_key, &row.api_key_id)
+        && rule
+            .model
+            .as_ref()
+            .is_none_or(|m| row.model.starts_with(m.as_str()))
+}
+
+/// Team and app of a row: its own columns first, then the first matching rule for what is missing.
+pub fn allocate(row: &CubeRow, rules: &[AllocationRule]) -> (String, String) {
+    let mut team = row.team.clone();
+    let mut app = row.app.clone();
+    for rule in rules {
+        if team.is_some() && app.is_some() {
+            break;
+        }
+        if rule_matches(rule, row) {
+            if team.is_none() {
+                team = rule.team.clone();
+            }
+            if app.is_none() {
+                app = rule.app.clone();
+            }
+        }
+    }
+    (
+        team.unwrap_or_else(|| UNALLOCATED.to_owned()),
+        app.unwrap_or_else(|| UNALLOCATED.to_owned()),
+    )
+}
+
+/// Prices every cube row. An unknown model is an error that names the model, where it was found and
+/// the configuration key that gives it a price.
+pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
+    let mut missing: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut out = Vec::with_capacity(ds.rows.len());
+    for r in &ds.rows {
+        let Some((_, p)) = cfg.prices.lookup(&r.model) else {
+            missing.entry(&r.model).or_default().push(r.file);
+            continue;
+        };
+        let list = list_cost(p, &r.tokens, &r.tier);
+        let net = list * (1.0 - cfg.discount);
+        let uncached = Tokens {
+            uncached_input: r.tokens.uncached_input,
+            ..Tokens::default()
+        };
+        let (team, app) = allocate(r, &cfg.allocation);
+        out.push(PricedRow {
+            month: r.month,
+            team,
+            app,
+            model: r.model.clone(),
+            family: cfg.families.family(&r.model),
+            tier: r.tier.clone(),
+            in_term: r.in_term,
+            tokens: r.tokens,
+            requests: r.requests,
+            output_with_requests: r.output_with_requests,
+            web_search_requests: r.web_search_requests,
+            list_cost: list,
+            computed_net: net,
+            uncached_input_net: list_cost(p, &uncached, &r.tier) * (1.0 - cfg.discount),
+            billed: r.billed.then_some(r.billed_cost),
+            file: r.file,
+        });
+    }
+    if let Some((model, files)) = missing.into_iter().next() {
+        let mut files: Vec<String> = files
+            .iter()
+            .map(|f| ds.files[*f].path.display().to_string())
+            .collect();
+        files.dedup();
+        return Err(Error::Input(format!(
+            "model `{model}` (in {}) has no price. Add it to {}:\n\n  [pricing.models.\"{model}\"]\n  input = ...           # USD per million tokens\n  cache_write_5m = ...\n  cache_write_1h = ...\n  cache_read = ...\n  output = ...\n\nand, unless its name contains opus, sonnet or haiku, its family under [families]",
+            files.join(", "),
+            cfg.path.display()
+        )));
+    }
+    Ok(out)
+}
+
+/// Sums over a set of priced rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Spend: billed where billed, else computed net.
+    pub spend: f64,
+    /// List cost.
+    pub list_cost: f64,
+    /// Computed net cost of all rows.
+    pub computed_net: f64,
+    /// Billed cost of the rows that carry one.
+    pub billed: f64,
+    /// Computed net cost of the rows that carry a billed cost (the reconciliation's other side).
+    pub billed_rows_computed: f64,
+    /// Whether any row carries a billed cost.
+    pub has_billed: bool,
+    /// Net cost of uncached input tokens.
+    pub uncached_input_net: f64,
+    /// Token sums.
+    pub tokens: Tokens,
+    /// Tokens of `batch` tier rows.
+    pub batch_tokens: u64,
+    /// Spend of rows not in the batch tier.
+    pub non_batch_spend: f64,
+    /// Requests.
+    pub requests: u64,
+    /// Output tokens of rows that carry a request count.
+    pub output_with_requests: u64,
+    /// Web search requests.
+    pub web_search_requests: u64,
+    /// Spend by model family.
+    pub by_family: BTreeMap<String, f64>,
+    /// Spend by service tier.
+    pub by_tier: BTreeMap<String, f64>,
+    /// Spend by model ID.
+    pub by_model: BTreeMap<String, f64>,
+}
+
+impl Totals {
+    /// Adds one row.
+    pub fn add(&mut self, r: &PricedRow) {
+        let spend = r.spend();
+        self.spend += spend;
+        self.list_cost += r.list_cost;
+        self.computed_net += r.computed_net;
+        if let Some(b) = r.billed {
+            self.billed += b;
+            self.billed_rows_computed += r.computed_net;
+            self.has_billed = true;
+        }
+        self.uncached_input_net += r.uncached_input_net;
+        self.tokens.add(&r.tokens);
+        if r.tier == "batch" {
+            self.batch_tokens += r.tokens.total();
+        } else {
+            self.non_batch_spend += spend;
+        }
+        self.requests += r.requests;
+        self.output_with_requests += r.output_with_requests;
+        self.web_search_requests += r.web_search_requests;
+        *self.by_family.entry(r.family.clone()).or_default() += spend;
+        *self.by_tier.entry(r.tier.clone()).or_default() += spend;
+        *self.by_model.entry(r.model.clone()).or_default() += spend;
+    }
+
+    /// Totals of an iterator of rows.
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a PricedRow>) -> Totals {
+        let mut t = Totals::default();
+        for r in rows {
+            t.add(r);
+        }
+        t
+    }
+
+    /// Model mix: spend share per family. Opus, Sonnet and Haiku are always present.
+    pub fn model_mix(&self) -> BTreeMap<String, f64> {
+        let mut mix: BTreeMap<String, f64> = ["opus", "sonnet", "haiku"]
+            .iter()
+            .map(|f| ((*f).to_owned(), 0.0))
+            .collect();
+        if self.spend > 0.0 {
+            for (fam, s) in &self.by_family {
+                mix.insert(fam.clone(), s / self.spend);
+            }
+        }
+        mix
+    }
+
+    /// Cache hit rate: sum R / sum (U + W5 + W1 + R), token-weighted.
+    pub fn cache_hit_rate(&self) -> Option<f64> {
+        ratio(self.tokens.cache_read, self.tokens.input())
+    }
+
+    /// Batch share: tokens of batch rows / all tokens.
+    pub fn batch_share(&self) -> Option<f64> {
+        ratio(self.batch_tokens, self.tokens.total())
+    }
+
+    /// Output tokens per request, over rows that carry request counts.
+    pub fn output_per_request(&self) -> Option<f64> {
+        ratio(self.output_with_requests, self.requests)
+    }
+
+    /// The KPI values of these totals.
+    pub fn kpis(&self) -> Kpis {
+        Kpis {
+            spend: self.spend,
+            model_mix: self.model_mix(),
+            cache_hit_rate: self.cache_hit_rate(),
+            batch_share: self.batch_share(),
+            output_per_request: self.output_per_request(),
+        }
+    }
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// The KPI values of one scope in one month.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Kpis {
+    /// Spend in USD.
+    pub spend: f64,
+    /// Spend share per model family.
+    pub model_mix: BTreeMap<String, f64>,
+    /// Cache hit rate (None without input tokens).
+    pub cache_hit_rate: Option<f64>,
+    /// Batch share (None without tokens).
+    pub batch_share: Option<f64>,
+    /// Output tokens per request (None without request counts).
+    pub output_per_request: Option<f64>,
+}
+
+/// Commitment figures at the end of a review month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitmentMetrics {
+    /// Committed amount.
+    pub amount: f64,
+    /// Term start.
+    pub start: NaiveDate,
+    /// Term end (inclusive).
+    pub end: NaiveDate,
+    /// Days in the term.
+    pub term_days: i64,
+    /// Term days elapsed by the end of the review month.
+    pub elapsed_days: i64,
+    /// Term days after the review month.
+    pub remaining_days: i64,
+    /// Spend inside the term up to the end of the review month.
+    pub consumed_to_date: f64,
+    /// C x elapsed / term days.
+    pub expected_to_date: f64,
+    /// consumed / expected.
+    pub pacing: Option<f64>,
+    /// Spend of the review month inside the term.
+    pub month_spend: f64,
+    /// C x term days in the month / term days.
+    pub month_expected: f64,
+    /// month spend / month expected.
+    pub month_utilization: Option<f64>,
+    /// Average daily spend over the last (up to) three review months.
+    pub average_daily_spend: f64,
+    /// The months that average is taken over.
+    pub average_months: Vec<Month>,
+    /// consumed + average daily x remaining days.
+    pub projected_end_of_term: f64,
+    /// projected / C.
+    pub projected_utilization: f64,
+    /// max(0, C - projected).
+    pub projected_unused: f64,
+    /// max(0, projected - C).
+    pub projected_overage: f64,
+    /// end - last day of the review month.
+    pub days_to_renewal: i64,
+    /// Cumulative in-term spend at the end of each month of the term up to the review month.
+    pub burn_up: Vec<(NaiveDate, f64)>,
+}
+
+fn days_between_inclusive(a: NaiveDate, b: NaiveDate) -> i64 {
+    ((b - a).num_days() + 1).max(0)
+}
+
+/// Commitment figures for review month `month`.
+///
+/// `in_term_spend` is each month's spend on days inside the term; `spend` each month's total
+/// spend (for the run rate). Months without data are simply absent.
+pub fn commitment(
+    c: &Commitment,
+    month: Month,
+    in_term_spend: &BTreeMap<Month, f64>,
+    spend: &BTreeMap<Month, f64>,
+) -> CommitmentMetrics {
+    let term_days = days_between_inclusive(c.start, c.end);
+    let eom = month.last_day();
+    let elapsed_days = days_between_inclusive(c.start, eom.min(c.end));
+    let remaining_days = days_between_inclusive((eom + chrono::Duration::days(1)).max(c.start), c.end);
+    let consumed: f64 = in_term_spend.range(..=month).map(|(_, s)| s).sum();
+    let expected = c.amount * elapsed_days as f64 / term_days as f64;
+    let month_term_days = days_between_inclusive(month.first_day().max(c.start), eom.min(c.end));
+    let month_spend = in_term_spend.get(&month).copied().unwrap_or(0.0);
+    let month_expected = c.amount * month_term_days as f64 / term_days as f64;
+
+    let average_months: Vec<Month> = (0..3)
+        .rev()
+        .map(|k| month.plus(-k))
+        .filter(|m| spend.contains_key(m))
+        .collect();
+    let avg_days: i64 = average_months.iter().map(Month::days).sum();
+    let avg_spend: f64 = average_months.iter().map(|m| spend[m]).sum();
+    let average_daily_spend = if avg_days > 0 {
+        avg_spend / avg_days as f64
+    } else {
+        0.0
+    };
+    let projected = consumed + average_daily_spend * remaining_days as f64;
+
+    let mut burn_up = Vec::new();
+    let mut cum = 0.0;
+    let mut m = Month::of(c.start);
+    while m <= month && m.first_day() <= c.end {
+        cum += in_term_spend.get(&m).copied().unwrap_or(0.0);
+        burn_up.push((m.last_day().min(c.end), cum));
+        m = m.next();
+    }
+
+    CommitmentMetrics {
+        amount: c.amount,
+        start: c.start,
+        end: c.end,
+        term_days,
+        elapsed_days,
+        remaining_days,
+        consumed_to_date: consumed,
+        expected_to_date: expected,
+        pacing: (expected > 0.0).then(|| consumed / expected),
+        month_spend,
+        month_expected,
+        month_utilization: (month_expected > 0.0).then(|| month_spend / month_expected),
+        average_daily_spend,
+        average_months,
+        projected_end_of_term: projected,
+        projected_utilization: projected / c.amount,
+        projected_unused: (c.amount - projected).max(0.0),
+        projected_overage: (projected - c.amount).max(0.0),
+        days_to_renewal: (c.end - eom).num_days(),
+        burn_up,
+    }
+}
+
+/// Which way a KPI should move.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    /// Lower is better (a maximum).
+    AtMost(f64),
+    /// Higher is better (a minimum).
+    AtLeast(f64),
+    /// Inside a band; away from its middle is worse.
+    Between(f64, f64),
+}
+
+impl Goal {
+    /// The goal a band expresses, if it has a bound.
+    pub fn of_band(b: &Band) -> Option<Goal> {
+        match (b.min, b.max) {
+            (Some(lo), Some(hi)) => Some(Goal::Between(lo, hi)),
+            (Some(lo), None) => Some(Goal::AtLeast(lo)),
+            (None, Some(hi)) => Some(Goal::AtMost(hi)),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether `v` meets the goal.
+    pub fn met(&self, v: f64) -> bool {
+        match *self {
+            Goal::AtMost(hi) => v <= hi,
+            Goal::AtLeast(lo) => v >= lo,
+            Goal::Between(lo, hi) => v >= lo && v <= hi,
+        }
+    }
+
+    /// Whether a move of `delta` from `previous` goes the wrong way by more than `tolerance`.
+    pub fn worsening(&self, previous: f64, delta: f64, tolerance: f64) -> bool {
+        let bad = match *self {
+            Goal::AtMost(_) => delta,
+            Goal::AtLeast(_) => -delta,
+            Goal::Between(lo, hi) => {
+                let mid = (lo + hi) / 2.0;
+                if previous + delta >= mid { delta } else { -delta }
+            }
+        };
+        bad > tolerance + 1e-12
+    }
+
+    /// The goal in words, with shares as percentages or plain numbers.
+    pub fn describe(&self, percent: bool) -> String {
+        let f = |v: f64| {
+            if percent {
+                format!("{:.0}%", v * 100.0)
+            } else {
+                format!("{v:.2}")
+            }
+        };
+        match *self {
+            Goal::AtMost(hi) => format!("≤ {}", f(hi)),
+            Goal::AtLeast(lo) => format!("≥ {}", f(lo)),
+            Goal::Between(lo, hi) => format!("{}–{}", f(lo), f(hi)),
+        }
+    }
+}
+
+/// How a KPI moved: against last month and against the trailing three-month mean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Drift {
+    /// This month minus last month (None when either is missing).
+    pub delta: Option<f64>,
+    /// Mean of the (up to) three months before this one that have a value.
+    pub trailing_mean: Option<f64>,
+    /// This month minus the trailing mean.
+    pub vs_trailing: Option<f64>,
+    /// Whether the move goes the wrong way by more than the tolerance.
+    pub worsening: bool,
+}
+
+/// The drift of a KPI. `prior` holds the values of the three months before the review month,
+/// most recent first (None where a month has no value).
+pub fn drift(current: Option<f64>, prior: &[Option<f64>], goal: Option<Goal>, tolerance: f64) -> Drift {
+    let last = prior.first().copied().flatten();
+    let delta = current.zip(last).map(|(c, l)| c - l);
+    let window: Vec<f64> = prior.iter().take(3).filter_map(|v| *v).collect();
+    let trailing_mean = (!window.is_empty()).then(|| window.iter().sum::<f64>() / window.len() as f64);
+    let worsening = match (goal, last, delta) {
+        (Some(g), Some(l), Some(d)) => g.worsening(l, d, tolerance),
+        _ => false,
+    };
+    Drift {
+        delta,
+        trailing_mean,
+        vs_trailing: current.zip(trailing_mean).map(|(c, m)| c - m),
+        worsening,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ym(s: &str) -> Month {
+        s.parse().unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn row(family: &str, tier: &str, tokens: Tokens, spend: f64) -> PricedRow {
+        PricedRow {
+            month: ym("2026-10"),
+            team: "t".into(),
+            app: "a".into(),
+            model: format!("claude-{family}-x"),
+            family: family.into(),
+            tier: tier.into(),
+            in_term: true,
+            tokens,
+            requests: 0,
+            output_with_requests: 0,
+            web_search_requests: 0,
+            list_cost: spend,
+            computed_net: spend,
+            uncached_input_net: 0.0,
+            billed: None,
+            file: 0,
+        }
+    }
+
+    fn tk(u: u64, w5: u64, w1: u64, r: u64, o: u64) -> Tokens {
+        Tokens {
+            uncached_input: u,
+            cache_write_5m: w5,
+            cache_write_1h: w1,
+            cache_read: r,
+            output: o,
+        }
+    }
+
+    #[test]
+    fn cache_hit_rate_is_token_weighted() {
+        // Row A: R=90 of input 100 (90%); row B: R=0 of input 900 (0%).
+        // Token-weighted: 90 / 1000 = 9%; the (wrong) average of rates would be 45%.
+        let rows = [
+            row("opus", "standard", tk(10, 0, 0, 90, 0), 1.0),
+            row("opus", "standard", tk(800, 50, 50, 0, 0), 1.0),
+        ];
+        let t = Totals::of(&rows);
+        assert!((t.cache_hit_rate().unwrap() - 0.09).abs() < 1e-12);
+    }
+
+    #[test]
+    fn batch_share_counts_all_token_classes() {
+        // batch: 100 + 20 + 0 + 30 + 50 = 200 tokens; standard: 600 tokens -> 200/800 = 25%.
+        let rows = [
+            row("haiku", "batch", tk(100, 20, 0, 30, 50), 1.0),
+            row("haiku", "standard", tk(500, 0, 0, 0, 100), 3.0),
+        ];
+        assert!((Totals::of(&rows).batch_share().unwrap() - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn model_mix_is_share_of_spend() {
+        // opus $60, sonnet $30, haiku $10 -> 60% / 30% / 10%.
+        let rows = [
+            row("opus", "standard", Tokens::default(), 60.0),
+            row("sonnet", "standard", Tokens::default(), 30.0),
+            row("haiku", "batch", Tokens::default(), 10.0),
+        ];
+        let mix = Totals::of(&rows).model_mix();
+        assert!((mix["opus"] - 0.6).abs() < 1e-12);
+        assert!((mix["sonnet"] - 0.3).abs() < 1e-12);
+        assert!((mix["haiku"] - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn billed_cost_wins_and_is_reconciled() {
+        let mut r = row("opus", "standard", Tokens::default(), 10.0);
+        r.billed = Some(9.5);
+        let t = Totals::of([&r]);
+        assert_eq!(t.spend, 9.5);
+        assert_eq!(t.billed_rows_computed, 10.0);
+    }
+
+    #[test]
+    fn output_per_request_uses_rows_with_counts() {
+        let mut a = row("opus", "standard", tk(0, 0, 0, 0, 1000), 1.0);
+        a.requests = 4;
+        a.output_with_requests = 1000;
+        let b = row("opus", "standard", tk(0, 0, 0, 0, 5000), 1.0);
+        assert_eq!(Totals::of([&a, &b]).output_per_request(), Some(250.0));
+        assert_eq!(Totals::of([&b]).output_per_request(), None);
+    }
+
+    #[test]
+    fn commitment_forecast_by_hand() {
+        // $365,000 over 2026-01-01..2026-12-31 (365 days). Review month 2026-03.
+        // Jan $20,000, Feb $28,000, Mar $31,000 (all in term).
+        let c = Commitment {
+            amount: 365_000.0,
+            start: d("2026-01-01"),
+            end: d("2026-12-31"),
+            name: None,
+        };
+        let spend: BTreeMap<Month, f64> = [
+            (ym("2026-01"), 20_000.0),
+            (ym("2026-02"), 28_000.0),
+            (ym("2026-03"), 31_000.0),
+        ]
+        .into();
+        let m = commitment(&c, ym("2026-03"), &spend, &spend);
+        assert_eq!(m.term_days, 365);
+        assert_eq!(m.elapsed_days, 90); // 31 + 28 + 31
+        assert_eq!(m.remaining_days, 275);
+        assert_eq!(m.consumed_to_date, 79_000.0);
+        assert!((m.expected_to_date - 90_000.0).abs() < 1e-9); // 365000 * 90/365
+        assert!((m.pacing.unwrap() - 79_000.0 / 90_000.0).abs() < 1e-12);
+        // March expected: 365000 * 31 / 365 = 31,000 -> utilization 1.0
+        assert!((m.month_utilization.unwrap() - 1.0).abs() < 1e-12);
+        // Run rate: 79,000 / 90 days = 877.78/day; projected = 79,000 + 877.78 * 275 = 320,388.89
+        assert!((m.average_daily_spend - 79_000.0 / 90.0).abs() < 1e-9);
+        let projected = 79_000.0 + 79_000.0 / 90.0 * 275.0;
+        assert!((m.projected_end_of_term - projected).abs() < 1e-6);
+        assert!((m.projected_unused - (365_000.0 - projected)).abs() < 1e-6);
+        assert_eq!(m.projected_overage, 0.0);
+        assert_eq!(m.days_to_renewal, 275);
+        assert_eq!(m.burn_up.len(), 3);
+        assert_eq!(m.burn_up[2], (d("2026-03-31"), 79_000.0));
+    }
+
+    #[test]
+    fn commitment_run_rate_uses_last_three_months_only() {
+        // Term 2026-01-01..2026-06-30 (181 days), $100,000. Review 2026-04.
+        // Spend Jan 40,000 (outside the window), Feb 2,800, Mar 3,100, Apr 3,000.
+        let c = Commitment {
+            amount: 100_000.0,
+            start: d("2026-01-01"),
+            end: d("2026-06-30"),
+            name: None,
+        };
+        let spend: BTreeMap<Month, f64> = [
+            (ym("2026-01"), 40_000.0),
+            (ym("2026-02"), 2_800.0),
+            (ym("2026-03"), 3_100.0),
+            (ym("2026-04"), 3_000.0),
+        ]
+        .into();
+        let m = commitment(&c, ym("2026-04"), &spend, &spend);
+        // window Feb..Apr: 8,900 / (28 + 31 + 30) = 100/day; remaining May+Jun = 61 days
+        assert!((m.average_daily_spend - 100.0).abs() < 1e-9);
+        assert_eq!(m.remaining_days, 61);
+        assert!((m.projected_end_of_term - (48_900.0 + 6_100.0)).abs() < 1e-6);
+        assert!((m.projected_unused - 45_000.0).abs() < 1e-6);
+        assert!((m.projected_utilization - 0.55).abs() < 1e-9);
+    }
+
+    #[test]
+    fn commitment_overage_and_partial_first_month() {
+        // Term starts mid-month: 2026-10-15..2026-11-13 (30 days), $3,000. Review 2026-10.
+        // In-term October spend $2,040 over 17 days; October's total spend $3,720 (31 days).
+        let c = Commitment {
+            amount: 3_000.0,
+            start: d("2026-10-15"),
+            end: d("2026-11-13"),
+            name: None,
+        };
+        let in_term: BTreeMap<Month, f64> = [(ym("2026-10"), 2_040.0)].into();
+        let spend: BTreeMap<Month, f64> = [(ym("2026-10"), 3_720.0)].into();
+        let m = commitment(&c, ym("2026-10"), &in_term, &spend);
+        assert_eq!(m.elapsed_days, 17);
+        assert_eq!(m.remaining_days, 13);
+        assert!((m.expected_to_date - 1_700.0).abs() < 1e-9);
+        assert!((m.pacing.unwrap() - 1.2).abs() < 1e-12);
+        assert!((m.month_utilization.unwrap() - 1.2).abs() < 1e-12);
+        // run rate 3,720 / 31 = 120/day -> projected 2,040 + 1,560 = 3,600 -> overage 600
+        assert!((m.projected_end_of_term - 3_600.0).abs() < 1e-9);
+        assert!((m.projected_overage - 600.0).abs() < 1e-9);
+        assert_eq!(m.projected_unused, 0.0);
+        assert_eq!(m.days_to_renewal, 13);
+    }
+
+    #[test]
+    fn drift_against_last_month_and_trailing_mean() {
+        // prior (most recent first): 0.50, 0.60, 0.70 -> mean 0.60; current 0.40.
+        let g = Goal::AtLeast(0.55);
+        let dr = drift(Some(0.40), &[Some(0.50), Some(0.60), Some(0.70)], Some(g), 0.02);
+        assert!((dr.delta.unwrap() + 0.10).abs() < 1e-12);
+        assert!((dr.trailing_mean.unwrap() - 0.60).abs() < 1e-12);
+        assert!((dr.vs_trailing.unwrap() + 0.20).abs() < 1e-12);
+        assert!(dr.worsening);
+        // Moving the right way is never worsening; a move inside the tolerance is not either.
+        assert!(!drift(Some(0.60), &[Some(0.50)], Some(g), 0.02).worsening);
+        assert!(!drift(Some(0.49), &[Some(0.50)], Some(g), 0.02).worsening);
+        // A maximum worsens upwards.
+        assert!(drift(Some(0.40), &[Some(0.30)], Some(Goal::AtMost(0.35)), 0.02).worsening);
+        // No last month: no delta, no worsening.
+        let first = drift(Some(0.4), &[None, Some(0.5)], Some(g), 0.02);
+        assert_eq!(first.delta, None);
+        assert!(!first.worsening);
+        assert_eq!(first.trailing_mean, Some(0.5));
+    }
+
+    #[test]
+    fn band_goal_worsens_away_from_its_middle() {
+        let g = Goal::Between(0.9, 1.1);
+        assert!(g.met(1.0) && !g.met(0.85));
+        assert!(g.worsening(0.85, -0.05, 0.02));
+        assert!(!g.worsening(0.85, 0.05, 0.02));
+        assert!(g.worsening(1.05, 0.05, 0.02));
+    }
+
+    #[test]
+    fn allocation_fills_only_what_is_missing() {
+        let rules = vec![
+            AllocationRule {
+                workspace_id: Some("ws1".into()),
+                team: Some("search".into()),
+                app: Some("ranker".into()),
+                ..Default::default()
+            },
+            AllocationRule {
+                model: Some("claude-3".into()),
+                team: Some("legacy".into()),
+                ..Default::default()
+            },
+        ];
+        let mut r = CubeRow {
+            month: ym("2026-10"),
+            file: 0,
+            team: None,
+            app: Some("own-app".into()),
+            workspace_id: Some("ws1".into()),
+            api_key_id: None,
+            model: "claude-opus-4-5".into(),
+            tier: "standard".into(),
+            in_term: false,
+            billed: false,
+            tokens: Tokens::default(),
+            requests: 0,
+            output_with_requests: 0,
+            web_search_requests: 0,
+            billed_cost: 0.0,
+            rows: 1,
+            first_day: d("2026-10-01"),
+            last_day: d("2026-10-01"),
+        };
+        assert_eq!(allocate(&r, &rules), ("search".into(), "own-app".into()));
+        r.workspace_id = None;
+        r.model = "claude-3-haiku".into();
+        assert_eq!(allocate(&r, &rules), ("legacy".into(), "own-app".into()));
+        r.model = "claude-opus-4-5".into();
+        assert_eq!(allocate(&r, &rules).0, UNALLOCATED);
+    }
+}

@@ -1,0 +1,181 @@
+//! `metrics.json`: every computed number, machine-readable.
+//!
+//! Shares are fractions 0..1, money is USD. Floats are rounded to 6 decimals so the file diffs
+//! cleanly and does not depend on the last bit of a sum.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{RenderContext, Renderer, Templates};
+use crate::error::{Error, Result};
+use crate::metrics::{CommitmentMetrics, Kpis};
+use crate::month::Month;
+use crate::report::{Finding, KpiRow, ReportModel};
+
+/// The JSON pack.
+pub struct Json;
+
+/// Version of the `metrics.json` layout; raised when a key changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct MonthKpis<'a> {
+    month: Month,
+    #[serde(flatten)]
+    kpis: &'a Kpis,
+}
+
+#[derive(Serialize)]
+struct TeamJson<'a> {
+    owner: &'a str,
+    #[serde(flatten)]
+    kpis: &'a Kpis,
+    prev_spend: Option<f64>,
+    share_of_spend: f64,
+    findings: usize,
+}
+
+#[derive(Serialize)]
+struct Drift<'a> {
+    value: Option<f64>,
+    target: &'a Option<crate::metrics::Goal>,
+    status: crate::report::Status,
+    delta: Option<f64>,
+    trailing_mean: Option<f64>,
+    vs_trailing_mean: Option<f64>,
+    worsening: bool,
+}
+
+#[derive(Serialize)]
+struct MetricsJson<'a> {
+    schema_version: u32,
+    organization: &'a str,
+    month: Month,
+    as_of: chrono::NaiveDate,
+    status: &'a str,
+    spend: f64,
+    list_cost: f64,
+    prev_spend: Option<f64>,
+    model_mix: BTreeMap<String, f64>,
+    cache_hit_rate: Option<f64>,
+    batch_share: Option<f64>,
+    output_per_request: Option<f64>,
+    tokens: crate::pricing::Tokens,
+    requests: u64,
+    spend_by_family: &'a BTreeMap<String, f64>,
+    spend_by_tier: &'a BTreeMap<String, f64>,
+    spend_by_model: &'a BTreeMap<String, f64>,
+    commitment: Option<&'a CommitmentMetrics>,
+    kpis: BTreeMap<&'a str, Drift<'a>>,
+    teams: BTreeMap<&'a str, TeamJson<'a>>,
+    months: Vec<MonthKpis<'a>>,
+    findings: &'a [Finding],
+    actions: &'a [crate::report::ProposedAction],
+    data: &'a crate::report::DataNotes,
+}
+
+fn drift(r: &KpiRow) -> Drift<'_> {
+    Drift {
+        value: r.value,
+        target: &r.goal,
+        status: r.status,
+        delta: r.drift.delta,
+        trailing_mean: r.drift.trailing_mean,
+        vs_trailing_mean: r.drift.vs_trailing,
+        worsening: r.drift.worsening,
+    }
+}
+
+/// Builds the JSON document of a report.
+pub fn document(m: &ReportModel) -> Result<Value> {
+    let k = m.totals.kpis();
+    let doc = MetricsJson {
+        schema_version: SCHEMA_VERSION,
+        organization: &m.organization,
+        month: m.month,
+        as_of: m.as_of,
+        status: &m.status,
+        spend: m.totals.spend,
+        list_cost: m.totals.list_cost,
+        prev_spend: m.prev_spend,
+        model_mix: k.model_mix.clone(),
+        cache_hit_rate: k.cache_hit_rate,
+        batch_share: k.batch_share,
+        output_per_request: k.output_per_request,
+        tokens: m.totals.tokens,
+        requests: m.totals.requests,
+        spend_by_family: &m.totals.by_family,
+        spend_by_tier: &m.totals.by_tier,
+        spend_by_model: &m.totals.by_model,
+        commitment: m.commitment.as_ref().map(|c| &c.metrics),
+        kpis: m
+            .kpis
+            .iter()
+            .chain(m.model_mix.iter())
+            .map(|r| (r.key.as_str(), drift(r)))
+            .collect(),
+        teams: m
+            .teams
+            .iter()
+            .map(|t| {
+                (
+                    t.team.as_str(),
+                    TeamJson {
+                        owner: &t.owner,
+                        kpis: &t.kpis,
+                        prev_spend: t.prev_spend,
+                        share_of_spend: t.share,
+                        findings: t.findings,
+                    },
+                )
+            })
+            .collect(),
+        months: m
+            .history
+            .iter()
+            .filter(|h| h.month < m.month)
+            .map(|h| MonthKpis {
+                month: h.month,
+                kpis: &h.kpis,
+            })
+            .collect(),
+        findings: &m.findings,
+        actions: &m.actions,
+        data: &m.data,
+    };
+    let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
+    round_floats(&mut v);
+    Ok(v)
+}
+
+fn round_floats(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                let r = (f * 1e6).round() / 1e6;
+                let r = if r == 0.0 { 0.0 } else { r };
+                if let Some(num) = serde_json::Number::from_f64(r) {
+                    *n = num;
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(round_floats),
+        Value::Object(o) => o.values_mut().for_each(round_floats),
+        _ => {}
+    }
+}
+
+impl Renderer for Json {
+    fn file_name(&self) -> &'static str {
+        "metrics.json"
+    }
+
+    fn render(&self, ctx: &RenderContext, _: &Templates) -> Result<Vec<u8>> {
+        let v = document(ctx.model)?;
+        let mut out = serde_json::to_vec_pretty(&v).map_err(|e| Error::Internal(e.to_string()))?;
+        out.push(b'\n');
+        Ok(out)
+    }
+}

@@ -1,0 +1,17 @@
+//! `review.md`: GitHub-flavoured Markdown, charts linked as relative SVG images.
+
+use super::{RenderContext, Renderer, Templates};
+use crate::error::Result;
+
+/// The Markdown pack.
+pub struct Markdown;
+
+impl Renderer for Markdown {
+    fn file_name(&self) -> &'static str {
+        "review.md"
+    }
+
+    fn render(&self, ctx: &RenderContext, templates: &Templates) -> Result<Vec<u8>> {
+        Ok(templates.render("review.md.j2", ctx)?.into_bytes())
+    }
+}

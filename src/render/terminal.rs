@@ -1,0 +1,78 @@
+//! The short KPI summary printed after a review, coloured when the terminal supports it.
+
+use anstyle::{AnsiColor, Style};
+
+use crate::report::{KpiRow, ReportModel, Status};
+
+fn pad(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n >= w {
+        s.to_owned()
+    } else {
+        format!("{s}{}", " ".repeat(w - n))
+    }
+}
+
+fn status_cell(r: &KpiRow) -> (String, Style) {
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+    let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+    let dim = Style::new().dimmed();
+    match (r.status, r.drift.worsening) {
+        (Status::Missed, true) => ("missed, worsening".into(), red),
+        (Status::Missed, false) => ("missed".into(), red),
+        (_, true) => ("worsening".into(), yellow),
+        (Status::Met, false) => ("met".into(), green),
+        (Status::NoTarget, false) => ("no target".into(), dim),
+        (Status::NoData, false) => ("no data".into(), dim),
+    }
+}
+
+/// The summary table as text with ANSI styles (strip them for a non-terminal).
+pub fn summary(m: &ReportModel) -> String {
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    let badge = if m.status == "draft" { "DRAFT" } else { "final" };
+    out.push_str(&format!(
+        "{bold}Claude cost review: {} · {}{bold:#}  ({badge}, as of {})\n\n",
+        m.organization, m.month_label, m.as_of
+    ));
+    let widths = [26, 14, 12, 14, 18];
+    let head = ["KPI", "This month", "Target", "vs last month", "Status"];
+    let line: String = head
+        .iter()
+        .zip(widths)
+        .map(|(h, w)| pad(h, w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    out.push_str(&format!("  {bold}{}{bold:#}\n", line.trim_end()));
+    let mut rows: Vec<&KpiRow> = m.kpis.iter().collect();
+    rows.extend(m.model_mix.iter().filter(|r| r.key != "model_mix.opus" && r.goal.is_some()));
+    for r in rows {
+        let (st, style) = status_cell(r);
+        out.push_str(&format!(
+            "  {} {} {} {} {style}{st}{style:#}\n",
+            pad(&r.label, widths[0]),
+            pad(&r.value_text, widths[1]),
+            pad(&r.target_text, widths[2]),
+            pad(&r.delta_text, widths[3]),
+        ));
+    }
+    out.push('\n');
+    if let Some(c) = &m.commitment {
+        out.push_str(&format!("  {}\n", c.outlook));
+    }
+    let n = m.findings.len();
+    out.push_str(&format!(
+        "  {n} finding{}, {} proposed action{} (due {}).\n",
+        if n == 1 { "" } else { "s" },
+        m.actions.len(),
+        if m.actions.len() == 1 { "" } else { "s" },
+        m.next_review
+    ));
+    for w in &m.data.warnings {
+        let y = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+        out.push_str(&format!("  {y}warning:{y:#} {w}\n"));
+    }
+    out
+}
