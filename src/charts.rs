@@ -30,7 +30,9 @@ fn family_color(f: &str) -> RGBColor {
         "haiku" => RGBColor(16, 185, 129),
         _ => {
             // A stable colour per extra family, from its name.
-            let h = f.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+            let h = f
+                .bytes()
+                .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
             let palette = [
                 RGBColor(245, 158, 11),
                 RGBColor(236, 72, 153),
@@ -121,7 +123,9 @@ pub fn render_svgs(m: &ReportModel) -> Result<Vec<(String, String)>> {
     for c in &m.charts {
         let svg = match c.name.as_str() {
             "model_mix" => model_mix(m, &c.title)?,
-            "cache_hit_rate" => share_line(m, &c.title, "cache_hit_rate", |s| s.kpis.cache_hit_rate)?,
+            "cache_hit_rate" => {
+                share_line(m, &c.title, "cache_hit_rate", |s| s.kpis.cache_hit_rate)?
+            }
             "batch_share" => share_line(m, &c.title, "batch_share", |s| s.kpis.batch_share)?,
             "commitment_burnup" => burn_up(m, &c.title)?,
             "spend_by_team" => spend_by_team(m, &c.title)?,
@@ -151,7 +155,11 @@ fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
     let err = chart_err("model_mix");
     let labels: Vec<String> = m.history.iter().map(|h| month_short(&h.month)).collect();
     let n = labels.len().max(1);
-    let families: Vec<String> = m.model_mix.iter().map(|r| r.key.trim_start_matches("model_mix.").to_owned()).collect();
+    let families: Vec<String> = m
+        .model_mix
+        .iter()
+        .map(|r| r.key.trim_start_matches("model_mix.").to_owned())
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
@@ -198,7 +206,9 @@ fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
                 .draw_series(bars)
                 .map_err(&err)?
                 .label(crate::report::family_label(fam))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
         }
         chart
             .configure_series_labels()
@@ -286,7 +296,9 @@ fn share_line(
                 ))
                 .map_err(&err)?
                 .label(format!("target {}", fmt::pct(t)))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -332,7 +344,9 @@ fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
             .bold_line_style(GRID)
             .x_labels(8)
             .x_label_formatter(&|x| {
-                (start + chrono::Duration::days(*x as i64)).format("%b %y").to_string()
+                (start + chrono::Duration::days(*x as i64))
+                    .format("%b %y")
+                    .to_string()
             })
             .y_labels(6)
             .y_label_formatter(&|y| fmt::usd_short(*y))
@@ -341,12 +355,20 @@ fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
             .draw()
             .map_err(&err)?;
         chart
-            .draw_series(LineSeries::new(vec![(0.0, c.amount), (total_days, c.amount)], INK.stroke_width(1)))
+            .draw_series(LineSeries::new(
+                vec![(0.0, c.amount), (total_days, c.amount)],
+                INK.stroke_width(1),
+            ))
             .map_err(&err)?
             .label(format!("commitment {}", fmt::usd_short(c.amount)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], INK.stroke_width(1)));
         chart
-            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (total_days, c.amount)], 4, 4, MUTED.stroke_width(2)))
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, 0.0), (total_days, c.amount)],
+                4,
+                4,
+                MUTED.stroke_width(2),
+            ))
             .map_err(&err)?
             .label("linear pace")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], MUTED.stroke_width(2)));
@@ -356,7 +378,12 @@ fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
             .label(format!("consumed {}", fmt::usd_short(c.consumed_to_date)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ACCENT.stroke_width(3)));
         chart
-            .draw_series(actual.iter().skip(1).map(|p| Circle::new(*p, 3, ACCENT.filled())))
+            .draw_series(
+                actual
+                    .iter()
+                    .skip(1)
+                    .map(|p| Circle::new(*p, 3, ACCENT.filled())),
+            )
             .map_err(&err)?;
         chart
             .draw_series(DashedLineSeries::new(
@@ -366,7 +393,10 @@ fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
                 TARGET.stroke_width(2),
             ))
             .map_err(&err)?
-            .label(format!("forecast {}", fmt::usd_short(c.projected_end_of_term)))
+            .label(format!(
+                "forecast {}",
+                fmt::usd_short(c.projected_end_of_term)
+            ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
         chart
             .configure_series_labels()
@@ -420,7 +450,10 @@ fn spend_by_team(m: &ReportModel, title: &str) -> Result<String> {
         chart
             .draw_series(teams.iter().enumerate().map(|(i, t)| {
                 let y = i as f64;
-                Rectangle::new([(0.0, y - 0.38), (t.prev_spend.unwrap_or(0.0), y - 0.02)], MUTED.filled())
+                Rectangle::new(
+                    [(0.0, y - 0.38), (t.prev_spend.unwrap_or(0.0), y - 0.02)],
+                    MUTED.filled(),
+                )
             }))
             .map_err(&err)?
             .label(m.prev_month.to_string())

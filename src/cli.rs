@@ -27,7 +27,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Configuration file.
-    #[arg(long, short = 'c', global = true, default_value = "govreview.toml", value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        default_value = "govreview.toml",
+        value_name = "FILE"
+    )]
     pub config: PathBuf,
     /// The date the review is made on (YYYY-MM-DD); fixes overdue actions and countdowns. Default: today (UTC).
     #[arg(long, global = true, value_name = "DATE")]

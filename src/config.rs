@@ -26,7 +26,15 @@ pub const DEFAULT_REVIEW_DAY: u32 = 10;
 
 /// Words that never name a person.
 pub const NOT_A_PERSON: [&str; 9] = [
-    "", "tbd", "todo", "?", "unassigned", "none", "n/a", "team", "nobody",
+    "",
+    "tbd",
+    "todo",
+    "?",
+    "unassigned",
+    "none",
+    "n/a",
+    "team",
+    "nobody",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -205,7 +213,8 @@ pub struct AllocationRule {
 pub struct Config {
     /// Where the configuration was read from.
     pub path: PathBuf,
-    /// Folder that relative data paths are resolved against.
+    /// Folder that relative data paths are resolved against (the config's folder; empty for the
+    /// current one).
     pub base_dir: PathBuf,
     /// Organisation name, shown in the pack.
     pub org_name: String,
@@ -447,7 +456,10 @@ fn validate(
             {
                 let mut k = key.to_vec();
                 k.push(name);
-                problems.push(loc.problem(&k, format!("{v} is not a price; prices are USD per million tokens, 0 or more")));
+                problems.push(loc.problem(
+                    &k,
+                    format!("{v} is not a price; prices are USD per million tokens, 0 or more"),
+                ));
             }
         }
         let base = entries.get(model).copied();
@@ -512,9 +524,21 @@ fn validate(
         fn as_refs(v: &[String]) -> Vec<&str> {
             v.iter().map(String::as_str).collect()
         }
-        share(&as_refs(&with("max_opus_share")), k.max_opus_share, problems);
-        share(&as_refs(&with("min_cache_hit_rate")), k.min_cache_hit_rate, problems);
-        share(&as_refs(&with("min_batch_share")), k.min_batch_share, problems);
+        share(
+            &as_refs(&with("max_opus_share")),
+            k.max_opus_share,
+            problems,
+        );
+        share(
+            &as_refs(&with("min_cache_hit_rate")),
+            k.min_cache_hit_rate,
+            problems,
+        );
+        share(
+            &as_refs(&with("min_batch_share")),
+            k.min_batch_share,
+            problems,
+        );
         let mut mix = k.model_mix.clone();
         for (fam, band) in &k.model_mix {
             let mut base = with("model_mix");
@@ -572,7 +596,9 @@ fn validate(
             {
                 problems.push(loc.problem(
                     &["targets", "commitment_pacing", name],
-                    format!("{v} is not a pacing; pacing 1.0 means on pace (e.g. min = 0.9, max = 1.1)"),
+                    format!(
+                        "{v} is not a pacing; pacing 1.0 means on pace (e.g. min = 0.9, max = 1.1)"
+                    ),
                 ));
             }
         }
@@ -586,7 +612,11 @@ fn validate(
         }
     }
     let drift_tolerance = t.drift_tolerance.unwrap_or(DEFAULT_DRIFT_TOLERANCE);
-    share(&["targets", "drift_tolerance"], Some(drift_tolerance), problems);
+    share(
+        &["targets", "drift_tolerance"],
+        Some(drift_tolerance),
+        problems,
+    );
 
     // commitment
     let commitment = raw.commitment.and_then(|c| {
@@ -595,7 +625,10 @@ fn validate(
         if !(c.amount > 0.0 && c.amount.is_finite()) {
             problems.push(loc.problem(
                 &["commitment", "amount"],
-                format!("{} is not a commitment; give the committed spend in USD, above 0", c.amount),
+                format!(
+                    "{} is not a commitment; give the committed spend in USD, above 0",
+                    c.amount
+                ),
             ));
         }
         match (start, end) {
@@ -638,11 +671,7 @@ fn validate(
         }
     }
 
-    let base_dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Config {
         path: path.to_owned(),
         base_dir,
@@ -724,7 +753,7 @@ review_owner = "Dana Whitfield"
         assert_eq!(c.discount, 0.0);
         assert_eq!(c.targets.drift_tolerance, 0.02);
         assert!(c.commitment.is_none());
-        assert_eq!(c.base_dir, PathBuf::from("."));
+        assert_eq!(c.base_dir, PathBuf::from(""));
     }
 
     #[test]
@@ -732,7 +761,11 @@ review_owner = "Dana Whitfield"
         let p = problems(&format!("{MINIMAL}colour = \"red\"\n"));
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].line, Some(5));
-        assert!(p[0].message.contains("unknown field `colour`"), "{}", p[0].message);
+        assert!(
+            p[0].message.contains("unknown field `colour`"),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]

@@ -169,12 +169,9 @@ fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
     let c = col(name);
     let day = match dtype {
         DataType::Date => c.clone(),
-        DataType::Datetime(_, Some(_)) => c
-            .clone()
-            .dt()
-            .convert_time_zone(TimeZone::UTC)
-            .dt()
-            .date(),
+        DataType::Datetime(_, Some(_)) => {
+            c.clone().dt().convert_time_zone(TimeZone::UTC).dt().date()
+        }
         DataType::Datetime(_, None) => c.clone().dt().date(),
         DataType::String if name == "date" => c.clone().str().to_date(strptime(Some("%Y-%m-%d"))),
         DataType::String => c
@@ -300,7 +297,12 @@ fn canonical(path: &Path, format: Format, term: Option<(i32, i32)>) -> Result<Ca
     match requests {
         Some(r) => {
             exprs.push(r.clone().fill_null(lit(0i64)).alias("req"));
-            exprs.push(r.clone().is_not_null().cast(DataType::Int64).alias("req_rows"));
+            exprs.push(
+                r.clone()
+                    .is_not_null()
+                    .cast(DataType::Int64)
+                    .alias("req_rows"),
+            );
             exprs.push(
                 when(r.is_not_null())
                     .then(output)
@@ -400,7 +402,8 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
     }
     if frames.is_empty() {
         return Err(Error::Usage(
-            "no usage data given; list files in data.paths of the config or pass --data PATH".into(),
+            "no usage data given; list files in data.paths of the config or pass --data PATH"
+                .into(),
         ));
     }
     let all = concat(frames, UnionArgs::default()).map_err(|e| Error::Internal(e.to_string()))?;
@@ -410,15 +413,26 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
         .year()
         .cast(DataType::Int32)
         * lit(12i32))
-        + col("day").cast(DataType::Date).dt().month().cast(DataType::Int32)
+        + col("day")
+            .cast(DataType::Date)
+            .dt()
+            .month()
+            .cast(DataType::Int32)
         - lit(1i32);
-    let mut keys = vec![col("file"), month.alias("month"), col("in_term"), col("billed")];
+    let mut keys = vec![
+        col("file"),
+        month.alias("month"),
+        col("in_term"),
+        col("billed"),
+    ];
     keys.extend(DIMENSIONS.iter().map(|d| col(*d)));
     keys.extend([col("model"), col("service_tier")]);
-    let mut aggs: Vec<Expr> = ["u", "w5", "w1", "r", "o", "req", "req_rows", "o_req", "web", "cost_e8", "bad"]
-        .iter()
-        .map(|c| col(*c).sum())
-        .collect();
+    let mut aggs: Vec<Expr> = [
+        "u", "w5", "w1", "r", "o", "req", "req_rows", "o_req", "web", "cost_e8", "bad",
+    ]
+    .iter()
+    .map(|c| col(*c).sum())
+    .collect();
     aggs.extend([
         len().alias("rows"),
         col("day").min().alias("first"),
@@ -465,8 +479,30 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
         days,
     };
     ds.rows.sort_by(|a, b| {
-        (a.month, &a.team, &a.app, &a.workspace_id, &a.api_key_id, &a.model, &a.tier, a.file, a.in_term, a.billed)
-            .cmp(&(b.month, &b.team, &b.app, &b.workspace_id, &b.api_key_id, &b.model, &b.tier, b.file, b.in_term, b.billed))
+        (
+            a.month,
+            &a.team,
+            &a.app,
+            &a.workspace_id,
+            &a.api_key_id,
+            &a.model,
+            &a.tier,
+            a.file,
+            a.in_term,
+            a.billed,
+        )
+            .cmp(&(
+                b.month,
+                &b.team,
+                &b.app,
+                &b.workspace_id,
+                &b.api_key_id,
+                &b.model,
+                &b.tier,
+                b.file,
+                b.in_term,
+                b.billed,
+            ))
     });
     check_overlaps(&ds)?;
     Ok(ds)
@@ -503,7 +539,10 @@ fn distinct_days(canon: &[(PathBuf, Canonical)]) -> Result<Vec<NaiveDate>> {
         .map_err(|e| query_error(canon, e))?;
     let mut days: Vec<NaiveDate> = df
         .column("day")
-        .and_then(|c| c.i32().map(|a| a.iter().flatten().map(from_epoch_days).collect()))
+        .and_then(|c| {
+            c.i32()
+                .map(|a| a.iter().flatten().map(from_epoch_days).collect())
+        })
         .map_err(|e| Error::Internal(e.to_string()))?;
     days.sort();
     Ok(days)
@@ -520,7 +559,12 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
             .collect())
     };
     let i32s = |name: &str| -> PolarsResult<Vec<Option<i32>>> {
-        Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
+        Ok(df
+            .column(name)?
+            .cast(&DataType::Int32)?
+            .i32()?
+            .iter()
+            .collect())
     };
     let strs = |name: &str| -> PolarsResult<Vec<Option<String>>> {
         Ok(df
@@ -531,7 +575,12 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
             .collect())
     };
     let bools = |name: &str| -> PolarsResult<Vec<bool>> {
-        Ok(df.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
+        Ok(df
+            .column(name)?
+            .bool()?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect())
     };
     let file = i32s("file")?;
     let month = i32s("month")?;
@@ -540,7 +589,12 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
     let rows_n = df.column("rows")?.cast(&DataType::Int64)?;
     let rows_n: Vec<i64> = rows_n.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
     let (in_term, billed) = (bools("in_term")?, bools("billed")?);
-    let (team, app, ws, key) = (strs("team")?, strs("app")?, strs("workspace_id")?, strs("api_key_id")?);
+    let (team, app, ws, key) = (
+        strs("team")?,
+        strs("app")?,
+        strs("workspace_id")?,
+        strs("api_key_id")?,
+    );
     let (model, tier) = (strs("model")?, strs("service_tier")?);
     let (u, w5, w1, r, o) = (i64s("u")?, i64s("w5")?, i64s("w1")?, i64s("r")?, i64s("o")?);
     let (req, o_req, web, cost) = (i64s("req")?, i64s("o_req")?, i64s("web")?, i64s("cost_e8")?);
@@ -592,7 +646,11 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
             let b: Vec<i64> = b
                 .cast(&DataType::Int64)
                 .ok()
-                .and_then(|c| c.i64().ok().map(|a| a.iter().map(|v| v.unwrap_or(0)).collect()))
+                .and_then(|c| {
+                    c.i64()
+                        .ok()
+                        .map(|a| a.iter().map(|v| v.unwrap_or(0)).collect())
+                })
                 .unwrap_or_default();
             let mut v: Vec<usize> = f
                 .iter()
@@ -617,10 +675,19 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
     let mut sel = vec![col("__row")];
     let mut cols = Vec::new();
     for (i, ch) in c.checks.iter().enumerate() {
-        sel.push(ch.bad.clone().fill_null(lit(false)).alias(format!("__bad{i}")));
+        sel.push(
+            ch.bad
+                .clone()
+                .fill_null(lit(false))
+                .alias(format!("__bad{i}")),
+        );
         if !cols.contains(&ch.column) {
             cols.push(ch.column.clone());
-            sel.push(col(ch.column.as_str()).cast(DataType::String).alias(format!("__raw_{}", ch.column)));
+            sel.push(
+                col(ch.column.as_str())
+                    .cast(DataType::String)
+                    .alias(format!("__raw_{}", ch.column)),
+            );
         }
     }
     let any = c
@@ -662,12 +729,21 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
                 Some(v) => format!("`{v}`"),
                 None => "the empty value".to_owned(),
             };
-            return Error::data(
+            let mut e = Error::data(
                 path,
                 Some(row),
                 Some(&ch.column),
                 format!("{shown} {}", ch.message),
             );
+            if let Error::Data { line, .. } = &mut e {
+                // The header is line 1 of a CSV; an NDJSON file has no header.
+                *line = match format {
+                    Format::Csv => Some(row + 1),
+                    Format::Ndjson => Some(row),
+                    Format::Parquet => None,
+                };
+            }
+            return e;
         }
     }
     Error::data(path, Some(row), None, "is invalid")
@@ -676,10 +752,26 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
 /// Fails when two files hold usage of the same dimensions on overlapping days: the same data
 /// loaded twice would double count silently.
 fn check_overlaps(ds: &Dataset) -> Result<()> {
-    type Key<'a> = (Month, &'a Option<String>, &'a Option<String>, &'a Option<String>, &'a Option<String>, &'a str, &'a str);
+    type Key<'a> = (
+        Month,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a str,
+        &'a str,
+    );
     let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
     for r in &ds.rows {
-        let key = (r.month, &r.team, &r.app, &r.workspace_id, &r.api_key_id, r.model.as_str(), r.tier.as_str());
+        let key = (
+            r.month,
+            &r.team,
+            &r.app,
+            &r.workspace_id,
+            &r.api_key_id,
+            r.model.as_str(),
+            r.tier.as_str(),
+        );
         let e = spans
             .entry(key)
             .or_default()
@@ -710,10 +802,23 @@ fn check_overlaps(ds: &Dataset) -> Result<()> {
 
 #[allow(clippy::type_complexity)]
 fn describe_dims(
-    key: &(Month, &Option<String>, &Option<String>, &Option<String>, &Option<String>, &str, &str),
+    key: &(
+        Month,
+        &Option<String>,
+        &Option<String>,
+        &Option<String>,
+        &Option<String>,
+        &str,
+        &str,
+    ),
 ) -> String {
     let mut parts = vec![format!("model {}", key.5), format!("tier {}", key.6)];
-    for (name, v) in [("team", key.1), ("app", key.2), ("workspace", key.3), ("api key", key.4)] {
+    for (name, v) in [
+        ("team", key.1),
+        ("app", key.2),
+        ("workspace", key.3),
+        ("api key", key.4),
+    ] {
         if let Some(v) = v {
             parts.push(format!("{name} {v}"));
         }
@@ -753,7 +858,11 @@ mod tests {
         );
         let ds = load(&[p], None).unwrap();
         assert_eq!(ds.rows.len(), 2);
-        let oct = ds.rows.iter().find(|r| r.month.to_string() == "2026-10").unwrap();
+        let oct = ds
+            .rows
+            .iter()
+            .find(|r| r.month.to_string() == "2026-10")
+            .unwrap();
         assert_eq!(oct.tier, "standard");
         assert_eq!(oct.tokens.uncached_input, 300);
         assert_eq!(oct.tokens.cache_read, 50);
@@ -768,7 +877,11 @@ mod tests {
     #[test]
     fn legacy_cache_write_column_counts_as_5m() {
         let d = tempfile::tempdir().unwrap();
-        let p = csv(d.path(), "u.csv", "date,model,cache_creation_input_tokens\n2026-10-01,m,7\n");
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "date,model,cache_creation_input_tokens\n2026-10-01,m,7\n",
+        );
         let ds = load(&[p], None).unwrap();
         assert_eq!(ds.rows[0].tokens.cache_write_5m, 7);
     }
@@ -802,25 +915,54 @@ mod tests {
     #[test]
     fn commitment_term_splits_rows() {
         let d = tempfile::tempdir().unwrap();
-        let p = csv(d.path(), "u.csv", "date,model,output_tokens\n2026-10-14,m,5\n2026-10-15,m,7\n");
-        let term = (NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(), NaiveDate::from_ymd_opt(2027, 10, 14).unwrap());
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "date,model,output_tokens\n2026-10-14,m,5\n2026-10-15,m,7\n",
+        );
+        let term = (
+            NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 10, 14).unwrap(),
+        );
         let ds = load(&[p], Some(term)).unwrap();
-        let inside: u64 = ds.rows.iter().filter(|r| r.in_term).map(|r| r.tokens.output).sum();
+        let inside: u64 = ds
+            .rows
+            .iter()
+            .filter(|r| r.in_term)
+            .map(|r| r.tokens.output)
+            .sum();
         assert_eq!(inside, 7);
     }
 
     #[test]
     fn bad_rows_are_named() {
         let d = tempfile::tempdir().unwrap();
-        let p = csv(d.path(), "a.csv", "date,model,output_tokens\n2026-10-01,m,5\n2026-10-02,m,-3\n");
-        let e = err_text(load(&[p.clone()], None));
-        assert!(e.contains("row 2, column `output_tokens`: `-3` is negative"), "{e}");
-        let p = csv(d.path(), "b.csv", "date,model,output_tokens\n2026-10-01,m,5x\n");
+        let p = csv(
+            d.path(),
+            "a.csv",
+            "date,model,output_tokens\n2026-10-01,m,5\n2026-10-02,m,-3\n",
+        );
+        let e = err_text(load(std::slice::from_ref(&p), None));
+        assert!(
+            e.contains("a.csv:3: row 2, column `output_tokens`: `-3` is negative"),
+            "{e}"
+        );
+        let p = csv(
+            d.path(),
+            "b.csv",
+            "date,model,output_tokens\n2026-10-01,m,5x\n",
+        );
         let e = err_text(load(&[p], None));
-        assert!(e.contains("row 1, column `output_tokens`: `5x` is not a whole number"), "{e}");
+        assert!(
+            e.contains("row 1, column `output_tokens`: `5x` is not a whole number"),
+            "{e}"
+        );
         let p = csv(d.path(), "c.csv", "date,model\n2026-13-01,m\n");
         let e = err_text(load(&[p], None));
-        assert!(e.contains("row 1, column `date`: `2026-13-01` is not a date"), "{e}");
+        assert!(
+            e.contains("row 1, column `date`: `2026-13-01` is not a date"),
+            "{e}"
+        );
         let p = csv(d.path(), "d.csv", "day,model\n2026-10-01,m\n");
         let e = err_text(load(&[p], None));
         assert!(e.contains("required column is missing"), "{e}");
@@ -835,7 +977,11 @@ mod tests {
         let e = err_text(load(&[a.clone(), b], None));
         assert!(e.contains("the same data loaded twice"), "{e}");
         // Consecutive halves of a month are fine.
-        let c = csv(d.path(), "c.csv", "date,model,output_tokens\n2026-10-03,m,5\n");
+        let c = csv(
+            d.path(),
+            "c.csv",
+            "date,model,output_tokens\n2026-10-03,m,5\n",
+        );
         assert!(load(&[a, c], None).is_ok());
     }
 }

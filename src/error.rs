@@ -49,10 +49,12 @@ pub enum Error {
     },
 
     /// A usage data file is unusable.
-    #[error("{}", format_data(path, *row, column.as_deref(), msg))]
+    #[error("{}", format_data(path, *line, *row, column.as_deref(), msg))]
     Data {
         /// The data file.
         path: PathBuf,
+        /// 1-based line of the file (text formats), when the problem belongs to a row.
+        line: Option<u64>,
         /// 1-based data row (header not counted), when the problem belongs to a row.
         row: Option<u64>,
         /// The column concerned, when one is.
@@ -114,6 +116,7 @@ impl Error {
     ) -> Self {
         Error::Data {
             path: path.into(),
+            line: None,
             row,
             column: column.map(str::to_owned),
             msg: msg.into(),
@@ -146,8 +149,17 @@ fn format_config(path: &std::path::Path, problems: &[ConfigProblem]) -> String {
     out
 }
 
-fn format_data(path: &std::path::Path, row: Option<u64>, column: Option<&str>, msg: &str) -> String {
+fn format_data(
+    path: &std::path::Path,
+    line: Option<u64>,
+    row: Option<u64>,
+    column: Option<&str>,
+    msg: &str,
+) -> String {
     let mut out = path.display().to_string();
+    if let Some(line) = line {
+        out.push_str(&format!(":{line}"));
+    }
     if let Some(row) = row {
         out.push_str(&format!(": row {row}"));
     }

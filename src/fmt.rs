@@ -4,7 +4,7 @@
 fn group(int: &str) -> String {
     let mut out = String::with_capacity(int.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -16,7 +16,11 @@ fn group(int: &str) -> String {
 pub fn usd(v: f64) -> String {
     let cents = (v.abs() * 100.0).round() as u128;
     let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
-    format!("{sign}${}.{:02}", group(&(cents / 100).to_string()), cents % 100)
+    format!(
+        "{sign}${}.{:02}",
+        group(&(cents / 100).to_string()),
+        cents % 100
+    )
 }
 
 /// `+$1,234.00` / `-$56.78`: a signed change in dollars.

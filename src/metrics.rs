@@ -63,7 +63,8 @@ impl PricedRow {
 /// Whether an allocation rule matches a row.
 fn rule_matches(rule: &AllocationRule, row: &CubeRow) -> bool {
     let eq = |want: &Option<String>, have: &Option<String>| {
-        want.as_ref().is_none_or(|w| have.as_deref() == Some(w.as_str()))
+        want.as_ref()
+            .is_none_or(|w| have.as_deref() == Some(w.as_str()))
     };
     eq(&rule.workspace_id, &row.workspace_id)
         && eq(&rule.api_key_id, &row.api_key_id)
@@ -345,7 +346,8 @@ pub fn commitment(
     let term_days = days_between_inclusive(c.start, c.end);
     let eom = month.last_day();
     let elapsed_days = days_between_inclusive(c.start, eom.min(c.end));
-    let remaining_days = days_between_inclusive((eom + chrono::Duration::days(1)).max(c.start), c.end);
+    let remaining_days =
+        days_between_inclusive((eom + chrono::Duration::days(1)).max(c.start), c.end);
     let consumed: f64 = in_term_spend.range(..=month).map(|(_, s)| s).sum();
     let expected = c.amount * elapsed_days as f64 / term_days as f64;
     let month_term_days = days_between_inclusive(month.first_day().max(c.start), eom.min(c.end));
@@ -438,7 +440,11 @@ impl Goal {
             Goal::AtLeast(_) => -delta,
             Goal::Between(lo, hi) => {
                 let mid = (lo + hi) / 2.0;
-                if previous + delta >= mid { delta } else { -delta }
+                if previous + delta >= mid {
+                    delta
+                } else {
+                    -delta
+                }
             }
         };
         bad > tolerance + 1e-12
@@ -476,11 +482,17 @@ pub struct Drift {
 
 /// The drift of a KPI. `prior` holds the values of the three months before the review month,
 /// most recent first (None where a month has no value).
-pub fn drift(current: Option<f64>, prior: &[Option<f64>], goal: Option<Goal>, tolerance: f64) -> Drift {
+pub fn drift(
+    current: Option<f64>,
+    prior: &[Option<f64>],
+    goal: Option<Goal>,
+    tolerance: f64,
+) -> Drift {
     let last = prior.first().copied().flatten();
     let delta = current.zip(last).map(|(c, l)| c - l);
     let window: Vec<f64> = prior.iter().take(3).filter_map(|v| *v).collect();
-    let trailing_mean = (!window.is_empty()).then(|| window.iter().sum::<f64>() / window.len() as f64);
+    let trailing_mean =
+        (!window.is_empty()).then(|| window.iter().sum::<f64>() / window.len() as f64);
     let worsening = match (goal, last, delta) {
         (Some(g), Some(l), Some(d)) => g.worsening(l, d, tolerance),
         _ => false,
@@ -682,7 +694,12 @@ mod tests {
     fn drift_against_last_month_and_trailing_mean() {
         // prior (most recent first): 0.50, 0.60, 0.70 -> mean 0.60; current 0.40.
         let g = Goal::AtLeast(0.55);
-        let dr = drift(Some(0.40), &[Some(0.50), Some(0.60), Some(0.70)], Some(g), 0.02);
+        let dr = drift(
+            Some(0.40),
+            &[Some(0.50), Some(0.60), Some(0.70)],
+            Some(g),
+            0.02,
+        );
         assert!((dr.delta.unwrap() + 0.10).abs() < 1e-12);
         assert!((dr.trailing_mean.unwrap() - 0.60).abs() < 1e-12);
         assert!((dr.vs_trailing.unwrap() + 0.20).abs() < 1e-12);

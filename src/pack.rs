@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use crate::charts;
 use crate::error::{Error, Result};
-use crate::render::{RenderContext, Renderer, Templates, html::Html, json::Json, markdown::Markdown};
+use crate::render::{
+    RenderContext, Renderer, Templates, html::Html, json::Json, markdown::Markdown,
+};
 use crate::report::ReportModel;
 
 /// One file of the pack, relative to the month folder.
@@ -45,7 +47,10 @@ pub fn assemble(model: &ReportModel, templates: &Templates) -> Result<Vec<Output
 /// moved into place, so a failure leaves the previous pack as it was. Charts of an earlier run that
 /// this run no longer draws are removed; other files in the folder are left alone.
 pub fn write(dir: &Path, files: &[OutputFile]) -> Result<()> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "cannot create folder", e))?;
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("pack");
     let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
@@ -66,12 +71,14 @@ fn stage_and_move(dir: &Path, staging: &Path, files: &[OutputFile]) -> Result<()
     }
     let charts_dir = dir.join("charts");
     if charts_dir.is_dir() {
-        let rd = std::fs::read_dir(&charts_dir).map_err(|e| Error::io(&charts_dir, "cannot list", e))?;
+        let rd =
+            std::fs::read_dir(&charts_dir).map_err(|e| Error::io(&charts_dir, "cannot list", e))?;
         for entry in rd.flatten() {
             let p = entry.path();
             let rel = Path::new("charts").join(entry.file_name());
             if p.extension().is_some_and(|e| e == "svg") && !files.iter().any(|f| f.path == rel) {
-                std::fs::remove_file(&p).map_err(|e| Error::io(&p, "cannot remove stale chart", e))?;
+                std::fs::remove_file(&p)
+                    .map_err(|e| Error::io(&p, "cannot remove stale chart", e))?;
             }
         }
     }
@@ -98,14 +105,23 @@ mod tests {
         std::fs::write(dir.join("charts/old.svg"), "old").unwrap();
         std::fs::write(dir.join("notes.md"), "mine").unwrap();
         let files = vec![
-            OutputFile { path: "review.md".into(), bytes: b"new".to_vec() },
-            OutputFile { path: "charts/a.svg".into(), bytes: b"<svg/>".to_vec() },
+            OutputFile {
+                path: "review.md".into(),
+                bytes: b"new".to_vec(),
+            },
+            OutputFile {
+                path: "charts/a.svg".into(),
+                bytes: b"<svg/>".to_vec(),
+            },
         ];
         write(&dir, &files).unwrap();
         assert_eq!(std::fs::read(dir.join("review.md")).unwrap(), b"new");
         assert!(!dir.join("charts/old.svg").exists());
         assert_eq!(std::fs::read(dir.join("notes.md")).unwrap(), b"mine");
-        let leftovers: Vec<_> = std::fs::read_dir(d.path().join("reviews")).unwrap().flatten().collect();
+        let leftovers: Vec<_> = std::fs::read_dir(d.path().join("reviews"))
+            .unwrap()
+            .flatten()
+            .collect();
         assert_eq!(leftovers.len(), 1, "staging folder must be gone");
     }
 }

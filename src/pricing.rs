@@ -211,7 +211,11 @@ mod tests {
         // + 1M output at $15 = $28.05
         let table = PriceTable::new(builtin_prices());
         let (_, p) = table.lookup("claude-sonnet-4-5-20250929").unwrap();
-        let c = list_cost(p, &t(1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000), "standard");
+        let c = list_cost(
+            p,
+            &t(1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000),
+            "standard",
+        );
         assert!((c - 28.05).abs() < 1e-12, "{c}");
     }
 
@@ -242,10 +246,22 @@ mod tests {
     fn longest_prefix_wins() {
         let table = PriceTable::new(builtin_prices());
         // claude-opus-4-1 is the old $15 price; claude-opus-4-5 the new $5 one.
-        assert_eq!(table.lookup("claude-opus-4-1-20250805").unwrap().1.input, 15.0);
-        assert_eq!(table.lookup("claude-opus-4-5-20251101").unwrap().1.input, 5.0);
-        assert_eq!(table.lookup("claude-opus-4-20250514").unwrap().1.input, 15.0);
-        assert_eq!(table.lookup("claude-3-5-haiku-20241022").unwrap().0, "claude-3-5-haiku");
+        assert_eq!(
+            table.lookup("claude-opus-4-1-20250805").unwrap().1.input,
+            15.0
+        );
+        assert_eq!(
+            table.lookup("claude-opus-4-5-20251101").unwrap().1.input,
+            5.0
+        );
+        assert_eq!(
+            table.lookup("claude-opus-4-20250514").unwrap().1.input,
+            15.0
+        );
+        assert_eq!(
+            table.lookup("claude-3-5-haiku-20241022").unwrap().0,
+            "claude-3-5-haiku"
+        );
         // A configured, longer prefix overrides a built-in one.
         let mut entries = builtin_prices();
         entries.insert(
@@ -253,7 +269,10 @@ mod tests {
             Price::new(2.4, 3.0, 4.8, 0.24, 12.0),
         );
         let table = PriceTable::new(entries);
-        assert_eq!(table.lookup("claude-sonnet-4-5-20250929").unwrap().1.input, 2.4);
+        assert_eq!(
+            table.lookup("claude-sonnet-4-5-20250929").unwrap().1.input,
+            2.4
+        );
         assert_eq!(table.lookup("claude-sonnet-4-5").unwrap().1.input, 3.0);
     }
 
@@ -272,7 +291,7 @@ mod tests {
         let table = PriceTable::new(builtin_prices());
         let (_, p) = table.lookup("claude-3-5-haiku").unwrap();
         let c = p.cost(&t(0, 0, 0, 123_456_789_012, 0));
-        assert!((c - 9876.543_120_96).abs() < 1e-9, "{c}");
+        assert!((c - 9_876.543_120_96).abs() < 1e-9, "{c}");
     }
 
     #[test]

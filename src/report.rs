@@ -412,7 +412,9 @@ fn scope_rows(
             &format!("{} share", family_label(fam)),
             Unit::Share,
             value,
-            &hist(&|k: &Kpis| (k.spend > 0.0).then(|| k.model_mix.get(fam).copied().unwrap_or(0.0))),
+            &hist(&|k: &Kpis| {
+                (k.spend > 0.0).then(|| k.model_mix.get(fam).copied().unwrap_or(0.0))
+            }),
             goal,
             tolerance,
         ));
@@ -527,7 +529,10 @@ fn estimate_saving(row: &KpiRow, value: f64, t: &Totals) -> Option<f64> {
 }
 
 fn action_title(f: &Finding, c: Option<&CommitmentSection>) -> String {
-    let scope = f.team.as_deref().map_or("the organisation".to_owned(), |t| format!("team {t}"));
+    let scope = f
+        .team
+        .as_deref()
+        .map_or("the organisation".to_owned(), |t| format!("team {t}"));
     match f.metric.as_str() {
         "model_mix.opus" => format!(
             "Route {scope}'s Opus traffic to Sonnet or Haiku where quality allows (Opus {} of spend, target {})",
@@ -623,8 +628,17 @@ pub fn build(
     let mut in_term: BTreeMap<Month, f64> = BTreeMap::new();
     for r in &rows {
         org.entry(r.month).or_default().add(r);
-        teams.entry(r.team.clone()).or_default().entry(r.month).or_default().add(r);
-        *apps.entry((r.team.clone(), r.app.clone())).or_default().entry(r.month).or_default() += r.spend();
+        teams
+            .entry(r.team.clone())
+            .or_default()
+            .entry(r.month)
+            .or_default()
+            .add(r);
+        *apps
+            .entry((r.team.clone(), r.app.clone()))
+            .or_default()
+            .entry(r.month)
+            .or_default() += r.spend();
         if r.in_term {
             *in_term.entry(r.month).or_default() += r.spend();
         }
@@ -664,7 +678,10 @@ pub fn build(
             Unit::Ratio,
             m.pacing,
             &pacing_hist,
-            cfg.targets.commitment_pacing.as_ref().and_then(Goal::of_band),
+            cfg.targets
+                .commitment_pacing
+                .as_ref()
+                .and_then(Goal::of_band),
             tol,
         );
         let outlook = if m.projected_unused > 0.0 {
@@ -697,7 +714,10 @@ pub fn build(
 
     // Findings: organisation first, then teams by name.
     let mut findings = Vec::new();
-    for row in kpis.iter().chain(model_mix.iter().filter(|r| r.key != "model_mix.opus")) {
+    for row in kpis
+        .iter()
+        .chain(model_mix.iter().filter(|r| r.key != "model_mix.opus"))
+    {
         if row.is_finding() {
             findings.push(finding_for(row, None, &totals, findings.len() + 1));
         }
@@ -716,7 +736,10 @@ pub fn build(
         // Unallocated spend is a data problem (warned in the data notes), not a team's KPI.
         if cur.is_some() && team != UNALLOCATED {
             let t = cur.cloned().unwrap_or_default();
-            for row in rows.iter().chain(mix.iter().filter(|r| r.key != "model_mix.opus")) {
+            for row in rows
+                .iter()
+                .chain(mix.iter().filter(|r| r.key != "model_mix.opus"))
+            {
                 if row.is_finding() {
                     findings.push(finding_for(row, Some(team), &t, findings.len() + 1));
                     n += 1;
@@ -732,13 +755,21 @@ pub fn build(
             prev_spend,
             delta: prev_spend.map(|p| spend - p),
             delta_pct: prev_spend.filter(|p| *p > 0.0).map(|p| spend / p - 1.0),
-            share: if org_spend > 0.0 { spend / org_spend } else { 0.0 },
+            share: if org_spend > 0.0 {
+                spend / org_spend
+            } else {
+                0.0
+            },
             kpis: cur.map(Totals::kpis).unwrap_or_default(),
             rows,
             findings: n,
         });
     }
-    team_rows.sort_by(|a, b| b.spend.total_cmp(&a.spend).then_with(|| a.team.cmp(&b.team)));
+    team_rows.sort_by(|a, b| {
+        b.spend
+            .total_cmp(&a.spend)
+            .then_with(|| a.team.cmp(&b.team))
+    });
 
     // Movers.
     let mut movers: Vec<Mover> = Vec::new();
@@ -854,7 +885,12 @@ pub fn build(
             .by_model
             .iter()
             .map(|(m, s)| {
-                (m.clone(), cfg.families.family(m), *s, if org_spend > 0.0 { s / org_spend } else { 0.0 })
+                (
+                    m.clone(),
+                    cfg.families.family(m),
+                    *s,
+                    if org_spend > 0.0 { s / org_spend } else { 0.0 },
+                )
             })
             .collect();
         v.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
@@ -863,7 +899,13 @@ pub fn build(
     let by_tier = totals
         .by_tier
         .iter()
-        .map(|(t, s)| (t.clone(), *s, if org_spend > 0.0 { s / org_spend } else { 0.0 }))
+        .map(|(t, s)| {
+            (
+                t.clone(),
+                *s,
+                if org_spend > 0.0 { s / org_spend } else { 0.0 },
+            )
+        })
         .collect();
 
     let mut model = ReportModel {
@@ -923,11 +965,19 @@ fn data_notes(
             day_ranges(&missing).join(", ")
         ));
     }
-    let later: BTreeSet<Month> = priced.iter().map(|r| r.month).filter(|m| *m > month).collect();
+    let later: BTreeSet<Month> = priced
+        .iter()
+        .map(|r| r.month)
+        .filter(|m| *m > month)
+        .collect();
     if !later.is_empty() {
         notes.push(format!(
             "Data after the review month ({}) was read but is not part of this review.",
-            later.iter().map(Month::to_string).collect::<Vec<_>>().join(", ")
+            later
+                .iter()
+                .map(Month::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let this_month: Vec<&PricedRow> = priced.iter().filter(|r| r.month == month).collect();
@@ -1017,7 +1067,12 @@ mod tests {
     #[test]
     fn day_ranges_compress() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        let days = [d("2026-10-01"), d("2026-10-02"), d("2026-10-03"), d("2026-10-07")];
+        let days = [
+            d("2026-10-01"),
+            d("2026-10-02"),
+            d("2026-10-03"),
+            d("2026-10-07"),
+        ];
         assert_eq!(day_ranges(&days), ["2026-10-01..2026-10-03", "2026-10-07"]);
     }
 

@@ -24,7 +24,12 @@ pub struct ReviewOutcome {
 }
 
 /// Runs a review and writes its pack; prints the summary unless quiet.
-pub fn run(global: &GlobalArgs, args: &ReviewArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<ReviewOutcome> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &ReviewArgs,
+    as_of: NaiveDate,
+    out: &mut dyn Write,
+) -> Result<ReviewOutcome> {
     let cfg = Config::load(&global.config).map_err(|e| match e {
         Error::Io { path, source, .. } if source.kind() == std::io::ErrorKind::NotFound => Error::Usage(format!(
             "config file `{}` not found; pass --config FILE (the bundled example is sample-data/govreview.toml)",
@@ -53,7 +58,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs, as_of: NaiveDate, out: &mut d
     if !args.quiet {
         let io = |e| Error::io("stdout", "cannot write", e);
         write!(out, "{}", terminal::summary(&model)).map_err(io)?;
-        let charts = pack_files.iter().filter(|f| f.path.starts_with("charts")).count();
+        let charts = pack_files
+            .iter()
+            .filter(|f| f.path.starts_with("charts"))
+            .count();
         writeln!(
             out,
             "\n  Wrote {}/: review.md, review.html, metrics.json, charts/ ({charts} SVG)",

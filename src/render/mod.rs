@@ -20,7 +20,10 @@ use crate::report::ReportModel;
 /// Built-in templates, compiled into the binary. A user's template folder overrides them by name.
 pub const BUILTIN_TEMPLATES: [(&str, &str); 3] = [
     ("review.md.j2", include_str!("../../templates/review.md.j2")),
-    ("review.html.j2", include_str!("../../templates/review.html.j2")),
+    (
+        "review.html.j2",
+        include_str!("../../templates/review.html.j2"),
+    ),
     ("style.css", include_str!("../../templates/style.css")),
 ];
 

@@ -32,7 +32,11 @@ fn status_cell(r: &KpiRow) -> (String, Style) {
 pub fn summary(m: &ReportModel) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
-    let badge = if m.status == "draft" { "DRAFT" } else { "final" };
+    let badge = if m.status == "draft" {
+        "DRAFT"
+    } else {
+        "final"
+    };
     out.push_str(&format!(
         "{bold}Claude cost review: {} · {}{bold:#}  ({badge}, as of {})\n\n",
         m.organization, m.month_label, m.as_of
@@ -47,7 +51,11 @@ pub fn summary(m: &ReportModel) -> String {
         .join(" ");
     out.push_str(&format!("  {bold}{}{bold:#}\n", line.trim_end()));
     let mut rows: Vec<&KpiRow> = m.kpis.iter().collect();
-    rows.extend(m.model_mix.iter().filter(|r| r.key != "model_mix.opus" && r.goal.is_some()));
+    rows.extend(
+        m.model_mix
+            .iter()
+            .filter(|r| r.key != "model_mix.opus" && r.goal.is_some()),
+    );
     for r in rows {
         let (st, style) = status_cell(r);
         out.push_str(&format!(

@@ -1,0 +1,238 @@
+//! Bad input: a clear message naming the file, row/column or key and the fix; exit code 2; and no
+//! output written. Messages are snapshot-tested (tests/snapshots/).
+
+use crate::util::{govreview, run, stderr, write_files};
+
+const CONFIG: &str = r#"[organization]
+name = "Acme"
+review_owner = "Dana Whitfield"
+
+[data]
+paths = ["usage.csv"]
+"#;
+
+const HEADER: &str = "date,model,team,uncached_input_tokens,output_tokens\n";
+
+/// Runs `govreview review --month 2026-10` in a folder holding `files`; returns stderr after
+/// checking exit code 2 and that no pack was written.
+fn fails(files: &[(&str, &str)], extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), files);
+    let o = run(govreview(dir.path())
+        .args(["review", "--month", "2026-10", "--as-of", "2026-11-10"])
+        .args(extra));
+    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(&o));
+    assert!(
+        !dir.path().join("reviews").exists(),
+        "nothing may be written on error"
+    );
+    assert!(o.stdout.is_empty(), "no summary on error");
+    stderr(&o)
+}
+
+fn usage(rows: &str) -> String {
+    format!("{HEADER}{rows}")
+}
+
+#[test]
+fn missing_required_column() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            ("usage.csv", "date,team,output_tokens\n2026-10-01,a,5\n"),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unparsable_date() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage("2026-10-01,claude-opus-4-5,a,1,1\n2026-10-32,claude-opus-4-5,a,1,1\n"),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unparsable_number() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage("2026-10-01,claude-opus-4-5,a,1,1\n2026-10-02,claude-opus-4-5,a,12k,1\n"),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn negative_tokens() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage(
+                    "2026-10-01,claude-opus-4-5,a,1,1\n2026-10-02,claude-opus-4-5,a,1,1\n2026-10-03,claude-opus-4-5,a,1,-40\n",
+                ),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unknown_model_names_the_config_key() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            ("usage.csv", &usage("2026-10-01,claude-mythos-1,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn no_rows_in_the_review_month() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage("2026-08-01,claude-opus-4-5,a,1,1\n2026-09-01,claude-opus-4-5,a,1,1\n"),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn the_same_data_loaded_twice() {
+    let body = usage("2026-10-01,claude-opus-4-5,a,1,1\n2026-10-02,claude-opus-4-5,a,1,1\n");
+    let cfg = CONFIG.replace(
+        "paths = [\"usage.csv\"]",
+        "paths = [\"usage.csv\", \"copy/usage.csv\"]",
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            ("usage.csv", &body),
+            ("copy/usage.csv", &body),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn config_syntax_error_has_line_and_column() {
+    let cfg = CONFIG.replace("name = \"Acme\"", "name = \"Acme");
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            ("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unknown_config_key() {
+    let cfg = format!("{CONFIG}\n[targets]\nmax_opus_shar = 0.3\n");
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            ("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn target_outside_zero_one_and_commitment_end_before_start_reported_together() {
+    let cfg = format!(
+        "{CONFIG}\n[targets]\nmin_cache_hit_rate = 60\n\n[commitment]\namount = 1000.0\nstart = 2026-12-31\nend = 2026-01-01\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            ("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn missing_config_file_says_how_to_point_at_one() {
+    let e = fails(
+        &[("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n"))],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn data_path_that_matches_nothing() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            ("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n")),
+        ],
+        &["--data", "2026-*.parquet"],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn bad_month_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(govreview(dir.path()).args(["review", "--month", "2026-13"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`2026-13` is not a month; write it as YYYY-MM"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_existing_pack_survives_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", CONFIG),
+            ("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n")),
+        ],
+    );
+    let ok = run(govreview(dir.path()).args(["review", "--month", "2026-10", "-q"]));
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let before = std::fs::read(dir.path().join("reviews/2026-10/review.md")).unwrap();
+    write_files(
+        dir.path(),
+        &[("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,-1\n"))],
+    );
+    let bad = run(govreview(dir.path()).args(["review", "--month", "2026-10", "-q"]));
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read(dir.path().join("reviews/2026-10/review.md")).unwrap(),
+        before
+    );
+}

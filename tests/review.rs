@@ -1,0 +1,293 @@
+//! Behaviour of `govreview review` as a user meets it.
+
+use serde_json::Value;
+
+use crate::util::{files_below, govreview, root, run, stderr, stdout, write_files};
+
+fn tiny_metrics() -> Value {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "--config",
+            "tests/fixtures/tiny/govreview.toml",
+            "--month",
+            "2026-10",
+        ])
+        .args(["--as-of", "2026-11-10", "--out"])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn num(v: &Value, path: &str) -> f64 {
+    let mut cur = v;
+    for key in path.split('/') {
+        cur = &cur[key];
+    }
+    cur.as_f64()
+        .unwrap_or_else(|| panic!("{path} is not a number: {cur}"))
+}
+
+fn close(v: &Value, path: &str, want: f64) {
+    let got = num(v, path);
+    assert!((got - want).abs() < 1e-6, "{path}: got {got}, want {want}");
+}
+
+/// The tiny fixture, worked out by hand (prices per million tokens: Opus 4.5 $5 in / $0.50 read /
+/// $25 out; Sonnet 4.5 $3 in / $3.75 5m write / $15 out; Haiku 4.5 $1 in / $2 1h write /
+/// $0.10 read / $5 out; batch half price).
+#[test]
+fn tiny_numbers_match_hand_arithmetic() {
+    let m = tiny_metrics();
+    // September: Opus 100M in + 10M out = 500 + 250 = $750; Haiku batch (200M + 40M x 5) / 2 = $200.
+    let sep = &m["months"][0];
+    assert_eq!(sep["month"], "2026-09");
+    close(sep, "spend", 950.0);
+    close(sep, "model_mix/opus", 750.0 / 950.0);
+    // October: Opus 60M in ($300) + 40M reads ($20) + 10M out ($250) = $570;
+    // Sonnet 50M in ($150) + 10M 5m writes ($37.50) + 5M out ($75) = $262.50;
+    // Haiku batch (100M in $100 + 20M 1h writes $40 + 80M reads $8 + 20M out $100) / 2 = $124.
+    close(&m, "spend", 956.5);
+    close(&m, "model_mix/opus", 570.0 / 956.5);
+    close(&m, "model_mix/sonnet", 262.5 / 956.5);
+    close(&m, "model_mix/haiku", 124.0 / 956.5);
+    // Cache reads 40M + 80M over input 100M + 60M + 200M.
+    close(&m, "cache_hit_rate", 120.0 / 360.0);
+    // Batch tokens 220M over all tokens 110M + 65M + 220M.
+    close(&m, "batch_share", 220.0 / 395.0);
+    // Output 35M over 3,500 requests.
+    close(&m, "output_per_request", 10_000.0);
+    // Commitment $3,630 over 2026-09-01..2026-12-30 (121 days), review month ends day 61.
+    close(&m, "commitment/consumed_to_date", 1906.5);
+    close(&m, "commitment/expected_to_date", 3630.0 * 61.0 / 121.0);
+    close(&m, "commitment/pacing", 1906.5 / 1830.0);
+    close(&m, "commitment/month_utilization", 956.5 / 930.0);
+    let projected = 1906.5 + 1906.5 / 61.0 * 60.0;
+    close(&m, "commitment/projected_end_of_term", projected);
+    close(&m, "commitment/projected_utilization", projected / 3630.0);
+    close(&m, "commitment/projected_overage", projected - 3630.0);
+    close(&m, "commitment/projected_unused", 0.0);
+    assert_eq!(m["commitment"]["days_to_renewal"], 60);
+    // Team b comes from the allocation rule on workspace wrkspc_b.
+    close(&m, "teams/b/spend", 124.0);
+    close(&m, "teams/a/spend", 832.5);
+    close(&m, "teams/a/model_mix/opus", 570.0 / 832.5);
+    // Drift: Opus improved by 19.4 points; batch share fell 12.9 points (worsening, target still met).
+    close(
+        &m,
+        "kpis/model_mix.opus/delta",
+        570.0 / 956.5 - 750.0 / 950.0,
+    );
+    assert_eq!(m["kpis"]["batch_share"]["worsening"], true);
+    assert_eq!(m["kpis"]["batch_share"]["status"], "met");
+    assert_eq!(m["kpis"]["cache_hit_rate"]["status"], "missed");
+    let findings: Vec<(String, String)> = m["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["metric"].as_str().unwrap().to_owned(),
+                f["team"].as_str().unwrap_or("org").to_owned(),
+            )
+        })
+        .collect();
+    assert!(findings.contains(&("model_mix.opus".into(), "org".into())));
+    assert!(findings.contains(&("batch_share".into(), "org".into())));
+    assert!(!findings.contains(&("commitment_pacing".into(), "org".into())));
+    // Every proposed action has a named owner and the next review as due date.
+    for a in m["actions"].as_array().unwrap() {
+        assert!(["Ann Example", "Bo Builder"].contains(&a["owner"].as_str().unwrap()));
+        assert_eq!(a["due"], "2026-12-10");
+    }
+}
+
+#[test]
+fn same_inputs_give_byte_identical_packs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for out in [a.path(), b.path()] {
+        let o = run(govreview(&root())
+            .args([
+                "review",
+                "-c",
+                "sample-data/govreview.toml",
+                "-m",
+                "2026-09",
+                "--as-of",
+                "2026-10-10",
+                "-o",
+            ])
+            .arg(out));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let files = files_below(a.path());
+    assert_eq!(files, files_below(b.path()));
+    assert!(files.len() >= 8, "{files:?}");
+    for f in files {
+        assert_eq!(
+            std::fs::read(a.path().join(&f)).unwrap(),
+            std::fs::read(b.path().join(&f)).unwrap(),
+            "{} differs between runs",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn summary_names_kpis_and_where_the_pack_went() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "-c",
+            "sample-data/govreview.toml",
+            "-m",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-o",
+        ])
+        .arg(out.path()));
+    let s = stdout(&o);
+    assert!(s.contains("Opus share"), "{s}");
+    assert!(s.contains("missed, worsening"), "{s}");
+    assert!(s.contains("Wrote "), "{s}");
+    assert!(
+        !s.contains('\u{1b}'),
+        "no colour codes when not a terminal: {s}"
+    );
+    let forced = run(govreview(&root())
+        .args([
+            "review",
+            "-c",
+            "sample-data/govreview.toml",
+            "-m",
+            "2026-10",
+            "--color",
+            "always",
+            "-o",
+        ])
+        .arg(out.path()));
+    assert!(stdout(&forced).contains('\u{1b}'));
+    let quiet = run(govreview(&root())
+        .args([
+            "review",
+            "-c",
+            "sample-data/govreview.toml",
+            "-m",
+            "2026-10",
+            "-q",
+            "-o",
+        ])
+        .arg(out.path()));
+    assert!(quiet.status.success());
+    assert_eq!(stdout(&quiet), "");
+}
+
+#[test]
+fn month_defaults_to_the_month_before_as_of() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "-c",
+            "sample-data/govreview.toml",
+            "--as-of",
+            "2026-08-03",
+            "-o",
+        ])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.path().join("2026-07/review.md").is_file());
+}
+
+#[test]
+fn user_templates_override_built_ins_file_by_file() {
+    let t = tempfile::tempdir().unwrap();
+    write_files(
+        t.path(),
+        &[(
+            "review.md.j2",
+            "# {{ organization }} {{ month }}: {{ totals.spend | usd }}\n",
+        )],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "-c",
+            "tests/fixtures/tiny/govreview.toml",
+            "-m",
+            "2026-10",
+            "--templates",
+        ])
+        .arg(t.path())
+        .arg("-o")
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.path().join("2026-10/review.md")).unwrap();
+    assert_eq!(md, "# Tiny Co 2026-10: $956.50\n");
+    let html = std::fs::read_to_string(out.path().join("2026-10/review.html")).unwrap();
+    assert!(
+        html.contains("<h2 id=\"commitment\">"),
+        "the built-in HTML template is still used"
+    );
+}
+
+#[test]
+fn html_is_self_contained_and_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(root().join("tests/fixtures/tiny/govreview.toml"))
+        .unwrap()
+        .replace(
+            "name = \"Tiny Co\"",
+            "name = \"Tiny <script>alert(1)</script> & Co\"",
+        )
+        .replace("data/usage.csv", "usage.csv");
+    write_files(dir.path(), &[("govreview.toml", &cfg)]);
+    std::fs::copy(
+        root().join("tests/fixtures/tiny/data/usage.csv"),
+        dir.path().join("usage.csv"),
+    )
+    .unwrap();
+    let o = run(govreview(dir.path()).args(["review", "-m", "2026-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("reviews/2026-10/review.html")).unwrap();
+    assert!(
+        html.contains("Tiny &lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; Co"),
+        "escaped"
+    );
+    assert!(!html.contains("<script"), "no script survives");
+    assert!(html.contains("<svg"), "charts inline");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no external fetch"
+    );
+    assert!(html.contains("<style>"));
+}
+
+#[test]
+fn data_flag_adds_files_and_the_same_file_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(root().join("tests/fixtures/tiny/govreview.toml"))
+        .unwrap()
+        .replace("paths = [\"data/usage.csv\"]", "paths = []");
+    write_files(dir.path(), &[("govreview.toml", &cfg)]);
+    std::fs::copy(
+        root().join("tests/fixtures/tiny/data/usage.csv"),
+        dir.path().join("u.csv"),
+    )
+    .unwrap();
+    let o = run(govreview(dir.path()).args([
+        "review", "-m", "2026-10", "--data", "u.csv", "--data", "./u.csv", "-q",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["spend"], 956.5);
+}

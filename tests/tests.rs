@@ -1,0 +1,7 @@
+//! Integration tests: every scenario runs the real `govreview` binary.
+
+mod errors;
+mod golden;
+mod help;
+mod review;
+mod util;
