@@ -103,17 +103,39 @@ const DIMENSIONS: [&str; 4] = ["team", "app", "workspace_id", "api_key_id"];
 const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
 
 /// A check on raw rows: which column, the expression that is true on a bad row, and the message.
+/// Checks run only in the diagnostic query, after the main pass has seen that something is wrong.
 struct Check {
     column: String,
     bad: Expr,
     message: String,
 }
 
-/// One file mapped onto the canonical columns.
-struct Canonical {
-    frame: LazyFrame,
-    checks: Vec<Check>,
+/// What the main query computes, decided once from all files' schemas: optional sums are only
+/// aggregated when some file has the column, and validation costs almost nothing per row.
+#[derive(Debug, Clone, Copy, Default)]
+struct Plan {
+    /// Some file has `cost_usd`.
     billed: bool,
+    /// Some file has `requests`.
+    requests: bool,
+    /// Some file has `web_search_requests`.
+    web: bool,
+    /// Some count column is text (CSV) and may fail to parse.
+    text_counts: bool,
+    /// The commitment term, as epoch days, when it starts or ends inside a month (only then is
+    /// an in-term flag needed per row; otherwise it follows from the month).
+    split_term: Option<(i32, i32)>,
+    /// Sum output tokens over rows with a request count separately (needed only when some rows
+    /// lack a count where others have one).
+    precise_output: bool,
+}
+
+/// One file: its scan and schema.
+struct Source {
+    path: PathBuf,
+    format: Format,
+    frame: LazyFrame,
+    schema: SchemaRef,
 }
 
 fn polars_err(path: &Path, e: PolarsError) -> Error {
@@ -138,6 +160,25 @@ fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
             .finish(),
     };
     lf.map_err(|e| polars_err(path, e))
+}
+
+fn open(path: &Path) -> Result<Source> {
+    let format = Format::of(path).ok_or_else(|| {
+        Error::data(
+            path,
+            None,
+            None,
+            "has an unknown extension; usage files must end in .csv, .parquet or .ndjson/.jsonl",
+        )
+    })?;
+    let mut frame = scan(path, format)?;
+    let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
+    Ok(Source {
+        path: path.to_owned(),
+        format,
+        frame,
+        schema,
+    })
 }
 
 fn strptime(format: Option<&str>) -> StrptimeOptions {
@@ -215,9 +256,14 @@ fn column_list(schema: &Schema) -> String {
         .join(", ")
 }
 
-/// A whole-number column: its value (0 when absent or empty) and its checks.
-fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<Expr> {
-    schema.get(name)?;
+fn is_integer(dt: &DataType) -> bool {
+    dt.is_integer()
+}
+
+/// A whole-number column as Int64 (None where absent or empty), its checks, and whether the cast
+/// can fail (the column is not already an integer).
+fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<(Expr, bool)> {
+    let dtype = schema.get(name)?;
     let raw = col(name);
     let v = raw.clone().cast(DataType::Int64);
     checks.push(Check {
@@ -230,7 +276,7 @@ fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<Ex
         bad: v.clone().lt(lit(0i64)),
         message: "is negative; counts cannot be below 0 (fix or drop the row)".to_owned(),
     });
-    Some(v)
+    Some((v, !is_integer(dtype)))
 }
 
 fn text_expr(schema: &Schema, name: &str) -> Expr {
@@ -242,10 +288,11 @@ fn text_expr(schema: &Schema, name: &str) -> Expr {
     .alias(name)
 }
 
-fn canonical(path: &Path, format: Format, term: Option<(i32, i32)>) -> Result<Canonical> {
-    let mut lf = scan(path, format)?;
-    let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
-    let (day, day_check) = day_expr(path, &schema)?;
+/// Maps one file onto the canonical columns the plan asks for; returns the frame and the checks
+/// the diagnostic query would run on it.
+fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
+    let (path, schema) = (src.path.as_path(), src.schema.as_ref());
+    let (day, day_check) = day_expr(path, schema)?;
     let mut checks = vec![day_check];
     if schema.get("model").is_none() {
         return Err(Error::data(
@@ -254,7 +301,7 @@ fn canonical(path: &Path, format: Format, term: Option<(i32, i32)>) -> Result<Ca
             Some("model"),
             format!(
                 "required column is missing. Columns found: {}",
-                column_list(&schema)
+                column_list(schema)
             ),
         ));
     }
@@ -277,7 +324,29 @@ fn canonical(path: &Path, format: Format, term: Option<(i32, i32)>) -> Result<Ca
         }
         .alias("service_tier"),
     ];
-    exprs.extend(DIMENSIONS.iter().map(|d| text_expr(&schema, d)));
+    exprs.extend(DIMENSIONS.iter().map(|d| text_expr(schema, d)));
+
+    // Counts: values (0 where absent or empty), the smallest of them per row (for the negative
+    // check), and, for text columns, how many values failed to parse.
+    let mut counts: Vec<Expr> = Vec::new();
+    let mut unparsed: Vec<Expr> = Vec::new();
+    let mut count = |name: &str, checks: &mut Vec<Check>| -> Expr {
+        match count_expr(schema, name, checks) {
+            Some((v, fallible)) => {
+                counts.push(v.clone());
+                if fallible {
+                    unparsed.push(
+                        col(name)
+                            .is_not_null()
+                            .and(v.clone().is_null())
+                            .cast(DataType::Int64),
+                    );
+                }
+                v.fill_null(lit(0i64))
+            }
+            None => lit(0i64),
+        }
+    };
     let mut output = lit(0i64);
     for (name, short) in TOKEN_COLUMNS {
         let source = if short == "w5" && schema.get(name).is_none() {
@@ -285,84 +354,98 @@ fn canonical(path: &Path, format: Format, term: Option<(i32, i32)>) -> Result<Ca
         } else {
             name
         };
-        let v = count_expr(&schema, source, &mut checks)
-            .unwrap_or(lit(0i64))
-            .fill_null(lit(0i64));
+        let v = count(source, &mut checks);
         if short == "o" {
             output = v.clone();
         }
         exprs.push(v.alias(short));
     }
-    let requests = count_expr(&schema, "requests", &mut checks);
-    match requests {
-        Some(r) => {
-            exprs.push(r.clone().fill_null(lit(0i64)).alias("req"));
-            exprs.push(
-                r.clone()
-                    .is_not_null()
-                    .cast(DataType::Int64)
-                    .alias("req_rows"),
-            );
-            exprs.push(
-                when(r.is_not_null())
-                    .then(output)
-                    .otherwise(lit(0i64))
-                    .alias("o_req"),
-            );
-        }
-        None => {
-            exprs.push(lit(0i64).alias("req"));
-            exprs.push(lit(0i64).alias("req_rows"));
-            exprs.push(lit(0i64).alias("o_req"));
+    if plan.requests {
+        let has = schema.get("requests").is_some();
+        let v = count("requests", &mut checks);
+        exprs.push(v.alias("req"));
+        let known = if has {
+            col("requests").is_not_null()
+        } else {
+            lit(false)
+        };
+        exprs.push(known.clone().cast(DataType::Int64).alias("req_rows"));
+        if plan.precise_output {
+            exprs.push(when(known).then(output).otherwise(lit(0i64)).alias("o_req"));
         }
     }
-    let web = count_expr(&schema, "web_search_requests", &mut checks).unwrap_or(lit(0i64));
-    exprs.push(web.fill_null(lit(0i64)).alias("web"));
-
-    let billed = schema.get("cost_usd").is_some();
-    if billed {
-        let raw = col("cost_usd");
-        let v = raw.clone().cast(DataType::Float64);
-        checks.push(Check {
-            column: "cost_usd".into(),
-            bad: raw.is_not_null().and(v.clone().is_null()),
-            message: "is not a number; billed cost must be in US dollars, e.g. 12.34".into(),
-        });
-        // Held as integer 1e-8 USD so that sums are exact and independent of summation order.
-        let scaled = v.clone() * lit(1e8);
-        let rounded = when(scaled.clone().lt(lit(0.0)))
-            .then(scaled.clone() - lit(0.5))
-            .otherwise(scaled + lit(0.5))
-            .cast(DataType::Int64);
-        exprs.push(rounded.fill_null(lit(0i64)).alias("cost_e8"));
-        exprs.push(v.is_not_null().alias("billed"));
+    if plan.web {
+        let v = count("web_search_requests", &mut checks);
+        exprs.push(v.alias("web"));
+    }
+    if !counts.is_empty() {
+        exprs.push(
+            polars::lazy::dsl::min_horizontal(counts)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .alias("min_count"),
+        );
     } else {
-        exprs.push(lit(0i64).alias("cost_e8"));
-        exprs.push(lit(false).alias("billed"));
+        exprs.push(lit(0i64).alias("min_count"));
     }
 
-    let bad = checks
-        .iter()
-        .map(|c| c.bad.clone().fill_null(lit(false)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
-    exprs.push(bad.cast(DataType::Int64).alias("bad"));
+    if plan.billed {
+        if schema.get("cost_usd").is_some() {
+            let raw = col("cost_usd");
+            let v = raw.clone().cast(DataType::Float64);
+            checks.push(Check {
+                column: "cost_usd".into(),
+                bad: raw.clone().is_not_null().and(v.clone().is_null()),
+                message: "is not a number; billed cost must be in US dollars, e.g. 12.34".into(),
+            });
+            if !schema
+                .get("cost_usd")
+                .is_some_and(|d| d.is_primitive_numeric())
+            {
+                unparsed.push(
+                    raw.is_not_null()
+                        .and(v.clone().is_null())
+                        .cast(DataType::Int64),
+                );
+            }
+            // Held as integer 1e-8 USD so that sums are exact and independent of summation order.
+            let scaled = v.clone() * lit(1e8);
+            let rounded = when(scaled.clone().lt(lit(0.0)))
+                .then(scaled.clone() - lit(0.5))
+                .otherwise(scaled + lit(0.5))
+                .cast(DataType::Int64);
+            exprs.push(rounded.fill_null(lit(0i64)).alias("cost_e8"));
+            exprs.push(v.is_not_null().alias("billed"));
+        } else {
+            exprs.push(lit(0i64).alias("cost_e8"));
+            exprs.push(lit(false).alias("billed"));
+        }
+    }
+    if plan.text_counts {
+        let bad = unparsed
+            .into_iter()
+            .reduce(|a, b| a + b)
+            .unwrap_or(lit(0i64));
+        exprs.push(bad.alias("unparsed"));
+    }
+    let mut frame = src.frame.clone().select(exprs);
+    if let Some((s, e)) = plan.split_term {
+        let d = col("day");
+        frame = frame.with_column(
+            d.clone()
+                .gt_eq(lit(s))
+                .and(d.lt_eq(lit(e)))
+                .fill_null(lit(false))
+                .alias("in_term"),
+        );
+    }
+    Ok((frame, checks))
+}
 
-    let day_i = col("day");
-    let in_term = match term {
-        Some((s, e)) => day_i
-            .clone()
-            .gt_eq(lit(s))
-            .and(day_i.lt_eq(lit(e)))
-            .fill_null(lit(false)),
-        None => lit(false),
-    };
-    let frame = lf.select(exprs).with_column(in_term.alias("in_term"));
-    Ok(Canonical {
-        frame,
-        checks,
-        billed,
-    })
+/// With `GOVREVIEW_TIMINGS` set, prints how long a stage took to standard error.
+pub fn timing(stage: &str, since: std::time::Instant) {
+    if std::env::var_os("GOVREVIEW_TIMINGS").is_some() {
+        eprintln!("timing: {stage}: {:.3} s", since.elapsed().as_secs_f64());
+    }
 }
 
 fn epoch_days(d: NaiveDate) -> i32 {
@@ -375,104 +458,78 @@ fn from_epoch_days(d: i32) -> NaiveDate {
 
 /// Loads the files into a cube. `term` is the commitment term, to split spend inside it.
 pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<Dataset> {
-    let term_i = term.map(|(s, e)| (epoch_days(s), epoch_days(e)));
-    let mut frames = Vec::new();
-    let mut canon = Vec::new();
-    let mut infos = Vec::new();
-    for (i, path) in files.iter().enumerate() {
-        let format = Format::of(path).ok_or_else(|| {
-            Error::data(
-                path,
-                None,
-                None,
-                "has an unknown extension; usage files must end in .csv, .parquet or .ndjson/.jsonl",
-            )
-        })?;
-        let c = canonical(path, format, term_i)?;
-        frames.push(c.frame.clone().with_column(lit(i as u32).alias("file")));
-        infos.push(FileInfo {
-            path: path.clone(),
-            format: format.name().to_owned(),
-            rows: 0,
-            first_day: None,
-            last_day: None,
-            billed: c.billed,
-        });
-        canon.push((path.clone(), c));
-    }
-    if frames.is_empty() {
+    if files.is_empty() {
         return Err(Error::Usage(
             "no usage data given; list files in data.paths of the config or pass --data PATH"
                 .into(),
         ));
     }
-    let all = concat(frames, UnionArgs::default()).map_err(|e| Error::Internal(e.to_string()))?;
-    let month = (col("day")
-        .cast(DataType::Date)
-        .dt()
-        .year()
-        .cast(DataType::Int32)
-        * lit(12i32))
-        + col("day")
-            .cast(DataType::Date)
-            .dt()
-            .month()
-            .cast(DataType::Int32)
-        - lit(1i32);
-    let mut keys = vec![
-        col("file"),
-        month.alias("month"),
-        col("in_term"),
-        col("billed"),
-    ];
-    keys.extend(DIMENSIONS.iter().map(|d| col(*d)));
-    keys.extend([col("model"), col("service_tier")]);
-    let mut aggs: Vec<Expr> = [
-        "u", "w5", "w1", "r", "o", "req", "req_rows", "o_req", "web", "cost_e8", "bad",
-    ]
-    .iter()
-    .map(|c| col(*c).sum())
-    .collect();
-    aggs.extend([
-        len().alias("rows"),
-        col("day").min().alias("first"),
-        col("day").max().alias("last"),
-    ]);
-    let cube = all
-        .group_by(keys)
-        .agg(aggs)
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| query_error(&canon, e))?;
-
-    let bad_total: i64 = cube
-        .column("bad")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().map(|a| a.sum().unwrap_or(0)))
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    if bad_total > 0 {
-        return Err(diagnose(&cube, &canon));
+    let sources = files.iter().map(|p| open(p)).collect::<Result<Vec<_>>>()?;
+    let has = |c: &str| sources.iter().any(|s| s.schema.get(c).is_some());
+    let text_counts = sources.iter().any(|s| {
+        TOKEN_COLUMNS
+            .iter()
+            .map(|(c, _)| *c)
+            .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
+            .any(|c| s.schema.get(c).is_some_and(|d| !is_integer(d)))
+            || s.schema
+                .get("cost_usd")
+                .is_some_and(|d| !d.is_primitive_numeric())
+    });
+    let split_term = term.and_then(|(s, e)| {
+        let aligned = s == Month::of(s).first_day() && e == Month::of(e).last_day();
+        (!aligned).then(|| (epoch_days(s), epoch_days(e)))
+    });
+    let mut plan = Plan {
+        billed: has("cost_usd"),
+        requests: has("requests"),
+        web: has("web_search_requests"),
+        text_counts,
+        split_term,
+        precise_output: false,
+    };
+    let t0 = std::time::Instant::now();
+    let mut cube = cube_query(&sources, &plan)?;
+    if plan.requests && partly_counted(&cube).map_err(|e| Error::Internal(e.to_string()))? {
+        // Some groups mix rows with and without request counts: sum their output exactly.
+        plan.precise_output = true;
+        cube = cube_query(&sources, &plan)?;
     }
+    timing("cube query", t0);
 
-    let rows = to_rows(&cube).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(file) = first_bad_file(&cube).map_err(|e| Error::Internal(e.to_string()))? {
+        return Err(diagnose(&sources[file], &plan));
+    }
+    let rows = to_rows(&cube, &plan, term).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut infos: Vec<FileInfo> = sources
+        .iter()
+        .map(|s| FileInfo {
+            path: s.path.clone(),
+            format: s.format.name().to_owned(),
+            rows: 0,
+            first_day: None,
+            last_day: None,
+            billed: s.schema.get("cost_usd").is_some(),
+        })
+        .collect();
     for r in &rows {
         let info = &mut infos[r.file];
         info.rows += r.rows;
         info.first_day = Some(info.first_day.map_or(r.first_day, |d| d.min(r.first_day)));
         info.last_day = Some(info.last_day.map_or(r.last_day, |d| d.max(r.last_day)));
     }
-    for (info, (path, _)) in infos.iter().zip(&canon) {
-        if info.rows == 0 {
-            return Err(Error::data(
-                path,
-                None,
-                None,
-                "holds no usage rows; remove it from the data paths or export it again",
-            ));
-        }
+    if let Some(empty) = infos.iter().find(|i| i.rows == 0) {
+        return Err(Error::data(
+            &empty.path,
+            None,
+            None,
+            "holds no usage rows; remove it from the data paths or export it again",
+        ));
     }
 
-    let days = distinct_days(&canon)?;
+    let t0 = std::time::Instant::now();
+    let days = distinct_days(&sources, &plan)?;
+    timing("distinct days", t0);
     let mut ds = Dataset {
         rows,
         files: infos,
@@ -508,14 +565,167 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
     Ok(ds)
 }
 
-/// Maps an engine failure during the main query to the file it concerns, when it names one.
-fn query_error(canon: &[(PathBuf, Canonical)], e: PolarsError) -> Error {
-    let text = e.to_string();
-    let path = canon
+/// The text columns that, with file and month, key the cube.
+const TEXT_KEYS: [&str; 6] = [
+    "team",
+    "app",
+    "workspace_id",
+    "api_key_id",
+    "model",
+    "service_tier",
+];
+
+/// A 64-bit hash of the text keys of a row: each column hashed with its own seeds, nulls made
+/// distinct first, combined by XOR. `round` picks an independent set of seeds.
+fn key_hash(round: u64) -> Expr {
+    TEXT_KEYS
         .iter()
-        .map(|(p, _)| p)
+        .enumerate()
+        .map(|(i, c)| {
+            let s = 0x9e37_79b9_7f4a_7c15_u64
+                .wrapping_mul(round * 8 + i as u64 + 1)
+                .rotate_left(17);
+            col(*c).fill_null(lit("\u{0}null")).hash(
+                s,
+                s ^ 0x5851_f42d,
+                s.rotate_left(29),
+                s ^ 0x14057b7ef767814f,
+            )
+        })
+        .reduce(|a, b| a.xor(b))
+        .expect("text keys")
+}
+
+/// The main pass: every file mapped and concatenated, grouped by month x file x dimensions x tier.
+///
+/// Grouping on six text columns is the expensive part of a group-by, so the fast path groups on
+/// one 64-bit hash of them and carries the text along. A second, independently seeded hash checks
+/// that no group mixes two different sets of keys; if one ever does, the query is run again
+/// grouped on the text itself, so the cube is exact either way.
+fn cube_query(sources: &[Source], plan: &Plan) -> Result<DataFrame> {
+    match cube_query_with(sources, plan, true)? {
+        Some(df) => Ok(df),
+        None => cube_query_with(sources, plan, false)
+            .map(|r| r.expect("the exact query always gives a cube")),
+    }
+}
+
+fn cube_query_with(sources: &[Source], plan: &Plan, hashed: bool) -> Result<Option<DataFrame>> {
+    let mut frames = Vec::with_capacity(sources.len());
+    for (i, s) in sources.iter().enumerate() {
+        let (frame, _) = canonical(s, plan)?;
+        frames.push(frame.with_column(lit(i as u32).alias("file")));
+    }
+    let all = concat(frames, UnionArgs::default()).map_err(|e| Error::Internal(e.to_string()))?;
+    let date = col("day").cast(DataType::Date);
+    let month = date.clone().dt().year().cast(DataType::Int32) * lit(12i32)
+        + date.dt().month().cast(DataType::Int32)
+        - lit(1i32);
+    let mut keys = vec![col("file"), month.alias("month")];
+    if plan.split_term.is_some() {
+        keys.push(col("in_term"));
+    }
+    if plan.billed {
+        keys.push(col("billed"));
+    }
+    let mut sums: Vec<&str> = vec!["u", "w5", "w1", "r", "o"];
+    if plan.requests {
+        sums.extend(["req", "req_rows"]);
+        if plan.precise_output {
+            sums.push("o_req");
+        }
+    }
+    if plan.web {
+        sums.push("web");
+    }
+    if plan.billed {
+        sums.push("cost_e8");
+    }
+    if plan.text_counts {
+        sums.push("unparsed");
+    }
+    let mut aggs: Vec<Expr> = sums.iter().map(|c| col(*c).sum()).collect();
+    aggs.extend([
+        col("min_count").min(),
+        len().alias("rows"),
+        col("day").min().alias("first"),
+        col("day").max().alias("last"),
+    ]);
+    if hashed {
+        keys.push(key_hash(0).alias("__key"));
+        aggs.extend(TEXT_KEYS.iter().map(|c| col(*c).first()));
+        let check = key_hash(1);
+        aggs.push(check.clone().min().alias("__check_min"));
+        aggs.push(check.max().alias("__check_max"));
+    } else {
+        keys.extend(TEXT_KEYS.iter().map(|c| col(*c)));
+    }
+    let df = all
+        .group_by(keys)
+        .agg(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| query_error(sources, e))?;
+    if hashed && mixes_keys(&df).map_err(|e| Error::Internal(e.to_string()))? {
+        return Ok(None);
+    }
+    Ok(Some(df))
+}
+
+/// Whether some group of a hashed cube holds rows whose text keys differ (its check hash varies).
+fn mixes_keys(df: &DataFrame) -> PolarsResult<bool> {
+    let lo = df.column("__check_min")?.u64()?;
+    let hi = df.column("__check_max")?.u64()?;
+    Ok(lo.iter().zip(hi.iter()).any(|(a, b)| a != b))
+}
+
+/// Whether some group has request counts on some rows but not all.
+fn partly_counted(cube: &DataFrame) -> PolarsResult<bool> {
+    let known = cube.column("req_rows")?.cast(&DataType::Int64)?;
+    let rows = cube.column("rows")?.cast(&DataType::Int64)?;
+    Ok(known
+        .i64()?
+        .iter()
+        .zip(rows.i64()?.iter())
+        .any(|(k, n)| matches!((k, n), (Some(k), Some(n)) if k > 0 && k < n)))
+}
+
+/// The first file with a bad row: an unparsable or missing day or model (their groups have null
+/// keys), a negative count, or a count or cost that is not a number.
+fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
+    let file = cube.column("file")?.cast(&DataType::Int64)?;
+    let month = cube.column("month")?.cast(&DataType::Int64)?;
+    let model = cube.column("model")?.str()?.clone();
+    let min = cube.column("min_count")?.cast(&DataType::Int64)?;
+    let unparsed = match cube.column("unparsed") {
+        Ok(c) => Some(c.cast(&DataType::Int64)?),
+        Err(_) => None,
+    };
+    let (file, month, min) = (file.i64()?, month.i64()?, min.i64()?);
+    let mut bad: Option<i64> = None;
+    for i in 0..cube.height() {
+        let broken = month.get(i).is_none()
+            || model.get(i).is_none_or(str::is_empty)
+            || min.get(i).is_some_and(|m| m < 0)
+            || unparsed
+                .as_ref()
+                .and_then(|u| u.i64().ok().and_then(|a| a.get(i)))
+                .is_some_and(|n| n > 0);
+        if broken && let Some(f) = file.get(i) {
+            bad = Some(bad.map_or(f, |b| b.min(f)));
+        }
+    }
+    Ok(bad.map(|f| f as usize))
+}
+
+/// Maps an engine failure during a query to the file it concerns, when it names one.
+fn query_error(sources: &[Source], e: PolarsError) -> Error {
+    let text = e.to_string();
+    let path = sources
+        .iter()
+        .map(|s| &s.path)
         .find(|p| text.contains(&*p.to_string_lossy()))
-        .or_else(|| (canon.len() == 1).then(|| &canon[0].0));
+        .or_else(|| (sources.len() == 1).then(|| &sources[0].path));
     match path {
         Some(p) => polars_err(p, e),
         None => Error::Input(format!(
@@ -524,11 +734,17 @@ fn query_error(canon: &[(PathBuf, Canonical)], e: PolarsError) -> Error {
     }
 }
 
-fn distinct_days(canon: &[(PathBuf, Canonical)]) -> Result<Vec<NaiveDate>> {
-    let frames: Vec<LazyFrame> = canon
-        .iter()
-        .map(|(_, c)| c.frame.clone().select([col("day")]))
-        .collect();
+fn distinct_days(sources: &[Source], plan: &Plan) -> Result<Vec<NaiveDate>> {
+    let mut frames = Vec::with_capacity(sources.len());
+    for s in sources {
+        let (day, _) = day_expr(&s.path, &s.schema)?;
+        frames.push(
+            s.frame
+                .clone()
+                .select([day.cast(DataType::Int32).alias("day")]),
+        );
+    }
+    let _ = plan;
     let df = concat(frames, UnionArgs::default())
         .and_then(|lf| {
             lf.drop_nulls(None)
@@ -536,7 +752,7 @@ fn distinct_days(canon: &[(PathBuf, Canonical)]) -> Result<Vec<NaiveDate>> {
                 .collect_with_engine(Engine::Streaming)
         })
         .map(|r| r.unwrap_single())
-        .map_err(|e| query_error(canon, e))?;
+        .map_err(|e| query_error(sources, e))?;
     let mut days: Vec<NaiveDate> = df
         .column("day")
         .and_then(|c| {
@@ -548,15 +764,22 @@ fn distinct_days(canon: &[(PathBuf, Canonical)]) -> Result<Vec<NaiveDate>> {
     Ok(days)
 }
 
-fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
+fn to_rows(
+    df: &DataFrame,
+    plan: &Plan,
+    term: Option<(NaiveDate, NaiveDate)>,
+) -> PolarsResult<Vec<CubeRow>> {
+    let n = df.height();
     let i64s = |name: &str| -> PolarsResult<Vec<i64>> {
-        Ok(df
-            .column(name)?
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
+        match df.column(name) {
+            Ok(c) => Ok(c
+                .cast(&DataType::Int64)?
+                .i64()?
+                .iter()
+                .map(|v| v.unwrap_or(0))
+                .collect()),
+            Err(_) => Ok(vec![0; n]),
+        }
     };
     let i32s = |name: &str| -> PolarsResult<Vec<Option<i32>>> {
         Ok(df
@@ -575,19 +798,16 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
             .collect())
     };
     let bools = |name: &str| -> PolarsResult<Vec<bool>> {
-        Ok(df
-            .column(name)?
-            .bool()?
-            .iter()
-            .map(|v| v.unwrap_or(false))
-            .collect())
+        match df.column(name) {
+            Ok(c) => Ok(c.bool()?.iter().map(|v| v.unwrap_or(false)).collect()),
+            Err(_) => Ok(vec![false; n]),
+        }
     };
     let file = i32s("file")?;
     let month = i32s("month")?;
     let first = i32s("first")?;
     let last = i32s("last")?;
-    let rows_n = df.column("rows")?.cast(&DataType::Int64)?;
-    let rows_n: Vec<i64> = rows_n.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let rows_n = i64s("rows")?;
     let (in_term, billed) = (bools("in_term")?, bools("billed")?);
     let (team, app, ws, key) = (
         strs("team")?,
@@ -597,15 +817,34 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
     );
     let (model, tier) = (strs("model")?, strs("service_tier")?);
     let (u, w5, w1, r, o) = (i64s("u")?, i64s("w5")?, i64s("w1")?, i64s("r")?, i64s("o")?);
-    let (req, o_req, web, cost) = (i64s("req")?, i64s("o_req")?, i64s("web")?, i64s("cost_e8")?);
-    let n = df.height();
+    let (req, req_rows, web, cost) = (
+        i64s("req")?,
+        i64s("req_rows")?,
+        i64s("web")?,
+        i64s("cost_e8")?,
+    );
+    let o_req = if plan.precise_output {
+        i64s("o_req")?
+    } else {
+        // Every group has request counts on all of its rows or on none.
+        (0..n)
+            .map(|i| if req_rows[i] > 0 { o[i] } else { 0 })
+            .collect()
+    };
+    let term_months = term.map(|(s, e)| (Month::of(s), Month::of(e)));
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let (Some(m), Some(f), Some(l)) = (month[i], first[i], last[i]) else {
             continue;
         };
+        let month = Month::from_index(m);
+        let in_term = if plan.split_term.is_some() {
+            in_term[i]
+        } else {
+            term_months.is_some_and(|(s, e)| month >= s && month <= e)
+        };
         out.push(CubeRow {
-            month: Month::from_index(m),
+            month,
             file: file[i].unwrap_or(0) as usize,
             team: team[i].clone().filter(|s| !s.is_empty()),
             app: app[i].clone().filter(|s| !s.is_empty()),
@@ -613,7 +852,7 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
             api_key_id: key[i].clone().filter(|s| !s.is_empty()),
             model: model[i].clone().unwrap_or_default(),
             tier: tier[i].clone().unwrap_or_else(|| "standard".into()),
-            in_term: in_term[i],
+            in_term,
             billed: billed[i],
             tokens: Tokens {
                 uncached_input: u[i] as u64,
@@ -634,47 +873,16 @@ fn to_rows(df: &DataFrame) -> PolarsResult<Vec<CubeRow>> {
     Ok(out)
 }
 
-/// Finds the first bad row of the first file that has one and says what is wrong with it.
-fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
-    let files: Vec<usize> = match (cube.column("file"), cube.column("bad")) {
-        (Ok(f), Ok(b)) => {
-            let f: Vec<Option<i32>> = f
-                .cast(&DataType::Int32)
-                .ok()
-                .and_then(|c| c.i32().ok().map(|a| a.iter().collect()))
-                .unwrap_or_default();
-            let b: Vec<i64> = b
-                .cast(&DataType::Int64)
-                .ok()
-                .and_then(|c| {
-                    c.i64()
-                        .ok()
-                        .map(|a| a.iter().map(|v| v.unwrap_or(0)).collect())
-                })
-                .unwrap_or_default();
-            let mut v: Vec<usize> = f
-                .iter()
-                .zip(&b)
-                .filter(|(_, b)| **b > 0)
-                .filter_map(|(f, _)| f.map(|f| f as usize))
-                .collect();
-            v.sort();
-            v.dedup();
-            v
-        }
-        _ => Vec::new(),
-    };
-    let Some(&fi) = files.first() else {
-        return Error::Input("the usage data has invalid rows".into());
-    };
-    let (path, c) = (&canon[fi].0, &canon[fi].1);
-    let format = Format::of(path).unwrap_or(Format::Csv);
-    let Ok(lf) = scan(path, format) else {
-        return Error::data(path, None, None, "has invalid rows");
+/// Finds the first bad row of a file and says what is wrong with it.
+fn diagnose(src: &Source, plan: &Plan) -> Error {
+    let path = src.path.as_path();
+    let checks = match canonical(src, plan) {
+        Ok((_, checks)) => checks,
+        Err(e) => return e,
     };
     let mut sel = vec![col("__row")];
     let mut cols = Vec::new();
-    for (i, ch) in c.checks.iter().enumerate() {
+    for (i, ch) in checks.iter().enumerate() {
         sel.push(
             ch.bad
                 .clone()
@@ -690,14 +898,13 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
             );
         }
     }
-    let any = c
-        .checks
-        .iter()
-        .enumerate()
-        .map(|(i, _)| col(format!("__bad{i}")))
+    let any = (0..checks.len())
+        .map(|i| col(format!("__bad{i}")))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let found = lf
+    let found = src
+        .frame
+        .clone()
         .with_row_index("__row", None)
         .select(sel)
         .filter(any)
@@ -714,7 +921,7 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
         .and_then(|c| c.u64().ok().and_then(|a| a.get(0)))
         .unwrap_or(0)
         + 1;
-    for (i, ch) in c.checks.iter().enumerate() {
+    for (i, ch) in checks.iter().enumerate() {
         let hit = df
             .column(&format!("__bad{i}"))
             .ok()
@@ -737,7 +944,7 @@ fn diagnose(cube: &DataFrame, canon: &[(PathBuf, Canonical)]) -> Error {
             );
             if let Error::Data { line, .. } = &mut e {
                 // The header is line 1 of a CSV; an NDJSON file has no header.
-                *line = match format {
+                *line = match src.format {
                     Format::Csv => Some(row + 1),
                     Format::Ndjson => Some(row),
                     Format::Parquet => None,
@@ -966,6 +1173,56 @@ mod tests {
         let p = csv(d.path(), "d.csv", "day,model\n2026-10-01,m\n");
         let e = err_text(load(&[p], None));
         assert!(e.contains("required column is missing"), "{e}");
+    }
+
+    #[test]
+    fn hashed_and_exact_cubes_agree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files = expand_paths(&["sample-data/usage/2026-0[89].csv".into()], root).unwrap();
+        let sources: Vec<Source> = files.iter().map(|p| open(p).unwrap()).collect();
+        let plan = Plan {
+            requests: true,
+            text_counts: true,
+            ..Plan::default()
+        };
+        let sorted = |df: DataFrame| {
+            let term = None;
+            let mut rows = to_rows(&df, &plan, term).unwrap();
+            rows.sort_by(|a, b| {
+                (
+                    a.file,
+                    a.month,
+                    &a.team,
+                    &a.app,
+                    &a.api_key_id,
+                    &a.model,
+                    &a.tier,
+                )
+                    .cmp(&(
+                        b.file,
+                        b.month,
+                        &b.team,
+                        &b.app,
+                        &b.api_key_id,
+                        &b.model,
+                        &b.tier,
+                    ))
+            });
+            rows
+        };
+        let hashed = cube_query_with(&sources, &plan, true).unwrap().unwrap();
+        let exact = cube_query_with(&sources, &plan, false).unwrap().unwrap();
+        let (h, e) = (sorted(hashed), sorted(exact));
+        assert!(h.len() >= 30, "{}", h.len());
+        assert_eq!(h, e);
+    }
+
+    #[test]
+    fn a_hash_collision_is_detected() {
+        let ok = df!("__check_min" => [1u64, 7], "__check_max" => [1u64, 7]).unwrap();
+        let mixed = df!("__check_min" => [1u64, 7], "__check_max" => [1u64, 8]).unwrap();
+        assert!(!mixes_keys(&ok).unwrap());
+        assert!(mixes_keys(&mixed).unwrap());
     }
 
     #[test]
