@@ -136,6 +136,56 @@ pub fn render_svgs(m: &ReportModel) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// Draws the series legend in the house style.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(MUTED)
+        .label_font((FAMILY, 12).into_font().color(&INK))
+        .draw()
+}
+
+type MonthChart<'a> = ChartContext<
+    'a,
+    SVGBackend<'a>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A chart of one value per month (x: month index, y: a share from 0 to `y_max`), with its mesh.
+fn month_share_chart<'a>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    title: &str,
+    labels: &[String],
+    y_max: f64,
+) -> std::result::Result<MonthChart<'a>, DrawingAreaErrorKind<std::io::Error>> {
+    let n = labels.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FAMILY, 16).into_font().color(&INK))
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(44)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)?;
+    let fmt_x = index_label(labels);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .x_labels(n * 2)
+        .x_label_formatter(&fmt_x)
+        .y_labels(6)
+        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+        .label_style((FAMILY, 12).into_font().color(&INK))
+        .axis_style(MUTED)
+        .draw()?;
+    Ok(chart)
+}
+
 fn month_short(m: &crate::month::Month) -> String {
     m.first_day().format("%b %y").to_string()
 }
@@ -154,7 +204,6 @@ fn index_label(labels: &[String]) -> impl Fn(&f64) -> String + '_ {
 fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
     let err = chart_err("model_mix");
     let labels: Vec<String> = m.history.iter().map(|h| month_short(&h.month)).collect();
-    let n = labels.len().max(1);
     let families: Vec<String> = m
         .model_mix
         .iter()
@@ -164,27 +213,7 @@ fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FAMILY, 16).into_font().color(&INK))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..1f64)
-            .map_err(&err)?;
-        let fmt_x = index_label(&labels);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_labels(n * 2)
-            .x_label_formatter(&fmt_x)
-            .y_labels(6)
-            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-            .label_style((FAMILY, 12).into_font().color(&INK))
-            .axis_style(MUTED)
-            .draw()
-            .map_err(&err)?;
+        let mut chart = month_share_chart(&root, title, &labels, 1.0).map_err(&err)?;
         for fam in &families {
             let color = family_color(fam);
             let bars: Vec<Rectangle<(f64, f64)>> = m
@@ -210,14 +239,7 @@ fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(MUTED)
-            .label_font((FAMILY, 12).into_font().color(&INK))
-            .draw()
-            .map_err(&err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight).map_err(&err)?;
         root.present().map_err(&err)?;
     }
     Ok(svg)
@@ -257,27 +279,7 @@ fn share_line(
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FAMILY, 16).into_font().color(&INK))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)
-            .map_err(&err)?;
-        let fmt_x = index_label(&labels);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_labels(n * 2)
-            .x_label_formatter(&fmt_x)
-            .y_labels(6)
-            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-            .label_style((FAMILY, 12).into_font().color(&INK))
-            .axis_style(MUTED)
-            .draw()
-            .map_err(&err)?;
+        let mut chart = month_share_chart(&root, title, &labels, y_max).map_err(&err)?;
         chart
             .draw_series(LineSeries::new(points.clone(), ACCENT.stroke_width(3)))
             .map_err(&err)?
@@ -300,14 +302,7 @@ fn share_line(
                     PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(MUTED)
-            .label_font((FAMILY, 12).into_font().color(&INK))
-            .draw()
-            .map_err(&err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerLeft).map_err(&err)?;
         root.present().map_err(&err)?;
     }
     Ok(svg)
@@ -398,14 +393,7 @@ fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
                 fmt::usd_short(c.projected_end_of_term)
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(MUTED)
-            .label_font((FAMILY, 12).into_font().color(&INK))
-            .draw()
-            .map_err(&err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(&err)?;
         root.present().map_err(&err)?;
     }
     Ok(svg)
@@ -466,14 +454,7 @@ fn spend_by_team(m: &ReportModel, title: &str) -> Result<String> {
             .map_err(&err)?
             .label(m.month.to_string())
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], ACCENT.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(MUTED)
-            .label_font((FAMILY, 12).into_font().color(&INK))
-            .draw()
-            .map_err(&err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(&err)?;
         root.present().map_err(&err)?;
     }
     Ok(svg)

@@ -539,13 +539,7 @@ mod tests {
     }
 
     fn tk(u: u64, w5: u64, w1: u64, r: u64, o: u64) -> Tokens {
-        Tokens {
-            uncached_input: u,
-            cache_write_5m: w5,
-            cache_write_1h: w1,
-            cache_read: r,
-            output: o,
-        }
+        Tokens::new(u, w5, w1, r, o)
     }
 
     #[test]

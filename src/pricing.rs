@@ -25,6 +25,17 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Counts in the contract's order: U, W5, W1, R, O.
+    pub const fn new(u: u64, w5: u64, w1: u64, r: u64, o: u64) -> Tokens {
+        Tokens {
+            uncached_input: u,
+            cache_write_5m: w5,
+            cache_write_1h: w1,
+            cache_read: r,
+            output: o,
+        }
+    }
+
     /// All input tokens: U + W5 + W1 + R.
     pub fn input(&self) -> u64 {
         self.uncached_input + self.cache_write_5m + self.cache_write_1h + self.cache_read
@@ -196,13 +207,7 @@ mod tests {
     use super::*;
 
     fn t(u: u64, w5: u64, w1: u64, r: u64, o: u64) -> Tokens {
-        Tokens {
-            uncached_input: u,
-            cache_write_5m: w5,
-            cache_write_1h: w1,
-            cache_read: r,
-            output: o,
-        }
+        Tokens::new(u, w5, w1, r, o)
     }
 
     #[test]
