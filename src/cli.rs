@@ -59,6 +59,157 @@ pub enum ColorChoice {
 pub enum Command {
     /// Compute the month's governed numbers and write its review pack.
     Review(ReviewArgs),
+    /// List, add, assign, close or show actions of the register.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
+    /// Gate for a pull request: exit 1 when an action lacks an owner or due date, is overdue, or a
+    /// finding has no action.
+    Check(CheckArgs),
+    /// Scaffold a new review repository (config, empty register, reviews/, .gitignore, README).
+    Init(InitArgs),
+}
+
+/// Output format of list-like commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable table.
+    Table,
+    /// JSON, for scripts.
+    Json,
+}
+
+/// Which actions to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    /// Open (including overdue).
+    Open,
+    /// Open and past due on --as-of.
+    Overdue,
+    /// Done.
+    Done,
+    /// Dropped.
+    Dropped,
+    /// Every action.
+    All,
+}
+
+/// Where the register lives.
+#[derive(Debug, Args)]
+pub struct RegisterArg {
+    /// The action register.
+    #[arg(long, default_value = "reviews/actions.toml", value_name = "FILE")]
+    pub register: PathBuf,
+}
+
+/// `govreview actions ...`
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// List actions.
+    List {
+        /// Which actions.
+        #[arg(long, value_enum, default_value_t = StatusFilter::Open)]
+        status: StatusFilter,
+        /// Only this owner's.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only this team's (team or scope).
+        #[arg(long)]
+        team: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The register.
+        #[command(flatten)]
+        register: RegisterArg,
+    },
+    /// Add an action by hand.
+    Add {
+        /// What to do.
+        #[arg(long)]
+        title: String,
+        /// Who owns it (a person).
+        #[arg(long)]
+        owner: String,
+        /// Due date (YYYY-MM-DD).
+        #[arg(long)]
+        due: NaiveDate,
+        /// The metric of the finding it addresses (e.g. cache_hit_rate).
+        #[arg(long)]
+        finding: Option<String>,
+        /// The team it concerns (also its scope); default: the organisation.
+        #[arg(long)]
+        team: Option<String>,
+        /// Review month it belongs to. Default: the month before --as-of.
+        #[arg(long, value_parser = parse_month)]
+        month: Option<Month>,
+        /// A first note.
+        #[arg(long)]
+        note: Option<String>,
+        /// The register.
+        #[command(flatten)]
+        register: RegisterArg,
+    },
+    /// Set an action's owner (and due date).
+    Assign {
+        /// Action ID (A-0007).
+        id: String,
+        /// New owner (a person).
+        #[arg(long)]
+        owner: String,
+        /// New due date.
+        #[arg(long)]
+        due: Option<NaiveDate>,
+        /// The register.
+        #[command(flatten)]
+        register: RegisterArg,
+    },
+    /// Close an action as done (or dropped) on --as-of.
+    Close {
+        /// Action ID (A-0007).
+        id: String,
+        /// Close it as dropped rather than done.
+        #[arg(long)]
+        dropped: bool,
+        /// A note on how it ended (appended, dated).
+        #[arg(long)]
+        note: Option<String>,
+        /// The register.
+        #[command(flatten)]
+        register: RegisterArg,
+    },
+    /// Show one action.
+    Show {
+        /// Action ID (A-0007).
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The register.
+        #[command(flatten)]
+        register: RegisterArg,
+    },
+}
+
+/// Arguments of `govreview check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Month whose findings must all have actions (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// Usage file or glob, in addition to the config's data.paths. Repeatable.
+    #[arg(long, short = 'd', value_name = "PATH")]
+    pub data: Vec<String>,
+    /// The action register.
+    #[arg(long, default_value = "reviews/actions.toml", value_name = "FILE")]
+    pub register: PathBuf,
+}
+
+/// Arguments of `govreview init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder of the new review repository (created if missing; existing files are never touched).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// Arguments of `govreview review`.
@@ -76,6 +227,9 @@ pub struct ReviewArgs {
     /// Folder of templates that override the built-in ones, file by file.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// The action register. Default: OUT/actions.toml.
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -5,6 +5,7 @@
 //! [`metrics`] (pure arithmetic), [`report`] (one model for every renderer), [`render`] (one file
 //! per format), [`charts`], and [`pack`] (writes the month folder whole or not at all).
 
+pub mod actions;
 pub mod charts;
 pub mod cli;
 pub mod cmd;
@@ -41,6 +42,22 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<ExitCode> {
     match &cli.command {
         Command::Review(args) => {
             cmd::review::run(&cli.global, args, as_of, out)?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Actions(c) => {
+            cmd::actions::run(&cli.global, c, as_of, out)?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Check(args) => {
+            let problems = cmd::check::run(&cli.global, args, as_of, out)?;
+            Ok(ExitCode::from(if problems.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_FOUND
+            }))
+        }
+        Command::Init(args) => {
+            cmd::init::run(args, out)?;
             Ok(ExitCode::from(EXIT_OK))
         }
     }

@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 
 use crate::charts;
 use crate::error::{Error, Result};
-use crate::render::{
-    RenderContext, Renderer, Templates, html::Html, json::Json, markdown::Markdown,
-};
+use crate::render::markdown::{ActionsMarkdown, Markdown};
+use crate::render::{RenderContext, Renderer, Templates, html::Html, json::Json};
 use crate::report::ReportModel;
 
 /// One file of the pack, relative to the month folder.
@@ -32,7 +31,7 @@ pub fn assemble(model: &ReportModel, templates: &Templates) -> Result<Vec<Output
         model,
         svgs: svgs.into_iter().collect(),
     };
-    let renderers: [&dyn Renderer; 3] = [&Markdown, &Html, &Json];
+    let renderers: [&dyn Renderer; 4] = [&Markdown, &ActionsMarkdown, &Html, &Json];
     for r in renderers {
         files.push(OutputFile {
             path: PathBuf::from(r.file_name()),

@@ -162,6 +162,8 @@ pub struct Finding {
     pub summary: String,
     /// Estimated monthly saving if the target were met, where a lever applies.
     pub est_monthly_saving: Option<f64>,
+    /// The register action that addresses it.
+    pub action: Option<String>,
 }
 
 /// An action proposed for a finding, with its owner and due date.
@@ -362,14 +364,171 @@ pub struct ReportModel {
     pub movers: Vec<Mover>,
     /// Findings.
     pub findings: Vec<Finding>,
-    /// Proposed actions.
+    /// Actions proposed for findings that have no open action yet (before the register assigns
+    /// them IDs).
     pub actions: Vec<ProposedAction>,
+    /// The action register as it stands at this review.
+    pub register: RegisterSection,
     /// Organisation KPIs by month, oldest first, up to the review month.
     pub history: Vec<MonthSummary>,
     /// Data notes.
     pub data: DataNotes,
     /// Charts.
     pub charts: Vec<ChartRef>,
+}
+
+/// One action of the register, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionLine {
+    /// `A-0007`.
+    pub id: String,
+    /// What to do.
+    pub title: String,
+    /// Finding metric, if any.
+    pub finding: Option<String>,
+    /// `org` or a team.
+    pub scope: String,
+    /// Owner as written.
+    pub owner: String,
+    /// Due date.
+    pub due: Option<NaiveDate>,
+    /// `open`, `done` or `dropped`.
+    pub status: String,
+    /// Review month it was opened in.
+    pub opened: Option<Month>,
+    /// Date closed.
+    pub closed: Option<NaiveDate>,
+    /// Days past due (overdue actions).
+    pub days_overdue: Option<i64>,
+    /// Reviews it has been carried through since it was opened.
+    pub reviews_carried: i64,
+    /// What it lacks before the review can be final (`a named owner`, `a due date`).
+    pub needs: Vec<String>,
+    /// Notes.
+    pub notes: String,
+    /// Links.
+    pub links: Vec<String>,
+    /// Estimated monthly saving of the finding it addresses, this month.
+    pub est_monthly_saving: Option<f64>,
+}
+
+/// The register at this review, split the way the pack shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RegisterSection {
+    /// Opened at this review.
+    pub new: Vec<ActionLine>,
+    /// Opened earlier, still open, not overdue.
+    pub open: Vec<ActionLine>,
+    /// Open and past due on the review date.
+    pub overdue: Vec<ActionLine>,
+    /// Closed since the last review.
+    pub closed: Vec<ActionLine>,
+    /// Every action, by ID (the snapshot).
+    pub all: Vec<ActionLine>,
+    /// Open actions that lack an owner or a due date.
+    pub incomplete: Vec<ActionLine>,
+    /// Date of the last review (closed-since cutoff).
+    pub last_review: Option<NaiveDate>,
+}
+
+/// Fills the register section from the register's actions, links findings to open actions, and
+/// marks the review DRAFT when an open action lacks a named owner or a due date.
+pub fn link_register(model: &mut ReportModel, actions: &[crate::actions::Action], cfg: &Config) {
+    use crate::actions::Status as S;
+    let month = model.month;
+    let as_of = model.as_of;
+    let last_review = month.day(cfg.review_day);
+    let line = |a: &crate::actions::Action| ActionLine {
+        id: a.id.clone(),
+        title: a.title.clone(),
+        finding: a.finding.clone(),
+        scope: a.scope.clone(),
+        owner: a.owner.clone(),
+        due: a.due,
+        status: a.status.as_str().to_owned(),
+        opened: a.opened,
+        closed: a.closed,
+        days_overdue: a
+            .overdue_on(as_of)
+            .then(|| a.due.map(|d| (as_of - d).num_days()))
+            .flatten(),
+        reviews_carried: a
+            .opened
+            .map_or(0, |o| (month.index() - o.index()).max(0) as i64),
+        needs: crate::actions::missing(a, &cfg.team_owners, &cfg.people)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        notes: a.notes.clone(),
+        links: a.links.clone(),
+        est_monthly_saving: None,
+    };
+    let mut sec = RegisterSection {
+        last_review: Some(last_review),
+        ..RegisterSection::default()
+    };
+    let mut sorted: Vec<&crate::actions::Action> = actions.iter().collect();
+    sorted.sort_by_key(|a| (a.number().unwrap_or(u32::MAX), a.id.clone()));
+    for a in sorted {
+        // Actions opened after the review month belong to later reviews.
+        if a.opened.is_some_and(|o| o > month) {
+            continue;
+        }
+        let l = line(a);
+        sec.all.push(l.clone());
+        match a.status {
+            S::Open => {
+                if !l.needs.is_empty() {
+                    sec.incomplete.push(l.clone());
+                }
+                if a.overdue_on(as_of) {
+                    sec.overdue.push(l);
+                } else if a.opened == Some(month) {
+                    sec.new.push(l);
+                } else {
+                    sec.open.push(l);
+                }
+            }
+            S::Done | S::Dropped => {
+                if a.closed.is_some_and(|c| c > last_review && c <= as_of) {
+                    sec.closed.push(l);
+                }
+            }
+        }
+    }
+    for f in &mut model.findings {
+        let scope = f.team.clone().unwrap_or_else(|| "org".into());
+        f.action = actions
+            .iter()
+            .filter(|a| {
+                a.status == S::Open
+                    && a.finding.as_deref() == Some(f.metric.as_str())
+                    && a.scope == scope
+            })
+            .map(|a| a.id.clone())
+            .min();
+    }
+    let savings: BTreeMap<String, f64> = model
+        .findings
+        .iter()
+        .filter_map(|f| Some((f.action.clone()?, f.est_monthly_saving?)))
+        .collect();
+    for l in sec
+        .new
+        .iter_mut()
+        .chain(sec.open.iter_mut())
+        .chain(sec.overdue.iter_mut())
+        .chain(sec.all.iter_mut())
+    {
+        l.est_monthly_saving = savings.get(&l.id).copied();
+    }
+    model.status = if sec.incomplete.is_empty() {
+        "final"
+    } else {
+        "draft"
+    }
+    .to_owned();
+    model.register = sec;
 }
 
 /// The built-in families, in the order the pack shows them; others follow alphabetically.
@@ -494,6 +653,7 @@ fn finding_for(row: &KpiRow, team: Option<&str>, totals: &Totals, id: usize) -> 
         delta_text: row.delta_text.clone(),
         summary,
         est_monthly_saving: est,
+        action: None,
     }
 }
 
@@ -820,7 +980,7 @@ pub fn build(
             let team_ids: Vec<String> = findings
                 .iter()
                 .filter(|t| f.team.is_none() && t.team.is_some() && t.metric == f.metric)
-                .map(|t| format!("{} for {}", t.id, t.team.as_deref().unwrap_or_default()))
+                .map(|t| t.team.clone().unwrap_or_default())
                 .collect();
             let owner = f
                 .team
@@ -836,8 +996,9 @@ pub fn build(
                     action_title(f, commitment.as_ref())
                 } else {
                     format!(
-                        "Follow up the team actions on {} ({}): organisation at {}, target {}",
+                        "Follow up the team actions on {} ({} {}): organisation at {}, target {}",
                         label_in_sentence(f),
+                        if team_ids.len() == 1 { "team" } else { "teams" },
                         team_ids.join(", "),
                         f.value_text,
                         f.target_text
@@ -849,14 +1010,8 @@ pub fn build(
             }
         })
         .collect();
-    let status = if actions
-        .iter()
-        .all(|a| crate::config::is_person(&a.owner, &cfg.team_owners, &cfg.people))
-    {
-        "final"
-    } else {
-        "draft"
-    };
+    // Final until the register shows an open action without a named owner or a due date.
+    let status = "final";
 
     // History.
     let days_by_month = {
@@ -928,6 +1083,7 @@ pub fn build(
         movers,
         findings,
         actions,
+        register: RegisterSection::default(),
         history,
         data,
         charts: Vec::new(),

@@ -8,8 +8,11 @@ use std::path::Path;
 
 use crate::util::{files_below, govreview, root, run, stderr};
 
-fn check_pack(config: &str, args: &[&str], month: &str, expected: &Path) {
+fn check_pack(config: &str, args: &[&str], month: &str, expected: &Path, register: Option<&Path>) {
     let out = tempfile::tempdir().unwrap();
+    if let Some(r) = register {
+        std::fs::copy(r, out.path().join("actions.toml")).unwrap();
+    }
     let o = run(govreview(&root())
         .args(["review", "--config", config, "--out"])
         .arg(out.path())
@@ -60,17 +63,51 @@ fn fixture(case: &str) {
     let args: Vec<&str> = args.split_whitespace().collect();
     let month = args[args.iter().position(|a| *a == "--month").unwrap() + 1];
     let config = format!("tests/fixtures/{case}/govreview.toml");
-    check_pack(&config, &args, month, &dir.join("expected"));
+    check_pack(&config, &args, month, &dir.join("expected"), None);
 }
 
+/// The README's first command: the October review on the committed register changes nothing.
 #[test]
 fn sample_pack_regenerates_byte_identical() {
+    let register = root().join("reviews/actions.toml");
     check_pack(
         "sample-data/govreview.toml",
         &["--month", "2026-10", "--as-of", "2026-11-10"],
         "2026-10",
         &root().join("reviews/2026-10"),
+        Some(&register),
     );
+}
+
+/// Three consecutive reviews of the sample with what owners did in between
+/// (scripts/gen-sample-reviews.sh): every month folder and the register come out byte for byte
+/// as committed under reviews/.
+#[test]
+fn sample_history_replays_byte_identical() {
+    let out = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new("bash")
+        .arg(root().join("scripts/gen-sample-reviews.sh"))
+        .arg(out.path())
+        .env("GOVREVIEW_BIN", env!("CARGO_BIN_EXE_govreview"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let committed = root().join("reviews");
+    let got = files_below(out.path());
+    assert_eq!(got, files_below(&committed));
+    for f in &got {
+        assert!(
+            std::fs::read(out.path().join(f)).unwrap() == std::fs::read(committed.join(f)).unwrap(),
+            "{} differs from the committed reviews/{}; run scripts/gen-sample-reviews.sh if intended",
+            f.display(),
+            f.display()
+        );
+    }
+    let register = std::fs::read_to_string(out.path().join("actions.toml")).unwrap();
+    // The hand-written comment and note survived two commands and a review.
+    assert!(register.contains("# Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.\nid = \"A-0002\""));
+    assert!(register.contains("notes = \"Sales assistant launched on Opus by default; evaluating Sonnet 4.5 on the eval set first.\""));
 }
 
 #[test]

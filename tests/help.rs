@@ -17,3 +17,18 @@ fn top_level_help() {
 fn review_help() {
     insta::assert_snapshot!(help(&["review", "--help"]));
 }
+
+#[test]
+fn actions_help() {
+    insta::assert_snapshot!(help(&["actions", "--help"]));
+}
+
+#[test]
+fn check_help() {
+    insta::assert_snapshot!(help(&["check", "--help"]));
+}
+
+#[test]
+fn init_help() {
+    insta::assert_snapshot!(help(&["init", "--help"]));
+}

@@ -97,8 +97,10 @@ fn tiny_numbers_match_hand_arithmetic() {
     assert!(findings.contains(&("model_mix.opus".into(), "org".into())));
     assert!(findings.contains(&("batch_share".into(), "org".into())));
     assert!(!findings.contains(&("commitment_pacing".into(), "org".into())));
-    // Every proposed action has a named owner and the next review as due date.
-    for a in m["actions"].as_array().unwrap() {
+    // Every new action has a named owner and the next review as due date.
+    let new = m["actions"]["new"].as_array().unwrap();
+    assert_eq!(new.len(), findings.len());
+    for a in new {
         assert!(["Ann Example", "Bo Builder"].contains(&a["owner"].as_str().unwrap()));
         assert_eq!(a["due"], "2026-12-10");
     }

@@ -1,5 +1,6 @@
 //! Integration tests: every scenario runs the real `govreview` binary.
 
+mod actions;
 mod errors;
 mod golden;
 mod help;

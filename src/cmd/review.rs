@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::actions::{NewAction, Register, Status};
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -23,23 +24,18 @@ pub struct ReviewOutcome {
     pub findings: usize,
 }
 
-/// Runs a review and writes its pack; prints the summary unless quiet.
-pub fn run(
+/// Loads the configuration, reads the data and builds the report for `month` (None: the month
+/// before `as_of`). Shared by `review` and `check`.
+pub fn build_model(
     global: &GlobalArgs,
-    args: &ReviewArgs,
+    month: Option<Month>,
+    data_args: &[String],
     as_of: NaiveDate,
-    out: &mut dyn Write,
-) -> Result<ReviewOutcome> {
-    let cfg = Config::load(&global.config).map_err(|e| match e {
-        Error::Io { path, source, .. } if source.kind() == std::io::ErrorKind::NotFound => Error::Usage(format!(
-            "config file `{}` not found; pass --config FILE (the bundled example is sample-data/govreview.toml)",
-            path.display()
-        )),
-        other => other,
-    })?;
-    let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
+) -> Result<(Config, report::ReportModel)> {
+    let cfg = load_config(&global.config)?;
+    let month = month.unwrap_or_else(|| Month::of(as_of).prev());
     let mut files = data::expand_paths(&cfg.data_paths, &cfg.base_dir)?;
-    files.extend(data::expand_paths(&args.data, Path::new(""))?);
+    files.extend(data::expand_paths(data_args, Path::new(""))?);
     dedup_paths(&mut files);
     if files.is_empty() {
         return Err(Error::Usage(format!(
@@ -47,12 +43,45 @@ pub fn run(
             cfg.path.display()
         )));
     }
-    let templates = Templates::new(args.templates.as_deref())?;
     let ds = data::load(&files, cfg.commitment.as_ref().map(|c| (c.start, c.end)))?;
     let priced = metrics::price(&ds, &cfg)?;
     let model = report::build(&cfg, &ds, &priced, month, as_of)?;
+    Ok((cfg, model))
+}
+
+/// Reads the configuration; a missing file says how to point at one.
+pub fn load_config(path: &Path) -> Result<Config> {
+    Config::load(path).map_err(|e| match e {
+        Error::Io { path, source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "config file `{}` not found; pass --config FILE (the bundled example is sample-data/govreview.toml, `govreview init` writes a new one)",
+                path.display()
+            ))
+        }
+        other => other,
+    })
+}
+
+/// Runs a review and writes its pack; prints the summary unless quiet.
+pub fn run(
+    global: &GlobalArgs,
+    args: &ReviewArgs,
+    as_of: NaiveDate,
+    out: &mut dyn Write,
+) -> Result<ReviewOutcome> {
+    let templates = Templates::new(args.templates.as_deref())?;
+    let (cfg, mut model) = build_model(global, args.month, &args.data, as_of)?;
+    let month = model.month;
+    let register_path = args
+        .register
+        .clone()
+        .unwrap_or_else(|| args.out.join("actions.toml"));
+    let mut register = Register::load(&register_path)?;
+    let new_ids = propose(&mut register, &model);
+    report::link_register(&mut model, &register.actions, &cfg);
     let pack_files = pack::assemble(&model, &templates)?;
     let dir = args.out.join(month.to_string());
+    register.save()?;
     pack::write(&dir, &pack_files)?;
 
     if !args.quiet {
@@ -62,9 +91,18 @@ pub fn run(
             .iter()
             .filter(|f| f.path.starts_with("charts"))
             .count();
+        if !new_ids.is_empty() {
+            writeln!(
+                out,
+                "  Added {} to {}.",
+                new_ids.join(", "),
+                register_path.display()
+            )
+            .map_err(io)?;
+        }
         writeln!(
             out,
-            "\n  Wrote {}/: review.md, review.html, metrics.json, charts/ ({charts} SVG)",
+            "\n  Wrote {}/: review.md, review.html, metrics.json, actions.md, charts/ ({charts} SVG)",
             dir.display()
         )
         .map_err(io)?;
@@ -74,6 +112,33 @@ pub fn run(
         files: pack_files.into_iter().map(|f| f.path).collect(),
         findings: model.findings.len(),
     })
+}
+
+/// Appends an action for every finding that has no open action in the register yet; returns the
+/// new IDs. Findings are matched on metric and scope (`org` or the team).
+pub fn propose(register: &mut Register, model: &report::ReportModel) -> Vec<String> {
+    let mut ids = Vec::new();
+    for p in &model.actions {
+        let linked = register.actions.iter().any(|a| {
+            a.status == Status::Open
+                && a.finding.as_deref() == Some(p.metric.as_str())
+                && a.scope == p.scope
+        });
+        if linked {
+            continue;
+        }
+        ids.push(register.append(NewAction {
+            title: p.title.clone(),
+            finding: Some(p.metric.clone()),
+            scope: p.scope.clone(),
+            team: (p.scope != "org").then(|| p.scope.clone()),
+            owner: p.owner.clone(),
+            due: p.due,
+            opened: model.month,
+            notes: None,
+        }));
+    }
+    ids
 }
 
 fn dedup_paths(files: &mut Vec<PathBuf>) {

@@ -72,7 +72,7 @@ struct MetricsJson<'a> {
     teams: BTreeMap<&'a str, TeamJson<'a>>,
     months: Vec<MonthKpis<'a>>,
     findings: &'a [Finding],
-    actions: &'a [crate::report::ProposedAction],
+    actions: &'a crate::report::RegisterSection,
     data: &'a crate::report::DataNotes,
 }
 
@@ -142,7 +142,7 @@ pub fn document(m: &ReportModel) -> Result<Value> {
             })
             .collect(),
         findings: &m.findings,
-        actions: &m.actions,
+        actions: &m.register,
         data: &m.data,
     };
     let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;

@@ -18,8 +18,12 @@ use crate::fmt;
 use crate::report::ReportModel;
 
 /// Built-in templates, compiled into the binary. A user's template folder overrides them by name.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 3] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 4] = [
     ("review.md.j2", include_str!("../../templates/review.md.j2")),
+    (
+        "actions.md.j2",
+        include_str!("../../templates/actions.md.j2"),
+    ),
     (
         "review.html.j2",
         include_str!("../../templates/review.html.j2"),

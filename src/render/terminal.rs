@@ -71,13 +71,33 @@ pub fn summary(m: &ReportModel) -> String {
         out.push_str(&format!("  {}\n", c.outlook));
     }
     let n = m.findings.len();
+    let r = &m.register;
     out.push_str(&format!(
-        "  {n} finding{}, {} proposed action{} (due {}).\n",
+        "  {n} finding{}. Actions: {} new, {} open, {} overdue, {} closed since the last review.\n",
         if n == 1 { "" } else { "s" },
-        m.actions.len(),
-        if m.actions.len() == 1 { "" } else { "s" },
-        m.next_review
+        r.new.len(),
+        r.open.len(),
+        r.overdue.len(),
+        r.closed.len()
     ));
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+    for a in &r.overdue {
+        out.push_str(&format!(
+            "  {red}overdue:{red:#} {} ({}), due {}, {} days late\n",
+            a.id,
+            a.owner,
+            a.due.map_or("?".into(), |d| d.to_string()),
+            a.days_overdue.unwrap_or(0)
+        ));
+    }
+    if !r.incomplete.is_empty() {
+        out.push_str(&format!(
+            "  {red}DRAFT:{red:#} the review is final once these actions have them:\n"
+        ));
+        for a in &r.incomplete {
+            out.push_str(&format!("    {} needs {}\n", a.id, a.needs.join(" and ")));
+        }
+    }
     for w in &m.data.warnings {
         let y = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
         out.push_str(&format!("  {y}warning:{y:#} {w}\n"));

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Replays the sample organisation's review history: the August, September and October 2026
+# reviews, with what owners did in between (closing, dropping and rescheduling actions, and a
+# hand-written comment and note in the register). Writes OUT/2026-08, OUT/2026-09, OUT/2026-10
+# and OUT/actions.toml (OUT defaults to reviews/, the committed example).
+#
+# Usage: scripts/gen-sample-reviews.sh [OUT]      GOVREVIEW_BIN=path/to/govreview to skip cargo
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-reviews}"
+read -r -a bin <<< "${GOVREVIEW_BIN:-cargo run -q --locked --}"
+reg="$out/actions.toml"
+gr() { "${bin[@]}" --config sample-data/govreview.toml --color never "$@"; }
+
+rm -rf "$out/2026-08" "$out/2026-09" "$out/2026-10" "$reg"
+
+# The August review, held 2026-09-10: every finding gets an owned, dated action.
+gr review --month 2026-08 --as-of 2026-09-10 --out "$out" --quiet
+# The September review, held 2026-10-10.
+gr review --month 2026-09 --as-of 2026-10-10 --out "$out" --quiet
+
+# Between the September and October reviews.
+gr actions assign A-0002 --owner "Aisha Okafor" --due 2026-11-30 --as-of 2026-10-12 --register "$reg" > /dev/null
+sed -i '/^id = "A-0002"$/i # Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.' "$reg"
+sed -i '/^id = "A-0004"$/,/^opened = /{/^opened = /a notes = "Sales assistant launched on Opus by default; evaluating Sonnet 4.5 on the eval set first."\nlinks = ["https://tracker.example.com/GROWTH-412"]
+}' "$reg"
+gr actions close A-0005 --as-of 2026-10-28 --note "Moved the weekly ad-copy refresh to the Batch API." --register "$reg" > /dev/null
+gr actions close A-0003 --dropped --as-of 2026-11-03 --note "Superseded by the team actions A-0002 and A-0005." --register "$reg" > /dev/null
+
+# The October review, held 2026-11-10: A-0001 is overdue, two actions closed since September.
+gr review --month 2026-10 --as-of 2026-11-10 --out "$out" --quiet

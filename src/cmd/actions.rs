@@ -1,0 +1,290 @@
+//! `govreview actions ...`: list, add, assign, close and show actions of the register.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::actions::{Action, NewAction, Register, Status};
+use crate::cli::{ActionsCommand, Format, GlobalArgs, StatusFilter};
+use crate::config::{Config, is_person};
+use crate::error::{Error, Result};
+use crate::month::Month;
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    action: &'a Action,
+    overdue: bool,
+    days_overdue: Option<i64>,
+}
+
+fn listed(a: &Action, as_of: NaiveDate) -> Listed<'_> {
+    let overdue = a.overdue_on(as_of);
+    Listed {
+        action: a,
+        overdue,
+        days_overdue: overdue
+            .then(|| a.due.map(|d| (as_of - d).num_days()))
+            .flatten(),
+    }
+}
+
+/// The configuration when there is one: owners are then checked against its teams and people.
+fn optional_config(path: &Path) -> Result<Option<Config>> {
+    if path.exists() {
+        Config::load(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn check_owner(owner: &str, cfg: Option<&Config>) -> Result<()> {
+    let (teams, people) = match cfg {
+        Some(c) => (c.team_owners.clone(), c.people.clone()),
+        None => (Default::default(), Vec::new()),
+    };
+    if is_person(owner, &teams, &people) {
+        Ok(())
+    } else {
+        let known = if people.is_empty() {
+            String::new()
+        } else {
+            format!(" (one of organization.people: {})", people.join(", "))
+        };
+        Err(Error::Usage(format!(
+            "`{owner}` does not name a person; an owner is someone who can be asked about the action{known}"
+        )))
+    }
+}
+
+fn cell(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n > w {
+        let cut: String = s.chars().take(w.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        format!("{s}{}", " ".repeat(w - n))
+    }
+}
+
+fn table(actions: &[&Action], as_of: NaiveDate) -> String {
+    let mut out = format!(
+        "{} {} {} {} {} {}\n",
+        cell("ID", 7),
+        cell("STATUS", 9),
+        cell("OWNER", 18),
+        cell("DUE", 10),
+        cell("SCOPE", 12),
+        "TITLE"
+    );
+    for a in actions {
+        let status = if a.overdue_on(as_of) {
+            "overdue".to_owned()
+        } else {
+            a.status.to_string()
+        };
+        out.push_str(&format!(
+            "{} {} {} {} {} {}\n",
+            cell(&a.id, 7),
+            cell(&status, 9),
+            cell(if a.owner.is_empty() { "—" } else { &a.owner }, 18),
+            cell(&a.due.map_or("—".into(), |d| d.to_string()), 10),
+            cell(&a.scope, 12),
+            a.title
+        ));
+    }
+    out
+}
+
+fn show(a: &Action, as_of: NaiveDate) -> String {
+    let mut out = format!("{}  {}\n", a.id, a.title);
+    let status = if a.overdue_on(as_of) {
+        format!(
+            "open, overdue by {} days",
+            a.due.map_or(0, |d| (as_of - d).num_days())
+        )
+    } else {
+        a.status.to_string()
+    };
+    let fields = [
+        ("status", status),
+        ("owner", a.owner.clone()),
+        ("due", a.due.map_or("—".into(), |d| d.to_string())),
+        ("finding", a.finding.clone().unwrap_or_else(|| "—".into())),
+        ("scope", a.scope.clone()),
+        ("team", a.team.clone().unwrap_or_else(|| "—".into())),
+        ("opened", a.opened.map_or("—".into(), |m| m.to_string())),
+        ("closed", a.closed.map_or("—".into(), |d| d.to_string())),
+    ];
+    for (k, v) in fields {
+        out.push_str(&format!("  {k:<8} {v}\n"));
+    }
+    for l in &a.links {
+        out.push_str(&format!("  link     {l}\n"));
+    }
+    if !a.notes.is_empty() {
+        out.push_str("  notes\n");
+        for line in a.notes.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    out
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Runs an `actions` subcommand.
+pub fn run(
+    global: &GlobalArgs,
+    cmd: &ActionsCommand,
+    as_of: NaiveDate,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let io = |e| Error::io("stdout", "cannot write", e);
+    match cmd {
+        ActionsCommand::List {
+            status,
+            owner,
+            team,
+            format,
+            register,
+        } => {
+            let reg = Register::load(&register.register)?;
+            let picked: Vec<&Action> = reg
+                .actions
+                .iter()
+                .filter(|a| match status {
+                    StatusFilter::Open => a.status == Status::Open,
+                    StatusFilter::Overdue => a.overdue_on(as_of),
+                    StatusFilter::Done => a.status == Status::Done,
+                    StatusFilter::Dropped => a.status == Status::Dropped,
+                    StatusFilter::All => true,
+                })
+                .filter(|a| {
+                    owner
+                        .as_ref()
+                        .is_none_or(|o| a.owner.eq_ignore_ascii_case(o))
+                })
+                .filter(|a| {
+                    team.as_ref()
+                        .is_none_or(|t| a.team.as_deref() == Some(t.as_str()) || a.scope == *t)
+                })
+                .collect();
+            let text = match format {
+                Format::Table => table(&picked, as_of),
+                Format::Json => json(&picked.iter().map(|a| listed(a, as_of)).collect::<Vec<_>>())?,
+            };
+            out.write_all(text.as_bytes()).map_err(io)
+        }
+        ActionsCommand::Show {
+            id,
+            format,
+            register,
+        } => {
+            let reg = Register::load(&register.register)?;
+            let a = reg.get(id)?;
+            let text = match format {
+                Format::Table => show(a, as_of),
+                Format::Json => json(&listed(a, as_of))?,
+            };
+            out.write_all(text.as_bytes()).map_err(io)
+        }
+        ActionsCommand::Add {
+            title,
+            owner,
+            due,
+            finding,
+            team,
+            month,
+            note,
+            register,
+        } => {
+            let cfg = optional_config(&global.config)?;
+            check_owner(owner, cfg.as_ref())?;
+            let month = month.unwrap_or_else(|| Month::of(as_of).prev());
+            if *due < month.first_day() {
+                return Err(Error::Usage(format!(
+                    "due date {due} is before the review month {month}; give a date on or after {}",
+                    month.first_day()
+                )));
+            }
+            if title.trim().is_empty() {
+                return Err(Error::Usage(
+                    "the title is blank; say what is to be done".into(),
+                ));
+            }
+            let mut reg = Register::load(&register.register)?;
+            let id = reg.append(NewAction {
+                title: title.clone(),
+                finding: finding.clone(),
+                scope: team.clone().unwrap_or_else(|| "org".into()),
+                team: team.clone(),
+                owner: owner.trim().to_owned(),
+                due: *due,
+                opened: month,
+                notes: note.clone(),
+            });
+            reg.save()?;
+            writeln!(out, "Added {id} to {}.", register.register.display()).map_err(io)
+        }
+        ActionsCommand::Assign {
+            id,
+            owner,
+            due,
+            register,
+        } => {
+            let cfg = optional_config(&global.config)?;
+            check_owner(owner, cfg.as_ref())?;
+            let mut reg = Register::load(&register.register)?;
+            let a = reg.get(id)?.clone();
+            if let (Some(d), Some(o)) = (due, a.opened)
+                && *d < o.first_day()
+            {
+                return Err(Error::Usage(format!(
+                    "due date {d} is before {id} was opened ({o}); give a date on or after {}",
+                    o.first_day()
+                )));
+            }
+            reg.assign(id, owner.trim(), *due)?;
+            reg.save()?;
+            writeln!(
+                out,
+                "{id}: owner {}{}.",
+                owner.trim(),
+                due.map_or(String::new(), |d| format!(", due {d}"))
+            )
+            .map_err(io)
+        }
+        ActionsCommand::Close {
+            id,
+            dropped,
+            note,
+            register,
+        } => {
+            let mut reg = Register::load(&register.register)?;
+            let a = reg.get(id)?;
+            if a.status != Status::Open {
+                return Err(Error::Usage(format!(
+                    "{id} is already {} (closed {}); nothing changed",
+                    a.status,
+                    a.closed
+                        .map_or("on an unknown date".into(), |d| d.to_string())
+                )));
+            }
+            reg.close(id, *dropped, as_of, note.as_deref())?;
+            reg.save()?;
+            writeln!(
+                out,
+                "{id}: {} on {as_of}.",
+                if *dropped { "dropped" } else { "done" }
+            )
+            .map_err(io)
+        }
+    }
+}

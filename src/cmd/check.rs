@@ -1,0 +1,82 @@
+//! `govreview check`: the gate for a pull request or CI in the review repository.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+
+use crate::actions::Register;
+use crate::cli::{CheckArgs, GlobalArgs};
+use crate::error::{Error, Result};
+use crate::report;
+
+/// Checks the month's findings and the register. Returns the problems found (empty: all good).
+pub fn run(
+    global: &GlobalArgs,
+    args: &CheckArgs,
+    as_of: NaiveDate,
+    out: &mut dyn Write,
+) -> Result<Vec<String>> {
+    let (cfg, mut model) = super::review::build_model(global, args.month, &args.data, as_of)?;
+    let register = Register::load(&args.register)?;
+    report::link_register(&mut model, &register.actions, &cfg);
+    let mut problems = Vec::new();
+    for f in model.findings.iter().filter(|f| f.action.is_none()) {
+        problems.push(format!(
+            "finding {} `{}`{} has no open action: run `govreview review --month {}` to propose one, or `govreview actions add --finding {}{} ...`",
+            f.id,
+            f.metric,
+            f.team.as_ref().map_or(String::new(), |t| format!(" (team {t})")),
+            model.month,
+            f.metric,
+            f.team.as_ref().map_or(String::new(), |t| format!(" --team {t}")),
+        ));
+    }
+    for a in &model.register.incomplete {
+        problems.push(format!(
+            "{} needs {}: owner is `{}`{}; fix it with `govreview actions assign {} --owner NAME --due YYYY-MM-DD`",
+            a.id,
+            a.needs.join(" and "),
+            a.owner,
+            a.due.map_or(", no due date".to_owned(), |d| format!(", due {d}")),
+            a.id
+        ));
+    }
+    for a in &model.register.overdue {
+        problems.push(format!(
+            "{} is overdue: due {}, {} days late, owner {}: close it (`govreview actions close {}`) or agree a new date (`govreview actions assign {} --owner \"{}\" --due YYYY-MM-DD`)",
+            a.id,
+            a.due.map_or("?".into(), |d| d.to_string()),
+            a.days_overdue.unwrap_or(0),
+            a.owner,
+            a.id,
+            a.id,
+            a.owner
+        ));
+    }
+    let io = |e| Error::io("stdout", "cannot write", e);
+    if problems.is_empty() {
+        writeln!(
+            out,
+            "check {}: ok. {} finding{}, each with an open action; {} open action{}, all with a named owner and a due date; none overdue.",
+            model.month,
+            model.findings.len(),
+            if model.findings.len() == 1 { "" } else { "s" },
+            model.register.new.len() + model.register.open.len(),
+            if model.register.new.len() + model.register.open.len() == 1 { "" } else { "s" },
+        )
+        .map_err(io)?;
+    } else {
+        writeln!(
+            out,
+            "check {}: {} problem{}",
+            model.month,
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        )
+        .map_err(io)?;
+        for p in &problems {
+            writeln!(out, "  - {p}").map_err(io)?;
+        }
+    }
+    Ok(problems)
+}
