@@ -106,7 +106,34 @@ fn sample_history_replays_byte_identical() {
     }
     let register = std::fs::read_to_string(out.path().join("actions.toml")).unwrap();
     // The hand-written comment and note survived two commands and a review.
-    assert!(register.contains("# Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.\nid = \"A-0002\""));
+    assert!(register.contains("# Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.\nid = \"A-0004\""));
+    // What each month shows, from its metrics.json.
+    let ids = |month: &str, part: &str| -> Vec<String> {
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.path().join(month).join("metrics.json")).unwrap(),
+        )
+        .unwrap();
+        m["actions"][part]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("2026-08", "new"), ["A-0001", "A-0002"]);
+    // Month 2: one closed since the last review, one overdue.
+    assert_eq!(ids("2026-09", "closed"), ["A-0002"]);
+    assert_eq!(ids("2026-09", "overdue"), ["A-0001"]);
+    // Month 3: the overdue one carried, two closed since the last review, two still open.
+    assert_eq!(ids("2026-10", "overdue"), ["A-0001"]);
+    assert_eq!(ids("2026-10", "closed"), ["A-0003", "A-0006"]);
+    assert_eq!(ids("2026-10", "open"), ["A-0004", "A-0005"]);
+    let oct: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(oct["actions"]["overdue"][0]["days_overdue"], 41);
+    assert_eq!(oct["actions"]["overdue"][0]["reviews_carried"], 2);
     assert!(register.contains("notes = \"Sales assistant launched on Opus by default; evaluating Sonnet 4.5 on the eval set first.\""));
 }
 
