@@ -1147,6 +1147,21 @@ fn data_notes(
             fmt::usd(unallocated_spend)
         ));
     }
+    let ownerless: Vec<&str> = teams
+        .iter()
+        .filter(|(t, by_month)| {
+            t.as_str() != UNALLOCATED
+                && by_month.contains_key(&month)
+                && !cfg.team_owners.contains_key(t.as_str())
+        })
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if !ownerless.is_empty() {
+        warnings.push(format!(
+            "Teams without an owner in the config: {}. Their actions go to the review owner until you add [teams.<name>] owner = \"...\".",
+            ownerless.join(", ")
+        ));
+    }
     let web: u64 = this_month.iter().map(|r| r.web_search_requests).sum();
     if web > 0 {
         notes.push(format!(

@@ -344,7 +344,12 @@ fn init_scaffolds_a_repository_and_never_overwrites() {
     let cfg = read(&target.join("govreview.toml"))
         .replace("review_owner = \"TBD\"", "review_owner = \"Ann Example\"");
     std::fs::write(target.join("govreview.toml"), cfg).unwrap();
-    let o = run(govreview(&target).args(["review", "-m", "2026-10", "-q"]));
+    let o = run(govreview(&target).args(["review", "-m", "2026-10"]));
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Teams without an owner in the config: a, b."),
+        "{}",
+        stdout(&o)
+    );
     assert!(read(&target.join("reviews/actions.toml")).contains("id = \"A-0001\""));
 }
