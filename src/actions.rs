@@ -81,6 +81,8 @@ pub struct Action {
     pub owner: String,
     /// Due date, if a valid one is given.
     pub due: Option<NaiveDate>,
+    /// Why the due date written is not usable (placeholder text, before the opening month).
+    pub due_problem: Option<String>,
     /// Status.
     pub status: Status,
     /// Review month the action was opened in.
@@ -172,8 +174,7 @@ fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
             if s.trim().is_empty() {
                 return None;
             }
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| format!("`{s}` is not a real date; write YYYY-MM-DD"))
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}`"))
         }
         other => Err(format!(
             "`{}` is not a date; write YYYY-MM-DD",
@@ -262,6 +263,7 @@ impl Register {
             team: new.team,
             owner: new.owner,
             due: Some(new.due),
+            due_problem: None,
             status: Status::Open,
             opened: Some(new.opened),
             closed: None,
@@ -299,6 +301,7 @@ impl Register {
         a.owner = owner.to_owned();
         if due.is_some() {
             a.due = due;
+            a.due_problem = None;
         }
         self.dirty = true;
         Ok(())
@@ -550,8 +553,26 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
                 None
             }
         };
-        let due = date("due");
         let closed = date("closed");
+        // A due date written as placeholder text or before the opening month is not an error in
+        // the file: the action needs a due date, which makes the review a draft and `check` fail.
+        let mut due_problem = None;
+        let due_is_text = matches!(
+            t.get("due").and_then(|v| v.as_value()),
+            Some(toml_edit::Value::String(_))
+        );
+        let due = match t.get("due").and_then(toml_date) {
+            None => None,
+            Some(Ok(d)) => Some(d),
+            Some(Err(text)) if due_is_text => {
+                due_problem = Some(format!("{text} is not a date"));
+                None
+            }
+            Some(Err(msg)) => {
+                push(span_of("due"), format!("{label}.due"), msg);
+                None
+            }
+        };
         let opened = match text_of("opened") {
             None => None,
             Some(s) => match s.parse::<Month>() {
@@ -562,17 +583,13 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
                 }
             },
         };
-        if let (Some(d), Some(o)) = (due, opened)
-            && d < o.first_day()
-        {
-            push(
-                span_of("due"),
-                format!("{label}.due"),
-                format!(
-                    "{d} is before the action was opened ({o}); give a due date on or after it"
-                ),
-            );
-        }
+        let due = match (due, opened) {
+            (Some(d), Some(o)) if d < o.first_day() => {
+                due_problem = Some(format!("{d} is before the action was opened ({o})"));
+                None
+            }
+            (d, _) => d,
+        };
         let links = match t.get("links") {
             None => Vec::new(),
             Some(v) => match v.as_array() {
@@ -598,6 +615,7 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
             team: text_of("team").filter(|s| !s.is_empty()),
             owner: text_of("owner").unwrap_or_default(),
             due,
+            due_problem,
             status,
             opened,
             closed,
@@ -630,6 +648,22 @@ pub fn missing(
         out.push("a due date");
     }
     out
+}
+
+/// What an action lacks, in words for the pack and `check`: `a named owner`, or `a due date`
+/// with the reason when one is written but unusable.
+pub fn needs(
+    a: &Action,
+    team_owners: &std::collections::BTreeMap<String, String>,
+    people: &[String],
+) -> Vec<String> {
+    missing(a, team_owners, people)
+        .into_iter()
+        .map(|m| match (&a.due_problem, m) {
+            (Some(p), "a due date") => format!("a due date ({p})"),
+            _ => m.to_owned(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -755,6 +789,25 @@ closed = 2026-11-02
     }
 
     #[test]
+    fn placeholder_or_early_due_dates_make_the_action_need_one() {
+        let d = tempfile::tempdir().unwrap();
+        let teams = Default::default();
+        let text = REG.replace("due = 2026-12-10", "due = \"next week\"");
+        let r = Register::load(&write(d.path(), &text)).unwrap();
+        assert_eq!(r.actions[0].due, None);
+        assert_eq!(
+            needs(&r.actions[0], &teams, &[]),
+            ["a due date (`next week` is not a date)"]
+        );
+        let text = REG.replace("due = 2026-12-10", "due = 2026-09-01");
+        let r = Register::load(&write(d.path(), &text)).unwrap();
+        assert_eq!(
+            needs(&r.actions[0], &teams, &[]),
+            ["a due date (2026-09-01 is before the action was opened (2026-10))"]
+        );
+    }
+
+    #[test]
     fn a_new_register_gets_its_header() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("reviews/actions.toml");
@@ -791,11 +844,9 @@ closed = 2026-11-02
         );
         let p = problems(&REG.replace("scope = \"org\"", "scope = \"org\"\npriority = 1"));
         assert!(p[0].message.contains("unknown key"), "{p:?}");
-        let p = problems(&REG.replace("due = 2026-12-10", "due = 2026-09-01"));
-        assert!(
-            p[0].message.contains("before the action was opened"),
-            "{p:?}"
-        );
+        let p = problems(&REG.replace("due = 2026-11-10", "due = 12"));
+        assert_eq!(p[0].key.as_deref(), Some("A-0002.due"), "{p:?}");
+        assert!(p[0].message.contains("is not a date"), "{p:?}");
         let p = problems("[[action]\nid = 1");
         assert_eq!(p[0].line, Some(1));
     }

@@ -455,10 +455,7 @@ pub fn link_register(model: &mut ReportModel, actions: &[crate::actions::Action]
         reviews_carried: a
             .opened
             .map_or(0, |o| (month.index() - o.index()).max(0) as i64),
-        needs: crate::actions::missing(a, &cfg.team_owners, &cfg.people)
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        needs: crate::actions::needs(a, &cfg.team_owners, &cfg.people),
         notes: a.notes.clone(),
         links: a.links.clone(),
         est_monthly_saving: None,

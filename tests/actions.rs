@@ -298,6 +298,20 @@ fn check_exit_codes() {
         read(&dir.path().join("reviews/2026-10/review.md"))
             .contains("> **DRAFT**: A-0001 needs a named owner")
     );
+    // 1: a due date written as text is not a due date.
+    std::fs::write(
+        &reg,
+        read(&reg).replacen("due = 2026-12-10", "due = \"next sprint\"", 1),
+    )
+    .unwrap();
+    let o = run(govreview(dir.path()).args(["check", "-m", "2026-10", "--as-of", "2026-11-10"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o)
+            .contains("A-0001 needs a named owner and a due date (`next sprint` is not a date)"),
+        "{}",
+        stdout(&o)
+    );
     // 2: an error (no config).
     let empty = tempfile::tempdir().unwrap();
     let o = run(govreview(empty.path()).args(["check"]));
