@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::config::is_person;
+use crate::config::{is_person, line_col};
 use crate::error::{ConfigProblem, Error, Result};
 use crate::month::Month;
 
@@ -148,13 +148,6 @@ const KEYS: [&str; 12] = [
     "id", "title", "finding", "scope", "team", "owner", "due", "status", "opened", "closed",
     "notes", "links",
 ];
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
 
 fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
     let v = item.as_value()?;
