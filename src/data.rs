@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::anthropic;
 use crate::cube::{CubeRow, Dataset, FileInfo};
 use crate::error::{Error, Result};
 use crate::month::Month;
@@ -26,6 +27,8 @@ pub enum Format {
     Parquet,
     /// Newline-delimited JSON objects.
     Ndjson,
+    /// A JSON document: Admin API report pages.
+    Json,
 }
 
 impl Format {
@@ -36,6 +39,7 @@ impl Format {
             "csv" => Some(Format::Csv),
             "parquet" | "pq" => Some(Format::Parquet),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "json" => Some(Format::Json),
             _ => None,
         }
     }
@@ -45,6 +49,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
             Format::Ndjson => "ndjson",
+            Format::Json => "json",
         }
     }
 }
@@ -134,6 +139,10 @@ struct Plan {
 struct Source {
     path: PathBuf,
     format: Format,
+    /// What the file was recognised as (`csv`, `console usage`, `usage report`, ...).
+    label: &'static str,
+    /// Days the file covers without having rows for them (empty report buckets).
+    covered: Vec<NaiveDate>,
     frame: LazyFrame,
     schema: SchemaRef,
 }
@@ -155,11 +164,56 @@ fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
             .with_infer_schema_length(Some(0))
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
-        Format::Ndjson => LazyJsonLineReader::new(p)
+        Format::Ndjson | Format::Json => LazyJsonLineReader::new(p)
             .with_infer_schema_length(std::num::NonZeroUsize::new(10_000))
             .finish(),
     };
     lf.map_err(|e| polars_err(path, e))
+}
+
+/// The first line of a text file.
+fn header_line(path: &Path) -> Result<String> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, "cannot read", e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(f)
+        .read_line(&mut line)
+        .map_err(|e| Error::io(path, "cannot read", e))?;
+    Ok(line.trim_start_matches('\u{feff}').to_owned())
+}
+
+/// An Admin API usage-report page as a frame in the canonical column names.
+fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+    let (kind, page) = anthropic::json_kind(path, &text)?;
+    if kind == anthropic::Kind::CostReport {
+        return Err(Error::data(
+            path,
+            None,
+            None,
+            "is a cost-report page; reading cost reports is not supported yet. Give the usage-report pages (/v1/organizations/usage_report/messages)",
+        ));
+    }
+    let rows = anthropic::usage_report_rows(path, &page)?;
+    let texts = |f: fn(&anthropic::ReportRow) -> Option<String>| -> Vec<Option<String>> {
+        rows.iter().map(f).collect()
+    };
+    let ints = |f: fn(&anthropic::ReportRow) -> i64| -> Vec<i64> { rows.iter().map(f).collect() };
+    let df = df!(
+        "starting_at" => texts(|r| Some(r.starting_at.clone())),
+        "model" => texts(|r| Some(r.model.clone())),
+        "service_tier" => texts(|r| r.service_tier.clone()),
+        "workspace_id" => texts(|r| r.workspace_id.clone()),
+        "api_key_id" => texts(|r| r.api_key_id.clone()),
+        "uncached_input_tokens" => ints(|r| r.uncached_input),
+        "cache_creation_5m_input_tokens" => ints(|r| r.cache_write_5m),
+        "cache_creation_1h_input_tokens" => ints(|r| r.cache_write_1h),
+        "cache_read_input_tokens" => ints(|r| r.cache_read),
+        "output_tokens" => ints(|r| r.output),
+        "web_search_requests" => ints(|r| r.web_search_requests),
+    )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok((df.lazy(), "usage report", anthropic::bucket_days(&page)))
 }
 
 fn open(path: &Path) -> Result<Source> {
@@ -171,13 +225,45 @@ fn open(path: &Path) -> Result<Source> {
             "has an unknown extension; usage files must end in .csv, .parquet or .ndjson/.jsonl",
         )
     })?;
-    let mut frame = scan(path, format)?;
+    let mut covered = Vec::new();
+    let (mut frame, label) = match format {
+        Format::Json => {
+            let (frame, label, days) = usage_report_frame(path)?;
+            covered = days;
+            (frame, label)
+        }
+        Format::Csv => match anthropic::csv_kind(&header_line(path)?) {
+            anthropic::Kind::ConsoleCost => {
+                return Err(Error::data(
+                    path,
+                    None,
+                    None,
+                    "is a Console cost export; reading cost exports is not supported yet. Give the Console usage export (usage_date_utc, model_version, ...) instead",
+                ));
+            }
+            anthropic::Kind::ConsoleUsage => {
+                let mut lf = scan(path, format)?;
+                let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
+                let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES
+                    .iter()
+                    .chain([&anthropic::CONSOLE_WEB_SEARCH])
+                    .filter(|(o, _)| schema.get(o).is_some())
+                    .map(|(o, n)| (*o, *n))
+                    .unzip();
+                (lf.rename(old, new, true), "console usage")
+            }
+            _ => (scan(path, format)?, format.name()),
+        },
+        _ => (scan(path, format)?, format.name()),
+    };
     let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
     Ok(Source {
         path: path.to_owned(),
         format,
+        label,
         frame,
         schema,
+        covered,
     })
 }
 
@@ -288,6 +374,12 @@ fn text_expr(schema: &Schema, name: &str) -> Expr {
     .alias(name)
 }
 
+/// A typed zero: every file's frame must give each column the same type (a bare literal would be
+/// a dynamic integer that can resolve differently per file).
+fn zero() -> Expr {
+    lit(0i64).cast(DataType::Int64)
+}
+
 /// Maps one file onto the canonical columns the plan asks for; returns the frame and the checks
 /// the diagnostic query would run on it.
 fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
@@ -342,12 +434,12 @@ fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
                             .cast(DataType::Int64),
                     );
                 }
-                v.fill_null(lit(0i64))
+                v.fill_null(zero())
             }
-            None => lit(0i64),
+            None => zero(),
         }
     };
-    let mut output = lit(0i64);
+    let mut output = zero();
     for (name, short) in TOKEN_COLUMNS {
         let source = if short == "w5" && schema.get(name).is_none() {
             LEGACY_CACHE_WRITE
@@ -371,7 +463,7 @@ fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
         };
         exprs.push(known.clone().cast(DataType::Int64).alias("req_rows"));
         if plan.precise_output {
-            exprs.push(when(known).then(output).otherwise(lit(0i64)).alias("o_req"));
+            exprs.push(when(known).then(output).otherwise(zero()).alias("o_req"));
         }
     }
     if plan.web {
@@ -385,7 +477,7 @@ fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
                 .alias("min_count"),
         );
     } else {
-        exprs.push(lit(0i64).alias("min_count"));
+        exprs.push(zero().alias("min_count"));
     }
 
     if plan.billed {
@@ -413,18 +505,15 @@ fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
                 .then(scaled.clone() - lit(0.5))
                 .otherwise(scaled + lit(0.5))
                 .cast(DataType::Int64);
-            exprs.push(rounded.fill_null(lit(0i64)).alias("cost_e8"));
+            exprs.push(rounded.fill_null(zero()).alias("cost_e8"));
             exprs.push(v.is_not_null().alias("billed"));
         } else {
-            exprs.push(lit(0i64).alias("cost_e8"));
+            exprs.push(zero().alias("cost_e8"));
             exprs.push(lit(false).alias("billed"));
         }
     }
     if plan.text_counts {
-        let bad = unparsed
-            .into_iter()
-            .reduce(|a, b| a + b)
-            .unwrap_or(lit(0i64));
+        let bad = unparsed.into_iter().reduce(|a, b| a + b).unwrap_or(zero());
         exprs.push(bad.alias("unparsed"));
     }
     let mut frame = src.frame.clone().select(exprs);
@@ -505,7 +594,7 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
         .iter()
         .map(|s| FileInfo {
             path: s.path.clone(),
-            format: s.format.name().to_owned(),
+            format: s.label.to_owned(),
             rows: 0,
             first_day: None,
             last_day: None,
@@ -518,7 +607,11 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
         info.first_day = Some(info.first_day.map_or(r.first_day, |d| d.min(r.first_day)));
         info.last_day = Some(info.last_day.map_or(r.last_day, |d| d.max(r.last_day)));
     }
-    if let Some(empty) = infos.iter().find(|i| i.rows == 0) {
+    // A usage-report page of empty buckets is a normal page; any other empty file is a mistake.
+    if let Some(empty) = infos
+        .iter()
+        .find(|i| i.rows == 0 && i.format != "usage report")
+    {
         return Err(Error::data(
             &empty.path,
             None,
@@ -760,7 +853,9 @@ fn distinct_days(sources: &[Source], plan: &Plan) -> Result<Vec<NaiveDate>> {
                 .map(|a| a.iter().flatten().map(from_epoch_days).collect())
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
+    days.extend(sources.iter().flat_map(|s| s.covered.iter().copied()));
     days.sort();
+    days.dedup();
     Ok(days)
 }
 
@@ -947,7 +1042,7 @@ fn diagnose(src: &Source, plan: &Plan) -> Error {
                 *line = match src.format {
                     Format::Csv => Some(row + 1),
                     Format::Ndjson => Some(row),
-                    Format::Parquet => None,
+                    Format::Parquet | Format::Json => None,
                 };
             }
             return e;
@@ -1223,6 +1318,88 @@ mod tests {
         let mixed = df!("__check_min" => [1u64, 7], "__check_max" => [1u64, 8]).unwrap();
         assert!(!mixes_keys(&ok).unwrap());
         assert!(mixes_keys(&mixed).unwrap());
+    }
+
+    #[test]
+    fn console_usage_exports_map_onto_the_canonical_columns() {
+        let d = tempfile::tempdir().unwrap();
+        let new = csv(
+            d.path(),
+            "console.csv",
+            "usage_date_utc,model_version,api_key,workspace,usage_type,context_window,usage_input_tokens_no_cache,usage_input_tokens_cache_write_5m,usage_input_tokens_cache_write_1h,usage_input_tokens_cache_read,usage_output_tokens,web_search_count,inference_geo,speed\n\
+             2026-10-01,claude-sonnet-4-5-20250929,support-bot,Default,batch,\u{2264} 200k,100,20,10,300,50,2,global,standard\n",
+        );
+        let old = csv(
+            d.path(),
+            "console-old.csv",
+            "usage_date_utc,model_version,api_key,workspace,usage_type,usage_input_tokens_no_cache,usage_input_tokens_cache_write,usage_input_tokens_cache_read,usage_output_tokens\n\
+             2026-10-02,claude-haiku-4-5,jobs,Research,standard,7,8,9,10\n",
+        );
+        let ds = load(&[new, old], None).unwrap();
+        assert_eq!(ds.files[0].format, "console usage");
+        let a = &ds
+            .rows
+            .iter()
+            .find(|r| r.model.starts_with("claude-sonnet"))
+            .unwrap();
+        assert_eq!(a.tokens, Tokens::new(100, 20, 10, 300, 50));
+        assert_eq!(a.tier, "batch");
+        assert_eq!(a.api_key_id.as_deref(), Some("support-bot"));
+        assert_eq!(a.workspace_id.as_deref(), Some("Default"));
+        assert_eq!(a.web_search_requests, 2);
+        let b = &ds
+            .rows
+            .iter()
+            .find(|r| r.model.starts_with("claude-haiku"))
+            .unwrap();
+        assert_eq!(
+            b.tokens,
+            Tokens::new(7, 8, 0, 9, 10),
+            "the single cache-write column is 5-minute writes"
+        );
+    }
+
+    #[test]
+    fn report_pages_and_cost_exports() {
+        let d = tempfile::tempdir().unwrap();
+        let cost = csv(
+            d.path(),
+            "cost.csv",
+            "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n",
+        );
+        let e = err_text(load(&[cost], None));
+        assert!(
+            e.contains("is a Console cost export; reading cost exports is not supported yet"),
+            "{e}"
+        );
+        let page = csv(
+            d.path(),
+            "cost.json",
+            r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[{"amount":"123.5","currency":"USD"}]}]}"#,
+        );
+        let e = err_text(load(&[page], None));
+        assert!(e.contains("is a cost-report page"), "{e}");
+        let truncated = csv(
+            d.path(),
+            "cut.json",
+            r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[{"model":"#,
+        );
+        let e = err_text(load(&[truncated], None));
+        assert!(e.contains("cut.json: is not valid JSON at line 1"), "{e}");
+        let empty = csv(
+            d.path(),
+            "empty.json",
+            r#"{"data":[{"starting_at":"2026-10-05T00:00:00Z","results":[]}],"has_more":false}"#,
+        );
+        let full = csv(
+            d.path(),
+            "full.json",
+            r#"{"data":[{"starting_at":"2026-10-04T00:00:00Z","results":[{"model":"claude-opus-4-5","output_tokens":5}]}]}"#,
+        );
+        let ds = load(&[empty, full], None).unwrap();
+        assert_eq!(ds.files[0].rows, 0, "an empty page is a normal page");
+        assert_eq!(ds.days.len(), 2, "the empty bucket's day is covered");
+        assert_eq!(ds.rows[0].tier, "standard");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! per format), [`charts`], and [`pack`] (writes the month folder whole or not at all).
 
 pub mod actions;
+pub mod anthropic;
 pub mod charts;
 pub mod cli;
 pub mod cmd;

@@ -146,3 +146,8 @@ fn tiny_hand_checked_case() {
 fn edge_first_month_without_commitment() {
     fixture("edge");
 }
+
+#[test]
+fn admin_api_usage_report_pages() {
+    fixture("admin-api");
+}

@@ -293,3 +293,40 @@ fn data_flag_adds_files_and_the_same_file_twice_is_read_once() {
     .unwrap();
     assert_eq!(m["spend"], 956.5);
 }
+
+/// The admin-api fixture, by hand (see its govreview.toml): 30 days of Sonnet 4.5 at $4.80 and
+/// batch Haiku 4.5 at $2.00, one flex Opus 4.5 row at $7.50.
+#[test]
+fn admin_api_pages_match_hand_arithmetic() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "--config",
+            "tests/fixtures/admin-api/govreview.toml",
+            "--month",
+            "2026-10",
+        ])
+        .args(["--as-of", "2026-11-10", "-q", "--out"])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    close(&m, "spend", 211.5);
+    close(&m, "spend_by_tier/standard", 144.0);
+    close(&m, "spend_by_tier/batch", 60.0);
+    close(&m, "spend_by_tier/flex", 7.5);
+    // 30 x 1M reads over 30 x 2M + 30 x 2M + 1M input tokens.
+    close(&m, "cache_hit_rate", 30.0 / 121.0);
+    // 30 x 2.4M batch tokens over 30 x 2.1M + 30 x 2.4M + 1.1M.
+    close(&m, "batch_share", 72.0 / 136.1);
+    close(&m, "teams/support/spend", 151.5);
+    close(&m, "teams/data/spend", 60.0);
+    assert_eq!(
+        m["data"]["month_days_with_data"], 31,
+        "the empty bucket's day counts as covered"
+    );
+    assert_eq!(m["data"]["files"][0]["format"], "usage report");
+}

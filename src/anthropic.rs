@@ -1,0 +1,371 @@
+//! Anthropic's own data formats: Admin API usage-report pages and Console CSV exports.
+//!
+//! Formats are recognised by content, not by file name. Usage-report pages are parsed here into
+//! plain rows; Console CSV exports are mapped onto the canonical columns by renaming (the data
+//! layer applies the renames). Unknown fields and service tiers are accepted.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// What a file holds, judged by its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The canonical usage schema (`date`/`starting_at`, `model`, token columns).
+    Canonical,
+    /// A Console usage export (`usage_date_utc`, `model_version`, ...).
+    ConsoleUsage,
+    /// A Console cost export (`usage_date_utc`, `token_type`, `cost_usd`, ...).
+    ConsoleCost,
+    /// Admin API messages usage-report page(s).
+    UsageReport,
+    /// Admin API cost-report page(s).
+    CostReport,
+}
+
+/// The kind of a CSV file from its header line.
+pub fn csv_kind(header: &str) -> Kind {
+    let cols: Vec<&str> = header
+        .trim()
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    let has = |c: &str| cols.contains(&c);
+    if has("usage_date_utc") && has("token_type") && has("cost_usd") {
+        Kind::ConsoleCost
+    } else if has("usage_date_utc") && has("model_version") {
+        Kind::ConsoleUsage
+    } else {
+        Kind::Canonical
+    }
+}
+
+/// Console usage export columns and the canonical columns they become.
+pub const CONSOLE_USAGE_RENAMES: [(&str, &str); 11] = [
+    ("usage_date_utc", "date"),
+    ("model_version", "model"),
+    ("api_key", "api_key_id"),
+    ("workspace", "workspace_id"),
+    ("usage_type", "service_tier"),
+    ("usage_input_tokens_no_cache", "uncached_input_tokens"),
+    (
+        "usage_input_tokens_cache_write_5m",
+        "cache_creation_5m_input_tokens",
+    ),
+    (
+        "usage_input_tokens_cache_write_1h",
+        "cache_creation_1h_input_tokens",
+    ),
+    (
+        "usage_input_tokens_cache_write",
+        "cache_creation_input_tokens",
+    ),
+    ("usage_input_tokens_cache_read", "cache_read_input_tokens"),
+    ("usage_output_tokens", "output_tokens"),
+];
+
+/// Console usage export: `web_search_count` becomes `web_search_requests`.
+pub const CONSOLE_WEB_SEARCH: (&str, &str) = ("web_search_count", "web_search_requests");
+
+/// One result of a usage-report bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// The bucket's start (RFC 3339).
+    pub starting_at: String,
+    /// Model ID.
+    pub model: String,
+    /// Service tier, when grouped by it.
+    pub service_tier: Option<String>,
+    /// Workspace ID (None: default workspace, or not grouped).
+    pub workspace_id: Option<String>,
+    /// API key ID (None: Console/Workbench usage, or not grouped).
+    pub api_key_id: Option<String>,
+    /// Uncached input tokens.
+    pub uncached_input: i64,
+    /// 5-minute cache writes.
+    pub cache_write_5m: i64,
+    /// 1-hour cache writes.
+    pub cache_write_1h: i64,
+    /// Cache reads.
+    pub cache_read: i64,
+    /// Output tokens.
+    pub output: i64,
+    /// Web search requests.
+    pub web_search_requests: i64,
+}
+
+fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> Error {
+    let _ = text;
+    Error::data(
+        path,
+        None,
+        None,
+        format!(
+            "is not valid JSON at line {}, column {}: {e}. A truncated download? Fetch the page again",
+            e.line(),
+            e.column()
+        ),
+    )
+}
+
+/// The kind of a JSON file: a usage-report or cost-report page, or neither (an error that says
+/// what was expected).
+pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
+    let v: Value = serde_json::from_str(text).map_err(|e| json_error(path, text, &e))?;
+    let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
+        Error::data(
+            path,
+            None,
+            Some("data"),
+            "is not an Admin API report page: it has no `data` array of buckets. Give pages of /v1/organizations/usage_report/messages",
+        )
+    })?;
+    let first = data
+        .iter()
+        .filter_map(|b| b.get("results").and_then(Value::as_array))
+        .flatten()
+        .next();
+    let kind = match first {
+        Some(r) if r.get("amount").is_some() => Kind::CostReport,
+        Some(r) if r.get("uncached_input_tokens").is_some() || r.get("output_tokens").is_some() => {
+            Kind::UsageReport
+        }
+        Some(_) => {
+            return Err(Error::data(
+                path,
+                None,
+                Some("data[].results[]"),
+                "holds results of neither the usage report (token counts) nor the cost report (`amount`); is it a page of another endpoint?",
+            ));
+        }
+        // Only empty buckets: a usage page without usage.
+        None => Kind::UsageReport,
+    };
+    Ok((kind, v))
+}
+
+fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
+    let v = field.split('.').try_fold(r, |v, k| v.get(k));
+    match v {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) if i >= 0 => Ok(i),
+            Some(i) => Err(Error::data(
+                path,
+                None,
+                Some(&format!("{at}.{field}")),
+                format!("{i} is negative; token counts cannot be below 0"),
+            )),
+            None => Err(Error::data(
+                path,
+                None,
+                Some(&format!("{at}.{field}")),
+                format!("{n} is not a whole number of tokens"),
+            )),
+        },
+        Some(other) => Err(Error::data(
+            path,
+            None,
+            Some(&format!("{at}.{field}")),
+            format!("{other} is not a number of tokens"),
+        )),
+    }
+}
+
+fn text(r: &Value, field: &str) -> Option<String> {
+    r.get(field).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The UTC days a usage-report page's buckets cover, empty buckets included: a day with an empty
+/// bucket had no usage, which is known, not missing.
+pub fn bucket_days(page: &Value) -> Vec<chrono::NaiveDate> {
+    let mut days: Vec<chrono::NaiveDate> = page
+        .get("data")
+        .and_then(Value::as_array)
+        .map(|b| {
+            b.iter()
+                .filter_map(|b| b.get("starting_at").and_then(Value::as_str))
+                .filter_map(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+                .collect()
+        })
+        .unwrap_or_default();
+    days.sort();
+    days.dedup();
+    days
+}
+
+/// The rows of a usage-report page. Empty buckets give no rows; unknown fields are ignored.
+pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
+    let mut out = Vec::new();
+    let buckets = page
+        .get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, b) in buckets.iter().enumerate() {
+        let at = format!("data[{i}]");
+        let Some(start) = b.get("starting_at").and_then(Value::as_str) else {
+            return Err(Error::data(
+                path,
+                None,
+                Some(&format!("{at}.starting_at")),
+                "is missing; every bucket needs its RFC 3339 start",
+            ));
+        };
+        let results = b
+            .get("results")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (j, r) in results.iter().enumerate() {
+            let at = format!("{at}.results[{j}]");
+            let model = text(r, "model").ok_or_else(|| {
+                Error::data(
+                    path,
+                    None,
+                    Some(&format!("{at}.model")),
+                    "is missing or null: the report was fetched without group_by[]=model, and usage cannot be priced without the model. Fetch it again grouped by model",
+                )
+            })?;
+            out.push(ReportRow {
+                starting_at: start.to_owned(),
+                model,
+                service_tier: text(r, "service_tier"),
+                workspace_id: text(r, "workspace_id"),
+                api_key_id: text(r, "api_key_id"),
+                uncached_input: count(r, "uncached_input_tokens", &at, path)?,
+                cache_write_5m: count(r, "cache_creation.ephemeral_5m_input_tokens", &at, path)?,
+                cache_write_1h: count(r, "cache_creation.ephemeral_1h_input_tokens", &at, path)?,
+                cache_read: count(r, "cache_read_input_tokens", &at, path)?,
+                output: count(r, "output_tokens", &at, path)?,
+                web_search_requests: count(r, "server_tool_use.web_search_requests", &at, path)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example response of the API reference.
+    const PAGE: &str = r#"{
+      "data": [
+        {
+          "starting_at": "2025-08-01T00:00:00Z",
+          "ending_at": "2025-08-02T00:00:00Z",
+          "results": [
+            {
+              "api_key_id": "apikey_01Rj2N8SVvo6BePZj99NhmiT",
+              "workspace_id": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ",
+              "model": "claude-sonnet-4-5-20250929",
+              "service_tier": "standard",
+              "context_window": "0-200k",
+              "uncached_input_tokens": 1500,
+              "cache_creation": { "ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1000 },
+              "cache_read_input_tokens": 200,
+              "output_tokens": 500,
+              "server_tool_use": { "web_search_requests": 10 }
+            }
+          ]
+        },
+        { "starting_at": "2025-08-02T00:00:00Z", "ending_at": "2025-08-03T00:00:00Z", "results": [] }
+      ],
+      "has_more": true,
+      "next_page": "page_MjAyNS0wNS0xNFQwMDowMDowMFo="
+    }"#;
+
+    #[test]
+    fn documented_example_page() {
+        let p = Path::new("page.json");
+        let (kind, v) = json_kind(p, PAGE).unwrap();
+        assert_eq!(kind, Kind::UsageReport);
+        let rows = usage_report_rows(p, &v).unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.model, "claude-sonnet-4-5-20250929");
+        assert_eq!(
+            (
+                r.uncached_input,
+                r.cache_write_5m,
+                r.cache_write_1h,
+                r.cache_read,
+                r.output
+            ),
+            (1500, 500, 1000, 200, 500)
+        );
+        assert_eq!(r.web_search_requests, 10);
+        assert_eq!(
+            r.workspace_id.as_deref(),
+            Some("wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ")
+        );
+        let days: Vec<String> = bucket_days(&v).iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            days,
+            ["2025-08-01", "2025-08-02"],
+            "the empty bucket's day is covered too"
+        );
+    }
+
+    #[test]
+    fn null_group_fields_and_new_fields_are_accepted() {
+        let page = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[
+            {"model":"claude-opus-4-5","service_tier":"flex_discount","workspace_id":null,"api_key_id":null,
+             "inference_geo":"us","speed":"fast","uncached_input_tokens":5,"output_tokens":1,
+             "cache_creation":null,"cache_read_input_tokens":null}]}],"has_more":false,"next_page":null}"#;
+        let (_, v) = json_kind(Path::new("p.json"), page).unwrap();
+        let rows = usage_report_rows(Path::new("p.json"), &v).unwrap();
+        assert_eq!(rows[0].workspace_id, None);
+        assert_eq!(rows[0].service_tier.as_deref(), Some("flex_discount"));
+        assert_eq!(rows[0].cache_write_5m, 0);
+    }
+
+    #[test]
+    fn bad_pages_say_what_is_wrong() {
+        let p = Path::new("p.json");
+        let e = json_kind(p, r#"{"data":[{"starting_at":"x","res"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not valid JSON at line 1"), "{e}");
+        let e = json_kind(p, r#"{"items":[]}"#).unwrap_err().to_string();
+        assert!(e.contains("no `data` array"), "{e}");
+        let (k, _) = json_kind(
+            p,
+            r#"{"data":[{"starting_at":"x","results":[{"amount":"12.5","currency":"USD"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(k, Kind::CostReport);
+        let bad = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[{"model":"m","output_tokens":-4}]}]}"#;
+        let (_, v) = json_kind(p, bad).unwrap();
+        let e = usage_report_rows(p, &v).unwrap_err().to_string();
+        assert!(
+            e.contains("column `data[0].results[0].output_tokens`: -4 is negative"),
+            "{e}"
+        );
+        let nomodel = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[{"model":null,"output_tokens":4}]}]}"#;
+        let (_, v) = json_kind(p, nomodel).unwrap();
+        let e = usage_report_rows(p, &v).unwrap_err().to_string();
+        assert!(e.contains("group_by[]=model"), "{e}");
+    }
+
+    #[test]
+    fn csv_kinds_by_header() {
+        assert_eq!(csv_kind("date,model,output_tokens"), Kind::Canonical);
+        assert_eq!(
+            csv_kind(
+                "usage_date_utc,model_version,api_key,workspace,usage_type,context_window,usage_input_tokens_no_cache"
+            ),
+            Kind::ConsoleUsage
+        );
+        assert_eq!(
+            csv_kind(
+                "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd"
+            ),
+            Kind::ConsoleCost
+        );
+    }
+}
