@@ -66,6 +66,8 @@ pub struct FileInfo {
     pub last_day: Option<NaiveDate>,
     /// Whether the file carries billed costs.
     pub billed: bool,
+    /// Whether some of the file's usage has no service tier (then counted as standard).
+    pub tier_missing: bool,
 }
 
 /// The loaded usage: the cube, the files it came from, and the days that have data.

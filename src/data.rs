@@ -143,6 +143,8 @@ struct Source {
     label: &'static str,
     /// Days the file covers without having rows for them (empty report buckets).
     covered: Vec<NaiveDate>,
+    /// Some of its usage has no service tier.
+    tier_missing: bool,
     frame: LazyFrame,
     schema: SchemaRef,
 }
@@ -183,7 +185,7 @@ fn header_line(path: &Path) -> Result<String> {
 }
 
 /// An Admin API usage-report page as a frame in the canonical column names.
-fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>)> {
+fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>, bool)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
     let (kind, page) = anthropic::json_kind(path, &text)?;
     if kind == anthropic::Kind::CostReport {
@@ -213,7 +215,13 @@ fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<Naive
         "web_search_requests" => ints(|r| r.web_search_requests),
     )
     .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok((df.lazy(), "usage report", anthropic::bucket_days(&page)))
+    let tier_missing = rows.iter().any(|r| r.service_tier.is_none());
+    Ok((
+        df.lazy(),
+        "usage report",
+        anthropic::bucket_days(&page),
+        tier_missing,
+    ))
 }
 
 fn open(path: &Path) -> Result<Source> {
@@ -226,10 +234,12 @@ fn open(path: &Path) -> Result<Source> {
         )
     })?;
     let mut covered = Vec::new();
+    let mut tier_missing = false;
     let (mut frame, label) = match format {
         Format::Json => {
-            let (frame, label, days) = usage_report_frame(path)?;
+            let (frame, label, days, no_tier) = usage_report_frame(path)?;
             covered = days;
+            tier_missing = no_tier;
             (frame, label)
         }
         Format::Csv => match anthropic::csv_kind(&header_line(path)?) {
@@ -257,6 +267,7 @@ fn open(path: &Path) -> Result<Source> {
         _ => (scan(path, format)?, format.name()),
     };
     let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
+    tier_missing |= schema.get("service_tier").is_none();
     Ok(Source {
         path: path.to_owned(),
         format,
@@ -264,6 +275,7 @@ fn open(path: &Path) -> Result<Source> {
         frame,
         schema,
         covered,
+        tier_missing,
     })
 }
 
@@ -599,6 +611,7 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
             first_day: None,
             last_day: None,
             billed: s.schema.get("cost_usd").is_some(),
+            tier_missing: s.tier_missing,
         })
         .collect();
     for r in &rows {
@@ -1186,6 +1199,7 @@ mod tests {
         );
         let ds = load(&[p], None).unwrap();
         assert_eq!(ds.rows[0].tokens.cache_write_5m, 7);
+        assert!(ds.files[0].tier_missing, "no service_tier column");
     }
 
     #[test]

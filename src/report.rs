@@ -1159,6 +1159,18 @@ fn data_notes(
             ownerless.join(", ")
         ));
     }
+    let tierless: Vec<String> = ds
+        .files
+        .iter()
+        .filter(|f| f.tier_missing)
+        .map(|f| f.path.display().to_string())
+        .collect();
+    if !tierless.is_empty() {
+        warnings.push(format!(
+            "No service tier in {}: that usage is counted as standard, so batch share may be understated and batch usage priced at full rate. Export or fetch usage grouped by service tier.",
+            tierless.join(", ")
+        ));
+    }
     let web: u64 = this_month.iter().map(|r| r.web_search_requests).sum();
     if web > 0 {
         notes.push(format!(

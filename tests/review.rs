@@ -330,3 +330,26 @@ fn admin_api_pages_match_hand_arithmetic() {
     );
     assert_eq!(m["data"]["files"][0]["format"], "usage report");
 }
+
+#[test]
+fn usage_without_a_service_tier_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "[organization]\nname = \"Acme\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"u.csv\"]\n";
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", cfg),
+            (
+                "u.csv",
+                "date,model,output_tokens\n2026-10-01,claude-haiku-4-5,10\n",
+            ),
+        ],
+    );
+    let o = run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("warning: No service tier in u.csv: that usage is counted as standard"),
+        "{}",
+        stdout(&o)
+    );
+}
