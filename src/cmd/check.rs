@@ -16,7 +16,12 @@ pub fn run(
     as_of: NaiveDate,
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
-    let (cfg, mut model) = super::review::build_model(global, args.month, &args.data, as_of)?;
+    let spinner = super::review::spinner(false);
+    let built = super::review::build_model(global, args.month, &args.data, as_of);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let (cfg, mut model) = built?;
     let register = Register::load(&args.register)?;
     report::link_register(&mut model, &register.actions, &cfg);
     let mut problems = Vec::new();

@@ -70,7 +70,12 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ReviewOutcome> {
     let templates = Templates::new(args.templates.as_deref())?;
-    let (cfg, mut model) = build_model(global, args.month, &args.data, as_of)?;
+    let spinner = spinner(args.quiet);
+    let built = build_model(global, args.month, &args.data, as_of);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let (cfg, mut model) = built?;
     let month = model.month;
     let register_path = args
         .register
@@ -139,6 +144,18 @@ pub fn propose(register: &mut Register, model: &report::ReportModel) -> Vec<Stri
         }));
     }
     ids
+}
+
+/// A spinner on standard error while the data loads, only when that is a terminal.
+pub fn spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let s = indicatif::ProgressBar::new_spinner();
+    s.set_message("reading usage and computing the review…");
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(s)
 }
 
 fn dedup_paths(files: &mut Vec<PathBuf>) {
