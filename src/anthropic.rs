@@ -248,6 +248,134 @@ pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
     Ok(out)
 }
 
+/// One billed amount: a cost-report result or a Console cost-export row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostRecord {
+    /// UTC day.
+    pub day: chrono::NaiveDate,
+    /// Workspace ID (cost report; None: default workspace or not grouped) or name (Console).
+    pub workspace: Option<String>,
+    /// Model ID (when the report was grouped by description, or from a Console display name).
+    pub model: Option<String>,
+    /// `tokens`, `web_search`, `code_execution`, ...
+    pub cost_type: Option<String>,
+    /// Token type (`uncached_input_tokens`, `output`, ...), when given.
+    pub token_type: Option<String>,
+    /// Service tier, when given.
+    pub service_tier: Option<String>,
+    /// Description (cost report), when given.
+    pub description: Option<String>,
+    /// Amount in USD.
+    pub usd: f64,
+}
+
+/// A cost-report amount: a decimal string in US cents ("123.78912" is $1.2378912).
+pub fn cents_to_usd(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let ok = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+        && digits != ".";
+    if !ok {
+        return None;
+    }
+    t.parse::<f64>().ok().map(|c| c / 100.0)
+}
+
+/// The records of a cost-report page.
+pub fn cost_report_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
+    let mut out = Vec::new();
+    let buckets = page
+        .get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, b) in buckets.iter().enumerate() {
+        let at = format!("data[{i}]");
+        let day = b
+            .get("starting_at")
+            .and_then(Value::as_str)
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+            .ok_or_else(|| {
+                Error::data(
+                    path,
+                    None,
+                    Some(&format!("{at}.starting_at")),
+                    "is missing or not an RFC 3339 timestamp",
+                )
+            })?;
+        let results = b
+            .get("results")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (j, r) in results.iter().enumerate() {
+            let at = format!("{at}.results[{j}]");
+            let amount = r.get("amount");
+            let usd = match amount {
+                Some(Value::String(s)) => cents_to_usd(s),
+                Some(Value::Number(n)) => n.as_f64().map(|c| c / 100.0),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                Error::data(
+                    path,
+                    None,
+                    Some(&format!("{at}.amount")),
+                    format!(
+                        "{} is not an amount; the cost report gives cents as a decimal string such as \"123.78912\"",
+                        amount.map_or("nothing".to_owned(), Value::to_string)
+                    ),
+                )
+            })?;
+            if let Some(c) = text(r, "currency")
+                && c != "USD"
+            {
+                return Err(Error::data(
+                    path,
+                    None,
+                    Some(&format!("{at}.currency")),
+                    format!("`{c}` is not USD; govreview reports in US dollars"),
+                ));
+            }
+            out.push(CostRecord {
+                day,
+                workspace: text(r, "workspace_id"),
+                model: text(r, "model"),
+                cost_type: text(r, "cost_type"),
+                token_type: text(r, "token_type"),
+                service_tier: text(r, "service_tier"),
+                description: text(r, "description"),
+                usd,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A Console display name ("Claude Sonnet 4.5", "Claude Haiku 3.5") as a model-ID prefix
+/// ("claude-sonnet-4-5", "claude-3-5-haiku"); None when it is not of that shape.
+pub fn model_from_display_name(name: &str) -> Option<String> {
+    let parts: Vec<String> = name
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    match parts.as_slice() {
+        [claude, family, version] if claude == "claude" => {
+            let v = version.replace('.', "-");
+            let major: u32 = version.split('.').next()?.parse().ok()?;
+            Some(if major >= 4 {
+                format!("claude-{family}-{v}")
+            } else {
+                format!("claude-{v}-{family}")
+            })
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +478,49 @@ mod tests {
         let (_, v) = json_kind(p, nomodel).unwrap();
         let e = usage_report_rows(p, &v).unwrap_err().to_string();
         assert!(e.contains("group_by[]=model"), "{e}");
+    }
+
+    #[test]
+    fn cost_report_amounts_are_cents() {
+        assert_eq!(cents_to_usd("123.78912"), Some(1.2378912));
+        assert_eq!(cents_to_usd("-50"), Some(-0.5));
+        for bad in ["", "12,5", "1e3", "abc", "."] {
+            assert_eq!(cents_to_usd(bad), None, "{bad}");
+        }
+        let page = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","results":[
+            {"amount":"123.78912","currency":"USD","cost_type":"tokens","description":"Claude Opus 4.5 Usage - Input Tokens",
+             "model":"claude-opus-4-5-20251101","service_tier":"standard","token_type":"uncached_input_tokens","workspace_id":"wrkspc_01"}]}],
+            "has_more":false,"next_page":null}"#;
+        let p = Path::new("cost.json");
+        let (k, v) = json_kind(p, page).unwrap();
+        assert_eq!(k, Kind::CostReport);
+        let rows = cost_report_rows(p, &v).unwrap();
+        assert!((rows[0].usd - 1.2378912).abs() < 1e-12);
+        assert_eq!(rows[0].model.as_deref(), Some("claude-opus-4-5-20251101"));
+        let bad = page.replace("\"123.78912\"", "\"n/a\"");
+        let (_, v) = json_kind(p, &bad).unwrap();
+        let e = cost_report_rows(p, &v).unwrap_err().to_string();
+        assert!(
+            e.contains("column `data[0].results[0].amount`: \"n/a\" is not an amount"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn display_names_to_model_ids() {
+        assert_eq!(
+            model_from_display_name("Claude Sonnet 4.5").as_deref(),
+            Some("claude-sonnet-4-5")
+        );
+        assert_eq!(
+            model_from_display_name("Claude Opus 4").as_deref(),
+            Some("claude-opus-4")
+        );
+        assert_eq!(
+            model_from_display_name("Claude Haiku 3.5").as_deref(),
+            Some("claude-3-5-haiku")
+        );
+        assert_eq!(model_from_display_name("Web search"), None);
     }
 
     #[test]

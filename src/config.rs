@@ -5,6 +5,7 @@
 //! - `organization.review_day = 10`: reviews are held on the 10th of the month after the review
 //!   month; proposed actions are due at the next review.
 //! - `pricing.discount = 0`: no contract discount.
+//! - `pricing.reconcile_tolerance = 0.02`: billed and computed cost may differ by 2% unremarked.
 //! - `targets.drift_tolerance = 0.02` (2 percentage points for shares, 0.02 for pacing).
 //! - no target is set unless configured; a KPI without a target is shown, never "missed".
 //! - `data.paths = []`: data may come from `--data` alone.
@@ -21,6 +22,8 @@ use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
 
 /// Default drift tolerance: 2 percentage points.
 pub const DEFAULT_DRIFT_TOLERANCE: f64 = 0.02;
+/// Default tolerance between billed and computed cost: 2%.
+pub const DEFAULT_RECONCILE_TOLERANCE: f64 = 0.02;
 /// Default day of the month on which reviews are held.
 pub const DEFAULT_REVIEW_DAY: u32 = 10;
 
@@ -77,6 +80,7 @@ struct RawData {
 #[serde(deny_unknown_fields)]
 struct RawPricing {
     discount: Option<f64>,
+    reconcile_tolerance: Option<f64>,
     #[serde(default)]
     models: BTreeMap<String, RawPrice>,
 }
@@ -232,6 +236,8 @@ pub struct Config {
     pub configured_prices: Vec<String>,
     /// Contract discount, 0..1.
     pub discount: f64,
+    /// Billed and computed cost may differ by this fraction before the pack warns.
+    pub reconcile_tolerance: f64,
     /// Family rules.
     pub families: FamilyRules,
     /// Targets.
@@ -437,6 +443,16 @@ fn validate(
         problems.push(loc.problem(
             &["pricing", "discount"],
             format!("{discount} is outside 0..1; write a 12% discount as 0.12"),
+        ));
+    }
+    let reconcile_tolerance = raw
+        .pricing
+        .reconcile_tolerance
+        .unwrap_or(DEFAULT_RECONCILE_TOLERANCE);
+    if !(0.0..=1.0).contains(&reconcile_tolerance) {
+        problems.push(loc.problem(
+            &["pricing", "reconcile_tolerance"],
+            format!("{reconcile_tolerance} is outside 0..1; write 2% as 0.02"),
         ));
     }
     let mut entries = builtin_prices();
@@ -683,6 +699,7 @@ fn validate(
         prices: PriceTable::new(entries),
         configured_prices,
         discount,
+        reconcile_tolerance,
         families: FamilyRules::new(raw.families),
         targets: Targets {
             org: org_targets,

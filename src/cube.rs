@@ -79,4 +79,6 @@ pub struct Dataset {
     pub files: Vec<FileInfo>,
     /// Every day that has at least one row, sorted.
     pub days: Vec<NaiveDate>,
+    /// Billed amounts from cost reports and Console cost exports: (index into `files`, record).
+    pub costs: Vec<(usize, crate::anthropic::CostRecord)>,
 }

@@ -184,17 +184,134 @@ fn header_line(path: &Path) -> Result<String> {
     Ok(line.trim_start_matches('\u{feff}').to_owned())
 }
 
+/// The billed records of a file, when it is a cost-report page or a Console cost export.
+fn cost_records(path: &Path) -> Result<Option<(Vec<anthropic::CostRecord>, &'static str)>> {
+    match Format::of(path) {
+        Some(Format::Json) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+            let (kind, page) = anthropic::json_kind(path, &text)?;
+            if kind != anthropic::Kind::CostReport {
+                return Ok(None);
+            }
+            Ok(Some((
+                anthropic::cost_report_rows(path, &page)?,
+                "cost report",
+            )))
+        }
+        Some(Format::Csv)
+            if anthropic::csv_kind(&header_line(path)?) == anthropic::Kind::ConsoleCost =>
+        {
+            Ok(Some((console_cost_rows(path)?, "console cost")))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A Console cost export: one row per day x model x token type, `cost_usd` in dollars, models by
+/// display name. Small enough to read whole and check row by row.
+fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord>> {
+    let df = scan(path, Format::Csv)?
+        .collect()
+        .map_err(|e| polars_err(path, e))?;
+    let col_text = |name: &str| -> Vec<Option<String>> {
+        df.column(name)
+            .ok()
+            .and_then(|c| {
+                c.str()
+                    .ok()
+                    .map(|a| a.iter().map(|v| v.map(str::to_owned)).collect())
+            })
+            .unwrap_or_else(|| vec![None; df.height()])
+    };
+    let (dates, models, workspaces, tiers, tokens, costs, kinds) = (
+        col_text("usage_date_utc"),
+        col_text("model"),
+        col_text("workspace"),
+        col_text("usage_type"),
+        col_text("token_type"),
+        col_text("cost_usd"),
+        col_text("cost_type"),
+    );
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let row = i as u64 + 1;
+        let bad = |column: &str, msg: String| {
+            let mut e = Error::data(path, Some(row), Some(column), msg);
+            if let Error::Data { line, .. } = &mut e {
+                *line = Some(row + 1);
+            }
+            e
+        };
+        let raw_day = dates[i].clone().unwrap_or_default();
+        let day = NaiveDate::parse_from_str(raw_day.get(..10).unwrap_or(&raw_day), "%Y-%m-%d")
+            .map_err(|_| {
+                bad(
+                    "usage_date_utc",
+                    format!("`{raw_day}` is not a date; the export gives YYYY-MM-DD"),
+                )
+            })?;
+        let raw_cost = costs[i].clone().unwrap_or_default();
+        let usd: f64 = raw_cost.trim().parse().map_err(|_| {
+            bad(
+                "cost_usd",
+                format!("`{raw_cost}` is not a number; cost_usd is in US dollars, e.g. 12.34"),
+            )
+        })?;
+        let model = models[i].as_deref().map(|m| {
+            anthropic::model_from_display_name(m).unwrap_or_else(|| m.to_ascii_lowercase())
+        });
+        out.push(anthropic::CostRecord {
+            day,
+            workspace: workspaces[i].clone(),
+            model,
+            cost_type: kinds[i].clone(),
+            token_type: tokens[i].clone(),
+            service_tier: tiers[i].clone(),
+            description: None,
+            usd,
+        });
+    }
+    Ok(out)
+}
+
+/// Refuses billed records that two files both hold: loading them twice would double the bill.
+fn check_cost_overlaps(costs: &[(usize, anthropic::CostRecord)], infos: &[FileInfo]) -> Result<()> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (file, r) in costs {
+        let key = format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            r.day, r.workspace, r.model, r.token_type, r.cost_type, r.service_tier, r.description
+        );
+        match seen.get(&key) {
+            Some(other) if other != file => {
+                return Err(Error::Input(format!(
+                    "{} and {} both hold billed costs for {}{}: the same cost data loaded twice would be counted twice. Give each day's costs in one file only",
+                    infos[*other].path.display(),
+                    infos[*file].path.display(),
+                    r.day,
+                    r.model
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" ({m})"))
+                )));
+            }
+            _ => {
+                seen.insert(key, *file);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// An Admin API usage-report page as a frame in the canonical column names.
 fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>, bool)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
     let (kind, page) = anthropic::json_kind(path, &text)?;
     if kind == anthropic::Kind::CostReport {
-        return Err(Error::data(
-            path,
-            None,
-            None,
-            "is a cost-report page; reading cost reports is not supported yet. Give the usage-report pages (/v1/organizations/usage_report/messages)",
-        ));
+        return Err(Error::Internal(format!(
+            "{} is a cost report",
+            path.display()
+        )));
     }
     let rows = anthropic::usage_report_rows(path, &page)?;
     let texts = |f: fn(&anthropic::ReportRow) -> Option<String>| -> Vec<Option<String>> {
@@ -243,14 +360,6 @@ fn open(path: &Path) -> Result<Source> {
             (frame, label)
         }
         Format::Csv => match anthropic::csv_kind(&header_line(path)?) {
-            anthropic::Kind::ConsoleCost => {
-                return Err(Error::data(
-                    path,
-                    None,
-                    None,
-                    "is a Console cost export; reading cost exports is not supported yet. Give the Console usage export (usage_date_utc, model_version, ...) instead",
-                ));
-            }
             anthropic::Kind::ConsoleUsage => {
                 let mut lf = scan(path, format)?;
                 let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
@@ -565,7 +674,19 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
                 .into(),
         ));
     }
-    let sources = files.iter().map(|p| open(p)).collect::<Result<Vec<_>>>()?;
+    let mut sources = Vec::new();
+    let mut cost_files = Vec::new();
+    for p in files {
+        match cost_records(p)? {
+            Some((records, label)) => cost_files.push((p.clone(), records, label)),
+            None => sources.push(open(p)?),
+        }
+    }
+    if sources.is_empty() {
+        return Err(Error::Usage(
+            "only cost data was given: model mix, cache hit rate and batch share need the usage data of the same period too (usage-report pages, a Console usage export or canonical usage files)".into(),
+        ));
+    }
     let has = |c: &str| sources.iter().any(|s| s.schema.get(c).is_some());
     let text_counts = sources.iter().any(|s| {
         TOKEN_COLUMNS
@@ -636,10 +757,26 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
     let t0 = std::time::Instant::now();
     let days = distinct_days(&sources, &plan)?;
     timing("distinct days", t0);
+    let mut costs = Vec::new();
+    for (path, records, label) in cost_files {
+        let file = infos.len();
+        infos.push(FileInfo {
+            path,
+            format: label.to_owned(),
+            rows: records.len() as u64,
+            first_day: records.iter().map(|r| r.day).min(),
+            last_day: records.iter().map(|r| r.day).max(),
+            billed: true,
+            tier_missing: false,
+        });
+        costs.extend(records.into_iter().map(|r| (file, r)));
+    }
+    check_cost_overlaps(&costs, &infos)?;
     let mut ds = Dataset {
         rows,
         files: infos,
         days,
+        costs,
     };
     ds.rows.sort_by(|a, b| {
         (
@@ -1376,23 +1513,43 @@ mod tests {
     #[test]
     fn report_pages_and_cost_exports() {
         let d = tempfile::tempdir().unwrap();
+        let usage = csv(
+            d.path(),
+            "u.csv",
+            "date,model,workspace_id,output_tokens\n2026-10-01,claude-sonnet-4-5,Default,5\n",
+        );
         let cost = csv(
             d.path(),
             "cost.csv",
-            "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n",
+            "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n\
+             2026-10-01,Claude Sonnet 4.5,Default,bot,standard,\u{2264} 200k,output,1.25,1.50,tokens,global,standard\n\
+             2026-10-01,Claude Haiku 3.5,Default,bot,batch,\u{2264} 200k,input_no_cache,0.5,0.5,tokens,global,standard\n",
         );
-        let e = err_text(load(&[cost], None));
+        let ds = load(&[usage.clone(), cost.clone()], None).unwrap();
+        assert_eq!(ds.files[1].format, "console cost");
+        assert_eq!(ds.costs.len(), 2);
+        assert_eq!(ds.costs[0].1.model.as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(ds.costs[1].1.model.as_deref(), Some("claude-3-5-haiku"));
+        assert_eq!(ds.costs[0].1.usd, 1.25);
+        let e = err_text(load(std::slice::from_ref(&cost), None));
+        assert!(e.contains("only cost data was given"), "{e}");
+        let bad = csv(
+            d.path(),
+            "bad-cost.csv",
+            "usage_date_utc,model,workspace,token_type,cost_usd\n2026-10-01,Claude Sonnet 4.5,Default,output,1.2.3\n",
+        );
+        let e = err_text(load(&[usage.clone(), bad], None));
         assert!(
-            e.contains("is a Console cost export; reading cost exports is not supported yet"),
+            e.contains("bad-cost.csv:2: row 1, column `cost_usd`: `1.2.3` is not a number"),
             "{e}"
         );
-        let page = csv(
+        let copy = csv(
             d.path(),
-            "cost.json",
-            r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[{"amount":"123.5","currency":"USD"}]}]}"#,
+            "cost-copy.csv",
+            &std::fs::read_to_string(&cost).unwrap(),
         );
-        let e = err_text(load(&[page], None));
-        assert!(e.contains("is a cost-report page"), "{e}");
+        let e = err_text(load(&[usage, cost, copy], None));
+        assert!(e.contains("the same cost data loaded twice"), "{e}");
         let truncated = csv(
             d.path(),
             "cut.json",

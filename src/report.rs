@@ -271,6 +271,23 @@ pub struct Reconciliation {
     pub difference_pct: Option<f64>,
 }
 
+/// Billed against computed cost for one workspace and model of the review month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReconCell {
+    /// Workspace (`default` when none).
+    pub workspace: String,
+    /// Model (price-table prefix).
+    pub model: String,
+    /// Billed cost.
+    pub billed: f64,
+    /// Computed net cost of the usage it bills.
+    pub computed: f64,
+    /// billed - computed.
+    pub difference: f64,
+    /// difference / computed.
+    pub difference_pct: Option<f64>,
+}
+
 /// What the data covered and anything the reader should know about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataNotes {
@@ -290,6 +307,8 @@ pub struct DataNotes {
     pub missing_days: Vec<String>,
     /// Billed vs computed, per month with billed data.
     pub reconciliation: Vec<Reconciliation>,
+    /// Billed vs computed in the review month, per workspace and model.
+    pub reconciliation_cells: Vec<ReconCell>,
     /// Spend that no team could be assigned to, this month.
     pub unallocated_spend: f64,
     /// Contract discount applied to computed costs.
@@ -1204,6 +1223,52 @@ fn data_notes(
             e.1 += r.computed_net;
         }
     }
+    let mut cells: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for r in this_month.iter().filter(|r| r.billed.is_some()) {
+        let e = cells
+            .entry((
+                r.workspace.clone().unwrap_or_else(|| "default".to_owned()),
+                metrics::model_key(cfg, &r.model),
+            ))
+            .or_default();
+        e.0 += r.billed.unwrap_or(0.0);
+        e.1 += r.computed_net;
+    }
+    let reconciliation_cells: Vec<ReconCell> = cells
+        .into_iter()
+        .map(|((workspace, model), (billed, computed))| ReconCell {
+            workspace,
+            model,
+            billed,
+            computed,
+            difference: billed - computed,
+            difference_pct: (computed > 0.0).then(|| (billed - computed) / computed),
+        })
+        .collect();
+    for c in &reconciliation_cells {
+        match c.difference_pct {
+            None if c.billed.abs() >= 0.005 => warnings.push(format!(
+                "{} billed for {} in workspace {} has no usage in the data: add that usage (it is shown as unallocated).",
+                fmt::usd(c.billed),
+                c.model,
+                c.workspace
+            )),
+            Some(p) if p.abs() > cfg.reconcile_tolerance => warnings.push(format!(
+                "Billed cost for {} in workspace {} differs from the computed cost by {} ({} billed, {} computed): check prices, discount and tiers.",
+                c.model,
+                c.workspace,
+                fmt::pct_signed(p),
+                fmt::usd(c.billed),
+                fmt::usd(c.computed)
+            )),
+            _ => {}
+        }
+    }
+    if !ds.costs.is_empty() && this_month.iter().any(|r| r.tier.starts_with("priority")) {
+        notes.push(
+            "Priority Tier usage never appears in Anthropic's cost report; it is priced at list here.".to_owned(),
+        );
+    }
     let reconciliation = recon
         .into_iter()
         .map(|(m, (b, c))| Reconciliation {
@@ -1233,6 +1298,7 @@ fn data_notes(
         month_days_with_data: in_month.len(),
         missing_days: day_ranges(&missing),
         reconciliation,
+        reconciliation_cells,
         unallocated_spend,
         discount: cfg.discount,
         warnings,

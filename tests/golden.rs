@@ -151,3 +151,8 @@ fn edge_first_month_without_commitment() {
 fn admin_api_usage_report_pages() {
     fixture("admin-api");
 }
+
+#[test]
+fn admin_api_usage_and_cost_report_pages() {
+    fixture("admin-api-costs");
+}

@@ -353,3 +353,37 @@ fn usage_without_a_service_tier_is_warned_about() {
         stdout(&o)
     );
 }
+
+/// The admin-api-costs fixture, by hand (see its govreview.toml): billed costs replace computed
+/// ones where the cost report covers the usage, spread pro rata within a workspace and model.
+#[test]
+fn billed_costs_are_spend_and_reconciled() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "--config",
+            "tests/fixtures/admin-api-costs/govreview.toml",
+            "--month",
+            "2026-10",
+        ])
+        .args(["--as-of", "2026-11-10", "--out"])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .contains("differs from the computed cost by -3.5% ($57.90 billed, $60.00 computed)")
+    );
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    close(&m, "spend", 209.4);
+    close(&m, "teams/data/spend", 57.9);
+    close(&m, "teams/support/spend", 151.5);
+    let cells = m["data"]["reconciliation_cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2);
+    close(&cells[0], "billed", 57.9);
+    close(&cells[0], "computed", 60.0);
+    close(&cells[1], "difference", 0.0);
+}
