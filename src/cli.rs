@@ -67,6 +67,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Scaffold a new review repository (config, empty register, reviews/, .gitignore, README).
     Init(InitArgs),
+    /// Fetch usage and cost reports from the Admin API into data/anthropic/YYYY-MM/ (key from
+    /// ANTHROPIC_ADMIN_KEY).
+    Fetch(FetchArgs),
+}
+
+/// Arguments of `govreview fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Last month to fetch (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// How many months, ending with --month.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub months: u32,
+    /// Folder the pages go to, as OUT/YYYY-MM/usage-NNN.json and cost-NNN.json.
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "data/anthropic",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
+    /// The API's address (https, or http to loopback only).
+    #[arg(long, default_value = crate::fetch::DEFAULT_BASE_URL, value_name = "URL")]
+    pub base_url: String,
+    /// Fetch usage reports only, not cost reports.
+    #[arg(long)]
+    pub no_costs: bool,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Output format of list-like commands.

@@ -58,6 +58,28 @@ impl Format {
 ///
 /// A pattern that matches nothing is an error: a silently missing month is worse than a failure.
 pub fn expand_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
+    expand(patterns, base, true)
+}
+
+/// Like [`expand_paths`], for the configuration's `data.paths`: a pattern may match nothing (a
+/// repository lists CSV, Parquet and fetched pages alike) as long as one of them matches a file.
+pub fn expand_config_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
+    let files = expand(patterns, base, false)?;
+    if files.is_empty() && !patterns.is_empty() {
+        return Err(Error::Usage(format!(
+            "no data file matches data.paths ({}) under {}; put usage files there, run `govreview fetch`, or pass --data PATH",
+            patterns.join(", "),
+            if base.as_os_str().is_empty() {
+                ".".to_owned()
+            } else {
+                base.display().to_string()
+            }
+        )));
+    }
+    Ok(files)
+}
+
+fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for pat in patterns {
         let full = if Path::new(pat).is_absolute() {
@@ -82,7 +104,7 @@ pub fn expand_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
         } else {
             Vec::new()
         };
-        if found.is_empty() {
+        if found.is_empty() && strict {
             return Err(Error::Usage(format!(
                 "data path `{}` matches no file; check the path in data.paths or --data",
                 full.display()

@@ -14,6 +14,7 @@ pub mod config;
 pub mod cube;
 pub mod data;
 pub mod error;
+pub mod fetch;
 pub mod fmt;
 pub mod metrics;
 pub mod month;
@@ -56,6 +57,10 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<ExitCode> {
             } else {
                 EXIT_FOUND
             }))
+        }
+        Command::Fetch(args) => {
+            cmd::fetch::run(args, as_of, out)?;
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Init(args) => {
             cmd::init::run(args, out)?;

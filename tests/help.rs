@@ -32,3 +32,8 @@ fn check_help() {
 fn init_help() {
     insta::assert_snapshot!(help(&["init", "--help"]));
 }
+
+#[test]
+fn fetch_help() {
+    insta::assert_snapshot!(help(&["fetch", "--help"]));
+}

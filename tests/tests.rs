@@ -2,6 +2,7 @@
 
 mod actions;
 mod errors;
+mod fetch;
 mod golden;
 mod help;
 mod review;

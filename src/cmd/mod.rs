@@ -2,5 +2,6 @@
 
 pub mod actions;
 pub mod check;
+pub mod fetch;
 pub mod init;
 pub mod review;

@@ -34,7 +34,7 @@ pub fn build_model(
 ) -> Result<(Config, report::ReportModel)> {
     let cfg = load_config(&global.config)?;
     let month = month.unwrap_or_else(|| Month::of(as_of).prev());
-    let mut files = data::expand_paths(&cfg.data_paths, &cfg.base_dir)?;
+    let mut files = data::expand_config_paths(&cfg.data_paths, &cfg.base_dir)?;
     files.extend(data::expand_paths(data_args, Path::new(""))?);
     dedup_paths(&mut files);
     if files.is_empty() {

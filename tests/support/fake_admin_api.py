@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""A stand-in for Anthropic's Admin API, for govreview's fetch tests. Loopback only.
+
+Serves recorded pages from the repository's fixtures for October 2026:
+  /v1/organizations/usage_report/messages  two pages (tests/fixtures/admin-api/...), linked by
+                                           next_page; the first request for page 1 answers 429
+                                           with retry-after: 1, the first for page 2 answers 500
+  /v1/organizations/cost_report            one page (tests/fixtures/admin-api-costs/...)
+Other months get empty pages. The key `sk-ant-admin-revoked` gets 401. Every request is logged
+(path and query, then the status) to --log. Prints `PORT <n>` once listening on 127.0.0.1.
+
+Usage: fake_admin_api.py --root REPO --log FILE
+"""
+
+import argparse
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--root", required=True)
+ap.add_argument("--log", required=True)
+args = ap.parse_args()
+
+
+def load(rel):
+    with open(os.path.join(args.root, rel)) as f:
+        return json.load(f)
+
+
+USAGE = [
+    load("tests/fixtures/admin-api/data/anthropic/2026-10/page-001.json"),
+    load("tests/fixtures/admin-api/data/anthropic/2026-10/page-002.json"),
+]
+USAGE[0]["has_more"], USAGE[0]["next_page"] = True, "page_p2"
+USAGE[1]["has_more"], USAGE[1]["next_page"] = False, None
+COST = load("tests/fixtures/admin-api-costs/data/cost/cost-2026-10.json")
+seen = {}
+lock = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def send(self, status, body, headers=()):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        with open(args.log, "a") as f:
+            f.write(f"{self.path} -> {status}\n")
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        q = parse_qs(url.query)
+        if self.headers.get("x-api-key") == "sk-ant-admin-revoked":
+            return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+        if self.headers.get("anthropic-version") != "2023-06-01":
+            return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "anthropic-version header is required"}})
+        october = q.get("starting_at") == ["2026-10-01T00:00:00Z"]
+        page = q.get("page", [None])[0]
+        key = (url.path, page)
+        with lock:
+            seen[key] = seen.get(key, 0) + 1
+            first = seen[key] == 1
+        if url.path == "/v1/organizations/usage_report/messages":
+            if not october:
+                return self.send(200, {"data": [], "has_more": False, "next_page": None})
+            if page is None:
+                if first:
+                    return self.send(429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}, [("retry-after", "1")])
+                return self.send(200, USAGE[0])
+            if page == "page_p2":
+                if first:
+                    return self.send(500, {"type": "error", "error": {"type": "api_error", "message": "internal"}})
+                return self.send(200, USAGE[1])
+            return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "bad page"}})
+        if url.path == "/v1/organizations/cost_report":
+            if not october:
+                return self.send(200, {"data": [], "has_more": False, "next_page": None})
+            return self.send(200, COST)
+        return self.send(404, {"type": "error", "error": {"type": "not_found_error", "message": "not found"}})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(f"PORT {server.server_address[1]}", flush=True)
+server.serve_forever()
