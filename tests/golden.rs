@@ -156,3 +156,8 @@ fn admin_api_usage_report_pages() {
 fn admin_api_usage_and_cost_report_pages() {
     fixture("admin-api-costs");
 }
+
+#[test]
+fn console_usage_and_cost_exports() {
+    fixture("console");
+}

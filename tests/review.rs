@@ -24,7 +24,10 @@ fn tiny_metrics() -> Value {
 fn num(v: &Value, path: &str) -> f64 {
     let mut cur = v;
     for key in path.split('/') {
-        cur = &cur[key];
+        cur = match key.parse::<usize>() {
+            Ok(i) if cur.is_array() => &cur[i],
+            _ => &cur[key],
+        };
     }
     cur.as_f64()
         .unwrap_or_else(|| panic!("{path} is not a number: {cur}"))
@@ -386,4 +389,31 @@ fn billed_costs_are_spend_and_reconciled() {
     close(&cells[0], "billed", 57.9);
     close(&cells[0], "computed", 60.0);
     close(&cells[1], "difference", 0.0);
+}
+
+/// The console fixture, by hand (see its govreview.toml).
+#[test]
+fn console_exports_match_hand_arithmetic() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "--config",
+            "tests/fixtures/console/govreview.toml",
+            "--month",
+            "2026-10",
+        ])
+        .args(["--as-of", "2026-11-10", "-q", "--out"])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    close(&m, "spend", 279.0 + 89.28);
+    close(&m, "teams/support/spend", 279.0);
+    close(&m, "teams/data/spend", 89.28);
+    close(&m, "data/reconciliation_cells/0/difference_pct", -0.04);
+    assert_eq!(m["data"]["files"][0]["format"], "console cost");
+    assert_eq!(m["data"]["files"][1]["format"], "console usage");
 }
