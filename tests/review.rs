@@ -414,6 +414,7 @@ fn console_exports_match_hand_arithmetic() {
     close(&m, "teams/support/spend", 279.0);
     close(&m, "teams/data/spend", 89.28);
     close(&m, "data/reconciliation_cells/0/difference_pct", -0.04);
-    assert_eq!(m["data"]["files"][0]["format"], "console cost");
-    assert_eq!(m["data"]["files"][1]["format"], "console usage");
+    // Usage files first, then cost files.
+    assert_eq!(m["data"]["files"][0]["format"], "console usage");
+    assert_eq!(m["data"]["files"][1]["format"], "console cost");
 }
