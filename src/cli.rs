@@ -100,6 +100,38 @@ pub struct FetchArgs {
     pub quiet: bool,
 }
 
+/// What `--data` files hold, when detection by content is not wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    /// Detect by content (JSON pages by their results, CSV by its header).
+    Auto,
+    /// The canonical usage schema (CSV, Parquet, NDJSON).
+    Canonical,
+    /// Console usage export (CSV).
+    ConsoleUsage,
+    /// Console cost export (CSV).
+    ConsoleCost,
+    /// Admin API usage-report pages (JSON).
+    UsageReport,
+    /// Admin API cost-report pages (JSON).
+    CostReport,
+}
+
+impl DataFormat {
+    /// The kind it names (None: detect).
+    pub fn kind(self) -> Option<crate::anthropic::Kind> {
+        use crate::anthropic::Kind;
+        match self {
+            DataFormat::Auto => None,
+            DataFormat::Canonical => Some(Kind::Canonical),
+            DataFormat::ConsoleUsage => Some(Kind::ConsoleUsage),
+            DataFormat::ConsoleCost => Some(Kind::ConsoleCost),
+            DataFormat::UsageReport => Some(Kind::UsageReport),
+            DataFormat::CostReport => Some(Kind::CostReport),
+        }
+    }
+}
+
 /// Output format of list-like commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -230,6 +262,9 @@ pub struct CheckArgs {
     /// Usage file or glob, in addition to the config's data.paths. Repeatable.
     #[arg(long, short = 'd', value_name = "PATH")]
     pub data: Vec<String>,
+    /// What the --data files hold; by default detected from their content.
+    #[arg(long, value_enum, default_value_t = DataFormat::Auto)]
+    pub format: DataFormat,
     /// The action register.
     #[arg(long, default_value = "reviews/actions.toml", value_name = "FILE")]
     pub register: PathBuf,
@@ -252,6 +287,9 @@ pub struct ReviewArgs {
     /// Usage file or glob (CSV, Parquet, NDJSON), in addition to the config's data.paths. Repeatable.
     #[arg(long, short = 'd', value_name = "PATH")]
     pub data: Vec<String>,
+    /// What the --data files hold; by default detected from their content.
+    #[arg(long, value_enum, default_value_t = DataFormat::Auto)]
+    pub format: DataFormat,
     /// Folder the pack is written under, as OUT/YYYY-MM/.
     #[arg(long, short = 'o', default_value = "reviews", value_name = "DIR")]
     pub out: PathBuf,

@@ -206,27 +206,84 @@ fn header_line(path: &Path) -> Result<String> {
     Ok(line.trim_start_matches('\u{feff}').to_owned())
 }
 
-/// The billed records of a file, when it is a cost-report page or a Console cost export.
-fn cost_records(path: &Path) -> Result<Option<(Vec<anthropic::CostRecord>, &'static str)>> {
+/// What a file holds, judged by its content (JSON pages by their results, CSV by its header).
+pub fn detect(path: &Path) -> Result<anthropic::Kind> {
     match Format::of(path) {
         Some(Format::Json) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
-            let (kind, page) = anthropic::json_kind(path, &text)?;
-            if kind != anthropic::Kind::CostReport {
-                return Ok(None);
-            }
-            Ok(Some((
+            Ok(anthropic::json_kind(path, &text)?.0)
+        }
+        Some(Format::Csv) => Ok(anthropic::csv_kind(&header_line(path)?)),
+        Some(_) => Ok(anthropic::Kind::Canonical),
+        None => Err(Error::data(
+            path,
+            None,
+            None,
+            "has an unknown extension; usage files must end in .csv, .parquet, .ndjson/.jsonl or .json (Admin API pages)",
+        )),
+    }
+}
+
+/// A file read as usage (to scan) or as billed costs.
+enum Input {
+    Usage(Source),
+    Costs(Vec<anthropic::CostRecord>, &'static str),
+}
+
+/// Reads a file as `kind`.
+fn read_input(path: &Path, kind: anthropic::Kind) -> Result<Input> {
+    let needs = |what: &str, ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::data(
+                path,
+                None,
+                None,
+                format!(
+                    "is read as {what} (--format), which needs a .{} file",
+                    if what.contains("page") { "json" } else { "csv" }
+                ),
+            ))
+        }
+    };
+    let format = Format::of(path);
+    match kind {
+        anthropic::Kind::CostReport => {
+            needs("cost-report pages", format == Some(Format::Json))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+            let page: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Error::data(
+                    path,
+                    None,
+                    None,
+                    format!(
+                        "is not valid JSON at line {}, column {}: {e}",
+                        e.line(),
+                        e.column()
+                    ),
+                )
+            })?;
+            Ok(Input::Costs(
                 anthropic::cost_report_rows(path, &page)?,
                 "cost report",
-            )))
+            ))
         }
-        Some(Format::Csv)
-            if anthropic::csv_kind(&header_line(path)?) == anthropic::Kind::ConsoleCost =>
-        {
-            Ok(Some((console_cost_rows(path)?, "console cost")))
+        anthropic::Kind::ConsoleCost => {
+            needs("a Console cost export", format == Some(Format::Csv))?;
+            Ok(Input::Costs(console_cost_rows(path)?, "console cost"))
         }
-        _ => Ok(None),
+        anthropic::Kind::UsageReport => {
+            needs("usage-report pages", format == Some(Format::Json))?;
+            open(path, kind).map(Input::Usage)
+        }
+        anthropic::Kind::ConsoleUsage => {
+            needs("a Console usage export", format == Some(Format::Csv))?;
+            open(path, kind).map(Input::Usage)
+        }
+        anthropic::Kind::Canonical => open(path, kind).map(Input::Usage),
     }
 }
 
@@ -363,38 +420,44 @@ fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<Naive
     ))
 }
 
-fn open(path: &Path) -> Result<Source> {
+fn open(path: &Path, kind: anthropic::Kind) -> Result<Source> {
     let format = Format::of(path).ok_or_else(|| {
         Error::data(
             path,
             None,
             None,
-            "has an unknown extension; usage files must end in .csv, .parquet or .ndjson/.jsonl",
+            "has an unknown extension; usage files must end in .csv, .parquet, .ndjson/.jsonl or .json (Admin API pages)",
         )
     })?;
     let mut covered = Vec::new();
     let mut tier_missing = false;
-    let (mut frame, label) = match format {
-        Format::Json => {
+    let (mut frame, label) = match (kind, format) {
+        (anthropic::Kind::UsageReport, _) => {
             let (frame, label, days, no_tier) = usage_report_frame(path)?;
             covered = days;
             tier_missing = no_tier;
             (frame, label)
         }
-        Format::Csv => match anthropic::csv_kind(&header_line(path)?) {
-            anthropic::Kind::ConsoleUsage => {
-                let mut lf = scan(path, format)?;
-                let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
-                let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES
-                    .iter()
-                    .chain([&anthropic::CONSOLE_WEB_SEARCH])
-                    .filter(|(o, _)| schema.get(o).is_some())
-                    .map(|(o, n)| (*o, *n))
-                    .unzip();
-                (lf.rename(old, new, true), "console usage")
-            }
-            _ => (scan(path, format)?, format.name()),
-        },
+        (anthropic::Kind::ConsoleUsage, _) => {
+            let mut lf = scan(path, format)?;
+            let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
+            let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES
+                .iter()
+                .chain([&anthropic::CONSOLE_WEB_SEARCH])
+                .filter(|(o, _)| schema.get(o).is_some())
+                .map(|(o, n)| (*o, *n))
+                .unzip();
+            (lf.rename(old, new, true), "console usage")
+        }
+        (_, Format::Json) => {
+            // Canonical rows written as a JSON document are not supported; NDJSON is.
+            return Err(Error::data(
+                path,
+                None,
+                None,
+                "is a JSON document but not an Admin API report page; canonical rows go in .ndjson (one object per line)",
+            ));
+        }
         _ => (scan(path, format)?, format.name()),
     };
     let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
@@ -690,6 +753,16 @@ fn from_epoch_days(d: i32) -> NaiveDate {
 
 /// Loads the files into a cube. `term` is the commitment term, to split spend inside it.
 pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<Dataset> {
+    let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
+        files.iter().map(|p| (p.clone(), None)).collect();
+    load_with(&inputs, term)
+}
+
+/// Like [`load`], with the kind of some files named (`--format`) instead of detected.
+pub fn load_with(
+    files: &[(PathBuf, Option<anthropic::Kind>)],
+    term: Option<(NaiveDate, NaiveDate)>,
+) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::Usage(
             "no usage data given; list files in data.paths of the config or pass --data PATH"
@@ -698,10 +771,14 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
     }
     let mut sources = Vec::new();
     let mut cost_files = Vec::new();
-    for p in files {
-        match cost_records(p)? {
-            Some((records, label)) => cost_files.push((p.clone(), records, label)),
-            None => sources.push(open(p)?),
+    for (p, named) in files {
+        let kind = match named {
+            Some(k) => *k,
+            None => detect(p)?,
+        };
+        match read_input(p, kind)? {
+            Input::Costs(records, label) => cost_files.push((p.clone(), records, label)),
+            Input::Usage(source) => sources.push(source),
         }
     }
     if sources.is_empty() {
@@ -1447,7 +1524,10 @@ mod tests {
     fn hashed_and_exact_cubes_agree() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let files = expand_paths(&["sample-data/usage/2026-0[89].csv".into()], root).unwrap();
-        let sources: Vec<Source> = files.iter().map(|p| open(p).unwrap()).collect();
+        let sources: Vec<Source> = files
+            .iter()
+            .map(|p| open(p, anthropic::Kind::Canonical).unwrap())
+            .collect();
         let plan = Plan {
             requests: true,
             text_counts: true,

@@ -418,3 +418,69 @@ fn console_exports_match_hand_arithmetic() {
     assert_eq!(m["data"]["files"][0]["format"], "console usage");
     assert_eq!(m["data"]["files"][1]["format"], "console cost");
 }
+
+#[test]
+fn format_flag_names_what_detection_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "[organization]\nname = \"Acme\"\nreview_owner = \"Dana Whitfield\"\n";
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", cfg),
+            (
+                "usage.csv",
+                "date,model,workspace_id,uncached_input_tokens\n2026-10-01,claude-sonnet-4-5,Default,1000000\n",
+            ),
+            // A trimmed cost export without token_type: its header alone does not say what it is.
+            (
+                "billed.csv",
+                "usage_date_utc,model,workspace,cost_usd\n2026-10-01,Claude Sonnet 4.5,Default,2.70\n",
+            ),
+        ],
+    );
+    let o = run(govreview(dir.path())
+        .args([
+            "review",
+            "-m",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+            "--data",
+            "usage.csv",
+        ])
+        .args(["--data", "billed.csv", "--format", "console-cost"]));
+    // Both --data files are named console-cost, so the usage file is refused as a cost export.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let cfg_with_usage = format!("{cfg}[data]\npaths = [\"usage.csv\"]\n");
+    write_files(dir.path(), &[("govreview.toml", &cfg_with_usage)]);
+    let o = run(govreview(dir.path())
+        .args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"])
+        .args(["--data", "billed.csv", "--format", "console-cost"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    // Computed $3.00 (1M input at $3), billed $2.70.
+    close(&m, "spend", 2.7);
+    close(&m, "data/reconciliation_cells/0/computed", 3.0);
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "-m",
+        "2026-10",
+        "-q",
+        "--data",
+        "billed.csv",
+        "--format",
+        "usage-report",
+    ]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "billed.csv: is read as usage-report pages (--format), which needs a .json file"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::actions::{NewAction, Register, Status};
-use crate::cli::{GlobalArgs, ReviewArgs};
+use crate::cli::{DataFormat, GlobalArgs, ReviewArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::month::Month;
@@ -30,12 +30,21 @@ pub fn build_model(
     global: &GlobalArgs,
     month: Option<Month>,
     data_args: &[String],
+    data_format: DataFormat,
     as_of: NaiveDate,
 ) -> Result<(Config, report::ReportModel)> {
     let cfg = load_config(&global.config)?;
     let month = month.unwrap_or_else(|| Month::of(as_of).prev());
-    let mut files = data::expand_config_paths(&cfg.data_paths, &cfg.base_dir)?;
-    files.extend(data::expand_paths(data_args, Path::new(""))?);
+    let mut files: Vec<(PathBuf, Option<crate::anthropic::Kind>)> =
+        data::expand_config_paths(&cfg.data_paths, &cfg.base_dir)?
+            .into_iter()
+            .map(|p| (p, None))
+            .collect();
+    files.extend(
+        data::expand_paths(data_args, Path::new(""))?
+            .into_iter()
+            .map(|p| (p, data_format.kind())),
+    );
     dedup_paths(&mut files);
     if files.is_empty() {
         return Err(Error::Usage(format!(
@@ -43,7 +52,7 @@ pub fn build_model(
             cfg.path.display()
         )));
     }
-    let ds = data::load(&files, cfg.commitment.as_ref().map(|c| (c.start, c.end)))?;
+    let ds = data::load_with(&files, cfg.commitment.as_ref().map(|c| (c.start, c.end)))?;
     let priced = metrics::price(&ds, &cfg)?;
     let model = report::build(&cfg, &ds, &priced, month, as_of)?;
     Ok((cfg, model))
@@ -71,7 +80,7 @@ pub fn run(
 ) -> Result<ReviewOutcome> {
     let templates = Templates::new(args.templates.as_deref())?;
     let spinner = spinner(args.quiet);
-    let built = build_model(global, args.month, &args.data, as_of);
+    let built = build_model(global, args.month, &args.data, args.format, as_of);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
@@ -158,7 +167,16 @@ pub fn spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
     Some(s)
 }
 
-fn dedup_paths(files: &mut Vec<PathBuf>) {
-    let mut seen = std::collections::BTreeSet::new();
-    files.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+/// The same file named twice (config and --data) is read once, with the kind named last.
+fn dedup_paths(files: &mut Vec<(PathBuf, Option<crate::anthropic::Kind>)>) {
+    let mut last: std::collections::BTreeMap<PathBuf, usize> = std::collections::BTreeMap::new();
+    for (i, (p, _)) in files.iter().enumerate() {
+        last.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()), i);
+    }
+    let keep: std::collections::BTreeSet<usize> = last.into_values().collect();
+    let mut i = 0;
+    files.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
 }
