@@ -227,7 +227,7 @@ pub fn detect(path: &Path) -> Result<anthropic::Kind> {
 
 /// A file read as usage (to scan) or as billed costs.
 enum Input {
-    Usage(Source),
+    Usage(Box<Source>),
     Costs(Vec<anthropic::CostRecord>, &'static str),
 }
 
@@ -277,13 +277,13 @@ fn read_input(path: &Path, kind: anthropic::Kind) -> Result<Input> {
         }
         anthropic::Kind::UsageReport => {
             needs("usage-report pages", format == Some(Format::Json))?;
-            open(path, kind).map(Input::Usage)
+            open(path, kind).map(|s| Input::Usage(Box::new(s)))
         }
         anthropic::Kind::ConsoleUsage => {
             needs("a Console usage export", format == Some(Format::Csv))?;
-            open(path, kind).map(Input::Usage)
+            open(path, kind).map(|s| Input::Usage(Box::new(s)))
         }
-        anthropic::Kind::Canonical => open(path, kind).map(Input::Usage),
+        anthropic::Kind::Canonical => open(path, kind).map(|s| Input::Usage(Box::new(s))),
     }
 }
 
@@ -778,7 +778,7 @@ pub fn load_with(
         };
         match read_input(p, kind)? {
             Input::Costs(records, label) => cost_files.push((p.clone(), records, label)),
-            Input::Usage(source) => sources.push(source),
+            Input::Usage(source) => sources.push(*source),
         }
     }
     if sources.is_empty() {
