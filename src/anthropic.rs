@@ -69,6 +69,53 @@ pub const CONSOLE_USAGE_RENAMES: [(&str, &str); 11] = [
 /// Console usage export: `web_search_count` becomes `web_search_requests`.
 pub const CONSOLE_WEB_SEARCH: (&str, &str) = ("web_search_count", "web_search_requests");
 
+/// Fields a usage-report result is documented to have; others are accepted and named in a warning.
+pub const KNOWN_USAGE_FIELDS: [&str; 14] = [
+    "api_key_id",
+    "workspace_id",
+    "model",
+    "service_tier",
+    "context_window",
+    "uncached_input_tokens",
+    "cache_creation",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "server_tool_use",
+    "inference_geo",
+    "account_id",
+    "service_account_id",
+    "speed",
+];
+
+/// Service tiers the usage report is documented to give; others are priced at list with a warning.
+pub const KNOWN_TIERS: [&str; 6] = [
+    "standard",
+    "batch",
+    "priority",
+    "priority_on_demand",
+    "flex",
+    "flex_discount",
+];
+
+/// Fields of a usage-report page's results that are not documented (new ones), sorted.
+pub fn unknown_usage_fields(page: &Value) -> Vec<String> {
+    let mut out: Vec<String> = page
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("results").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|o| o.keys())
+        .filter(|k| !KNOWN_USAGE_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// One result of a usage-report bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportRow {
@@ -448,6 +495,16 @@ mod tests {
         let (_, v) = json_kind(Path::new("p.json"), page).unwrap();
         let rows = usage_report_rows(Path::new("p.json"), &v).unwrap();
         assert_eq!(rows[0].workspace_id, None);
+        assert!(
+            unknown_usage_fields(&v).is_empty(),
+            "inference_geo and speed are documented"
+        );
+        let newer = page.replace(
+            "\"speed\":\"fast\"",
+            "\"speed\":\"fast\",\"carbon_grams\":3",
+        );
+        let (_, v) = json_kind(Path::new("p.json"), &newer).unwrap();
+        assert_eq!(unknown_usage_fields(&v), ["carbon_grams"]);
         assert_eq!(rows[0].service_tier.as_deref(), Some("flex_discount"));
         assert_eq!(rows[0].cache_write_5m, 0);
     }

@@ -68,6 +68,8 @@ pub struct FileInfo {
     pub billed: bool,
     /// Whether some of the file's usage has no service tier (then counted as standard).
     pub tier_missing: bool,
+    /// Undocumented fields the file carries (accepted, not used).
+    pub unknown_fields: Vec<String>,
 }
 
 /// The loaded usage: the cube, the files it came from, and the days that have data.

@@ -167,6 +167,8 @@ struct Source {
     covered: Vec<NaiveDate>,
     /// Some of its usage has no service tier.
     tier_missing: bool,
+    /// Undocumented fields it carries.
+    unknown_fields: Vec<String>,
     frame: LazyFrame,
     schema: SchemaRef,
 }
@@ -383,7 +385,10 @@ fn check_cost_overlaps(costs: &[(usize, anthropic::CostRecord)], infos: &[FileIn
 }
 
 /// An Admin API usage-report page as a frame in the canonical column names.
-fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>, bool)> {
+#[allow(clippy::type_complexity)]
+fn usage_report_frame(
+    path: &Path,
+) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>, bool, Vec<String>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
     let (kind, page) = anthropic::json_kind(path, &text)?;
     if kind == anthropic::Kind::CostReport {
@@ -417,6 +422,7 @@ fn usage_report_frame(path: &Path) -> Result<(LazyFrame, &'static str, Vec<Naive
         "usage report",
         anthropic::bucket_days(&page),
         tier_missing,
+        anthropic::unknown_usage_fields(&page),
     ))
 }
 
@@ -431,11 +437,13 @@ fn open(path: &Path, kind: anthropic::Kind) -> Result<Source> {
     })?;
     let mut covered = Vec::new();
     let mut tier_missing = false;
+    let mut unknown_fields = Vec::new();
     let (mut frame, label) = match (kind, format) {
         (anthropic::Kind::UsageReport, _) => {
-            let (frame, label, days, no_tier) = usage_report_frame(path)?;
+            let (frame, label, days, no_tier, unknown) = usage_report_frame(path)?;
             covered = days;
             tier_missing = no_tier;
+            unknown_fields = unknown;
             (frame, label)
         }
         (anthropic::Kind::ConsoleUsage, _) => {
@@ -470,6 +478,7 @@ fn open(path: &Path, kind: anthropic::Kind) -> Result<Source> {
         schema,
         covered,
         tier_missing,
+        unknown_fields,
     })
 }
 
@@ -832,6 +841,7 @@ pub fn load_with(
             last_day: None,
             billed: s.schema.get("cost_usd").is_some(),
             tier_missing: s.tier_missing,
+            unknown_fields: s.unknown_fields.clone(),
         })
         .collect();
     for r in &rows {
@@ -867,6 +877,7 @@ pub fn load_with(
             last_day: records.iter().map(|r| r.day).max(),
             billed: true,
             tier_missing: false,
+            unknown_fields: Vec::new(),
         });
         costs.extend(records.into_iter().map(|r| (file, r)));
     }

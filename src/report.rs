@@ -1203,10 +1203,27 @@ fn data_notes(
         .map(|r| r.tier.as_str())
         .filter(|t| *t != "standard" && *t != "batch")
         .collect();
-    if !odd_tiers.is_empty() {
+    let (known, unknown): (Vec<&str>, Vec<&str>) = odd_tiers
+        .into_iter()
+        .partition(|t| crate::anthropic::KNOWN_TIERS.contains(t));
+    if !known.is_empty() {
         notes.push(format!(
             "Service tiers priced at standard list prices: {}.",
-            odd_tiers.into_iter().collect::<Vec<_>>().join(", ")
+            known.join(", ")
+        ));
+    }
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "Unknown service tier{} {}: priced at standard list prices; check how Anthropic bills it.",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", ")
+        ));
+    }
+    for f in ds.files.iter().filter(|f| !f.unknown_fields.is_empty()) {
+        warnings.push(format!(
+            "{} has fields govreview does not know ({}): accepted and not used.",
+            f.path.display(),
+            f.unknown_fields.join(", ")
         ));
     }
     if !cfg.configured_prices.is_empty() {

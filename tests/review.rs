@@ -484,3 +484,22 @@ fn format_flag_names_what_detection_cannot() {
         stderr(&o)
     );
 }
+
+#[test]
+fn unknown_tiers_and_new_fields_are_accepted_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "[organization]\nname = \"Acme\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"page.json\"]\n";
+    let page = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","results":[
+        {"model":"claude-haiku-4-5","service_tier":"turbo","workspace_id":null,"api_key_id":null,
+         "uncached_input_tokens":1000000,"output_tokens":0,"carbon_grams":12}]}],"has_more":false,"next_page":null}"#;
+    write_files(dir.path(), &[("govreview.toml", cfg), ("page.json", page)]);
+    let o = run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("warning: Unknown service tier turbo: priced at standard list prices"),
+        "{s}"
+    );
+    assert!(s.contains("warning: page.json has fields govreview does not know (carbon_grams): accepted and not used."), "{s}");
+    assert!(s.contains("Spend                      $1.00"), "{s}");
+}
