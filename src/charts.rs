@@ -116,22 +116,103 @@ pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
     out
 }
 
+/// The pixel size of a chart at scale 1.
+fn chart_size(m: &ReportModel, name: &str) -> (u32, u32) {
+    if name == "spend_by_team" {
+        let n = m.teams.len().clamp(1, 12) as u32;
+        (W, (60 + 30 * n).max(H))
+    } else {
+        (W, H)
+    }
+}
+
+/// Scales a length in pixels.
+fn px(v: u32, k: f64) -> u32 {
+    (f64::from(v) * k).round() as u32
+}
+
+fn pxi(v: i32, k: f64) -> i32 {
+    (f64::from(v) * k).round() as i32
+}
+
+/// Draws one chart on any backend, every length scaled by `k`.
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    m: &ReportModel,
+    name: &str,
+    title: &str,
+    k: f64,
+) -> Result<()> {
+    match name {
+        "model_mix" => model_mix(root, m, title, k),
+        "cache_hit_rate" => share_line(root, m, title, "cache_hit_rate", k, |s| {
+            s.kpis.cache_hit_rate
+        }),
+        "batch_share" => share_line(root, m, title, "batch_share", k, |s| s.kpis.batch_share),
+        "commitment_burnup" => burn_up(root, m, title, k),
+        "spend_by_team" => spend_by_team(root, m, title, k),
+        other => Err(Error::Internal(format!("unknown chart {other}"))),
+    }
+}
+
 /// Draws every chart of the pack as SVG: (name, svg text).
 pub fn render_svgs(m: &ReportModel) -> Result<Vec<(String, String)>> {
     register_font();
     let mut out = Vec::new();
     for c in &m.charts {
-        let svg = match c.name.as_str() {
-            "model_mix" => model_mix(m, &c.title)?,
-            "cache_hit_rate" => {
-                share_line(m, &c.title, "cache_hit_rate", |s| s.kpis.cache_hit_rate)?
-            }
-            "batch_share" => share_line(m, &c.title, "batch_share", |s| s.kpis.batch_share)?,
-            "commitment_burnup" => burn_up(m, &c.title)?,
-            "spend_by_team" => spend_by_team(m, &c.title)?,
-            other => return Err(Error::Internal(format!("unknown chart {other}"))),
-        };
+        let mut svg = String::new();
+        {
+            let root =
+                SVGBackend::with_string(&mut svg, chart_size(m, &c.name)).into_drawing_area();
+            draw(&root, m, &c.name, &c.title, 1.0)?;
+            root.present().map_err(chart_err(&c.name))?;
+        }
         out.push((c.name.clone(), svg));
+    }
+    Ok(out)
+}
+
+/// A PNG chart for email: drawn at `scale` times the display size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Png {
+    /// Chart name.
+    pub name: String,
+    /// Display width in CSS pixels.
+    pub width: u32,
+    /// Display height in CSS pixels.
+    pub height: u32,
+    /// The PNG file.
+    pub bytes: Vec<u8>,
+}
+
+/// Draws every chart of the pack as PNG at `scale` x its display size (email clients show no SVG).
+pub fn render_pngs(m: &ReportModel, scale: u32) -> Result<Vec<Png>> {
+    register_font();
+    let mut out = Vec::new();
+    for c in &m.charts {
+        let (w, h) = chart_size(m, &c.name);
+        let (pw, ph) = (w * scale, h * scale);
+        let mut rgb = vec![0u8; (pw * ph * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (pw, ph)).into_drawing_area();
+            draw(&root, m, &c.name, &c.title, f64::from(scale))?;
+            root.present().map_err(chart_err(&c.name))?;
+        }
+        let mut bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut bytes, pw, ph);
+            enc.set_color(png::ColorType::Rgb);
+            enc.set_depth(png::BitDepth::Eight);
+            enc.set_compression(png::Compression::Best);
+            let mut writer = enc.write_header().map_err(chart_err(&c.name))?;
+            writer.write_image_data(&rgb).map_err(chart_err(&c.name))?;
+        }
+        out.push(Png {
+            name: c.name.clone(),
+            width: w,
+            height: h,
+            bytes,
+        });
     }
     Ok(out)
 }
@@ -140,48 +221,52 @@ pub fn render_svgs(m: &ReportModel) -> Result<Vec<(String, String)>> {
 fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
+    k: f64,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     chart
         .configure_series_labels()
         .position(position)
+        .legend_area_size(px(30, k))
+        .margin(px(10, k))
         .background_style(WHITE.mix(0.9))
         .border_style(MUTED)
-        .label_font((FAMILY, 12).into_font().color(&INK))
+        .label_font((FAMILY, 12.0 * k).into_font().color(&INK))
         .draw()
 }
 
-type MonthChart<'a> = ChartContext<
+type MonthChart<'a, DB> = ChartContext<
     'a,
-    SVGBackend<'a>,
+    DB,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
 /// A chart of one value per month (x: month index, y: a share from 0 to `y_max`), with its mesh.
-fn month_share_chart<'a>(
-    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+fn month_share_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     labels: &[String],
     y_max: f64,
-) -> std::result::Result<MonthChart<'a>, DrawingAreaErrorKind<std::io::Error>> {
+    k: f64,
+) -> std::result::Result<MonthChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     let n = labels.len().max(1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FAMILY, 16).into_font().color(&INK))
-        .margin(12)
-        .x_label_area_size(28)
-        .y_label_area_size(44)
+        .caption(title, (FAMILY, 16.0 * k).into_font().color(&INK))
+        .margin(px(12, k))
+        .x_label_area_size(px(28, k))
+        .y_label_area_size(px(44, k))
         .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)?;
     let fmt_x = index_label(labels);
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID)
+        .bold_line_style(GRID.stroke_width(px(1, k)))
         .x_labels(n * 2)
         .x_label_formatter(&fmt_x)
         .y_labels(6)
         .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-        .label_style((FAMILY, 12).into_font().color(&INK))
-        .axis_style(MUTED)
+        .label_style((FAMILY, 12.0 * k).into_font().color(&INK))
+        .axis_style(MUTED.stroke_width(px(1, k)))
         .draw()?;
     Ok(chart)
 }
@@ -201,7 +286,12 @@ fn index_label(labels: &[String]) -> impl Fn(&f64) -> String + '_ {
     }
 }
 
-fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
+fn model_mix<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    m: &ReportModel,
+    title: &str,
+    k: f64,
+) -> Result<()> {
     let err = chart_err("model_mix");
     let labels: Vec<String> = m.history.iter().map(|h| month_short(&h.month)).collect();
     let families: Vec<String> = m
@@ -209,48 +299,48 @@ fn model_mix(m: &ReportModel, title: &str) -> Result<String> {
         .iter()
         .map(|r| r.key.trim_start_matches("model_mix.").to_owned())
         .collect();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = month_share_chart(&root, title, &labels, 1.0).map_err(&err)?;
-        for fam in &families {
-            let color = family_color(fam);
-            let bars: Vec<Rectangle<(f64, f64)>> = m
-                .history
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    let below: f64 = families
-                        .iter()
-                        .take_while(|f| *f != fam)
-                        .map(|f| h.kpis.model_mix.get(f).copied().unwrap_or(0.0))
-                        .sum();
-                    let v = h.kpis.model_mix.get(fam).copied().unwrap_or(0.0);
-                    let x = i as f64;
-                    Rectangle::new([(x - 0.35, below), (x + 0.35, below + v)], color.filled())
-                })
-                .collect();
-            chart
-                .draw_series(bars)
-                .map_err(&err)?
-                .label(crate::report::family_label(fam))
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
-                });
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperRight).map_err(&err)?;
-        root.present().map_err(&err)?;
+    root.fill(&WHITE).map_err(&err)?;
+    let mut chart = month_share_chart(root, title, &labels, 1.0, k).map_err(&err)?;
+    for fam in &families {
+        let color = family_color(fam);
+        let bars: Vec<Rectangle<(f64, f64)>> = m
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let below: f64 = families
+                    .iter()
+                    .take_while(|f| *f != fam)
+                    .map(|f| h.kpis.model_mix.get(f).copied().unwrap_or(0.0))
+                    .sum();
+                let v = h.kpis.model_mix.get(fam).copied().unwrap_or(0.0);
+                let x = i as f64;
+                Rectangle::new([(x - 0.35, below), (x + 0.35, below + v)], color.filled())
+            })
+            .collect();
+        chart
+            .draw_series(bars)
+            .map_err(&err)?
+            .label(crate::report::family_label(fam))
+            .legend(move |(x, y)| {
+                Rectangle::new(
+                    [(x, y - pxi(5, k)), (x + pxi(12, k), y + pxi(5, k))],
+                    color.filled(),
+                )
+            });
     }
-    Ok(svg)
+    legend(&mut chart, SeriesLabelPosition::UpperRight, k).map_err(&err)?;
+    Ok(())
 }
 
-fn share_line(
+fn share_line<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
     m: &ReportModel,
     title: &str,
     key: &str,
+    k: f64,
     value: impl Fn(&crate::report::MonthSummary) -> Option<f64>,
-) -> Result<String> {
+) -> Result<()> {
     let err = chart_err("share_line");
     let labels: Vec<String> = m.history.iter().map(|h| month_short(&h.month)).collect();
     let n = labels.len().max(1);
@@ -275,40 +365,44 @@ fn share_line(
         .chain(target)
         .fold(0.0f64, f64::max);
     let y_max = ((top * 1.2 * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = month_share_chart(&root, title, &labels, y_max).map_err(&err)?;
+    root.fill(&WHITE).map_err(&err)?;
+    let mut chart = month_share_chart(root, title, &labels, y_max, k).map_err(&err)?;
+    let line = ACCENT.stroke_width(px(3, k));
+    chart
+        .draw_series(LineSeries::new(points.clone(), line))
+        .map_err(&err)?
+        .label("actual")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], line));
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|p| Circle::new(*p, px(4, k), ACCENT.filled())),
+        )
+        .map_err(&err)?;
+    if let Some(t) = target {
+        let dash = TARGET.stroke_width(px(2, k));
         chart
-            .draw_series(LineSeries::new(points.clone(), ACCENT.stroke_width(3)))
+            .draw_series(DashedLineSeries::new(
+                vec![(-0.5, t), (n as f64 - 0.5, t)],
+                px(8, k),
+                px(5, k),
+                dash,
+            ))
             .map_err(&err)?
-            .label("actual")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ACCENT.stroke_width(3)));
-        chart
-            .draw_series(points.iter().map(|p| Circle::new(*p, 4, ACCENT.filled())))
-            .map_err(&err)?;
-        if let Some(t) = target {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(-0.5, t), (n as f64 - 0.5, t)],
-                    8,
-                    5,
-                    TARGET.stroke_width(2),
-                ))
-                .map_err(&err)?
-                .label(format!("target {}", fmt::pct(t)))
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2))
-                });
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerLeft).map_err(&err)?;
-        root.present().map_err(&err)?;
+            .label(format!("target {}", fmt::pct(t)))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], dash));
     }
-    Ok(svg)
+    legend(&mut chart, SeriesLabelPosition::LowerLeft, k).map_err(&err)?;
+    Ok(())
 }
 
-fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
+fn burn_up<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    m: &ReportModel,
+    title: &str,
+    k: f64,
+) -> Result<()> {
     let err = chart_err("commitment_burnup");
     let Some(c) = &m.commitment else {
         return Err(Error::Internal("burn-up without a commitment".into()));
@@ -321,85 +415,89 @@ fn burn_up(m: &ReportModel, title: &str) -> Result<String> {
     actual.extend(c.burn_up.iter().map(|(d, v)| (day(*d) + 1.0, *v)));
     let last = *actual.last().unwrap_or(&(0.0, 0.0));
     let start = c.start;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FAMILY, 16).into_font().color(&INK))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..total_days, 0f64..top)
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_labels(8)
-            .x_label_formatter(&|x| {
-                (start + chrono::Duration::days(*x as i64))
-                    .format("%b %y")
-                    .to_string()
-            })
-            .y_labels(6)
-            .y_label_formatter(&|y| fmt::usd_short(*y))
-            .label_style((FAMILY, 12).into_font().color(&INK))
-            .axis_style(MUTED)
-            .draw()
-            .map_err(&err)?;
-        chart
-            .draw_series(LineSeries::new(
-                vec![(0.0, c.amount), (total_days, c.amount)],
-                INK.stroke_width(1),
-            ))
-            .map_err(&err)?
-            .label(format!("commitment {}", fmt::usd_short(c.amount)))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], INK.stroke_width(1)));
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, 0.0), (total_days, c.amount)],
-                4,
-                4,
-                MUTED.stroke_width(2),
-            ))
-            .map_err(&err)?
-            .label("linear pace")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], MUTED.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(actual.clone(), ACCENT.stroke_width(3)))
-            .map_err(&err)?
-            .label(format!("consumed {}", fmt::usd_short(c.consumed_to_date)))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ACCENT.stroke_width(3)));
-        chart
-            .draw_series(
-                actual
-                    .iter()
-                    .skip(1)
-                    .map(|p| Circle::new(*p, 3, ACCENT.filled())),
-            )
-            .map_err(&err)?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![last, (total_days, c.projected_end_of_term)],
-                8,
-                5,
-                TARGET.stroke_width(2),
-            ))
-            .map_err(&err)?
-            .label(format!(
-                "forecast {}",
-                fmt::usd_short(c.projected_end_of_term)
-            ))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
-        legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(&err)?;
-        root.present().map_err(&err)?;
-    }
-    Ok(svg)
+    root.fill(&WHITE).map_err(&err)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FAMILY, 16.0 * k).into_font().color(&INK))
+        .margin(px(12, k))
+        .x_label_area_size(px(28, k))
+        .y_label_area_size(px(60, k))
+        .build_cartesian_2d(0f64..total_days, 0f64..top)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID.stroke_width(px(1, k)))
+        .x_labels(8)
+        .x_label_formatter(&|x| {
+            (start + chrono::Duration::days(*x as i64))
+                .format("%b %y")
+                .to_string()
+        })
+        .y_labels(6)
+        .y_label_formatter(&|y| fmt::usd_short(*y))
+        .label_style((FAMILY, 12.0 * k).into_font().color(&INK))
+        .axis_style(MUTED.stroke_width(px(1, k)))
+        .draw()
+        .map_err(&err)?;
+    let thin = INK.stroke_width(px(1, k));
+    chart
+        .draw_series(LineSeries::new(
+            vec![(0.0, c.amount), (total_days, c.amount)],
+            thin,
+        ))
+        .map_err(&err)?
+        .label(format!("commitment {}", fmt::usd_short(c.amount)))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], thin));
+    let pace = MUTED.stroke_width(px(2, k));
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(0.0, 0.0), (total_days, c.amount)],
+            px(4, k),
+            px(4, k),
+            pace,
+        ))
+        .map_err(&err)?
+        .label("linear pace")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], pace));
+    let line = ACCENT.stroke_width(px(3, k));
+    chart
+        .draw_series(LineSeries::new(actual.clone(), line))
+        .map_err(&err)?
+        .label(format!("consumed {}", fmt::usd_short(c.consumed_to_date)))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], line));
+    chart
+        .draw_series(
+            actual
+                .iter()
+                .skip(1)
+                .map(|p| Circle::new(*p, px(3, k), ACCENT.filled())),
+        )
+        .map_err(&err)?;
+    let dash = TARGET.stroke_width(px(2, k));
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![last, (total_days, c.projected_end_of_term)],
+            px(8, k),
+            px(5, k),
+            dash,
+        ))
+        .map_err(&err)?
+        .label(format!(
+            "forecast {}",
+            fmt::usd_short(c.projected_end_of_term)
+        ))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], dash));
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, k).map_err(&err)?;
+    Ok(())
 }
 
-fn spend_by_team(m: &ReportModel, title: &str) -> Result<String> {
+fn spend_by_team<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    m: &ReportModel,
+    title: &str,
+    k: f64,
+) -> Result<()> {
     let err = chart_err("spend_by_team");
     let teams: Vec<&crate::report::TeamRow> = m.teams.iter().take(12).collect();
     let n = teams.len().max(1);
@@ -409,53 +507,93 @@ fn spend_by_team(m: &ReportModel, title: &str) -> Result<String> {
         .fold(1.0f64, f64::max)
         * 1.15;
     let labels: Vec<String> = teams.iter().map(|t| t.team.clone()).collect();
-    let height = (60 + 30 * n as u32).max(H);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FAMILY, 16).into_font().color(&INK))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(120)
-            .build_cartesian_2d(0f64..top, (n as f64 - 0.5)..-0.5f64)
-            .map_err(&err)?;
-        let fmt_y = index_label(&labels);
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .y_labels(n * 2)
-            .y_label_formatter(&fmt_y)
-            .x_labels(6)
-            .x_label_formatter(&|x| fmt::usd_short(*x))
-            .label_style((FAMILY, 12).into_font().color(&INK))
-            .axis_style(MUTED)
-            .draw()
-            .map_err(&err)?;
-        chart
-            .draw_series(teams.iter().enumerate().map(|(i, t)| {
-                let y = i as f64;
-                Rectangle::new(
-                    [(0.0, y - 0.38), (t.prev_spend.unwrap_or(0.0), y - 0.02)],
-                    MUTED.filled(),
+    root.fill(&WHITE).map_err(&err)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FAMILY, 16.0 * k).into_font().color(&INK))
+        .margin(px(12, k))
+        .x_label_area_size(px(28, k))
+        .y_label_area_size(px(120, k))
+        .build_cartesian_2d(0f64..top, (n as f64 - 0.5)..-0.5f64)
+        .map_err(&err)?;
+    let fmt_y = index_label(&labels);
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID.stroke_width(px(1, k)))
+        .y_labels(n * 2)
+        .y_label_formatter(&fmt_y)
+        .x_labels(6)
+        .x_label_formatter(&|x| fmt::usd_short(*x))
+        .label_style((FAMILY, 12.0 * k).into_font().color(&INK))
+        .axis_style(MUTED.stroke_width(px(1, k)))
+        .draw()
+        .map_err(&err)?;
+    chart
+        .draw_series(teams.iter().enumerate().map(|(i, t)| {
+            let y = i as f64;
+            Rectangle::new(
+                [(0.0, y - 0.38), (t.prev_spend.unwrap_or(0.0), y - 0.02)],
+                MUTED.filled(),
+            )
+        }))
+        .map_err(&err)?
+        .label(m.prev_month.to_string())
+        .legend(move |(x, y)| {
+            Rectangle::new(
+                [(x, y - pxi(5, k)), (x + pxi(12, k), y + pxi(5, k))],
+                MUTED.filled(),
+            )
+        });
+    chart
+        .draw_series(teams.iter().enumerate().map(|(i, t)| {
+            let y = i as f64;
+            Rectangle::new([(0.0, y + 0.02), (t.spend, y + 0.38)], ACCENT.filled())
+        }))
+        .map_err(&err)?
+        .label(m.month.to_string())
+        .legend(move |(x, y)| {
+            Rectangle::new(
+                [(x, y - pxi(5, k)), (x + pxi(12, k), y + pxi(5, k))],
+                ACCENT.filled(),
+            )
+        });
+    legend(&mut chart, SeriesLabelPosition::LowerRight, k).map_err(&err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pngs_are_drawn_at_twice_the_display_size() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg =
+            crate::config::Config::load(&root.join("tests/fixtures/tiny/govreview.toml")).unwrap();
+        let files = crate::data::expand_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
+        let ds =
+            crate::data::load(&files, cfg.commitment.as_ref().map(|c| (c.start, c.end))).unwrap();
+        let priced = crate::metrics::price(&ds, &cfg).unwrap();
+        let month = "2026-10".parse().unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let m = crate::report::build(&cfg, &ds, &priced, month, date).unwrap();
+        let pngs = render_pngs(&m, 2).unwrap();
+        assert_eq!(pngs.len(), m.charts.len());
+        for p in &pngs {
+            assert_eq!(&p.bytes[..8], b"\x89PNG\r\n\x1a\n");
+            let dec = png::Decoder::new(std::io::Cursor::new(&p.bytes));
+            let info = dec.read_info().unwrap().info().clone();
+            assert_eq!((info.width, info.height), (p.width * 2, p.height * 2));
+            if std::env::var_os("GOVREVIEW_KEEP_PNG").is_some() {
+                std::fs::write(
+                    std::env::temp_dir().join(format!("{}.png", p.name)),
+                    &p.bytes,
                 )
-            }))
-            .map_err(&err)?
-            .label(m.prev_month.to_string())
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], MUTED.filled()));
-        chart
-            .draw_series(teams.iter().enumerate().map(|(i, t)| {
-                let y = i as f64;
-                Rectangle::new([(0.0, y + 0.02), (t.spend, y + 0.38)], ACCENT.filled())
-            }))
-            .map_err(&err)?
-            .label(m.month.to_string())
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], ACCENT.filled()));
-        legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(&err)?;
-        root.present().map_err(&err)?;
+                .unwrap();
+            }
+        }
+        // Deterministic: drawn twice, the same bytes.
+        assert_eq!(render_pngs(&m, 2).unwrap(), pngs);
     }
-    Ok(svg)
 }
