@@ -70,6 +70,61 @@ pub enum Command {
     /// Fetch usage and cost reports from the Admin API into data/anthropic/YYYY-MM/ (key from
     /// ANTHROPIC_ADMIN_KEY).
     Fetch(FetchArgs),
+    /// Email the review: write it as an .eml file and/or send it over SMTP.
+    Email(EmailArgs),
+}
+
+/// Arguments of `govreview email`.
+#[derive(Debug, Args)]
+pub struct EmailArgs {
+    /// Month whose review to send (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// Write the message to this file (a dry run to open in a mail client).
+    #[arg(long, value_name = "FILE")]
+    pub eml: Option<PathBuf>,
+    /// Send the message over SMTP.
+    #[arg(long)]
+    pub send: bool,
+    /// Recipient, instead of email.to (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub to: Vec<String>,
+    /// Sender, instead of email.from.
+    #[arg(long, value_name = "ADDR")]
+    pub from: Option<String>,
+    /// Send a team's slice (its KPIs, findings and actions) to its lead (teams.<T>.email).
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// SMTP server, instead of email.smtp_host.
+    #[arg(long, value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port, instead of email.smtp_port.
+    #[arg(long, value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// Connection security, instead of email.tls.
+    #[arg(long, value_enum)]
+    pub tls: Option<crate::config::TlsMode>,
+    /// Extra CA certificate (PEM) to trust, instead of email.ca_cert.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not attach review.md and metrics.json.
+    #[arg(long)]
+    pub no_attachments: bool,
+    /// Usage file or glob, in addition to the config's data.paths. Repeatable.
+    #[arg(long, short = 'd', value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Folder the packs are under.
+    #[arg(long, short = 'o', default_value = "reviews", value_name = "DIR")]
+    pub out: PathBuf,
+    /// The action register. Default: OUT/actions.toml.
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
+    /// Folder of templates that override the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Arguments of `govreview fetch`.

@@ -57,6 +57,7 @@ struct RawConfig {
     allocation: Vec<AllocationRule>,
     #[serde(default)]
     teams: BTreeMap<String, RawTeam>,
+    email: Option<EmailConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +130,47 @@ struct RawCommitment {
 #[serde(deny_unknown_fields)]
 struct RawTeam {
     owner: String,
+    email: Option<String>,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// TLS from the first byte, usually port 465.
+    Tls,
+    /// No encryption: only for a server on loopback.
+    None,
+}
+
+/// The `[email]` section: who gets the review and through which server.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// Sender, e.g. `FinOps <finops@example.com>`.
+    pub from: Option<String>,
+    /// Recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Copy recipients.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Subject template (minijinja: month, organization, team, findings, overdue).
+    pub subject: Option<String>,
+    /// SMTP server.
+    pub smtp_host: Option<String>,
+    /// SMTP port (default: 587 for starttls, 465 for tls, 25 for none).
+    pub smtp_port: Option<u16>,
+    /// Connection security (default starttls).
+    pub tls: Option<TlsMode>,
+    /// SMTP user name; the password comes from GOVREVIEW_SMTP_PASSWORD only.
+    pub username: Option<String>,
+    /// Extra CA certificate (PEM) to trust, for a private mail relay.
+    pub ca_cert: Option<String>,
+    /// Attach review.md and metrics.json (default true).
+    pub attach_pack: Option<bool>,
 }
 
 /// A share band: either bound may be absent.
@@ -248,6 +290,10 @@ pub struct Config {
     pub allocation: Vec<AllocationRule>,
     /// Team owners.
     pub team_owners: BTreeMap<String, String>,
+    /// Team email addresses (for per-team emails).
+    pub team_emails: BTreeMap<String, String>,
+    /// Email settings.
+    pub email: EmailConfig,
 }
 
 /// Whether `name` names a person: not blank, not a placeholder, not a team name, and among
@@ -436,6 +482,36 @@ fn validate(
             ));
         }
     }
+
+    // email
+    let email = raw.email.unwrap_or_default();
+    let mut address = |key: Vec<String>, v: &str| {
+        if v.parse::<lettre::message::Mailbox>().is_err() {
+            let k: Vec<&str> = key.iter().map(String::as_str).collect();
+            problems.push(loc.problem(
+                &k,
+                format!("`{v}` is not an email address; write `name@example.com` or `Name <name@example.com>`"),
+            ));
+        }
+    };
+    if let Some(f) = &email.from {
+        address(vec!["email".into(), "from".into()], f);
+    }
+    for (list, name) in [(&email.to, "to"), (&email.cc, "cc")] {
+        for v in list {
+            address(vec!["email".into(), name.into()], v);
+        }
+    }
+    for (team, t) in &raw.teams {
+        if let Some(e) = &t.email {
+            address(vec!["teams".into(), team.clone(), "email".into()], e);
+        }
+    }
+    let team_emails: BTreeMap<String, String> = raw
+        .teams
+        .iter()
+        .filter_map(|(k, v)| v.email.clone().map(|e| (k.clone(), e)))
+        .collect();
 
     // pricing
     let discount = raw.pricing.discount.unwrap_or(0.0);
@@ -710,6 +786,8 @@ fn validate(
         commitment,
         allocation: raw.allocation,
         team_owners,
+        team_emails,
+        email,
     }
 }
 

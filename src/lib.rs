@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod config;
 pub mod cube;
 pub mod data;
+pub mod email;
 pub mod error;
 pub mod fetch;
 pub mod fmt;
@@ -57,6 +58,10 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<ExitCode> {
             } else {
                 EXIT_FOUND
             }))
+        }
+        Command::Email(args) => {
+            cmd::email::run(&cli.global, args, as_of, out)?;
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Fetch(args) => {
             cmd::fetch::run(args, as_of, out)?;

@@ -37,3 +37,8 @@ fn init_help() {
 fn fetch_help() {
     insta::assert_snapshot!(help(&["fetch", "--help"]));
 }
+
+#[test]
+fn email_help() {
+    insta::assert_snapshot!(help(&["email", "--help"]));
+}

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod check;
+pub mod email;
 pub mod fetch;
 pub mod init;
 pub mod review;

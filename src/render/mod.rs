@@ -3,6 +3,7 @@
 //! Nothing here touches the file system except reading a user's template folder; renderers return
 //! bytes and [`crate::pack`] writes them.
 
+pub mod email;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -18,7 +19,13 @@ use crate::fmt;
 use crate::report::ReportModel;
 
 /// Built-in templates, compiled into the binary. A user's template folder overrides them by name.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 4] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 7] = [
+    (
+        "email.html.j2",
+        include_str!("../../templates/email.html.j2"),
+    ),
+    ("email.txt.j2", include_str!("../../templates/email.txt.j2")),
+    ("email.css", include_str!("../../templates/email.css")),
     ("review.md.j2", include_str!("../../templates/review.md.j2")),
     (
         "actions.md.j2",
@@ -116,6 +123,16 @@ impl Templates {
         env.add_filter("int", filter(fmt::int));
         env.add_filter("ratio", filter(fmt::ratio));
         Ok(Templates { env })
+    }
+
+    /// Renders a template given as text (a subject line from the configuration).
+    pub fn render_str<S: Serialize>(&self, source: &str, ctx: &S) -> Result<String> {
+        self.env
+            .render_str(source, ctx)
+            .map_err(|e| Error::Template {
+                name: "email.subject".into(),
+                msg: e.to_string(),
+            })
     }
 
     /// Renders template `name` with `ctx`.

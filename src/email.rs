@@ -1,0 +1,194 @@
+//! The email message (MIME) and its delivery over SMTP.
+//!
+//! Structure: `multipart/alternative` with the plain-text part first and a `multipart/related`
+//! (HTML plus the charts as PNG parts referenced by `cid:`); wrapped in `multipart/mixed` when
+//! the pack's files are attached.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Message, SmtpTransport, Transport};
+
+use crate::config::TlsMode;
+use crate::error::{Error, Result};
+use crate::render::email::EmailContent;
+
+/// The environment variable that holds the SMTP password.
+pub const PASSWORD_VAR: &str = "GOVREVIEW_SMTP_PASSWORD";
+
+/// Who sends and who receives.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// Sender.
+    pub from: Mailbox,
+    /// Recipients.
+    pub to: Vec<Mailbox>,
+    /// Copy recipients.
+    pub cc: Vec<Mailbox>,
+}
+
+/// A file attached to the message.
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// Parses an address, naming where it came from when it is not one.
+pub fn mailbox(s: &str, what: &str) -> Result<Mailbox> {
+    s.parse().map_err(|_| {
+        Error::Usage(format!(
+            "{what} `{s}` is not an email address; write `name@example.com` or `Name <name@example.com>`"
+        ))
+    })
+}
+
+fn content_type(s: &str) -> Result<ContentType> {
+    ContentType::parse(s).map_err(|e| Error::Internal(format!("content type {s}: {e}")))
+}
+
+/// A stable, unique Message-ID for the content: the same review sent twice has the same ID.
+fn message_id(content: &EmailContent, env: &Envelope) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in content
+        .subject
+        .bytes()
+        .chain(content.text.bytes())
+        .chain(content.html.bytes())
+        .chain(env.to.iter().flat_map(|m| m.email.to_string().into_bytes()))
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("<govreview.{h:016x}@{}>", env.from.email.domain())
+}
+
+/// Builds the message.
+pub fn build(content: &EmailContent, env: &Envelope, files: &[FileAttachment]) -> Result<Message> {
+    let mut related = MultiPart::related().singlepart(SinglePart::html(content.html.clone()));
+    for img in &content.images {
+        related = related.singlepart(
+            Attachment::new_inline(img.cid.clone())
+                .body(img.bytes.clone(), content_type("image/png")?),
+        );
+    }
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::plain(content.text.clone()))
+        .multipart(related);
+    let body = if files.is_empty() {
+        alternative
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(alternative);
+        for f in files {
+            mixed = mixed.singlepart(
+                Attachment::new(f.name.clone())
+                    .body(f.bytes.clone(), content_type(&f.content_type)?),
+            );
+        }
+        mixed
+    };
+    let mut builder = Message::builder()
+        .from(env.from.clone())
+        .subject(content.subject.clone())
+        .message_id(Some(message_id(content, env)))
+        .date_now();
+    for to in &env.to {
+        builder = builder.to(to.clone());
+    }
+    for cc in &env.cc {
+        builder = builder.cc(cc.clone());
+    }
+    builder
+        .multipart(body)
+        .map_err(|e| Error::Usage(format!("the message cannot be built: {e}")))
+}
+
+/// Where and how to send.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    /// Server host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Security.
+    pub tls: TlsMode,
+    /// User name, when the server needs a login.
+    pub username: Option<String>,
+    /// Password (from the environment only).
+    pub password: Option<String>,
+    /// Extra CA certificate to trust (PEM).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Sends the message. Refuses a login over an unencrypted connection, and an unencrypted
+/// connection to anything but loopback.
+pub fn send(msg: &Message, smtp: &Smtp) -> Result<()> {
+    if smtp.tls == TlsMode::None && !is_loopback(&smtp.host) {
+        return Err(Error::Usage(format!(
+            "tls = none is only for a server on loopback; {} would get the message (and any login) unencrypted. Use starttls or tls",
+            smtp.host
+        )));
+    }
+    let params = || -> Result<TlsParameters> {
+        let mut b = TlsParameters::builder(smtp.host.clone());
+        if let Some(pem) = &smtp.ca_pem {
+            let cert = Certificate::from_pem(pem).map_err(|e| {
+                Error::Usage(format!("the CA certificate is not a PEM certificate: {e}"))
+            })?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .map_err(|e| Error::Internal(format!("TLS setup: {e}")))
+    };
+    let tls = match smtp.tls {
+        TlsMode::Starttls => Tls::Required(params()?),
+        TlsMode::Tls => Tls::Wrapper(params()?),
+        TlsMode::None => Tls::None,
+    };
+    let mut builder = SmtpTransport::builder_dangerous(smtp.host.clone())
+        .port(smtp.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(30)));
+    if let Some(user) = &smtp.username {
+        let password = smtp.password.clone().ok_or_else(|| {
+            Error::Usage(format!(
+                "email.username is set but {PASSWORD_VAR} is not; the SMTP password is read from the environment only"
+            ))
+        })?;
+        builder = builder.credentials(Credentials::new(user.clone(), password));
+    }
+    let transport = builder.build();
+    transport.send(msg).map(|_| ()).map_err(|e| {
+        let server = format!("{}:{}", smtp.host, smtp.port);
+        let why = if e.is_tls() {
+            format!("the TLS handshake with {server} failed ({e}); check the host name, tls mode and email.ca_cert")
+        } else if e.is_permanent() {
+            let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+            if code.starts_with("53") {
+                format!("{server} refused the login ({e}); check email.username and {PASSWORD_VAR}")
+            } else {
+                format!("{server} rejected the message ({e}); check the recipients and the sender")
+            }
+        } else if e.is_transient() {
+            format!("{server} deferred the message ({e}); try again later")
+        } else {
+            format!("cannot deliver through {server}: {e}; check email.smtp_host and smtp_port, and that the server is up")
+        };
+        Error::Input(why)
+    })
+}

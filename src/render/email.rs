@@ -1,0 +1,165 @@
+//! The email: a plain-text part, an HTML part with CSS inlined into `style` attributes, and the
+//! charts as PNG images referenced by `cid:`. No SVG, no data: URIs, no external fetches.
+
+use serde::Serialize;
+
+use super::Templates;
+use crate::charts::{self, Png};
+use crate::error::{Error, Result};
+use crate::report::{ActionLine, Finding, KpiRow, ReportModel, TeamRow};
+
+/// The default subject.
+pub const DEFAULT_SUBJECT: &str = "Claude cost review {{ month }}{% if team %} ({{ team }}){% endif %}: {{ findings }} finding{{ '' if findings == 1 else 's' }}, {{ overdue }} action{{ '' if overdue == 1 else 's' }} overdue";
+
+/// A chart image of the email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailImage {
+    /// Chart name.
+    pub name: String,
+    /// Content-ID (without angle brackets).
+    pub cid: String,
+    /// Display width in pixels (the PNG is twice as wide).
+    pub width: u32,
+    /// Display height in pixels.
+    pub height: u32,
+    /// Alternative text stating the key number.
+    pub alt: String,
+    /// The PNG.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// What the message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailContent {
+    /// Subject line.
+    pub subject: String,
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part, CSS inlined.
+    pub html: String,
+    /// Images referenced by the HTML part.
+    pub images: Vec<EmailImage>,
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    #[serde(flatten)]
+    model: &'a ReportModel,
+    team: Option<&'a TeamRow>,
+    scope_spend: f64,
+    scope_prev_spend: Option<f64>,
+    scope_kpis: &'a [KpiRow],
+    scope_findings: Vec<&'a Finding>,
+    scope_overdue: Vec<&'a ActionLine>,
+    scope_new: Vec<&'a ActionLine>,
+    scope_open: Vec<&'a ActionLine>,
+    images: &'a [EmailImage],
+    css: String,
+    subject: String,
+    attached: bool,
+}
+
+/// Renders the email of a review, for the organisation or for one team.
+pub fn render(
+    model: &ReportModel,
+    templates: &Templates,
+    team: Option<&str>,
+    subject_template: Option<&str>,
+    attached: bool,
+) -> Result<EmailContent> {
+    let team_row = match team {
+        None => None,
+        Some(t) => Some(model.teams.iter().find(|r| r.team == t).ok_or_else(|| {
+            Error::Usage(format!(
+                "team `{t}` has no usage in {} or {}; teams: {}",
+                model.month,
+                model.prev_month,
+                model
+                    .teams
+                    .iter()
+                    .map(|r| r.team.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?),
+    };
+    let r = &model.register;
+    fn pick<'a>(list: &'a [ActionLine], team: Option<&str>) -> Vec<&'a ActionLine> {
+        list.iter()
+            .filter(|a| team.is_none_or(|t| a.scope == t))
+            .collect()
+    }
+    let findings: Vec<&Finding> = model
+        .findings
+        .iter()
+        .filter(|f| team.is_none_or(|t| f.team.as_deref() == Some(t)))
+        .collect();
+    let (overdue, new, open) = (
+        pick(&r.overdue, team),
+        pick(&r.new, team),
+        pick(&r.open, team),
+    );
+    let images: Vec<EmailImage> = if team.is_some() {
+        Vec::new()
+    } else {
+        charts::render_pngs(model, 2)?
+            .into_iter()
+            .zip(&model.charts)
+            .map(|(p, c): (Png, _)| EmailImage {
+                cid: format!("{}@govreview", p.name),
+                name: p.name,
+                width: p.width,
+                height: p.height,
+                alt: c.alt.clone(),
+                bytes: p.bytes,
+            })
+            .collect()
+    };
+    #[derive(Serialize)]
+    struct SubjectVars<'a> {
+        month: String,
+        organization: &'a str,
+        team: Option<&'a str>,
+        findings: usize,
+        overdue: usize,
+    }
+    let subject = templates.render_str(
+        subject_template.unwrap_or(DEFAULT_SUBJECT),
+        &SubjectVars {
+            month: model.month.to_string(),
+            organization: &model.organization,
+            team,
+            findings: findings.len(),
+            overdue: overdue.len(),
+        },
+    )?;
+    let subject = subject.trim().to_owned();
+    let ctx = Context {
+        model,
+        team: team_row,
+        scope_spend: team_row.map_or(model.totals.spend, |t| t.spend),
+        scope_prev_spend: team_row.map_or(model.prev_spend, |t| t.prev_spend),
+        scope_kpis: team_row.map_or(&model.kpis, |t| &t.rows),
+        scope_findings: findings,
+        scope_overdue: overdue,
+        scope_new: new,
+        scope_open: open,
+        images: &images,
+        css: templates.render("email.css", &())?,
+        subject: subject.clone(),
+        attached,
+    };
+    let text = templates.render("email.txt.j2", &ctx)?;
+    let html = templates.render("email.html.j2", &ctx)?;
+    let html = css_inline::inline(&html).map_err(|e| Error::Template {
+        name: "email.html.j2".into(),
+        msg: format!("CSS could not be inlined: {e}"),
+    })?;
+    Ok(EmailContent {
+        subject,
+        text,
+        html,
+        images,
+    })
+}

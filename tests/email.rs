@@ -1,0 +1,406 @@
+//! `govreview email`: the message's MIME tree and content, and delivery to a real SMTP server
+//! (Debian's aiosmtpd on 127.0.0.1, a free port; plain and STARTTLS with a throwaway CA).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mailparse::{MailHeaderMap, ParsedMail};
+
+use crate::util::{govreview, root, run, stderr, stdout};
+
+const AIOSMTPD: &str = "/usr/bin/aiosmtpd";
+
+/// The SMTP server, stopped by its pid when dropped.
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_smtp(dir: &Path, tls: Option<(&Path, &Path)>) -> Smtp {
+    assert!(
+        Path::new(AIOSMTPD).exists(),
+        "{AIOSMTPD} is missing: apt-get install python3-aiosmtpd (.ci/run does)"
+    );
+    let port = free_port();
+    let maildir = dir.join("maildir");
+    let mut cmd = Command::new(AIOSMTPD);
+    cmd.args([
+        "-n",
+        "-l",
+        &format!("127.0.0.1:{port}"),
+        "-c",
+        "aiosmtpd.handlers.Mailbox",
+    ]);
+    if let Some((cert, key)) = tls {
+        cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+    }
+    cmd.arg(&maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd.spawn().expect("aiosmtpd starts");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "aiosmtpd did not answer");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Smtp {
+        child,
+        port,
+        maildir,
+    }
+}
+
+/// The one message delivered to the maildir.
+fn received(smtp: &Smtp) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let new = smtp.maildir.join("new");
+        if let Ok(rd) = std::fs::read_dir(&new) {
+            let files: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            if let Some(f) = files.first() {
+                return std::fs::read(f).unwrap();
+            }
+        }
+        assert!(Instant::now() < deadline, "no message arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A copy of the sample repository (config, data, reviews) to send from.
+fn sample_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["sample-data", "reviews"] {
+        let o = Command::new("cp")
+            .arg("-r")
+            .arg(root().join(sub))
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    // The test server takes mail without a login.
+    let cfg = dir.path().join("sample-data/govreview.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace("username = \"finops@northwind.example\"\n", ""),
+    )
+    .unwrap();
+    dir
+}
+
+fn email(dir: &Path, extra: &[&str]) -> std::process::Output {
+    run(govreview(dir)
+        .args([
+            "email",
+            "-c",
+            "sample-data/govreview.toml",
+            "-m",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ])
+        .args(extra)
+        .env_remove("GOVREVIEW_SMTP_PASSWORD"))
+}
+
+fn find<'a>(m: &'a ParsedMail<'a>, ctype: &str) -> Vec<&'a ParsedMail<'a>> {
+    let mut out = Vec::new();
+    if m.ctype.mimetype == ctype {
+        out.push(m);
+    }
+    for s in &m.subparts {
+        out.extend(find(s, ctype));
+    }
+    out
+}
+
+/// Checks the MIME tree, that every cid: resolves, the text part and the headers.
+fn check_message(raw: &[u8]) {
+    let m = mailparse::parse_mail(raw).unwrap();
+    assert_eq!(m.ctype.mimetype, "multipart/mixed");
+    let alt = &m.subparts[0];
+    assert_eq!(alt.ctype.mimetype, "multipart/alternative");
+    assert_eq!(
+        alt.subparts[0].ctype.mimetype, "text/plain",
+        "plain text comes first"
+    );
+    let related = &alt.subparts[1];
+    assert_eq!(related.ctype.mimetype, "multipart/related");
+    assert_eq!(related.subparts[0].ctype.mimetype, "text/html");
+    let html = related.subparts[0].get_body().unwrap();
+    assert!(html.len() < 100 * 1024, "HTML part is {} bytes", html.len());
+    assert!(
+        !html.contains("<svg") && !html.contains("src=\"data:") && !html.contains("src=\"http"),
+        "no SVG, data: URIs or remote images"
+    );
+    assert!(!html.contains("<style"), "CSS is inlined");
+    assert!(html.contains("style=\""), "inline styles");
+    let cids: Vec<String> = html
+        .split("src=\"cid:")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(cids.len(), 5, "five charts");
+    let images = find(related, "image/png");
+    for cid in &cids {
+        let part = images
+            .iter()
+            .find(|p| {
+                p.headers.get_first_value("Content-ID").as_deref() == Some(&format!("<{cid}>"))
+            })
+            .unwrap_or_else(|| panic!("cid:{cid} has no image part"));
+        assert_eq!(&part.get_body_raw().unwrap()[..4], b"\x89PNG");
+    }
+    assert!(
+        html.contains("alt=\"Model mix by month; in 2026-10 Opus is 35.6% of spend\""),
+        "alt states the key number"
+    );
+    let text = alt.subparts[0].get_body().unwrap();
+    assert!(text.contains("Spend $57,646.29"), "{text}");
+    assert!(text.contains("FINDINGS (9)"), "{text}");
+    assert!(text.contains("A-0001  Commitment pacing 0.66"), "{text}");
+    assert!(
+        text.contains("owner: Dana Whitfield   due: 2026-09-30 (41 days late)"),
+        "{text}"
+    );
+    let names: Vec<String> = m.subparts[1..]
+        .iter()
+        .map(|p| {
+            p.get_content_disposition()
+                .params
+                .get("filename")
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(names, ["review.md", "metrics.json"]);
+    let h = &m.headers;
+    assert_eq!(
+        h.get_first_value("Subject").unwrap(),
+        "Claude cost review 2026-10: 9 findings, 1 action overdue"
+    );
+    assert!(
+        h.get_first_value("Message-ID")
+            .unwrap()
+            .ends_with("@northwind.example>")
+    );
+    assert!(h.get_first_value("Date").is_some());
+    assert_eq!(
+        h.get_first_value("To").unwrap(),
+        "eng-leads@northwind.example"
+    );
+}
+
+#[test]
+fn dry_run_writes_an_eml_with_the_whole_tree() {
+    let dir = sample_repo();
+    let o = email(dir.path(), &["--eml", "out/review.eml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Wrote out/review.eml ("),
+        "{}",
+        stdout(&o)
+    );
+    check_message(&std::fs::read(dir.path().join("out/review.eml")).unwrap());
+}
+
+#[test]
+fn sends_over_plain_smtp_on_loopback() {
+    let dir = sample_repo();
+    let smtp = start_smtp(dir.path(), None);
+    let port = smtp.port.to_string();
+    let o = email(
+        dir.path(),
+        &[
+            "--send",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--tls",
+            "none",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "Sent to eng-leads@northwind.example via 127.0.0.1:{port}"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    check_message(&received(&smtp));
+}
+
+#[test]
+fn sends_over_starttls_with_a_throwaway_ca() {
+    let dir = sample_repo();
+    let d = dir.path();
+    let sh = |args: &str| {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=govreview-test-ca 2>/dev/null",
+    );
+    sh(
+        "openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj /CN=localhost 2>/dev/null",
+    );
+    std::fs::write(
+        d.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    sh(
+        "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 2 -extfile san.ext 2>/dev/null",
+    );
+    let smtp = start_smtp(d, Some((&d.join("leaf.pem"), &d.join("leaf.key"))));
+    let port = smtp.port.to_string();
+    // Without the CA the certificate is not trusted: a clear TLS error, and the .eml is kept.
+    let o = email(
+        d,
+        &[
+            "--send",
+            "--eml",
+            "kept.eml",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the TLS handshake with 127.0.0.1:")
+            || stderr(&o).contains("cannot deliver"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        d.join("kept.eml").is_file(),
+        "the .eml is written before sending"
+    );
+    let o = email(
+        d,
+        &[
+            "--send",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--tls",
+            "starttls",
+            "--ca-cert",
+            "ca.pem",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_message(&received(&smtp));
+}
+
+#[test]
+fn delivery_problems_are_clear_and_keep_the_eml() {
+    let dir = sample_repo();
+    let port = free_port().to_string();
+    let o = email(
+        dir.path(),
+        &[
+            "--send",
+            "--eml",
+            "r.eml",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--tls",
+            "none",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("cannot deliver through 127.0.0.1:{port}")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(dir.path().join("r.eml").is_file());
+    let o = email(
+        dir.path(),
+        &["--send", "--smtp-host", "smtp.example.com", "--tls", "none"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("tls = none is only for a server on loopback"),
+        "{}",
+        stderr(&o)
+    );
+    let o = email(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--eml FILE"), "{}", stderr(&o));
+    let o = run(govreview(dir.path()).args([
+        "email",
+        "-c",
+        "sample-data/govreview.toml",
+        "-m",
+        "2026-09",
+        "--eml",
+        "x.eml",
+        "-o",
+        "elsewhere",
+    ]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("there is no review pack for 2026-09 in elsewhere/2026-09: run `govreview review --month 2026-09` first"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_team_slice_goes_to_its_lead() {
+    let dir = sample_repo();
+    let o = email(dir.path(), &["--eml", "growth.eml", "--team", "growth"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let raw = std::fs::read(dir.path().join("growth.eml")).unwrap();
+    let m = mailparse::parse_mail(&raw).unwrap();
+    assert_eq!(
+        m.headers.get_first_value("To").unwrap(),
+        "elena.petrova@northwind.example"
+    );
+    assert!(m.headers.get_first_value("Cc").is_none());
+    assert_eq!(
+        m.headers.get_first_value("Subject").unwrap(),
+        "Claude cost review 2026-10 (growth): 3 findings, 0 actions overdue"
+    );
+    let text = find(&m, "text/plain")[0].get_body().unwrap();
+    assert!(
+        text.contains("(team growth)") && text.contains("Team growth: Opus share is 83.8%"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Team support"),
+        "only the team's findings: {text}"
+    );
+}
