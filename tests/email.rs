@@ -404,3 +404,37 @@ fn a_team_slice_goes_to_its_lead() {
         "only the team's findings: {text}"
     );
 }
+
+/// Runs scripts/screenshot (headless Chromium at 640 px) on a page; it fails on console errors,
+/// broken images and horizontal overflow.
+fn check_in_chromium(page: &Path, shot: Option<&Path>) -> serde_json::Value {
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "/usr/bin/chromium is missing: apt-get install chromium (.ci/run does)"
+    );
+    let mut cmd = Command::new("python3");
+    cmd.arg(root().join("scripts/screenshot")).arg(page);
+    if let Some(s) = shot {
+        cmd.arg(s);
+    }
+    let o = cmd.output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("no report: {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(o.status.success(), "{report}");
+    report
+}
+
+#[test]
+fn pack_and_email_render_cleanly_in_chromium_at_640_px() {
+    let dir = sample_repo();
+    let o = email(dir.path(), &["--eml", "review.eml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shot = dir.path().join("email.png");
+    let r = check_in_chromium(&dir.path().join("review.eml"), Some(&shot));
+    assert_eq!(r["overflow"], false);
+    assert_eq!(r["broken_images"].as_array().unwrap().len(), 0);
+    assert_eq!(r["errors"].as_array().unwrap().len(), 0);
+    assert_eq!(&std::fs::read(&shot).unwrap()[..4], b"\x89PNG");
+    let r = check_in_chromium(&dir.path().join("reviews/2026-10/review.html"), None);
+    assert_eq!(r["overflow"], false, "{r}");
+}
