@@ -34,6 +34,10 @@ fn free_port() -> u16 {
 }
 
 fn start_smtp(dir: &Path, tls: Option<(&Path, &Path)>) -> Smtp {
+    start_smtp_with(dir, tls, "aiosmtpd.handlers.Mailbox")
+}
+
+fn start_smtp_with(dir: &Path, tls: Option<(&Path, &Path)>, handler: &str) -> Smtp {
     assert!(
         Path::new(AIOSMTPD).exists(),
         "{AIOSMTPD} is missing: apt-get install python3-aiosmtpd (.ci/run does)"
@@ -41,13 +45,8 @@ fn start_smtp(dir: &Path, tls: Option<(&Path, &Path)>) -> Smtp {
     let port = free_port();
     let maildir = dir.join("maildir");
     let mut cmd = Command::new(AIOSMTPD);
-    cmd.args([
-        "-n",
-        "-l",
-        &format!("127.0.0.1:{port}"),
-        "-c",
-        "aiosmtpd.handlers.Mailbox",
-    ]);
+    cmd.args(["-n", "-l", &format!("127.0.0.1:{port}"), "-c", handler])
+        .env("PYTHONPATH", root().join("tests/support"));
     if let Some((cert, key)) = tls {
         cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
     }
@@ -437,4 +436,54 @@ fn pack_and_email_render_cleanly_in_chromium_at_640_px() {
     assert_eq!(&std::fs::read(&shot).unwrap()[..4], b"\x89PNG");
     let r = check_in_chromium(&dir.path().join("reviews/2026-10/review.html"), None);
     assert_eq!(r["overflow"], false, "{r}");
+}
+
+#[test]
+fn a_rejected_recipient_is_named() {
+    let dir = sample_repo();
+    let smtp = start_smtp_with(dir.path(), None, "smtp_handlers.RejectNobody");
+    let port = smtp.port.to_string();
+    let o = email(
+        dir.path(),
+        &[
+            "--send",
+            "--eml",
+            "r.eml",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--tls",
+            "none",
+        ],
+    );
+    assert!(
+        o.status.success(),
+        "an accepted recipient goes through: {}",
+        stderr(&o)
+    );
+    let o = email(
+        dir.path(),
+        &[
+            "--send",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--tls",
+            "none",
+            "--to",
+            "nobody@northwind.example",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("127.0.0.1:{port} rejected the message")),
+        "{e}"
+    );
+    assert!(
+        e.contains("no such user") && e.contains("check the recipients"),
+        "{e}"
+    );
 }
