@@ -487,3 +487,64 @@ fn a_rejected_recipient_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn a_refused_login_says_so_and_the_password_is_never_printed() {
+    let dir = sample_repo();
+    let port = free_port();
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(root().join("tests/support/smtp_auth_server.py"))
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the auth server did not answer");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cfg = dir.path().join("sample-data/govreview.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "[email]\n",
+            "[email]\nusername = \"finops@northwind.example\"\n",
+        ),
+    )
+    .unwrap();
+    let o = run(govreview(dir.path())
+        .args([
+            "email",
+            "-c",
+            "sample-data/govreview.toml",
+            "-m",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ])
+        .args([
+            "--send",
+            "--smtp-host",
+            "127.0.0.1",
+            "--tls",
+            "none",
+            "--smtp-port",
+        ])
+        .arg(port.to_string())
+        .env("GOVREVIEW_SMTP_PASSWORD", "hunter2-secret"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("127.0.0.1:{port} refused the login")),
+        "{e}"
+    );
+    assert!(
+        e.contains("check email.username and GOVREVIEW_SMTP_PASSWORD"),
+        "{e}"
+    );
+    assert!(!e.contains("hunter2-secret") && !stdout(&o).contains("hunter2-secret"));
+}
