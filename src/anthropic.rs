@@ -99,14 +99,9 @@ pub const KNOWN_TIERS: [&str; 6] = [
 
 /// Fields of a usage-report page's results that are not documented (new ones), sorted.
 pub fn unknown_usage_fields(page: &Value) -> Vec<String> {
-    let mut out: Vec<String> = page
-        .get("data")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b.get("results").and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_object)
+    let mut out: Vec<String> = buckets(page)
+        .flat_map(|(_, b)| results(b))
+        .filter_map(|(_, r)| r.as_object())
         .flat_map(|o| o.keys())
         .filter(|k| !KNOWN_USAGE_FIELDS.contains(&k.as_str()))
         .cloned()
@@ -244,15 +239,29 @@ pub fn bucket_days(page: &Value) -> Vec<chrono::NaiveDate> {
     days
 }
 
+/// The buckets of a report page, numbered.
+fn buckets(page: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    page.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
+/// The results of a bucket, numbered.
+fn results(bucket: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    bucket
+        .get("results")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
 /// The rows of a usage-report page. Empty buckets give no rows; unknown fields are ignored.
 pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
     let mut out = Vec::new();
-    let buckets = page
-        .get("data")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for (i, b) in buckets.iter().enumerate() {
+    for (i, b) in buckets(page) {
         let at = format!("data[{i}]");
         let Some(start) = b.get("starting_at").and_then(Value::as_str) else {
             return Err(Error::data(
@@ -262,12 +271,7 @@ pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
                 "is missing; every bucket needs its RFC 3339 start",
             ));
         };
-        let results = b
-            .get("results")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (j, r) in results.iter().enumerate() {
+        for (j, r) in results(b) {
             let at = format!("{at}.results[{j}]");
             let model = text(r, "model").ok_or_else(|| {
                 Error::data(
@@ -333,12 +337,7 @@ pub fn cents_to_usd(s: &str) -> Option<f64> {
 /// The records of a cost-report page.
 pub fn cost_report_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
     let mut out = Vec::new();
-    let buckets = page
-        .get("data")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for (i, b) in buckets.iter().enumerate() {
+    for (i, b) in buckets(page) {
         let at = format!("data[{i}]");
         let day = b
             .get("starting_at")
@@ -353,12 +352,7 @@ pub fn cost_report_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
                     "is missing or not an RFC 3339 timestamp",
                 )
             })?;
-        let results = b
-            .get("results")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (j, r) in results.iter().enumerate() {
+        for (j, r) in results(b) {
             let at = format!("{at}.results[{j}]");
             let amount = r.get("amount");
             let usd = match amount {

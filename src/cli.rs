@@ -110,9 +110,9 @@ pub struct EmailArgs {
     /// Do not attach review.md and metrics.json.
     #[arg(long)]
     pub no_attachments: bool,
-    /// Usage file or glob, in addition to the config's data.paths. Repeatable.
-    #[arg(long, short = 'd', value_name = "PATH")]
-    pub data: Vec<String>,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
     /// Folder the packs are under.
     #[arg(long, short = 'o', default_value = "reviews", value_name = "DIR")]
     pub out: PathBuf,
@@ -153,6 +153,17 @@ pub struct FetchArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Usage data given on the command line.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Usage or cost file, folder or glob, in addition to the config's data.paths. Repeatable.
+    #[arg(long, short = 'd', value_name = "PATH")]
+    pub data: Vec<String>,
+    /// What the --data files hold; by default detected from their content.
+    #[arg(long, value_enum, default_value_t = DataFormat::Auto)]
+    pub format: DataFormat,
 }
 
 /// What `--data` files hold, when detection by content is not wanted.
@@ -314,12 +325,9 @@ pub struct CheckArgs {
     /// Month whose findings must all have actions (YYYY-MM). Default: the month before --as-of.
     #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
     pub month: Option<Month>,
-    /// Usage file or glob, in addition to the config's data.paths. Repeatable.
-    #[arg(long, short = 'd', value_name = "PATH")]
-    pub data: Vec<String>,
-    /// What the --data files hold; by default detected from their content.
-    #[arg(long, value_enum, default_value_t = DataFormat::Auto)]
-    pub format: DataFormat,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
     /// The action register.
     #[arg(long, default_value = "reviews/actions.toml", value_name = "FILE")]
     pub register: PathBuf,
@@ -339,12 +347,9 @@ pub struct ReviewArgs {
     /// Month to review (YYYY-MM). Default: the month before --as-of.
     #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
     pub month: Option<Month>,
-    /// Usage file or glob (CSV, Parquet, NDJSON), in addition to the config's data.paths. Repeatable.
-    #[arg(long, short = 'd', value_name = "PATH")]
-    pub data: Vec<String>,
-    /// What the --data files hold; by default detected from their content.
-    #[arg(long, value_enum, default_value_t = DataFormat::Auto)]
-    pub format: DataFormat,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
     /// Folder the pack is written under, as OUT/YYYY-MM/.
     #[arg(long, short = 'o', default_value = "reviews", value_name = "DIR")]
     pub out: PathBuf,

@@ -17,7 +17,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
     let spinner = super::review::spinner(false);
-    let built = super::review::build_model(global, args.month, &args.data, args.format, as_of);
+    let built = super::review::build_model(global, args.month, &args.input, as_of);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }

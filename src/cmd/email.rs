@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use crate::actions::{Register, write_atomic};
-use crate::cli::{DataFormat, EmailArgs, GlobalArgs};
+use crate::cli::{EmailArgs, GlobalArgs};
 use crate::config::TlsMode;
 use crate::email::{self, Envelope, FileAttachment, PASSWORD_VAR, Smtp, mailbox};
 use crate::error::{Error, Result};
@@ -26,8 +26,7 @@ pub fn run(
         ));
     }
     let templates = Templates::new(args.templates.as_deref())?;
-    let (cfg, mut model) =
-        super::review::build_model(global, args.month, &args.data, DataFormat::Auto, as_of)?;
+    let (cfg, mut model) = super::review::build_model(global, args.month, &args.input, as_of)?;
     let month = model.month;
     let pack = args.out.join(month.to_string());
     if !pack.join("review.md").is_file() {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::actions::{NewAction, Register, Status};
-use crate::cli::{DataFormat, GlobalArgs, ReviewArgs};
+use crate::cli::{DataArgs, GlobalArgs, ReviewArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::month::Month;
@@ -29,8 +29,7 @@ pub struct ReviewOutcome {
 pub fn build_model(
     global: &GlobalArgs,
     month: Option<Month>,
-    data_args: &[String],
-    data_format: DataFormat,
+    input: &DataArgs,
     as_of: NaiveDate,
 ) -> Result<(Config, report::ReportModel)> {
     let cfg = load_config(&global.config)?;
@@ -41,9 +40,9 @@ pub fn build_model(
             .map(|p| (p, None))
             .collect();
     files.extend(
-        data::expand_paths(data_args, Path::new(""))?
+        data::expand_paths(&input.data, Path::new(""))?
             .into_iter()
-            .map(|p| (p, data_format.kind())),
+            .map(|p| (p, input.format.kind())),
     );
     dedup_paths(&mut files);
     if files.is_empty() {
@@ -80,7 +79,7 @@ pub fn run(
 ) -> Result<ReviewOutcome> {
     let templates = Templates::new(args.templates.as_deref())?;
     let spinner = spinner(args.quiet);
-    let built = build_model(global, args.month, &args.data, args.format, as_of);
+    let built = build_model(global, args.month, &args.input, as_of);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
