@@ -138,8 +138,7 @@ pub struct ReportRow {
     pub web_search_requests: i64,
 }
 
-fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> Error {
-    let _ = text;
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
     Error::data(
         path,
         None,
@@ -155,7 +154,7 @@ fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> Error {
 /// The kind of a JSON file: a usage-report or cost-report page, or neither (an error that says
 /// what was expected).
 pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
-    let v: Value = serde_json::from_str(text).map_err(|e| json_error(path, text, &e))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
     let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
         Error::data(
             path,

@@ -864,7 +864,7 @@ pub fn load_with(
     }
 
     let t0 = std::time::Instant::now();
-    let days = distinct_days(&sources, &plan)?;
+    let days = distinct_days(&sources)?;
     timing("distinct days", t0);
     let mut costs = Vec::new();
     for (path, records, label) in cost_files {
@@ -1087,7 +1087,7 @@ fn query_error(sources: &[Source], e: PolarsError) -> Error {
     }
 }
 
-fn distinct_days(sources: &[Source], plan: &Plan) -> Result<Vec<NaiveDate>> {
+fn distinct_days(sources: &[Source]) -> Result<Vec<NaiveDate>> {
     let mut frames = Vec::with_capacity(sources.len());
     for s in sources {
         let (day, _) = day_expr(&s.path, &s.schema)?;
@@ -1097,7 +1097,6 @@ fn distinct_days(sources: &[Source], plan: &Plan) -> Result<Vec<NaiveDate>> {
                 .select([day.cast(DataType::Int32).alias("day")]),
         );
     }
-    let _ = plan;
     let df = concat(frames, UnionArgs::default())
         .and_then(|lf| {
             lf.drop_nulls(None)

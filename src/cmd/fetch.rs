@@ -119,9 +119,6 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
         let dir = args.out.join(month.to_string());
         write_folder(&dir, &files)?;
         if !quiet {
-            if let Some(s) = &spinner {
-                s.suspend(|| ());
-            }
             writeln!(
                 out,
                 "Fetched {month}: {} -> {}/",
