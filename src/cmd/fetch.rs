@@ -119,13 +119,16 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
         let dir = args.out.join(month.to_string());
         write_folder(&dir, &files)?;
         if !quiet {
-            writeln!(
-                out,
+            let line = format!(
                 "Fetched {month}: {} -> {}/",
                 counts.join(", "),
                 dir.display()
-            )
-            .map_err(io)?;
+            );
+            let mut print = || writeln!(out, "{line}").map_err(io);
+            match &spinner {
+                Some(s) => s.suspend(print)?,
+                None => print()?,
+            }
         }
     }
     if let Some(s) = spinner {
