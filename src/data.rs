@@ -208,24 +208,42 @@ fn header_line(path: &Path) -> Result<String> {
     Ok(line.trim_start_matches('\u{feff}').to_owned())
 }
 
-/// What a file holds, judged by its content (JSON pages by their results, CSV by its header).
-pub fn detect(path: &Path) -> Result<anthropic::Kind> {
+fn unknown_extension(path: &Path) -> Error {
+    Error::data(
+        path,
+        None,
+        None,
+        "has an unknown extension; usage files must end in .csv, .parquet, .ndjson/.jsonl or .json (Admin API pages)",
+    )
+}
+
+/// What a file holds: `named` (`--format`) or judged by its content (JSON pages by their
+/// results, CSV by its header). A JSON page is read and parsed here, once, and handed on.
+fn classify(
+    path: &Path,
+    named: Option<anthropic::Kind>,
+) -> Result<(anthropic::Kind, Option<serde_json::Value>)> {
     match Format::of(path) {
         Some(Format::Json) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
-            Ok(anthropic::json_kind(path, &text)?.0)
+            let (kind, page) = anthropic::json_kind(path, &text)?;
+            Ok((named.unwrap_or(kind), Some(page)))
         }
-        Some(Format::Csv) => Ok(anthropic::csv_kind(&header_line(path)?)),
-        Some(_) => Ok(anthropic::Kind::Canonical),
-        None => Err(Error::data(
-            path,
-            None,
-            None,
-            "has an unknown extension; usage files must end in .csv, .parquet, .ndjson/.jsonl or .json (Admin API pages)",
-        )),
+        Some(Format::Csv) => {
+            let kind = match named {
+                Some(k) => k,
+                None => anthropic::csv_kind(&header_line(path)?),
+            };
+            Ok((kind, None))
+        }
+        Some(_) => Ok((named.unwrap_or(anthropic::Kind::Canonical), None)),
+        None => Err(unknown_extension(path)),
     }
 }
+
+/// The label of Admin API usage-report pages in the data notes.
+const USAGE_REPORT: &str = "usage report";
 
 /// A file read as usage (to scan) or as billed costs.
 enum Input {
@@ -233,59 +251,44 @@ enum Input {
     Costs(Vec<anthropic::CostRecord>, &'static str),
 }
 
-/// Reads a file as `kind`.
-fn read_input(path: &Path, kind: anthropic::Kind) -> Result<Input> {
-    let needs = |what: &str, ok: bool| {
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::data(
-                path,
-                None,
-                None,
-                format!(
-                    "is read as {what} (--format), which needs a .{} file",
-                    if what.contains("page") { "json" } else { "csv" }
-                ),
-            ))
-        }
+/// Reads a file as `kind`; `page` is the parsed JSON of a .json file.
+fn read_input(
+    path: &Path,
+    kind: anthropic::Kind,
+    page: Option<serde_json::Value>,
+) -> Result<Input> {
+    let needs = |what: &str| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!(
+                "is read as {what} (--format), which needs a .{} file",
+                if what.contains("page") { "json" } else { "csv" }
+            ),
+        )
     };
-    let format = Format::of(path);
+    let csv = Format::of(path) == Some(Format::Csv);
+    let usage = |s: Source| Input::Usage(Box::new(s));
     match kind {
         anthropic::Kind::CostReport => {
-            needs("cost-report pages", format == Some(Format::Json))?;
-            let text =
-                std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
-            let page: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                Error::data(
-                    path,
-                    None,
-                    None,
-                    format!(
-                        "is not valid JSON at line {}, column {}: {e}",
-                        e.line(),
-                        e.column()
-                    ),
-                )
-            })?;
+            let page = page.ok_or_else(|| needs("cost-report pages"))?;
             Ok(Input::Costs(
                 anthropic::cost_report_rows(path, &page)?,
                 "cost report",
             ))
         }
-        anthropic::Kind::ConsoleCost => {
-            needs("a Console cost export", format == Some(Format::Csv))?;
+        anthropic::Kind::ConsoleCost if csv => {
             Ok(Input::Costs(console_cost_rows(path)?, "console cost"))
         }
+        anthropic::Kind::ConsoleCost => Err(needs("a Console cost export")),
         anthropic::Kind::UsageReport => {
-            needs("usage-report pages", format == Some(Format::Json))?;
-            open(path, kind).map(|s| Input::Usage(Box::new(s)))
+            let page = page.ok_or_else(|| needs("usage-report pages"))?;
+            open(path, kind, Some(usage_report_frame(path, &page)?)).map(usage)
         }
-        anthropic::Kind::ConsoleUsage => {
-            needs("a Console usage export", format == Some(Format::Csv))?;
-            open(path, kind).map(|s| Input::Usage(Box::new(s)))
-        }
-        anthropic::Kind::Canonical => open(path, kind).map(|s| Input::Usage(Box::new(s))),
+        anthropic::Kind::ConsoleUsage if csv => open(path, kind, None).map(usage),
+        anthropic::Kind::ConsoleUsage => Err(needs("a Console usage export")),
+        anthropic::Kind::Canonical => open(path, kind, None).map(usage),
     }
 }
 
@@ -384,20 +387,21 @@ fn check_cost_overlaps(costs: &[(usize, anthropic::CostRecord)], infos: &[FileIn
     Ok(())
 }
 
+/// An Admin API usage-report page mapped onto the canonical columns, with what the rows alone do
+/// not say.
+struct ReportFrame {
+    frame: LazyFrame,
+    /// Days of its buckets, empty ones included.
+    covered: Vec<NaiveDate>,
+    /// Some results carry no service tier.
+    tier_missing: bool,
+    /// Undocumented fields of its results.
+    unknown_fields: Vec<String>,
+}
+
 /// An Admin API usage-report page as a frame in the canonical column names.
-#[allow(clippy::type_complexity)]
-fn usage_report_frame(
-    path: &Path,
-) -> Result<(LazyFrame, &'static str, Vec<NaiveDate>, bool, Vec<String>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
-    let (kind, page) = anthropic::json_kind(path, &text)?;
-    if kind == anthropic::Kind::CostReport {
-        return Err(Error::Internal(format!(
-            "{} is a cost report",
-            path.display()
-        )));
-    }
-    let rows = anthropic::usage_report_rows(path, &page)?;
+fn usage_report_frame(path: &Path, page: &serde_json::Value) -> Result<ReportFrame> {
+    let rows = anthropic::usage_report_rows(path, page)?;
     let texts = |f: fn(&anthropic::ReportRow) -> Option<String>| -> Vec<Option<String>> {
         rows.iter().map(f).collect()
     };
@@ -416,37 +420,27 @@ fn usage_report_frame(
         "web_search_requests" => ints(|r| r.web_search_requests),
     )
     .map_err(|e| Error::Internal(e.to_string()))?;
-    let tier_missing = rows.iter().any(|r| r.service_tier.is_none());
-    Ok((
-        df.lazy(),
-        "usage report",
-        anthropic::bucket_days(&page),
-        tier_missing,
-        anthropic::unknown_usage_fields(&page),
-    ))
+    Ok(ReportFrame {
+        frame: df.lazy(),
+        covered: anthropic::bucket_days(page),
+        tier_missing: rows.iter().any(|r| r.service_tier.is_none()),
+        unknown_fields: anthropic::unknown_usage_fields(page),
+    })
 }
 
-fn open(path: &Path, kind: anthropic::Kind) -> Result<Source> {
-    let format = Format::of(path).ok_or_else(|| {
-        Error::data(
-            path,
-            None,
-            None,
-            "has an unknown extension; usage files must end in .csv, .parquet, .ndjson/.jsonl or .json (Admin API pages)",
-        )
-    })?;
+fn open(path: &Path, kind: anthropic::Kind, report: Option<ReportFrame>) -> Result<Source> {
+    let format = Format::of(path).ok_or_else(|| unknown_extension(path))?;
     let mut covered = Vec::new();
     let mut tier_missing = false;
     let mut unknown_fields = Vec::new();
-    let (mut frame, label) = match (kind, format) {
-        (anthropic::Kind::UsageReport, _) => {
-            let (frame, label, days, no_tier, unknown) = usage_report_frame(path)?;
-            covered = days;
-            tier_missing = no_tier;
-            unknown_fields = unknown;
-            (frame, label)
+    let (mut frame, label) = match (report, kind, format) {
+        (Some(r), _, _) => {
+            covered = r.covered;
+            tier_missing = r.tier_missing;
+            unknown_fields = r.unknown_fields;
+            (r.frame, USAGE_REPORT)
         }
-        (anthropic::Kind::ConsoleUsage, _) => {
+        (None, anthropic::Kind::ConsoleUsage, _) => {
             let mut lf = scan(path, format)?;
             let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
             let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES
@@ -457,7 +451,7 @@ fn open(path: &Path, kind: anthropic::Kind) -> Result<Source> {
                 .unzip();
             (lf.rename(old, new, true), "console usage")
         }
-        (_, Format::Json) => {
+        (None, _, Format::Json) => {
             // Canonical rows written as a JSON document are not supported; NDJSON is.
             return Err(Error::data(
                 path,
@@ -557,10 +551,6 @@ fn column_list(schema: &Schema) -> String {
         .join(", ")
 }
 
-fn is_integer(dt: &DataType) -> bool {
-    dt.is_integer()
-}
-
 /// A whole-number column as Int64 (None where absent or empty), its checks, and whether the cast
 /// can fail (the column is not already an integer).
 fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<(Expr, bool)> {
@@ -577,7 +567,7 @@ fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<(E
         bad: v.clone().lt(lit(0i64)),
         message: "is negative; counts cannot be below 0 (fix or drop the row)".to_owned(),
     });
-    Some((v, !is_integer(dtype)))
+    Some((v, !dtype.is_integer()))
 }
 
 fn text_expr(schema: &Schema, name: &str) -> Expr {
@@ -781,11 +771,8 @@ pub fn load_with(
     let mut sources = Vec::new();
     let mut cost_files = Vec::new();
     for (p, named) in files {
-        let kind = match named {
-            Some(k) => *k,
-            None => detect(p)?,
-        };
-        match read_input(p, kind)? {
+        let (kind, page) = classify(p, *named)?;
+        match read_input(p, kind, page)? {
             Input::Costs(records, label) => cost_files.push((p.clone(), records, label)),
             Input::Usage(source) => sources.push(*source),
         }
@@ -801,7 +788,7 @@ pub fn load_with(
             .iter()
             .map(|(c, _)| *c)
             .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
-            .any(|c| s.schema.get(c).is_some_and(|d| !is_integer(d)))
+            .any(|c| s.schema.get(c).is_some_and(|d| !d.is_integer()))
             || s.schema
                 .get("cost_usd")
                 .is_some_and(|d| !d.is_primitive_numeric())
@@ -853,7 +840,7 @@ pub fn load_with(
     // A usage-report page of empty buckets is a normal page; any other empty file is a mistake.
     if let Some(empty) = infos
         .iter()
-        .find(|i| i.rows == 0 && i.format != "usage report")
+        .find(|i| i.rows == 0 && i.format != USAGE_REPORT)
     {
         return Err(Error::data(
             &empty.path,
@@ -1536,7 +1523,7 @@ mod tests {
         let files = expand_paths(&["sample-data/usage/2026-0[89].csv".into()], root).unwrap();
         let sources: Vec<Source> = files
             .iter()
-            .map(|p| open(p, anthropic::Kind::Canonical).unwrap())
+            .map(|p| open(p, anthropic::Kind::Canonical, None).unwrap())
             .collect();
         let plan = Plan {
             requests: true,
