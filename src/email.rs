@@ -126,19 +126,10 @@ pub struct Smtp {
     pub ca_pem: Option<Vec<u8>>,
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Sends the message. Refuses a login over an unencrypted connection, and an unencrypted
 /// connection to anything but loopback.
 pub fn send(msg: &Message, smtp: &Smtp) -> Result<()> {
-    if smtp.tls == TlsMode::None && !is_loopback(&smtp.host) {
+    if smtp.tls == TlsMode::None && !crate::net::is_loopback_host(&smtp.host) {
         return Err(Error::Usage(format!(
             "tls = none is only for a server on loopback; {} would get the message (and any login) unencrypted. Use starttls or tls",
             smtp.host

@@ -19,6 +19,7 @@ pub mod fetch;
 pub mod fmt;
 pub mod metrics;
 pub mod month;
+pub mod net;
 pub mod pack;
 pub mod pricing;
 pub mod render;

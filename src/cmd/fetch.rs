@@ -14,19 +14,6 @@ use crate::month::Month;
 /// The environment variable that holds the admin key.
 pub const KEY_VAR: &str = "ANTHROPIC_ADMIN_KEY";
 
-fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Replaces `dir` with the files given, whole: written into a staging folder, then swapped in.
 fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<()> {
     let parent = dir
@@ -67,7 +54,9 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
             "set {KEY_VAR} to an Admin API key (sk-ant-admin...); the key is read from the environment only, never from a file"
         )));
     }
-    if !args.base_url.starts_with("https://") && !is_loopback(&args.base_url) {
+    if !args.base_url.starts_with("https://")
+        && !crate::net::is_loopback_host(crate::net::url_host(&args.base_url))
+    {
         return Err(Error::Usage(format!(
             "`{}` is not HTTPS; the admin key would travel unencrypted. Use https:// (plain http only to 127.0.0.1 or localhost)",
             args.base_url
@@ -135,18 +124,4 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
         s.finish_and_clear();
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        assert!(is_loopback("http://127.0.0.1:8080"));
-        assert!(is_loopback("http://localhost/x"));
-        assert!(is_loopback("http://[::1]:9"));
-        assert!(!is_loopback("http://api.anthropic.com"));
-        assert!(!is_loopback("http://127.example.com"));
-    }
 }
