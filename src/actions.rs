@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::config::{is_person, line_col};
+use crate::config::{is_person, line_col, plain_date};
 use crate::error::{ConfigProblem, Error, Result};
 use crate::month::Month;
 
@@ -154,13 +154,10 @@ fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
     Some(match v {
         toml_edit::Value::Datetime(d) => {
             let d = d.value();
-            match (&d.date, &d.time) {
-                (Some(x), None) => {
-                    NaiveDate::from_ymd_opt(x.year as i32, x.month as u32, x.day as u32)
-                        .ok_or_else(|| format!("`{d}` is not a real date"))
-                }
-                _ => Err(format!("`{d}` is not a plain date; write YYYY-MM-DD")),
-            }
+            plain_date(d).ok_or_else(|| match (&d.date, &d.time) {
+                (Some(_), None) => format!("`{d}` is not a real date"),
+                _ => format!("`{d}` is not a plain date; write YYYY-MM-DD"),
+            })
         }
         toml_edit::Value::String(s) => {
             let s = s.value();

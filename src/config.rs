@@ -799,18 +799,22 @@ fn people_hint(people: &[String]) -> String {
     }
 }
 
+/// A TOML date without a time (`2026-10-01`) as a calendar date; None when it carries a time or
+/// is not a real date.
+pub(crate) fn plain_date(d: &toml::value::Datetime) -> Option<NaiveDate> {
+    match (&d.date, &d.time) {
+        (Some(x), None) => NaiveDate::from_ymd_opt(x.year as i32, x.month as u32, x.day as u32),
+        _ => None,
+    }
+}
+
 fn toml_date(
     d: &toml::value::Datetime,
     key: &[&str],
     loc: &Locator,
     problems: &mut Vec<ConfigProblem>,
 ) -> Option<NaiveDate> {
-    let date = match (&d.date, &d.time) {
-        (Some(date), None) => {
-            NaiveDate::from_ymd_opt(date.year as i32, date.month as u32, date.day as u32)
-        }
-        _ => None,
-    };
+    let date = plain_date(d);
     if date.is_none() {
         problems.push(loc.problem(
             key,
