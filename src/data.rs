@@ -44,6 +44,16 @@ impl Format {
         }
     }
 
+    /// The line of the file that holds data row `row` (1-based): a CSV has its header on line 1,
+    /// NDJSON has no header, Parquet and JSON documents have no lines to point at.
+    fn line_of_row(self, row: u64) -> Option<u64> {
+        match self {
+            Format::Csv => Some(row + 1),
+            Format::Ndjson => Some(row),
+            Format::Parquet | Format::Json => None,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Format::Csv => "csv",
@@ -321,11 +331,7 @@ fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord>> {
     for i in 0..df.height() {
         let row = i as u64 + 1;
         let bad = |column: &str, msg: String| {
-            let mut e = Error::data(path, Some(row), Some(column), msg);
-            if let Error::Data { line, .. } = &mut e {
-                *line = Some(row + 1);
-            }
-            e
+            Error::data(path, Some(row), Some(column), msg).with_line(Format::Csv.line_of_row(row))
         };
         let raw_day = dates[i].clone().unwrap_or_default();
         let day = NaiveDate::parse_from_str(raw_day.get(..10).unwrap_or(&raw_day), "%Y-%m-%d")
@@ -1277,21 +1283,13 @@ fn diagnose(src: &Source, plan: &Plan) -> Error {
                 Some(v) => format!("`{v}`"),
                 None => "the empty value".to_owned(),
             };
-            let mut e = Error::data(
+            let e = Error::data(
                 path,
                 Some(row),
                 Some(&ch.column),
                 format!("{shown} {}", ch.message),
             );
-            if let Error::Data { line, .. } = &mut e {
-                // The header is line 1 of a CSV; an NDJSON file has no header.
-                *line = match src.format {
-                    Format::Csv => Some(row + 1),
-                    Format::Ndjson => Some(row),
-                    Format::Parquet | Format::Json => None,
-                };
-            }
-            return e;
+            return e.with_line(src.format.line_of_row(row));
         }
     }
     Error::data(path, Some(row), None, "is invalid")

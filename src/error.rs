@@ -123,6 +123,14 @@ impl Error {
         }
     }
 
+    /// The same error located at a line of its file (data errors only).
+    pub fn with_line(mut self, at: Option<u64>) -> Self {
+        if let Error::Data { line, .. } = &mut self {
+            *line = at;
+        }
+        self
+    }
+
     /// A configuration error with a single problem.
     pub fn config(path: impl Into<PathBuf>, problem: ConfigProblem) -> Self {
         Error::Config {
