@@ -123,9 +123,6 @@ fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<Vec<PathBuf>
         found.sort();
         out.extend(found);
     }
-    // The same file named twice (config and --data) is read once.
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
 }
 

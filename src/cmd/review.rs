@@ -166,7 +166,8 @@ pub fn spinner(quiet: bool) -> Option<indicatif::ProgressBar> {
     Some(s)
 }
 
-/// The same file named twice (config and --data) is read once, with the kind named last.
+/// The same file named twice (in the config, in --data, or in both) is read once, with the kind
+/// named last.
 fn dedup_paths(files: &mut Vec<(PathBuf, Option<crate::anthropic::Kind>)>) {
     let mut last: std::collections::BTreeMap<PathBuf, usize> = std::collections::BTreeMap::new();
     for (i, (p, _)) in files.iter().enumerate() {
