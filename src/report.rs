@@ -634,6 +634,13 @@ fn scope_rows(
     (rows, mix)
 }
 
+/// Every KPI of a scope once: its headline rows, then the model-mix rows except Opus, which the
+/// headline rows already carry.
+pub fn each_kpi<'a>(rows: &'a [KpiRow], mix: &'a [KpiRow]) -> impl Iterator<Item = &'a KpiRow> {
+    rows.iter()
+        .chain(mix.iter().filter(|r| r.key != "model_mix.opus"))
+}
+
 fn finding_for(row: &KpiRow, team: Option<&str>, totals: &Totals, id: usize) -> Finding {
     let kind = match (row.status == Status::Missed, row.drift.worsening) {
         (true, true) => "missed_target_and_worsening_drift",
@@ -890,10 +897,7 @@ pub fn build(
 
     // Findings: organisation first, then teams by name.
     let mut findings = Vec::new();
-    for row in kpis
-        .iter()
-        .chain(model_mix.iter().filter(|r| r.key != "model_mix.opus"))
-    {
+    for row in each_kpi(&kpis, &model_mix) {
         if row.is_finding() {
             findings.push(finding_for(row, None, &totals, findings.len() + 1));
         }
@@ -912,10 +916,7 @@ pub fn build(
         // Unallocated spend is a data problem (warned in the data notes), not a team's KPI.
         if cur.is_some() && team != UNALLOCATED {
             let t = cur.cloned().unwrap_or_default();
-            for row in rows
-                .iter()
-                .chain(mix.iter().filter(|r| r.key != "model_mix.opus"))
-            {
+            for row in each_kpi(&rows, &mix) {
                 if row.is_finding() {
                     findings.push(finding_for(row, Some(team), &t, findings.len() + 1));
                     n += 1;
