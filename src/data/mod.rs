@@ -18,6 +18,8 @@ use crate::error::{Error, Result};
 use crate::month::Month;
 use crate::pricing::Tokens;
 
+mod parquet;
+
 /// Input formats, detected by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -761,9 +763,21 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
 }
 
 /// Like [`load`], with the kind of some files named (`--format`) instead of detected.
+///
+/// Plain Parquet files are aggregated on their dictionary codes (see [`parquet`]); setting
+/// `GOVREVIEW_NO_FAST_PARQUET` sends them through the general query instead, for comparison.
 pub fn load_with(
     files: &[(PathBuf, Option<anthropic::Kind>)],
     term: Option<(NaiveDate, NaiveDate)>,
+) -> Result<Dataset> {
+    let fast = std::env::var_os("GOVREVIEW_NO_FAST_PARQUET").is_none();
+    load_inner(files, term, fast)
+}
+
+fn load_inner(
+    files: &[(PathBuf, Option<anthropic::Kind>)],
+    term: Option<(NaiveDate, NaiveDate)>,
+    fast_parquet: bool,
 ) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::Usage(
@@ -808,19 +822,51 @@ pub fn load_with(
         split_term,
         precise_output: false,
     };
-    let t0 = std::time::Instant::now();
-    let mut cube = cube_query(&sources, &plan)?;
-    if plan.requests && partly_counted(&cube).map_err(|e| Error::Internal(e.to_string()))? {
-        // Some groups mix rows with and without request counts: sum their output exactly.
-        plan.precise_output = true;
-        cube = cube_query(&sources, &plan)?;
+    // Plain Parquet files take the dictionary-code fast path; the rest the general query.
+    let (fast, general): (Vec<usize>, Vec<usize>) = (0..sources.len())
+        .partition(|&i| fast_parquet && parquet::eligible(sources[i].label, &sources[i].schema));
+    let general: Vec<(usize, &Source)> = general.into_iter().map(|i| (i, &sources[i])).collect();
+    let mut rows = Vec::new();
+    let mut bad: Option<usize> = None;
+    let mut days: Vec<NaiveDate> = Vec::new();
+    if !general.is_empty() {
+        let t0 = std::time::Instant::now();
+        let mut cube = cube_query(&general, &plan)?;
+        if plan.requests && partly_counted(&cube).map_err(|e| Error::Internal(e.to_string()))? {
+            // Some groups mix rows with and without request counts: sum their output exactly.
+            plan.precise_output = true;
+            cube = cube_query(&general, &plan)?;
+        }
+        timing("cube query", t0);
+        bad = first_bad_file(&cube).map_err(|e| Error::Internal(e.to_string()))?;
+        if bad.is_none() {
+            rows = to_rows(&cube, &plan, term).map_err(|e| Error::Internal(e.to_string()))?;
+            let t0 = std::time::Instant::now();
+            let sources: Vec<&Source> = general.iter().map(|(_, s)| *s).collect();
+            days = distinct_days(&sources)?;
+            timing("distinct days", t0);
+        }
     }
-    timing("cube query", t0);
-
-    if let Some(file) = first_bad_file(&cube).map_err(|e| Error::Internal(e.to_string()))? {
+    if !fast.is_empty() && bad.is_none() {
+        let t0 = std::time::Instant::now();
+        let files: Vec<(PathBuf, usize)> =
+            fast.iter().map(|&i| (sources[i].path.clone(), i)).collect();
+        let scanned = parquet::scan(&files, plan.split_term)?;
+        timing("parquet fast path", t0);
+        bad = scanned.bad_file;
+        rows.extend(scanned.rows.into_iter().map(|mut r| {
+            if plan.split_term.is_none() {
+                r.in_term = in_term_by_month(r.month, term);
+            }
+            r
+        }));
+        days.extend(scanned.days.into_iter().map(from_epoch_days));
+        days.sort();
+        days.dedup();
+    }
+    if let Some(file) = bad {
         return Err(diagnose(&sources[file], &plan));
     }
-    let rows = to_rows(&cube, &plan, term).map_err(|e| Error::Internal(e.to_string()))?;
     let mut infos: Vec<FileInfo> = sources
         .iter()
         .map(|s| FileInfo {
@@ -853,9 +899,9 @@ pub fn load_with(
         ));
     }
 
-    let t0 = std::time::Instant::now();
-    let days = distinct_days(&sources)?;
-    timing("distinct days", t0);
+    days.extend(sources.iter().flat_map(|s| s.covered.iter().copied()));
+    days.sort();
+    days.dedup();
     let mut costs = Vec::new();
     for (path, records, label) in cost_files {
         let file = infos.len();
@@ -945,7 +991,7 @@ fn key_hash(round: u64) -> Expr {
 /// one 64-bit hash of them and carries the text along. A second, independently seeded hash checks
 /// that no group mixes two different sets of keys; if one ever does, the query is run again
 /// grouped on the text itself, so the cube is exact either way.
-fn cube_query(sources: &[Source], plan: &Plan) -> Result<DataFrame> {
+fn cube_query(sources: &[(usize, &Source)], plan: &Plan) -> Result<DataFrame> {
     match cube_query_with(sources, plan, true)? {
         Some(df) => Ok(df),
         None => cube_query_with(sources, plan, false)
@@ -953,9 +999,13 @@ fn cube_query(sources: &[Source], plan: &Plan) -> Result<DataFrame> {
     }
 }
 
-fn cube_query_with(sources: &[Source], plan: &Plan, hashed: bool) -> Result<Option<DataFrame>> {
+fn cube_query_with(
+    sources: &[(usize, &Source)],
+    plan: &Plan,
+    hashed: bool,
+) -> Result<Option<DataFrame>> {
     let mut frames = Vec::with_capacity(sources.len());
-    for (i, s) in sources.iter().enumerate() {
+    for &(i, s) in sources {
         let (frame, _) = canonical(s, plan)?;
         frames.push(frame.with_column(lit(i as u32).alias("file")));
     }
@@ -1008,7 +1058,7 @@ fn cube_query_with(sources: &[Source], plan: &Plan, hashed: bool) -> Result<Opti
         .agg(aggs)
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
-        .map_err(|e| query_error(sources, e))?;
+        .map_err(|e| query_error(sources.iter().map(|(_, s)| *s), e))?;
     if hashed && mixes_keys(&df).map_err(|e| Error::Internal(e.to_string()))? {
         return Ok(None);
     }
@@ -1062,13 +1112,19 @@ fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
 }
 
 /// Maps an engine failure during a query to the file it concerns, when it names one.
-fn query_error(sources: &[Source], e: PolarsError) -> Error {
+fn query_error<'a>(sources: impl Iterator<Item = &'a Source> + Clone, e: PolarsError) -> Error {
     let text = e.to_string();
+    let only = {
+        let mut it = sources.clone();
+        match (it.next(), it.next()) {
+            (Some(s), None) => Some(&s.path),
+            _ => None,
+        }
+    };
     let path = sources
-        .iter()
         .map(|s| &s.path)
         .find(|p| text.contains(&*p.to_string_lossy()))
-        .or_else(|| (sources.len() == 1).then(|| &sources[0].path));
+        .or(only);
     match path {
         Some(p) => polars_err(p, e),
         None => Error::Input(format!(
@@ -1077,7 +1133,7 @@ fn query_error(sources: &[Source], e: PolarsError) -> Error {
     }
 }
 
-fn distinct_days(sources: &[Source]) -> Result<Vec<NaiveDate>> {
+fn distinct_days(sources: &[&Source]) -> Result<Vec<NaiveDate>> {
     let mut frames = Vec::with_capacity(sources.len());
     for s in sources {
         let (day, _) = day_expr(&s.path, &s.schema)?;
@@ -1094,18 +1150,20 @@ fn distinct_days(sources: &[Source]) -> Result<Vec<NaiveDate>> {
                 .collect_with_engine(Engine::Streaming)
         })
         .map(|r| r.unwrap_single())
-        .map_err(|e| query_error(sources, e))?;
-    let mut days: Vec<NaiveDate> = df
+        .map_err(|e| query_error(sources.iter().copied(), e))?;
+    let days: Vec<NaiveDate> = df
         .column("day")
         .and_then(|c| {
             c.i32()
                 .map(|a| a.iter().flatten().map(from_epoch_days).collect())
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
-    days.extend(sources.iter().flat_map(|s| s.covered.iter().copied()));
-    days.sort();
-    days.dedup();
     Ok(days)
+}
+
+/// Whether a month lies in the commitment term (for terms of whole months).
+fn in_term_by_month(month: Month, term: Option<(NaiveDate, NaiveDate)>) -> bool {
+    term.is_some_and(|(s, e)| month >= Month::of(s) && month <= Month::of(e))
 }
 
 fn to_rows(
@@ -1175,7 +1233,6 @@ fn to_rows(
             .map(|i| if req_rows[i] > 0 { o[i] } else { 0 })
             .collect()
     };
-    let term_months = term.map(|(s, e)| (Month::of(s), Month::of(e)));
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let (Some(m), Some(f), Some(l)) = (month[i], first[i], last[i]) else {
@@ -1185,7 +1242,7 @@ fn to_rows(
         let in_term = if plan.split_term.is_some() {
             in_term[i]
         } else {
-            term_months.is_some_and(|(s, e)| month >= s && month <= e)
+            in_term_by_month(month, term)
         };
         out.push(CubeRow {
             month,
@@ -1550,6 +1607,7 @@ mod tests {
             });
             rows
         };
+        let sources: Vec<(usize, &Source)> = sources.iter().enumerate().collect();
         let hashed = cube_query_with(&sources, &plan, true).unwrap().unwrap();
         let exact = cube_query_with(&sources, &plan, false).unwrap().unwrap();
         let (h, e) = (sorted(hashed), sorted(exact));
@@ -1682,5 +1740,168 @@ mod tests {
             "date,model,output_tokens\n2026-10-03,m,5\n",
         );
         assert!(load(&[a, c], None).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod parquet_tests {
+    use super::*;
+
+    /// Writes `body` (CSV) as Parquet with typed columns, `rows` rows per row group.
+    fn parquet(dir: &Path, name: &str, body: &str, rows: usize) -> PathBuf {
+        let csv = dir.join(format!("{name}.csv"));
+        std::fs::write(&csv, body).unwrap();
+        let lf = scan(&csv, Format::Csv).unwrap();
+        let schema = lf.clone().collect_schema().unwrap();
+        let exprs: Vec<Expr> = schema
+            .iter_names()
+            .map(|n| match n.as_str() {
+                "date" => col("date").str().to_date(strptime(Some("%Y-%m-%d"))),
+                "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
+                    col(n.as_str())
+                }
+                other => col(other).cast(DataType::Int64),
+            })
+            .collect();
+        let mut df = lf.select(exprs).collect().unwrap();
+        let p = dir.join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .with_row_group_size(Some(rows))
+            .finish(&mut df)
+            .unwrap();
+        p
+    }
+
+    fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Dataset) {
+        let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
+            files.iter().map(|p| (p.clone(), None)).collect();
+        let fast = load_inner(&inputs, term, true).unwrap();
+        let general = load_inner(&inputs, term, false).unwrap();
+        (fast, general)
+    }
+
+    fn errors(files: &[PathBuf]) -> (String, String) {
+        let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
+            files.iter().map(|p| (p.clone(), None)).collect();
+        let text = |fast| match load_inner(&inputs, None, fast) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("expected an error"),
+        };
+        (text(true), text(false))
+    }
+
+    const HEADER: &str = "date,team,workspace_id,model,service_tier,uncached_input_tokens,cache_creation_input_tokens,cache_read_input_tokens,output_tokens,requests,web_search_requests\n";
+
+    #[test]
+    fn the_fast_path_gives_the_general_query_s_cube() {
+        let d = tempfile::tempdir().unwrap();
+        // Nulls and empty text in the keys, a missing tier, rows without a request count, the
+        // older single cache-write column, and row groups that straddle months and the term start.
+        let a = parquet(
+            d.path(),
+            "a.parquet",
+            &format!(
+                "{HEADER}\
+2026-09-29,a,w1,claude-opus-4-5,standard,10,1,2,3,1,0\n\
+2026-09-30,,w1,claude-opus-4-5,,20,0,0,4,,1\n\
+2026-10-01,a,w1,claude-opus-4-5,batch,30,0,5,6,2,0\n\
+2026-10-14,a,,claude-haiku-4-5,batch,40,0,0,7,1,0\n\
+2026-10-15,a,,claude-haiku-4-5,batch,50,2,0,8,,2\n\
+2026-10-15,,w1,claude-opus-4-5,,60,0,0,9,3,0\n\
+2026-10-31,a,w1,claude-opus-4-5,standard,70,0,1,1,1,0\n"
+            ),
+            3,
+        );
+        let b = parquet(
+            d.path(),
+            "b.parquet",
+            "date,model,output_tokens\n2026-08-02,claude-sonnet-4-5,5\n2026-08-02,claude-sonnet-4-5,6\n",
+            1,
+        );
+        let files = [a, b];
+        for f in &files {
+            let s = open(f, anthropic::Kind::Canonical, None).unwrap();
+            assert!(parquet::eligible(s.label, &s.schema), "{}", f.display());
+        }
+        let term = Some((
+            NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 10, 14).unwrap(),
+        ));
+        for term in [None, term] {
+            let (fast, general) = both(&files, term);
+            assert_eq!(fast.rows, general.rows);
+            assert_eq!(fast.files, general.files);
+            assert_eq!(fast.days, general.days);
+        }
+        let (fast, _) = both(&files, None);
+        // By hand: October, team a, opus, batch: one row.
+        let r = fast
+            .rows
+            .iter()
+            .find(|r| r.tier == "batch" && r.model == "claude-opus-4-5")
+            .unwrap();
+        assert_eq!(
+            (r.tokens.uncached_input, r.tokens.cache_read, r.rows),
+            (30, 5, 1)
+        );
+        // Haiku: two days, one of the two rows without a request count.
+        let h = fast
+            .rows
+            .iter()
+            .find(|r| r.model == "claude-haiku-4-5")
+            .unwrap();
+        assert_eq!(h.workspace_id, None);
+        assert_eq!(
+            (
+                h.tokens.uncached_input,
+                h.tokens.cache_write_5m,
+                h.tokens.output
+            ),
+            (90, 2, 15)
+        );
+        assert_eq!(
+            (h.requests, h.output_with_requests, h.web_search_requests),
+            (1, 7, 2)
+        );
+        assert_eq!(
+            (h.first_day.to_string(), h.last_day.to_string()),
+            ("2026-10-14".into(), "2026-10-15".into())
+        );
+        // A missing tier is standard; an empty team is no team.
+        assert!(
+            fast.rows
+                .iter()
+                .any(|r| r.team.is_none() && r.tier == "standard" && r.tokens.uncached_input == 20)
+        );
+        assert_eq!(fast.days.len(), 7);
+    }
+
+    #[test]
+    fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
+        let d = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "neg.parquet",
+                "2026-10-02,a,w,m,standard,1,0,0,-4,1,0\n",
+                "is negative",
+            ),
+            (
+                "model.parquet",
+                "2026-10-02,a,w,,standard,1,0,0,4,1,0\n",
+                "column `model`",
+            ),
+            (
+                "date.parquet",
+                ",a,w,m,standard,1,0,0,4,1,0\n",
+                "column `date`",
+            ),
+        ];
+        for (name, bad, want) in cases {
+            let body = format!("{HEADER}2026-10-01,a,w,m,standard,1,0,0,1,1,0\n{bad}");
+            let p = parquet(d.path(), name, &body, 1);
+            let (fast, general) = errors(&[p]);
+            assert_eq!(fast, general);
+            assert!(fast.contains("row 2") && fast.contains(want), "{fast}");
+        }
     }
 }

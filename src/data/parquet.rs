@@ -1,0 +1,776 @@
+//! The Parquet fast path: canonical Parquet files aggregated on their dictionary codes.
+//!
+//! Parquet writers store low-cardinality text (teams, apps, models, tiers, IDs) dictionary
+//! encoded. Grouping on the decoded text costs a hash of every string of every row; grouping on
+//! the dictionary codes costs a few integer operations. This module decodes each row group of a
+//! file with polars' Parquet reader, asking for the text columns as dictionaries, folds each row's
+//! codes and month into one integer key, sums the counts per key, and only then looks up the text
+//! of the (few) keys it saw. Row groups are spread over all cores; each reads only the bytes of
+//! the columns it needs, so memory stays flat however large the files are.
+//!
+//! A column chunk that is not dictionary encoded throughout (a writer may fall back to plain
+//! pages) is decoded as text and coded here instead: slower, same result. Files whose columns do
+//! not have the plain types this path expects (a text date, text counts, a billed `cost_usd`)
+//! take the general polars query instead; see [`eligible`].
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hash};
+use std::io::Cursor;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use polars::prelude::{DataType, Schema};
+use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
+use polars_buffer::Buffer;
+use polars_parquet::read::{
+    BasicDecompressor, FileMetadata, PageReader, RowGroupMetadata, column_iter_to_arrays,
+    read_metadata,
+};
+use rustc_hash::FxHasher;
+
+use super::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS, from_epoch_days};
+use crate::cube::CubeRow;
+use crate::error::{Error, Result};
+use crate::month::Month;
+use crate::pricing::Tokens;
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The text keys, in the order rows carry them: team, app, workspace, API key, model, tier.
+const TEXT: [&str; 6] = [
+    DIMENSIONS[0],
+    DIMENSIONS[1],
+    DIMENSIONS[2],
+    DIMENSIONS[3],
+    "model",
+    "service_tier",
+];
+const MODEL: usize = 4;
+
+/// Counts summed per group, in this order.
+const SUMS: usize = 9;
+const U: usize = 0;
+const W5: usize = 1;
+const W1: usize = 2;
+const R: usize = 3;
+const O: usize = 4;
+const REQ: usize = 5;
+const REQ_ROWS: usize = 6;
+const O_REQ: usize = 7;
+const WEB: usize = 8;
+
+/// Whether a file can take the fast path: canonical Parquet whose day is a `date` column, whose
+/// text keys are text and whose counts are 64-bit integers, with no billed cost.
+pub(super) fn eligible(label: &str, schema: &Schema) -> bool {
+    let is = |name: &str, want: &DataType| schema.get(name).is_none_or(|d| d == want);
+    label == "parquet"
+        && schema.get("date") == Some(&DataType::Date)
+        && schema.get("model") == Some(&DataType::String)
+        && schema.get("cost_usd").is_none()
+        && TEXT.iter().all(|c| is(c, &DataType::String))
+        && TOKEN_COLUMNS
+            .iter()
+            .map(|(c, _)| *c)
+            .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
+            .all(|c| is(c, &DataType::Int64))
+}
+
+/// What the fast path found in its files.
+pub(super) struct Scanned {
+    /// The cube rows, `file` being the index given with each path.
+    pub rows: Vec<CubeRow>,
+    /// Every day that has rows.
+    pub days: BTreeSet<i32>,
+    /// The first file (lowest index) with a bad row: no day, no model, or a negative count.
+    pub bad_file: Option<usize>,
+}
+
+/// One file's columns, resolved against its schema.
+struct Layout {
+    path: PathBuf,
+    index: usize,
+    meta: FileMetadata,
+    /// Source column of each text key, if the file has it.
+    text: [Option<&'static str>; 6],
+    /// Source column of each summed count (`U`..`WEB`; `REQ_ROWS` and `O_REQ` are derived).
+    counts: [Option<&'static str>; SUMS],
+}
+
+/// The sums of one group.
+#[derive(Debug, Clone, Copy)]
+struct Acc {
+    sums: [i64; SUMS],
+    rows: i64,
+    first: i32,
+    last: i32,
+}
+
+impl Acc {
+    const EMPTY: Acc = Acc {
+        sums: [0; SUMS],
+        rows: 0,
+        first: i32::MAX,
+        last: i32::MIN,
+    };
+
+    fn merge(&mut self, o: &Acc) {
+        for (a, b) in self.sums.iter_mut().zip(o.sums) {
+            *a += b;
+        }
+        self.rows += o.rows;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+    }
+}
+
+/// A thread's interned text: id 0 is "no value".
+#[derive(Default)]
+struct Interner {
+    ids: FxMap<String, u32>,
+    texts: Vec<Option<String>>,
+}
+
+impl Interner {
+    fn id(&mut self, text: Option<&str>) -> u32 {
+        if self.texts.is_empty() {
+            self.texts.push(None);
+        }
+        let Some(t) = text else { return 0 };
+        if let Some(&id) = self.ids.get(t) {
+            return id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(Some(t.to_owned()));
+        self.ids.insert(t.to_owned(), id);
+        id
+    }
+}
+
+/// A thread's groups: file, month code (month index x 2 + in-term flag), and the six text ids.
+type GroupKey = (u32, i32, [u32; 6]);
+
+struct Worker {
+    interner: [Interner; 6],
+    groups: FxMap<GroupKey, Acc>,
+    days: BTreeSet<i32>,
+    bad: Option<usize>,
+}
+
+/// Aggregates the files (path and file index) into cube rows. `split_term` is the commitment
+/// term as epoch days when rows need an in-term flag.
+pub(super) fn scan(files: &[(PathBuf, usize)], split_term: Option<(i32, i32)>) -> Result<Scanned> {
+    let mut layouts = Vec::with_capacity(files.len());
+    for (path, index) in files {
+        layouts.push(layout(path, *index)?);
+    }
+    let tasks: Vec<(usize, usize)> = layouts
+        .iter()
+        .enumerate()
+        .flat_map(|(f, l)| (0..l.meta.row_groups.len()).map(move |g| (f, g)))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(tasks.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let errors: Mutex<Vec<(usize, Error)>> = Mutex::new(Vec::new());
+    let workers: Vec<Worker> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut w = Worker {
+                        interner: Default::default(),
+                        groups: FxMap::default(),
+                        days: BTreeSet::new(),
+                        bad: None,
+                    };
+                    let mut handles: Vec<Option<File>> = (0..layouts.len()).map(|_| None).collect();
+                    while !failed.load(Ordering::Relaxed) {
+                        let t = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(f, g)) = tasks.get(t) else { break };
+                        let l = &layouts[f];
+                        if let Err(e) = row_group(&mut w, l, g, &mut handles[f], split_term) {
+                            failed.store(true, Ordering::Relaxed);
+                            errors.lock().expect("error list").push((t, e));
+                        }
+                    }
+                    w
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parquet worker panicked"))
+            .collect()
+    });
+    let mut errors = errors.into_inner().expect("error list");
+    errors.sort_by_key(|(t, _)| *t);
+    if let Some((_, e)) = errors.into_iter().next() {
+        return Err(e);
+    }
+    merge(workers)
+}
+
+/// The cube rows of all workers, merged on their text.
+fn merge(workers: Vec<Worker>) -> Result<Scanned> {
+    type Key = (u32, i32, [Option<String>; 6]);
+    let mut all: FxMap<Key, Acc> = FxMap::default();
+    let mut days = BTreeSet::new();
+    let mut bad: Option<usize> = None;
+    for w in workers {
+        days.extend(w.days);
+        bad = match (bad, w.bad) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for ((file, code, ids), acc) in w.groups {
+            let texts = std::array::from_fn(|c| w.interner[c].texts[ids[c] as usize].clone());
+            all.entry((file, code, texts))
+                .or_insert(Acc::EMPTY)
+                .merge(&acc);
+        }
+    }
+    let mut rows = Vec::with_capacity(all.len());
+    for ((file, code, texts), acc) in all {
+        let [team, app, ws, key, model, tier] = texts;
+        let model = model.unwrap_or_default();
+        if model.is_empty() {
+            let f = file as usize;
+            bad = Some(bad.map_or(f, |b| b.min(f)));
+        }
+        let some = |t: Option<String>| t.filter(|s| !s.is_empty());
+        let s = acc.sums;
+        rows.push(CubeRow {
+            month: Month::from_index(code >> 1),
+            file: file as usize,
+            team: some(team),
+            app: some(app),
+            workspace_id: some(ws),
+            api_key_id: some(key),
+            model,
+            tier: tier.unwrap_or_else(|| "standard".into()),
+            in_term: code & 1 == 1,
+            billed: false,
+            tokens: Tokens {
+                uncached_input: s[U] as u64,
+                cache_write_5m: s[W5] as u64,
+                cache_write_1h: s[W1] as u64,
+                cache_read: s[R] as u64,
+                output: s[O] as u64,
+            },
+            requests: s[REQ] as u64,
+            output_with_requests: s[O_REQ] as u64,
+            web_search_requests: s[WEB] as u64,
+            billed_cost: 0.0,
+            rows: acc.rows as u64,
+            first_day: from_epoch_days(acc.first),
+            last_day: from_epoch_days(acc.last),
+        });
+    }
+    Ok(Scanned {
+        rows,
+        days,
+        bad_file: bad,
+    })
+}
+
+fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::data(
+        path,
+        None,
+        None,
+        format!("cannot be read: {e}. Check that the file is a complete, valid Parquet file"),
+    )
+}
+
+fn layout(path: &Path, index: usize) -> Result<Layout> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
+    let meta = read_metadata(&mut file).map_err(|e| unreadable(path, e))?;
+    let leaf = |name: &'static str| -> Option<&'static str> {
+        let has = meta
+            .schema_descr
+            .columns()
+            .iter()
+            .any(|c| c.path_in_schema.len() == 1 && c.path_in_schema[0].as_str() == name);
+        has.then_some(name)
+    };
+    let text = TEXT.map(leaf);
+    let mut counts: [Option<&'static str>; SUMS] = [None; SUMS];
+    for (i, (name, _)) in TOKEN_COLUMNS.iter().enumerate() {
+        counts[i] = leaf(name);
+    }
+    if counts[W5].is_none() {
+        counts[W5] = leaf(LEGACY_CACHE_WRITE);
+    }
+    counts[REQ] = leaf("requests");
+    counts[WEB] = leaf("web_search_requests");
+    if leaf("date").is_none() || text[MODEL].is_none() {
+        return Err(unreadable(path, "its `date` or `model` column is nested"));
+    }
+    Ok(Layout {
+        path: path.to_owned(),
+        index,
+        meta,
+        text,
+        counts,
+    })
+}
+
+/// The bytes of one row group's needed columns, read with one positioned read.
+struct Chunk<'a> {
+    group: &'a RowGroupMetadata,
+    start: u64,
+    bytes: Buffer<u8>,
+}
+
+impl Chunk<'_> {
+    /// Decodes one column as the given arrow type (`categorical` asks for dictionary codes).
+    fn decode(
+        &self,
+        name: &str,
+        dtype: ArrowDataType,
+        categorical: bool,
+    ) -> Result<Box<dyn Array>, String> {
+        let meta = self
+            .group
+            .columns_under_root_iter(name)
+            .and_then(|mut c| c.next())
+            .ok_or_else(|| format!("column `{name}` is missing from a row group"))?;
+        let r = meta.byte_range();
+        let (s, e) = (
+            (r.start - self.start) as usize,
+            (r.end - self.start) as usize,
+        );
+        let pages = PageReader::new(
+            Cursor::new(self.bytes.clone().sliced(s..e)),
+            meta,
+            vec![],
+            usize::MAX,
+        );
+        let mut field = Field::new(name.into(), dtype, true);
+        if categorical {
+            let mut md = Metadata::new();
+            md.insert(DTYPE_CATEGORICAL_NEW.into(), "".into());
+            field = field.with_metadata(md);
+        }
+        let (mut arrays, _) = column_iter_to_arrays(
+            vec![BasicDecompressor::new(pages, vec![])],
+            vec![&meta.descriptor().descriptor.primitive_type],
+            field,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        match arrays.len() {
+            1 => Ok(arrays.pop().expect("one array")),
+            _ => {
+                let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+                polars_arrow::compute::concatenate::concatenate(&refs).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+fn read_chunk<'a>(l: &'a Layout, g: usize, handle: &mut Option<File>) -> Result<Chunk<'a>> {
+    let group = &l.meta.row_groups[g];
+    let names = l
+        .text
+        .iter()
+        .chain(l.counts.iter())
+        .flatten()
+        .chain([&"date"]);
+    let (mut start, mut end) = (u64::MAX, 0u64);
+    for name in names {
+        for c in group.columns_under_root_iter(name).into_iter().flatten() {
+            let r = c.byte_range();
+            start = start.min(r.start);
+            end = end.max(r.end);
+        }
+    }
+    if start >= end {
+        return Ok(Chunk {
+            group,
+            start: 0,
+            bytes: Buffer::from(Vec::new()),
+        });
+    }
+    if handle.is_none() {
+        *handle = Some(File::open(&l.path).map_err(|e| Error::io(&l.path, "cannot open", e))?);
+    }
+    let file = handle.as_ref().expect("opened");
+    let mut bytes = vec![0u8; (end - start) as usize];
+    file.read_exact_at(&mut bytes, start)
+        .map_err(|e| Error::io(&l.path, "cannot read", e))?;
+    Ok(Chunk {
+        group,
+        start,
+        bytes: Buffer::from(bytes),
+    })
+}
+
+/// A text column of a row group: its local codes (`dict.len() - 1` = no value) and dictionary.
+struct TextCodes<'a> {
+    codes: Cow<'a, [u32]>,
+    dict: Vec<Option<String>>,
+}
+
+/// Decodes a text column, as dictionary codes when every page is dictionary encoded.
+fn decode_text(chunk: &Chunk, name: &str) -> Result<Box<dyn Array>, String> {
+    let dict_type = ArrowDataType::Dictionary(
+        IntegerType::UInt32,
+        Box::new(ArrowDataType::Utf8View),
+        false,
+    );
+    match chunk.decode(name, dict_type, true) {
+        Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => Ok(a),
+        _ => chunk.decode(name, ArrowDataType::Utf8View, false),
+    }
+}
+
+fn text_codes<'a>(a: &'a dyn Array, name: &str, n: usize) -> Result<TextCodes<'a>, String> {
+    if a.len() != n {
+        return Err(format!(
+            "column `{name}` has {} values for {n} rows",
+            a.len()
+        ));
+    }
+    if let Some(d) = a.as_any().downcast_ref::<DictionaryArray<u32>>()
+        && let Some(values) = d.values().as_any().downcast_ref::<Utf8ViewArray>()
+    {
+        let none = values.len() as u32;
+        let mut dict: Vec<Option<String>> = (0..values.len())
+            .map(|i| values.is_valid(i).then(|| values.value(i).to_owned()))
+            .collect();
+        dict.push(None);
+        let keys = d.keys();
+        let raw = keys.values().as_slice();
+        let nulls = keys.validity().is_some_and(|v| v.unset_bits() > 0);
+        if !nulls && raw.iter().all(|&c| c < none) {
+            return Ok(TextCodes {
+                codes: Cow::Borrowed(raw),
+                dict,
+            });
+        }
+        // Nulls, or codes beyond the dictionary (a broken file): both count as no value.
+        let codes = raw
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                if c < none && keys.is_valid(i) {
+                    c
+                } else {
+                    none
+                }
+            })
+            .collect();
+        return Ok(TextCodes {
+            codes: Cow::Owned(codes),
+            dict,
+        });
+    }
+    // Not dictionary encoded throughout: code the text here.
+    let s = a
+        .as_any()
+        .downcast_ref::<Utf8ViewArray>()
+        .ok_or_else(|| format!("column `{name}` is not text"))?;
+    let mut local: FxMap<&str, u32> = FxMap::default();
+    let mut dict: Vec<Option<String>> = Vec::new();
+    let mut codes: Vec<u32> = (0..s.len())
+        .map(|i| {
+            if !s.is_valid(i) {
+                return u32::MAX;
+            }
+            let v = s.value(i);
+            *local.entry(v).or_insert_with(|| {
+                dict.push(Some(v.to_owned()));
+                dict.len() as u32 - 1
+            })
+        })
+        .collect();
+    let none = dict.len() as u32;
+    dict.push(None);
+    for c in codes.iter_mut().filter(|c| **c == u32::MAX) {
+        *c = none;
+    }
+    Ok(TextCodes {
+        codes: Cow::Owned(codes),
+        dict,
+    })
+}
+
+/// A count column's values with nulls as 0, and which rows had a value (1/0; None: all did).
+type Counts<'a> = (Cow<'a, [i64]>, Option<Vec<i64>>);
+
+/// A count column with nulls as 0, and which rows had a value.
+fn count_values<'a>(a: &'a dyn Array, name: &str, n: usize) -> Result<Counts<'a>, String> {
+    let p = a
+        .as_any()
+        .downcast_ref::<PrimitiveArray<i64>>()
+        .filter(|p| p.len() == n)
+        .ok_or_else(|| format!("column `{name}` is not a 64-bit integer column"))?;
+    let values = p.values().as_slice();
+    match p.validity().filter(|v| v.unset_bits() > 0) {
+        None => Ok((Cow::Borrowed(values), None)),
+        Some(valid) => {
+            let known: Vec<i64> = valid.iter().map(i64::from).collect();
+            let values = values.iter().zip(&known).map(|(v, k)| v * k).collect();
+            Ok((Cow::Owned(values), Some(known)))
+        }
+    }
+}
+
+/// Aggregates one row group into the worker's groups.
+fn row_group(
+    w: &mut Worker,
+    l: &Layout,
+    g: usize,
+    handle: &mut Option<File>,
+    split_term: Option<(i32, i32)>,
+) -> Result<()> {
+    let n = l.meta.row_groups[g].num_rows();
+    if n == 0 {
+        return Ok(());
+    }
+    let chunk = read_chunk(l, g, handle)?;
+    let fail = |e: String| unreadable(&l.path, e);
+    let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
+
+    let date = chunk
+        .decode("date", ArrowDataType::Date32, false)
+        .map_err(fail)?;
+    let date = date
+        .as_any()
+        .downcast_ref::<PrimitiveArray<i32>>()
+        .filter(|d| d.len() == n)
+        .ok_or_else(|| fail("column `date` is not a date column".into()))?;
+    if date.null_count() > 0 {
+        // A row without a day: the general query names it.
+        mark_bad(w);
+        return Ok(());
+    }
+    let days = date.values().as_slice();
+    let (dmin, dmax) = days
+        .iter()
+        .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
+
+    // Month code of each day in the group's range: (month - first month) x 2 + in-term flag.
+    let first_month = Month::of(from_epoch_days(dmin)).index();
+    let table: Vec<u32> = (dmin..=dmax)
+        .map(|d| {
+            let m = Month::of(from_epoch_days(d)).index() - first_month;
+            let in_term = split_term.is_some_and(|(s, e)| d >= s && d <= e);
+            (m as u32) * 2 + u32::from(in_term)
+        })
+        .collect();
+    let month_radix = u64::from(table.last().copied().unwrap_or(0)) + 1;
+    let mut seen = vec![false; table.len()];
+
+    // Text keys as local codes, folded with the month code into one key per row.
+    let text_arrays: Vec<Option<Box<dyn Array>>> = l
+        .text
+        .iter()
+        .map(|name| name.map(|c| decode_text(&chunk, c)).transpose())
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    let mut dicts: Vec<Vec<Option<String>>> = Vec::with_capacity(6);
+    let mut codes: Vec<Cow<[u32]>> = Vec::with_capacity(6);
+    for (a, name) in text_arrays.iter().zip(l.text) {
+        match (a, name) {
+            (Some(a), Some(name)) => {
+                let t = text_codes(a.as_ref(), name, n).map_err(fail)?;
+                codes.push(t.codes);
+                dicts.push(t.dict);
+            }
+            _ => {
+                codes.push(Cow::Borrowed(&[]));
+                dicts.push(vec![None]);
+            }
+        }
+    }
+    let radix: Vec<u64> = dicts.iter().map(|d| d.len() as u64).collect();
+    let fits = radix
+        .iter()
+        .try_fold(month_radix, |acc, r| acc.checked_mul(*r))
+        .is_some();
+
+    let count_arrays: Vec<Option<Box<dyn Array>>> = l
+        .counts
+        .iter()
+        .map(|name| {
+            name.map(|c| chunk.decode(c, ArrowDataType::Int64, false))
+                .transpose()
+        })
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    let mut counts: [Cow<[i64]>; SUMS] = Default::default();
+    let mut req_known: Option<Vec<i64>> = None;
+    let mut has_req = false;
+    for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
+        let (Some(a), Some(name)) = (a, name) else {
+            continue;
+        };
+        let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
+        if values.iter().any(|v| *v < 0) {
+            mark_bad(w);
+            return Ok(());
+        }
+        if i == REQ {
+            has_req = true;
+            req_known = known;
+        }
+        counts[i] = values;
+    }
+    let zeros = vec![0i64; n];
+    let col = |i: usize| -> &[i64] {
+        if counts[i].is_empty() {
+            &zeros
+        } else {
+            &counts[i]
+        }
+    };
+    let ones;
+    let known: &[i64] = match (&req_known, has_req) {
+        (Some(k), _) => k,
+        (None, true) => {
+            ones = vec![1i64; n];
+            &ones
+        }
+        (None, false) => &zeros,
+    };
+    let cols = Columns {
+        days,
+        dmin,
+        u: col(U),
+        w5: col(W5),
+        w1: col(W1),
+        r: col(R),
+        o: col(O),
+        req: col(REQ),
+        known,
+        web: col(WEB),
+    };
+
+    let local: Vec<([u32; 7], Acc)> = if fits {
+        let mut keys: Vec<u64> = days
+            .iter()
+            .map(|&d| u64::from(table[(d - dmin) as usize]))
+            .collect();
+        for (c, r) in codes.iter().zip(&radix) {
+            if c.is_empty() {
+                keys.iter_mut().for_each(|k| *k *= r);
+            } else {
+                for (k, &code) in keys.iter_mut().zip(c.iter()) {
+                    *k = *k * r + u64::from(code);
+                }
+            }
+        }
+        accumulate(&keys, &cols, &mut seen)
+            .into_iter()
+            .map(|(mut k, acc)| {
+                let mut parts = [0u32; 7];
+                for c in (0..6).rev() {
+                    parts[c + 1] = (k % radix[c]) as u32;
+                    k /= radix[c];
+                }
+                parts[0] = k as u32;
+                (parts, acc)
+            })
+            .collect()
+    } else {
+        let keys: Vec<[u32; 7]> = (0..n)
+            .map(|i| {
+                let mut k = [0u32; 7];
+                k[0] = table[(days[i] - dmin) as usize];
+                for c in 0..6 {
+                    k[c + 1] = codes[c].get(i).copied().unwrap_or(0);
+                }
+                k
+            })
+            .collect();
+        accumulate(&keys, &cols, &mut seen)
+    };
+
+    for (d, s) in seen.iter().enumerate() {
+        if *s {
+            w.days.insert(dmin + d as i32);
+        }
+    }
+    // Local codes to the worker's text ids, once per group.
+    let maps: Vec<Vec<u32>> = (0..6)
+        .map(|c| {
+            dicts[c]
+                .iter()
+                .map(|t| w.interner[c].id(t.as_deref()))
+                .collect()
+        })
+        .collect();
+    let file = l.index as u32;
+    for (parts, acc) in local {
+        let code = parts[0];
+        let month = first_month + (code >> 1) as i32;
+        let ids: [u32; 6] = std::array::from_fn(|c| maps[c][parts[c + 1] as usize]);
+        w.groups
+            .entry((file, month * 2 + (code & 1) as i32, ids))
+            .or_insert(Acc::EMPTY)
+            .merge(&acc);
+    }
+    Ok(())
+}
+
+/// A row group's columns, ready to sum.
+struct Columns<'a> {
+    days: &'a [i32],
+    dmin: i32,
+    u: &'a [i64],
+    w5: &'a [i64],
+    w1: &'a [i64],
+    r: &'a [i64],
+    o: &'a [i64],
+    req: &'a [i64],
+    /// 1 where the row has a request count.
+    known: &'a [i64],
+    web: &'a [i64],
+}
+
+/// Sums the rows per key; marks the days seen.
+fn accumulate<K: Copy + Eq + Hash>(keys: &[K], c: &Columns, seen: &mut [bool]) -> Vec<(K, Acc)> {
+    let n = keys.len();
+    let (days, u, w5, w1, r, o) = (
+        &c.days[..n],
+        &c.u[..n],
+        &c.w5[..n],
+        &c.w1[..n],
+        &c.r[..n],
+        &c.o[..n],
+    );
+    let (req, known, web) = (&c.req[..n], &c.known[..n], &c.web[..n]);
+    let mut index: FxMap<K, u32> = FxMap::default();
+    let mut accs: Vec<(K, Acc)> = Vec::new();
+    for i in 0..n {
+        let slot = *index.entry(keys[i]).or_insert_with(|| {
+            accs.push((keys[i], Acc::EMPTY));
+            accs.len() as u32 - 1
+        });
+        let a = &mut accs[slot as usize].1;
+        let d = days[i];
+        a.sums[U] += u[i];
+        a.sums[W5] += w5[i];
+        a.sums[W1] += w1[i];
+        a.sums[R] += r[i];
+        a.sums[O] += o[i];
+        a.sums[REQ] += req[i];
+        a.sums[REQ_ROWS] += known[i];
+        a.sums[O_REQ] += o[i] * known[i];
+        a.sums[WEB] += web[i];
+        a.rows += 1;
+        a.first = a.first.min(d);
+        a.last = a.last.max(d);
+        seen[(d - c.dmin) as usize] = true;
+    }
+    accs
+}
