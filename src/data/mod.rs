@@ -1747,8 +1747,9 @@ mod tests {
 mod parquet_tests {
     use super::*;
 
-    /// Writes `body` (CSV) as Parquet with typed columns, `rows` rows per row group.
-    fn parquet(dir: &Path, name: &str, body: &str, rows: usize) -> PathBuf {
+    /// Writes `body` (CSV) as Parquet with typed columns (counts as `ints`), `rows` rows per row
+    /// group.
+    fn parquet(dir: &Path, name: &str, body: &str, rows: usize, ints: DataType) -> PathBuf {
         let csv = dir.join(format!("{name}.csv"));
         std::fs::write(&csv, body).unwrap();
         let lf = scan(&csv, Format::Csv).unwrap();
@@ -1760,7 +1761,7 @@ mod parquet_tests {
                 "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
                     col(n.as_str())
                 }
-                other => col(other).cast(DataType::Int64),
+                other => col(other).cast(ints.clone()),
             })
             .collect();
         let mut df = lf.select(exprs).collect().unwrap();
@@ -1811,12 +1812,14 @@ mod parquet_tests {
 2026-10-31,a,w1,claude-opus-4-5,standard,70,0,1,1,1,0\n"
             ),
             3,
+            DataType::Int64,
         );
         let b = parquet(
             d.path(),
             "b.parquet",
             "date,model,output_tokens\n2026-08-02,claude-sonnet-4-5,5\n2026-08-02,claude-sonnet-4-5,6\n",
             1,
+            DataType::Int32,
         );
         let files = [a, b];
         for f in &files {
@@ -1898,7 +1901,7 @@ mod parquet_tests {
         ];
         for (name, bad, want) in cases {
             let body = format!("{HEADER}2026-10-01,a,w,m,standard,1,0,0,1,1,0\n{bad}");
-            let p = parquet(d.path(), name, &body, 1);
+            let p = parquet(d.path(), name, &body, 1, DataType::Int64);
             let (fast, general) = errors(&[p]);
             assert_eq!(fast, general);
             assert!(fast.contains("row 2") && fast.contains(want), "{fast}");

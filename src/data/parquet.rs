@@ -28,8 +28,8 @@ use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray}
 use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_buffer::Buffer;
 use polars_parquet::read::{
-    BasicDecompressor, FileMetadata, PageReader, RowGroupMetadata, column_iter_to_arrays,
-    read_metadata,
+    BasicDecompressor, FileMetadata, PageReader, PhysicalType, RowGroupMetadata,
+    column_iter_to_arrays, read_metadata,
 };
 use rustc_hash::FxHasher;
 
@@ -65,9 +65,14 @@ const O_REQ: usize = 7;
 const WEB: usize = 8;
 
 /// Whether a file can take the fast path: canonical Parquet whose day is a `date` column, whose
-/// text keys are text and whose counts are 64-bit integers, with no billed cost.
+/// text keys are text and whose counts are 32- or 64-bit integers, with no billed cost.
 pub(super) fn eligible(label: &str, schema: &Schema) -> bool {
     let is = |name: &str, want: &DataType| schema.get(name).is_none_or(|d| d == want);
+    let int = |name: &str| {
+        schema
+            .get(name)
+            .is_none_or(|d| matches!(d, DataType::Int64 | DataType::Int32))
+    };
     label == "parquet"
         && schema.get("date") == Some(&DataType::Date)
         && schema.get("model") == Some(&DataType::String)
@@ -77,7 +82,7 @@ pub(super) fn eligible(label: &str, schema: &Schema) -> bool {
             .iter()
             .map(|(c, _)| *c)
             .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
-            .all(|c| is(c, &DataType::Int64))
+            .all(int)
 }
 
 /// What the fast path found in its files.
@@ -97,8 +102,9 @@ struct Layout {
     meta: FileMetadata,
     /// Source column of each text key, if the file has it.
     text: [Option<&'static str>; 6],
-    /// Source column of each summed count (`U`..`WEB`; `REQ_ROWS` and `O_REQ` are derived).
-    counts: [Option<&'static str>; SUMS],
+    /// Source column of each summed count (`U`..`WEB`; `REQ_ROWS` and `O_REQ` are derived),
+    /// and whether it holds 32-bit integers.
+    counts: [Option<(&'static str, bool)>; SUMS],
 }
 
 /// The sums of one group.
@@ -300,16 +306,25 @@ fn layout(path: &Path, index: usize) -> Result<Layout> {
             .any(|c| c.path_in_schema.len() == 1 && c.path_in_schema[0].as_str() == name);
         has.then_some(name)
     };
+    let count = |name: &'static str| -> Option<(&'static str, bool)> {
+        let c = meta
+            .schema_descr
+            .columns()
+            .iter()
+            .find(|c| c.path_in_schema.len() == 1 && c.path_in_schema[0].as_str() == name)?;
+        let int32 = c.descriptor.primitive_type.physical_type == PhysicalType::Int32;
+        Some((name, int32))
+    };
     let text = TEXT.map(leaf);
-    let mut counts: [Option<&'static str>; SUMS] = [None; SUMS];
+    let mut counts: [Option<(&'static str, bool)>; SUMS] = [None; SUMS];
     for (i, (name, _)) in TOKEN_COLUMNS.iter().enumerate() {
-        counts[i] = leaf(name);
+        counts[i] = count(name);
     }
     if counts[W5].is_none() {
-        counts[W5] = leaf(LEGACY_CACHE_WRITE);
+        counts[W5] = count(LEGACY_CACHE_WRITE);
     }
-    counts[REQ] = leaf("requests");
-    counts[WEB] = leaf("web_search_requests");
+    counts[REQ] = count("requests");
+    counts[WEB] = count("web_search_requests");
     if leaf("date").is_none() || text[MODEL].is_none() {
         return Err(unreadable(path, "its `date` or `model` column is nested"));
     }
@@ -381,8 +396,8 @@ fn read_chunk<'a>(l: &'a Layout, g: usize, handle: &mut Option<File>) -> Result<
     let names = l
         .text
         .iter()
-        .chain(l.counts.iter())
         .flatten()
+        .chain(l.counts.iter().flatten().map(|(c, _)| c))
         .chain([&"date"]);
     let (mut start, mut end) = (u64::MAX, 0u64);
     for name in names {
@@ -508,14 +523,23 @@ type Counts<'a> = (Cow<'a, [i64]>, Option<Vec<i64>>);
 
 /// A count column with nulls as 0, and which rows had a value.
 fn count_values<'a>(a: &'a dyn Array, name: &str, n: usize) -> Result<Counts<'a>, String> {
-    let p = a
-        .as_any()
-        .downcast_ref::<PrimitiveArray<i64>>()
-        .filter(|p| p.len() == n)
-        .ok_or_else(|| format!("column `{name}` is not a 64-bit integer column"))?;
-    let values = p.values().as_slice();
-    match p.validity().filter(|v| v.unset_bits() > 0) {
-        None => Ok((Cow::Borrowed(values), None)),
+    if a.len() != n {
+        return Err(format!(
+            "column `{name}` has {} values for {n} rows",
+            a.len()
+        ));
+    }
+    let (values, validity): (Cow<[i64]>, _) =
+        if let Some(p) = a.as_any().downcast_ref::<PrimitiveArray<i64>>() {
+            (Cow::Borrowed(p.values().as_slice()), p.validity())
+        } else if let Some(p) = a.as_any().downcast_ref::<PrimitiveArray<i32>>() {
+            let wide = p.values().iter().map(|v| i64::from(*v)).collect();
+            (Cow::Owned(wide), p.validity())
+        } else {
+            return Err(format!("column `{name}` is not an integer column"));
+        };
+    match validity.filter(|v| v.unset_bits() > 0) {
+        None => Ok((values, None)),
         Some(valid) => {
             let known: Vec<i64> = valid.iter().map(i64::from).collect();
             let values = values.iter().zip(&known).map(|(v, k)| v * k).collect();
@@ -601,8 +625,16 @@ fn row_group(
     let count_arrays: Vec<Option<Box<dyn Array>>> = l
         .counts
         .iter()
-        .map(|name| {
-            name.map(|c| chunk.decode(c, ArrowDataType::Int64, false))
+        .map(|count| {
+            count
+                .map(|(c, int32)| {
+                    let dtype = if int32 {
+                        ArrowDataType::Int32
+                    } else {
+                        ArrowDataType::Int64
+                    };
+                    chunk.decode(c, dtype, false)
+                })
                 .transpose()
         })
         .collect::<Result<_, String>>()
@@ -611,7 +643,7 @@ fn row_group(
     let mut req_known: Option<Vec<i64>> = None;
     let mut has_req = false;
     for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
-        let (Some(a), Some(name)) = (a, name) else {
+        let (Some(a), Some((name, _))) = (a, name) else {
             continue;
         };
         let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
