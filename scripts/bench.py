@@ -110,6 +110,29 @@ def measure(cmd, repeat):
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def check(out, d):
+    """The review's December token and request totals must equal DuckDB's sums of the files."""
+    import json
+    with open(os.path.join(out, "2026-12", "metrics.json")) as f:
+        m = json.load(f)
+    want = duckdb.connect().execute(f"""
+        SELECT sum(uncached_input_tokens), sum(cache_creation_5m_input_tokens),
+               sum(cache_creation_1h_input_tokens), sum(cache_read_input_tokens),
+               sum(output_tokens), sum(requests), count(*)
+        FROM read_parquet('{os.path.join(d, "*.parquet")}') WHERE month(date) = 12
+    """).fetchone()
+    t = m["tokens"]
+    got = (t["uncached_input"], t["cache_write_5m"], t["cache_write_1h"], t["cache_read"],
+           t["output"], m["requests"])
+    if tuple(int(x) for x in want[:6]) != got or m["data"]["rows"] != size_of(d):
+        sys.exit(f"govreview's December totals {got} differ from DuckDB's {want[:6]}")
+
+
+def size_of(d):
+    return duckdb.connect().execute(
+        f"SELECT count(*) FROM read_parquet('{os.path.join(d, '*.parquet')}')").fetchone()[0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000000,10000000")
@@ -135,6 +158,7 @@ def main():
         peer_code = ("import duckdb; duckdb.connect().execute(\"\"\"" +
                      PEER_QUERY.format(glob=os.path.join(d, "*.parquet")) + "\"\"\").fetchall()")
         peer = measure([sys.executable, "-c", peer_code], args.repeat)
+        check(out, d)
         print(f"| {size:,} | {size * 12:,} | {ours[0]:.2f} s | {ours[1]:,.0f} MiB | "
               f"{peer[0]:.2f} s | {peer[1]:,.0f} MiB | {ours[0] / peer[0]:.2f}x | {ours[1] / peer[1]:.2f}x |",
               flush=True)

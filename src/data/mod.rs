@@ -2,9 +2,10 @@
 //!
 //! Each input file (CSV, Parquet, NDJSON) is mapped lazily onto the canonical columns, all files are
 //! concatenated, and one group-by on the raw columns builds the month x file x dimensions x tier
-//! cube. Costs and families are derived later, on the small cube, in plain Rust. Problems in the raw
-//! rows are counted in the same pass; only when there are some does a second, diagnostic query find
-//! the first offending row so the error can name it.
+//! cube. Plain Parquet files skip the group-by and are aggregated on their dictionary codes instead
+//! ([`parquet`]); both give the same cube rows. Costs and families are derived later, on the small
+//! cube, in plain Rust. Problems in the raw rows are counted in the same pass; only when there are
+//! some does a second, diagnostic query find the first offending row so the error can name it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
