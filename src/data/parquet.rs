@@ -17,8 +17,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hash};
-use std::io::Cursor;
-use std::os::unix::fs::FileExt;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -337,7 +336,7 @@ fn layout(path: &Path, index: usize) -> Result<Layout> {
     })
 }
 
-/// The bytes of one row group's needed columns, read with one positioned read.
+/// The bytes of one row group's needed columns, read in one piece.
 struct Chunk<'a> {
     group: &'a RowGroupMetadata,
     start: u64,
@@ -417,9 +416,10 @@ fn read_chunk<'a>(l: &'a Layout, g: usize, handle: &mut Option<File>) -> Result<
     if handle.is_none() {
         *handle = Some(File::open(&l.path).map_err(|e| Error::io(&l.path, "cannot open", e))?);
     }
-    let file = handle.as_ref().expect("opened");
+    let file = handle.as_mut().expect("opened");
     let mut bytes = vec![0u8; (end - start) as usize];
-    file.read_exact_at(&mut bytes, start)
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.read_exact(&mut bytes))
         .map_err(|e| Error::io(&l.path, "cannot read", e))?;
     Ok(Chunk {
         group,
