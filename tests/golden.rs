@@ -162,28 +162,27 @@ fn console_usage_and_cost_exports() {
     fixture("console");
 }
 
-#[test]
-fn parquet_usage() {
-    fixture("parquet");
-}
-
 /// The sample's usage as Parquet (dictionary-encoded row groups straddling month ends, and a
 /// file of plain pages) gives the same review as the CSV, number for number: only the data
 /// notes (which files were read) differ.
 #[test]
 fn parquet_and_csv_of_the_same_usage_agree() {
-    let metrics = |config: &str| -> serde_json::Value {
+    let metrics = |config: &str| -> (serde_json::Value, String) {
         let out = tempfile::tempdir().unwrap();
         let o = run(govreview(&root())
+            .env("GOVREVIEW_TIMINGS", "1")
             .args(["review", "-q", "--config", config, "--out"])
             .arg(out.path())
             .args(["--month", "2026-10", "--as-of", "2026-11-10"]));
         assert!(o.status.success(), "review failed: {}", stderr(&o));
         let text = std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
+        (serde_json::from_str(&text).unwrap(), stderr(&o))
     };
-    let mut csv = metrics("sample-data/govreview.toml");
-    let mut parquet = metrics("tests/fixtures/parquet/govreview.toml");
+    let (mut csv, _) = metrics("sample-data/govreview.toml");
+    let (mut parquet, timings) = metrics("tests/fixtures/parquet/govreview.toml");
+    // The Parquet files took the dictionary-code path, not the general query.
+    assert!(timings.contains("timing: parquet fast path"), "{timings}");
+    assert!(!timings.contains("timing: cube query"), "{timings}");
     let (csv_data, parquet_data) = (csv["data"].take(), parquet["data"].take());
     assert_eq!(csv, parquet);
     for key in [
