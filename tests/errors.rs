@@ -1,7 +1,7 @@
 //! Bad input: a clear message naming the file, row/column or key and the fix; exit code 2; and no
 //! output written. Messages are snapshot-tested (tests/snapshots/).
 
-use crate::util::{govreview, run, stderr, write_files};
+use crate::util::{govreview, root, run, stderr, write_files};
 
 const CONFIG: &str = r#"[organization]
 name = "Acme"
@@ -235,4 +235,35 @@ fn an_existing_pack_survives_a_failed_run() {
         std::fs::read(dir.path().join("reviews/2026-10/review.md")).unwrap(),
         before
     );
+}
+
+/// Damaged Parquet files: exit 2 naming the file, nothing written, no panic on the terminal,
+/// on the fast path and the general query alike.
+#[test]
+fn damaged_parquet_files_are_named() {
+    for name in ["footer.parquet", "pages.parquet"] {
+        for general in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let config = CONFIG.replace("usage.csv", "usage.parquet");
+            write_files(dir.path(), &[("govreview.toml", &config)]);
+            std::fs::copy(
+                root().join("tests/fixtures/damaged").join(name),
+                dir.path().join("usage.parquet"),
+            )
+            .unwrap();
+            let mut cmd = govreview(dir.path());
+            if general {
+                cmd.env("GOVREVIEW_NO_FAST_PARQUET", "1");
+            }
+            let o = run(cmd.args(["review", "--month", "2026-10"]));
+            let e = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{name}: {e}");
+            assert!(
+                e.contains("usage.parquet") && e.contains("cannot be read"),
+                "{name}: {e}"
+            );
+            assert!(!e.contains("panicked"), "{name}: {e}");
+            assert!(!dir.path().join("reviews").exists());
+        }
+    }
 }

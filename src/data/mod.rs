@@ -741,6 +741,41 @@ fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
     Ok((frame, checks))
 }
 
+/// Runs `f`, turning a panic of the file readers into an error. A few kinds of corrupt file (a
+/// damaged Parquet footer, for one) make the readers panic instead of returning an error; the
+/// user gets the usual "cannot be read" message, naming the file when it is known, and exit
+/// code 2. The panic message is not printed meanwhile. Call it from the main thread only (it
+/// swaps the process's panic hook); worker threads use [`caught`] inside it.
+fn guard<T>(path: Option<&Path>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    r.unwrap_or_else(|payload| Err(caught(path, payload.as_ref())))
+}
+
+/// The error for a reader's panic with this payload.
+fn caught(path: Option<&Path>, payload: &(dyn std::any::Any + Send)) -> Error {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the reader stopped".into());
+    match path {
+        Some(p) => Error::data(
+            p,
+            None,
+            None,
+            format!(
+                "cannot be read ({what}). Check that the file is a complete, valid file of its format"
+            ),
+        ),
+        None => Error::Input(format!(
+            "the usage data cannot be read ({what}). Check each file given in data.paths or --data"
+        )),
+    }
+}
+
 /// With `GOVREVIEW_TIMINGS` set, prints how long a stage took to standard error.
 pub fn timing(stage: &str, since: std::time::Instant) {
     if std::env::var_os("GOVREVIEW_TIMINGS").is_some() {
@@ -790,7 +825,7 @@ fn load_inner(
     let mut cost_files = Vec::new();
     for (p, named) in files {
         let (kind, page) = classify(p, *named)?;
-        match read_input(p, kind, page)? {
+        match guard(Some(p), || read_input(p, kind, page))? {
             Input::Costs(records, label) => cost_files.push((p.clone(), records, label)),
             Input::Usage(source) => sources.push(*source),
         }
@@ -832,11 +867,12 @@ fn load_inner(
     let mut days: Vec<NaiveDate> = Vec::new();
     if !general.is_empty() {
         let t0 = std::time::Instant::now();
-        let mut cube = cube_query(&general, &plan)?;
+        let only = (general.len() == 1).then(|| general[0].1.path.as_path());
+        let mut cube = guard(only, || cube_query(&general, &plan))?;
         if plan.requests && partly_counted(&cube).map_err(|e| Error::Internal(e.to_string()))? {
             // Some groups mix rows with and without request counts: sum their output exactly.
             plan.precise_output = true;
-            cube = cube_query(&general, &plan)?;
+            cube = guard(only, || cube_query(&general, &plan))?;
         }
         timing("cube query", t0);
         bad = first_bad_file(&cube).map_err(|e| Error::Internal(e.to_string()))?;
@@ -844,7 +880,7 @@ fn load_inner(
             rows = to_rows(&cube, &plan, term).map_err(|e| Error::Internal(e.to_string()))?;
             let t0 = std::time::Instant::now();
             let sources: Vec<&Source> = general.iter().map(|(_, s)| *s).collect();
-            days = distinct_days(&sources)?;
+            days = guard(only, || distinct_days(&sources))?;
             timing("distinct days", t0);
         }
     }
@@ -852,7 +888,7 @@ fn load_inner(
         let t0 = std::time::Instant::now();
         let files: Vec<(PathBuf, usize)> =
             fast.iter().map(|&i| (sources[i].path.clone(), i)).collect();
-        let scanned = parquet::scan(&files, plan.split_term)?;
+        let scanned = guard(None, || parquet::scan(&files, plan.split_term))?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
         rows.extend(scanned.rows.into_iter().map(|mut r| {

@@ -18,6 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hash};
 use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -32,7 +33,7 @@ use polars_parquet::read::{
 };
 use rustc_hash::FxHasher;
 
-use super::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS, from_epoch_days};
+use super::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS, caught, from_epoch_days};
 use crate::cube::CubeRow;
 use crate::error::{Error, Result};
 use crate::month::Month;
@@ -171,7 +172,9 @@ struct Worker {
 pub(super) fn scan(files: &[(PathBuf, usize)], split_term: Option<(i32, i32)>) -> Result<Scanned> {
     let mut layouts = Vec::with_capacity(files.len());
     for (path, index) in files {
-        layouts.push(layout(path, *index)?);
+        let l = std::panic::catch_unwind(|| layout(path, *index))
+            .unwrap_or_else(|p| Err(caught(Some(path), p.as_ref())))?;
+        layouts.push(l);
     }
     let tasks: Vec<(usize, usize)> = layouts
         .iter()
@@ -200,7 +203,11 @@ pub(super) fn scan(files: &[(PathBuf, usize)], split_term: Option<(i32, i32)>) -
                         let t = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&(f, g)) = tasks.get(t) else { break };
                         let l = &layouts[f];
-                        if let Err(e) = row_group(&mut w, l, g, &mut handles[f], split_term) {
+                        let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            row_group(&mut w, l, g, &mut handles[f], split_term)
+                        }))
+                        .unwrap_or_else(|p| Err(caught(Some(&l.path), p.as_ref())));
+                        if let Err(e) = done {
                             failed.store(true, Ordering::Relaxed);
                             errors.lock().expect("error list").push((t, e));
                         }
