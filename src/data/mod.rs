@@ -1863,11 +1863,16 @@ mod parquet_tests {
             let s = open(f, anthropic::Kind::Canonical, None).unwrap();
             assert!(parquet::eligible(s.label, &s.schema), "{}", f.display());
         }
-        let term = Some((
+        let starts = Some((
             NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
             NaiveDate::from_ymd_opt(2027, 10, 14).unwrap(),
         ));
-        for term in [None, term] {
+        // Ends mid-month: within a row group, later days are out of the term again.
+        let ends = Some((
+            NaiveDate::from_ymd_opt(2025, 10, 15).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+        ));
+        for term in [None, starts, ends] {
             let (fast, general) = both(&files, term);
             assert_eq!(fast.rows, general.rows);
             assert_eq!(fast.files, general.files);
@@ -1914,6 +1919,29 @@ mod parquet_tests {
                 .any(|r| r.team.is_none() && r.tier == "standard" && r.tokens.uncached_input == 20)
         );
         assert_eq!(fast.days.len(), 7);
+    }
+
+    #[test]
+    fn keys_too_many_to_fold_into_64_bits_take_the_wide_key() {
+        // 1,800 distinct values in each of the six text columns of one row group: the product
+        // of the dictionary sizes passes 2^64, so rows are keyed on the codes side by side.
+        let d = tempfile::tempdir().unwrap();
+        let mut body = String::from(
+            "date,team,app,workspace_id,api_key_id,model,service_tier,output_tokens\n",
+        );
+        for i in 0..1800 {
+            let day = 1 + i % 28;
+            body.push_str(&format!(
+                "2026-10-{day:02},t{i},a{i},w{i},k{i},m{i},s{i},{i}\n"
+            ));
+        }
+        body.push_str("2026-10-03,t1,a1,w1,k1,m1,s1,1000\n");
+        let p = parquet(d.path(), "wide.parquet", &body, 4096, DataType::Int64);
+        let (fast, general) = both(&[p], None);
+        assert_eq!(fast.rows, general.rows);
+        assert_eq!(fast.rows.len(), 1800);
+        let one = fast.rows.iter().find(|r| r.model == "m1").unwrap();
+        assert_eq!((one.tokens.output, one.rows), (1001, 2));
     }
 
     #[test]

@@ -598,7 +598,8 @@ fn row_group(
             (m as u32) * 2 + u32::from(in_term)
         })
         .collect();
-    let month_radix = u64::from(table.last().copied().unwrap_or(0)) + 1;
+    // The largest code, not the last: a term that ends mid-month flags later days 0 again.
+    let month_radix = u64::from(table.iter().copied().max().unwrap_or(0)) + 1;
     let mut seen = vec![false; table.len()];
 
     // Text keys as local codes, folded with the month code into one key per row.
