@@ -1922,6 +1922,22 @@ mod parquet_tests {
     }
 
     #[test]
+    fn a_far_future_day_in_a_row_group_is_counted_like_any_other() {
+        let d = tempfile::tempdir().unwrap();
+        let p = parquet(
+            d.path(),
+            "far.parquet",
+            "date,model,output_tokens\n2026-10-01,m,5\n9999-12-31,m,7\n",
+            2,
+            DataType::Int64,
+        );
+        let (fast, general) = both(&[p], None);
+        assert_eq!(fast.rows, general.rows);
+        assert_eq!(fast.days, general.days);
+        assert_eq!(fast.rows.len(), 2);
+    }
+
+    #[test]
     fn keys_too_many_to_fold_into_64_bits_take_the_wide_key() {
         // 1,800 distinct values in each of the six text columns of one row group: the product
         // of the dictionary sizes passes 2^64, so rows are keyed on the codes side by side.

@@ -52,6 +52,9 @@ const TEXT: [&str; 6] = [
 ];
 const MODEL: usize = 4;
 
+/// The widest range of days one row group may span (about 11,000 years).
+const MAX_DAY_SPAN: i64 = 4_000_000;
+
 /// Counts summed per group, in this order.
 const SUMS: usize = 9;
 const U: usize = 0;
@@ -588,6 +591,13 @@ fn row_group(
     let (dmin, dmax) = days
         .iter()
         .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
+    // The month table below has one entry per day of the range: refuse absurd ranges (which
+    // the calendar could not show anyway) instead of allocating gigabytes.
+    if i64::from(dmax) - i64::from(dmin) > MAX_DAY_SPAN {
+        return Err(fail(format!(
+            "its `date` column spans more than 10,000 years (days {dmin} to {dmax} since 1970-01-01); check the years of its dates"
+        )));
+    }
 
     // Month code of each day in the group's range: (month - first month) x 2 + in-term flag.
     let first_month = Month::of(from_epoch_days(dmin)).index();
