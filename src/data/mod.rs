@@ -859,8 +859,16 @@ fn load_inner(
         precise_output: false,
     };
     // Plain Parquet files take the dictionary-code fast path; the rest the general query.
-    let (fast, general): (Vec<usize>, Vec<usize>) = (0..sources.len())
-        .partition(|&i| fast_parquet && parquet::eligible(sources[i].label, &sources[i].schema));
+    let days_of: Vec<Option<parquet::Day>> = sources
+        .iter()
+        .map(|s| {
+            fast_parquet
+                .then(|| parquet::eligible(s.label, &s.schema))
+                .flatten()
+        })
+        .collect();
+    let (fast, general): (Vec<usize>, Vec<usize>) =
+        (0..sources.len()).partition(|&i| days_of[i].is_some());
     let general: Vec<(usize, &Source)> = general.into_iter().map(|i| (i, &sources[i])).collect();
     let mut rows = Vec::new();
     let mut bad: Option<usize> = None;
@@ -886,8 +894,16 @@ fn load_inner(
     }
     if !fast.is_empty() && bad.is_none() {
         let t0 = std::time::Instant::now();
-        let files: Vec<(PathBuf, usize)> =
-            fast.iter().map(|&i| (sources[i].path.clone(), i)).collect();
+        let files: Vec<parquet::FastFile> = fast
+            .iter()
+            .filter_map(|&i| {
+                days_of[i].map(|day| parquet::FastFile {
+                    path: sources[i].path.clone(),
+                    index: i,
+                    day,
+                })
+            })
+            .collect();
         let scanned = guard(None, || parquet::scan(&files, plan.split_term))?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
@@ -1795,6 +1811,12 @@ mod parquet_tests {
             .iter_names()
             .map(|n| match n.as_str() {
                 "date" => col("date").str().to_date(strptime(Some("%Y-%m-%d"))),
+                "starting_at" => col("starting_at").str().to_datetime(
+                    Some(TimeUnit::Microseconds),
+                    Some(TimeZone::UTC),
+                    strptime(None),
+                    lit("raise"),
+                ),
                 "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
                     col(n.as_str())
                 }
@@ -1861,7 +1883,11 @@ mod parquet_tests {
         let files = [a, b];
         for f in &files {
             let s = open(f, anthropic::Kind::Canonical, None).unwrap();
-            assert!(parquet::eligible(s.label, &s.schema), "{}", f.display());
+            assert!(
+                parquet::eligible(s.label, &s.schema).is_some(),
+                "{}",
+                f.display()
+            );
         }
         let starts = Some((
             NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
@@ -1919,6 +1945,61 @@ mod parquet_tests {
                 .any(|r| r.team.is_none() && r.tier == "standard" && r.tokens.uncached_input == 20)
         );
         assert_eq!(fast.days.len(), 7);
+    }
+
+    #[test]
+    fn timestamps_count_by_their_utc_day_on_both_paths() {
+        let d = tempfile::tempdir().unwrap();
+        let body = "starting_at,model,service_tier,output_tokens,requests\n\
+1969-12-31T23:00:00Z,m,batch,1,1\n\
+2026-09-30T23:59:59.999999Z,m,batch,2,1\n\
+2026-10-01T00:00:00Z,m,batch,4,1\n\
+2026-10-31T23:59:59Z,m,,8,\n";
+        let utc = parquet(d.path(), "utc.parquet", body, 3, DataType::Int64);
+        // The same instants as naive millisecond timestamps.
+        let mut naive = LazyFrame::scan_parquet(
+            PlRefPath::try_from_path(&utc).unwrap(),
+            ScanArgsParquet::default(),
+        )
+        .unwrap()
+        .with_column(
+            col("starting_at")
+                .dt()
+                .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+                .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+        )
+        .collect()
+        .unwrap();
+        let naive_path = d.path().join("naive.parquet");
+        ParquetWriter::new(std::fs::File::create(&naive_path).unwrap())
+            .with_row_group_size(Some(2))
+            .finish(&mut naive)
+            .unwrap();
+        for p in [utc, naive_path] {
+            let s = open(&p, anthropic::Kind::Canonical, None).unwrap();
+            assert!(matches!(
+                parquet::eligible(s.label, &s.schema),
+                Some(parquet::Day::Timestamp(_))
+            ));
+            let (fast, general) = both(std::slice::from_ref(&p), None);
+            assert_eq!(fast.rows, general.rows);
+            assert_eq!(fast.days, general.days);
+            let by_month = |m: &str| -> u64 {
+                fast.rows
+                    .iter()
+                    .filter(|r| r.month.to_string() == m)
+                    .map(|r| r.tokens.output)
+                    .sum()
+            };
+            assert_eq!(
+                (
+                    by_month("1969-12"),
+                    by_month("2026-09"),
+                    by_month("2026-10")
+                ),
+                (1, 2, 12)
+            );
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use polars::prelude::{DataType, Schema};
+use polars::prelude::{DataType, Schema, TimeUnit};
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
 use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_buffer::Buffer;
@@ -67,17 +67,41 @@ const REQ_ROWS: usize = 6;
 const O_REQ: usize = 7;
 const WEB: usize = 8;
 
-/// Whether a file can take the fast path: canonical Parquet whose day is a `date` column, whose
-/// text keys are text and whose counts are 32- or 64-bit integers, with no billed cost.
-pub(super) fn eligible(label: &str, schema: &Schema) -> bool {
+/// Where a file's rows take their day from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Day {
+    /// A `date` column of dates.
+    Date,
+    /// A `starting_at` column of timestamps in this unit (UTC, or naive); its day is the UTC
+    /// day, as the general query takes it.
+    Timestamp(TimeUnit),
+}
+
+impl Day {
+    fn column(self) -> &'static str {
+        match self {
+            Day::Date => "date",
+            Day::Timestamp(_) => "starting_at",
+        }
+    }
+}
+
+/// Whether a file can take the fast path, and where its day comes from: canonical Parquet
+/// whose day is a `date` column (or, without one, a `starting_at` timestamp), whose text keys
+/// are text and whose counts are 32- or 64-bit integers, with no billed cost.
+pub(super) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
+    let day = match (schema.get("date"), schema.get("starting_at")) {
+        (Some(DataType::Date), _) => Day::Date,
+        (None, Some(DataType::Datetime(unit, _))) => Day::Timestamp(*unit),
+        _ => return None,
+    };
     let is = |name: &str, want: &DataType| schema.get(name).is_none_or(|d| d == want);
     let int = |name: &str| {
         schema
             .get(name)
             .is_none_or(|d| matches!(d, DataType::Int64 | DataType::Int32))
     };
-    label == "parquet"
-        && schema.get("date") == Some(&DataType::Date)
+    let plain = label == "parquet"
         && schema.get("model") == Some(&DataType::String)
         && schema.get("cost_usd").is_none()
         && TEXT.iter().all(|c| is(c, &DataType::String))
@@ -85,7 +109,8 @@ pub(super) fn eligible(label: &str, schema: &Schema) -> bool {
             .iter()
             .map(|(c, _)| *c)
             .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
-            .all(int)
+            .all(int);
+    plain.then_some(day)
 }
 
 /// What the fast path found in its files.
@@ -103,6 +128,7 @@ struct Layout {
     path: PathBuf,
     index: usize,
     meta: FileMetadata,
+    day: Day,
     /// Source column of each text key, if the file has it.
     text: [Option<&'static str>; 6],
     /// Source column of each summed count (`U`..`WEB`; `REQ_ROWS` and `O_REQ` are derived),
@@ -170,13 +196,21 @@ struct Worker {
     bad: Option<usize>,
 }
 
-/// Aggregates the files (path and file index) into cube rows. `split_term` is the commitment
+/// A file for the fast path.
+pub(super) struct FastFile {
+    pub path: PathBuf,
+    /// Its index among all usage files (the cube rows' `file`).
+    pub index: usize,
+    pub day: Day,
+}
+
+/// Aggregates the files into cube rows. `split_term` is the commitment
 /// term as epoch days when rows need an in-term flag.
-pub(super) fn scan(files: &[(PathBuf, usize)], split_term: Option<(i32, i32)>) -> Result<Scanned> {
+pub(super) fn scan(files: &[FastFile], split_term: Option<(i32, i32)>) -> Result<Scanned> {
     let mut layouts = Vec::with_capacity(files.len());
-    for (path, index) in files {
-        let l = std::panic::catch_unwind(|| layout(path, *index))
-            .unwrap_or_else(|p| Err(caught(Some(path), p.as_ref())))?;
+    for f in files {
+        let l = std::panic::catch_unwind(|| layout(&f.path, f.index, f.day))
+            .unwrap_or_else(|p| Err(caught(Some(&f.path), p.as_ref())))?;
         layouts.push(l);
     }
     let tasks: Vec<(usize, usize)> = layouts
@@ -304,7 +338,7 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
     )
 }
 
-fn layout(path: &Path, index: usize) -> Result<Layout> {
+fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
     let mut file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let meta = read_metadata(&mut file).map_err(|e| unreadable(path, e))?;
     let leaf = |name: &'static str| -> Option<&'static str> {
@@ -334,13 +368,17 @@ fn layout(path: &Path, index: usize) -> Result<Layout> {
     }
     counts[REQ] = count("requests");
     counts[WEB] = count("web_search_requests");
-    if leaf("date").is_none() || text[MODEL].is_none() {
-        return Err(unreadable(path, "its `date` or `model` column is nested"));
+    if leaf(day.column()).is_none() || text[MODEL].is_none() {
+        return Err(unreadable(
+            path,
+            format!("its `{}` or `model` column is nested", day.column()),
+        ));
     }
     Ok(Layout {
         path: path.to_owned(),
         index,
         meta,
+        day,
         text,
         counts,
     })
@@ -406,8 +444,9 @@ fn read_chunk<'a>(l: &'a Layout, g: usize, handle: &mut Option<File>) -> Result<
         .text
         .iter()
         .flatten()
-        .chain(l.counts.iter().flatten().map(|(c, _)| c))
-        .chain([&"date"]);
+        .copied()
+        .chain(l.counts.iter().flatten().map(|(c, _)| *c))
+        .chain([l.day.column()]);
     let (mut start, mut end) = (u64::MAX, 0u64);
     for name in names {
         for c in group.columns_under_root_iter(name).into_iter().flatten() {
@@ -574,20 +613,38 @@ fn row_group(
     let fail = |e: String| unreadable(&l.path, e);
     let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
 
-    let date = chunk
-        .decode("date", ArrowDataType::Date32, false)
-        .map_err(fail)?;
-    let date = date
-        .as_any()
-        .downcast_ref::<PrimitiveArray<i32>>()
-        .filter(|d| d.len() == n)
-        .ok_or_else(|| fail("column `date` is not a date column".into()))?;
-    if date.null_count() > 0 {
+    let day_array = match l.day {
+        Day::Date => chunk.decode("date", ArrowDataType::Date32, false),
+        Day::Timestamp(unit) => chunk.decode(
+            "starting_at",
+            ArrowDataType::Timestamp(unit.to_arrow(), None),
+            false,
+        ),
+    }
+    .map_err(fail)?;
+    if day_array.len() != n {
+        return Err(fail(format!(
+            "column `{}` has the wrong length",
+            l.day.column()
+        )));
+    }
+    if day_array.null_count() > 0 {
         // A row without a day: the general query names it.
         mark_bad(w);
         return Ok(());
     }
-    let days = date.values().as_slice();
+    let days: Cow<[i32]> = match l.day {
+        Day::Date => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i32>>()
+            .map(|d| Cow::Borrowed(d.values().as_slice())),
+        Day::Timestamp(unit) => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .and_then(|t| utc_days(t.values(), unit)),
+    }
+    .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
+    let days = days.as_ref();
     let (dmin, dmax) = days
         .iter()
         .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
@@ -770,6 +827,19 @@ fn row_group(
             .merge(&acc);
     }
     Ok(())
+}
+
+/// The UTC day (days since 1970-01-01) of each timestamp; None if one is beyond the calendar.
+fn utc_days(ts: &[i64], unit: TimeUnit) -> Option<Cow<'static, [i32]>> {
+    let per_day: i64 = match unit {
+        TimeUnit::Nanoseconds => 86_400_000_000_000,
+        TimeUnit::Microseconds => 86_400_000_000,
+        TimeUnit::Milliseconds => 86_400_000,
+    };
+    ts.iter()
+        .map(|t| i32::try_from(t.div_euclid(per_day)).ok())
+        .collect::<Option<Vec<i32>>>()
+        .map(Cow::Owned)
 }
 
 /// A row group's columns, ready to sum.
