@@ -1820,6 +1820,7 @@ mod parquet_tests {
                 "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
                     col(n.as_str())
                 }
+                "cost_usd" => col("cost_usd").cast(DataType::Float64),
                 other => col(other).cast(ints.clone()),
             })
             .collect();
@@ -2000,6 +2001,44 @@ mod parquet_tests {
                 (1, 2, 12)
             );
         }
+    }
+
+    #[test]
+    fn billed_costs_are_summed_exactly_on_both_paths() {
+        let d = tempfile::tempdir().unwrap();
+        // Billed and unbilled rows of the same keys stay apart; a credit; a half-cent-of-a-
+        // millionth that rounds away from zero.
+        let body = "date,model,output_tokens,cost_usd\n\
+2026-10-01,m,1,0.123456785\n\
+2026-10-02,m,2,\n\
+2026-10-03,m,4,-1.5\n\
+2026-10-04,m,8,2.000000004\n\
+2026-09-30,m,16,0.25\n";
+        let p = parquet(d.path(), "billed.parquet", body, 2, DataType::Int64);
+        let s = open(&p, anthropic::Kind::Canonical, None).unwrap();
+        assert_eq!(
+            parquet::eligible(s.label, &s.schema),
+            Some(parquet::Day::Date)
+        );
+        let (fast, general) = both(std::slice::from_ref(&p), None);
+        assert_eq!(fast.rows, general.rows);
+        let oct_billed = fast
+            .rows
+            .iter()
+            .find(|r| r.month.to_string() == "2026-10" && r.billed)
+            .unwrap();
+        // 12345678.5 -> 12345679; -150000000; 200000000.4 -> 200000000 (1e-8 USD).
+        assert_eq!(oct_billed.billed_cost, 0.62345679);
+        assert_eq!((oct_billed.tokens.output, oct_billed.rows), (13, 3));
+        let oct_unbilled = fast
+            .rows
+            .iter()
+            .find(|r| r.month.to_string() == "2026-10" && !r.billed)
+            .unwrap();
+        assert_eq!(
+            (oct_unbilled.tokens.output, oct_unbilled.billed_cost),
+            (2, 0.0)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //!
 //! A column chunk that is not dictionary encoded throughout (a writer may fall back to plain
 //! pages) is decoded as text and coded here instead: slower, same result. Files whose columns do
-//! not have the plain types this path expects (a text date, text counts, a billed `cost_usd`)
+//! not have the plain types this path expects (a text date, text counts, a text `cost_usd`)
 //! take the general polars query instead; see [`eligible`].
 
 use std::borrow::Cow;
@@ -56,7 +56,7 @@ const MODEL: usize = 4;
 const MAX_DAY_SPAN: i64 = 4_000_000;
 
 /// Counts summed per group, in this order.
-const SUMS: usize = 9;
+const SUMS: usize = 10;
 const U: usize = 0;
 const W5: usize = 1;
 const W1: usize = 2;
@@ -66,6 +66,8 @@ const REQ: usize = 5;
 const REQ_ROWS: usize = 6;
 const O_REQ: usize = 7;
 const WEB: usize = 8;
+/// Billed cost in 1e-8 USD (as the general query holds it: exact, order-independent sums).
+const COST: usize = 9;
 
 /// Where a file's rows take their day from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +90,8 @@ impl Day {
 
 /// Whether a file can take the fast path, and where its day comes from: canonical Parquet
 /// whose day is a `date` column (or, without one, a `starting_at` timestamp), whose text keys
-/// are text and whose counts are 32- or 64-bit integers, with no billed cost.
+/// are text, whose counts are 32- or 64-bit integers and whose billed `cost_usd`, if any, is a
+/// 64-bit float.
 pub(super) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
     let day = match (schema.get("date"), schema.get("starting_at")) {
         (Some(DataType::Date), _) => Day::Date,
@@ -103,7 +106,7 @@ pub(super) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
     };
     let plain = label == "parquet"
         && schema.get("model") == Some(&DataType::String)
-        && schema.get("cost_usd").is_none()
+        && is("cost_usd", &DataType::Float64)
         && TEXT.iter().all(|c| is(c, &DataType::String))
         && TOKEN_COLUMNS
             .iter()
@@ -134,6 +137,8 @@ struct Layout {
     /// Source column of each summed count (`U`..`WEB`; `REQ_ROWS` and `O_REQ` are derived),
     /// and whether it holds 32-bit integers.
     counts: [Option<(&'static str, bool)>; SUMS],
+    /// The billed cost column, if the file has one.
+    cost: Option<&'static str>,
 }
 
 /// The sums of one group.
@@ -186,7 +191,8 @@ impl Interner {
     }
 }
 
-/// A thread's groups: file, month code (month index x 2 + in-term flag), and the six text ids.
+/// A thread's groups: file, month code (month index x 4 + in-term flag x 2 + billed flag), and
+/// the six text ids.
 type GroupKey = (u32, i32, [u32; 6]);
 
 struct Worker {
@@ -296,7 +302,7 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
         let some = |t: Option<String>| t.filter(|s| !s.is_empty());
         let s = acc.sums;
         rows.push(CubeRow {
-            month: Month::from_index(code >> 1),
+            month: Month::from_index(code >> 2),
             file: file as usize,
             team: some(team),
             app: some(app),
@@ -304,8 +310,8 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
             api_key_id: some(key),
             model,
             tier: tier.unwrap_or_else(|| "standard".into()),
-            in_term: code & 1 == 1,
-            billed: false,
+            in_term: code & 2 == 2,
+            billed: code & 1 == 1,
             tokens: Tokens {
                 uncached_input: s[U] as u64,
                 cache_write_5m: s[W5] as u64,
@@ -316,7 +322,7 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
             requests: s[REQ] as u64,
             output_with_requests: s[O_REQ] as u64,
             web_search_requests: s[WEB] as u64,
-            billed_cost: 0.0,
+            billed_cost: s[COST] as f64 / 1e8,
             rows: acc.rows as u64,
             first_day: from_epoch_days(acc.first),
             last_day: from_epoch_days(acc.last),
@@ -368,6 +374,7 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
     }
     counts[REQ] = count("requests");
     counts[WEB] = count("web_search_requests");
+    let cost = leaf("cost_usd");
     if leaf(day.column()).is_none() || text[MODEL].is_none() {
         return Err(unreadable(
             path,
@@ -381,6 +388,7 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
         day,
         text,
         counts,
+        cost,
     })
 }
 
@@ -446,6 +454,7 @@ fn read_chunk<'a>(l: &'a Layout, g: usize, handle: &mut Option<File>) -> Result<
         .flatten()
         .copied()
         .chain(l.counts.iter().flatten().map(|(c, _)| *c))
+        .chain(l.cost)
         .chain([l.day.column()]);
     let (mut start, mut end) = (u64::MAX, 0u64);
     for name in names {
@@ -656,7 +665,8 @@ fn row_group(
         )));
     }
 
-    // Month code of each day in the group's range: (month - first month) x 2 + in-term flag.
+    // Month code of each day in the group's range: (month - first month) x 2 + in-term flag;
+    // each row's key then adds its billed flag as the lowest digit.
     let first_month = Month::of(from_epoch_days(dmin)).index();
     let table: Vec<u32> = (dmin..=dmax)
         .map(|d| {
@@ -666,7 +676,8 @@ fn row_group(
         })
         .collect();
     // The largest code, not the last: a term that ends mid-month flags later days 0 again.
-    let month_radix = u64::from(table.iter().copied().max().unwrap_or(0)) + 1;
+    // Doubled for the billed flag, the key's lowest month digit.
+    let month_radix = (u64::from(table.iter().copied().max().unwrap_or(0)) + 1) * 2;
     let mut seen = vec![false; table.len()];
 
     // Text keys as local codes, folded with the month code into one key per row.
@@ -732,6 +743,28 @@ fn row_group(
         }
         counts[i] = values;
     }
+    // Billed cost: a flag per row (it has one) and the amount in 1e-8 USD.
+    let billed_cost: Option<(Vec<u32>, Vec<i64>)> = match l.cost {
+        None => None,
+        Some(name) => {
+            let a = chunk
+                .decode(name, ArrowDataType::Float64, false)
+                .map_err(fail)?;
+            let p = a
+                .as_any()
+                .downcast_ref::<PrimitiveArray<f64>>()
+                .filter(|p| p.len() == n)
+                .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
+            let flags: Vec<u32> = (0..n).map(|i| u32::from(p.is_valid(i))).collect();
+            let e8 = p
+                .values()
+                .iter()
+                .zip(&flags)
+                .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { 0 })
+                .collect();
+            Some((flags, e8))
+        }
+    };
     let zeros = vec![0i64; n];
     let col = |i: usize| -> &[i64] {
         if counts[i].is_empty() {
@@ -760,12 +793,15 @@ fn row_group(
         req: col(REQ),
         known,
         web: col(WEB),
+        cost: billed_cost.as_ref().map_or(&zeros, |(_, e8)| e8),
     };
+    let billed = |i: usize| billed_cost.as_ref().map_or(0, |(f, _)| f[i]);
 
     let local: Vec<([u32; 7], Acc)> = if fits {
         let mut keys: Vec<u64> = days
             .iter()
-            .map(|&d| u64::from(table[(d - dmin) as usize]))
+            .enumerate()
+            .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + billed(i)))
             .collect();
         for (c, r) in codes.iter().zip(&radix) {
             if c.is_empty() {
@@ -792,7 +828,7 @@ fn row_group(
         let keys: Vec<[u32; 7]> = (0..n)
             .map(|i| {
                 let mut k = [0u32; 7];
-                k[0] = table[(days[i] - dmin) as usize];
+                k[0] = table[(days[i] - dmin) as usize] * 2 + billed(i);
                 for c in 0..6 {
                     k[c + 1] = codes[c].get(i).copied().unwrap_or(0);
                 }
@@ -818,15 +854,32 @@ fn row_group(
         .collect();
     let file = l.index as u32;
     for (parts, acc) in local {
+        // parts[0] = (month - first month) x 4 + in-term flag x 2 + billed flag.
         let code = parts[0];
-        let month = first_month + (code >> 1) as i32;
+        let month = first_month + (code >> 2) as i32;
         let ids: [u32; 6] = std::array::from_fn(|c| maps[c][parts[c + 1] as usize]);
         w.groups
-            .entry((file, month * 2 + (code & 1) as i32, ids))
+            .entry((file, month * 4 + (code & 3) as i32, ids))
             .or_insert(Acc::EMPTY)
             .merge(&acc);
     }
     Ok(())
+}
+
+/// A billed amount in US dollars as integer 1e-8 USD, rounded half away from zero as the
+/// general query rounds it; not a finite amount in range counts as 0, as there.
+fn usd_e8(usd: f64) -> i64 {
+    let scaled = usd * 1e8;
+    let rounded = if scaled < 0.0 {
+        scaled - 0.5
+    } else {
+        scaled + 0.5
+    };
+    if rounded.is_finite() && rounded.abs() < 9.2e18 {
+        rounded as i64
+    } else {
+        0
+    }
 }
 
 /// The UTC day (days since 1970-01-01) of each timestamp; None if one is beyond the calendar.
@@ -855,6 +908,8 @@ struct Columns<'a> {
     /// 1 where the row has a request count.
     known: &'a [i64],
     web: &'a [i64],
+    /// Billed cost in 1e-8 USD (0 where none).
+    cost: &'a [i64],
 }
 
 /// Sums the rows per key; marks the days seen.
@@ -868,7 +923,7 @@ fn accumulate<K: Copy + Eq + Hash>(keys: &[K], c: &Columns, seen: &mut [bool]) -
         &c.r[..n],
         &c.o[..n],
     );
-    let (req, known, web) = (&c.req[..n], &c.known[..n], &c.web[..n]);
+    let (req, known, web, cost) = (&c.req[..n], &c.known[..n], &c.web[..n], &c.cost[..n]);
     let mut index: FxMap<K, u32> = FxMap::default();
     let mut accs: Vec<(K, Acc)> = Vec::new();
     for i in 0..n {
@@ -887,6 +942,7 @@ fn accumulate<K: Copy + Eq + Hash>(keys: &[K], c: &Columns, seen: &mut [bool]) -
         a.sums[REQ_ROWS] += known[i];
         a.sums[O_REQ] += o[i] * known[i];
         a.sums[WEB] += web[i];
+        a.sums[COST] += cost[i];
         a.rows += 1;
         a.first = a.first.min(d);
         a.last = a.last.max(d);
