@@ -859,17 +859,21 @@ fn load_inner(
         precise_output: false,
     };
     // Plain Parquet files take the dictionary-code fast path; the rest the general query.
-    let days_of: Vec<Option<parquet::Day>> = sources
-        .iter()
-        .map(|s| {
-            fast_parquet
-                .then(|| parquet::eligible(s.label, &s.schema))
-                .flatten()
-        })
-        .collect();
-    let (fast, general): (Vec<usize>, Vec<usize>) =
-        (0..sources.len()).partition(|&i| days_of[i].is_some());
-    let general: Vec<(usize, &Source)> = general.into_iter().map(|i| (i, &sources[i])).collect();
+    let mut fast: Vec<parquet::FastFile> = Vec::new();
+    let mut general: Vec<(usize, &Source)> = Vec::new();
+    for (index, s) in sources.iter().enumerate() {
+        match fast_parquet
+            .then(|| parquet::eligible(s.label, &s.schema))
+            .flatten()
+        {
+            Some(day) => fast.push(parquet::FastFile {
+                path: s.path.clone(),
+                index,
+                day,
+            }),
+            None => general.push((index, s)),
+        }
+    }
     let mut rows = Vec::new();
     let mut bad: Option<usize> = None;
     let mut days: Vec<NaiveDate> = Vec::new();
@@ -894,17 +898,7 @@ fn load_inner(
     }
     if !fast.is_empty() && bad.is_none() {
         let t0 = std::time::Instant::now();
-        let files: Vec<parquet::FastFile> = fast
-            .iter()
-            .filter_map(|&i| {
-                days_of[i].map(|day| parquet::FastFile {
-                    path: sources[i].path.clone(),
-                    index: i,
-                    day,
-                })
-            })
-            .collect();
-        let scanned = guard(None, || parquet::scan(&files, plan.split_term))?;
+        let scanned = guard(None, || parquet::scan(&fast, plan.split_term))?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
         rows.extend(scanned.rows.into_iter().map(|mut r| {
@@ -914,8 +908,6 @@ fn load_inner(
             r
         }));
         days.extend(scanned.days.into_iter().map(from_epoch_days));
-        days.sort();
-        days.dedup();
     }
     if let Some(file) = bad {
         return Err(diagnose(&sources[file], &plan));
@@ -1214,6 +1206,33 @@ fn distinct_days(sources: &[&Source]) -> Result<Vec<NaiveDate>> {
     Ok(days)
 }
 
+/// A group's text keys as the cube holds them; the one rule both loading paths follow: an empty
+/// dimension is no dimension, a missing model is the empty model (a bad row), a missing tier is
+/// standard.
+struct TextKeys {
+    team: Option<String>,
+    app: Option<String>,
+    workspace_id: Option<String>,
+    api_key_id: Option<String>,
+    model: String,
+    tier: String,
+}
+
+impl TextKeys {
+    /// From team, app, workspace ID, API key ID, model and tier as read.
+    fn new([team, app, ws, key, model, tier]: [Option<String>; 6]) -> TextKeys {
+        let some = |t: Option<String>| t.filter(|s| !s.is_empty());
+        TextKeys {
+            team: some(team),
+            app: some(app),
+            workspace_id: some(ws),
+            api_key_id: some(key),
+            model: model.unwrap_or_default(),
+            tier: tier.unwrap_or_else(|| "standard".into()),
+        }
+    }
+}
+
 /// Whether a month lies in the commitment term (for terms of whole months).
 fn in_term_by_month(month: Month, term: Option<(NaiveDate, NaiveDate)>) -> bool {
     term.is_some_and(|(s, e)| month >= Month::of(s) && month <= Month::of(e))
@@ -1297,15 +1316,23 @@ fn to_rows(
         } else {
             in_term_by_month(month, term)
         };
+        let k = TextKeys::new([
+            team[i].clone(),
+            app[i].clone(),
+            ws[i].clone(),
+            key[i].clone(),
+            model[i].clone(),
+            tier[i].clone(),
+        ]);
         out.push(CubeRow {
             month,
             file: file[i].unwrap_or(0) as usize,
-            team: team[i].clone().filter(|s| !s.is_empty()),
-            app: app[i].clone().filter(|s| !s.is_empty()),
-            workspace_id: ws[i].clone().filter(|s| !s.is_empty()),
-            api_key_id: key[i].clone().filter(|s| !s.is_empty()),
-            model: model[i].clone().unwrap_or_default(),
-            tier: tier[i].clone().unwrap_or_else(|| "standard".into()),
+            team: k.team,
+            app: k.app,
+            workspace_id: k.workspace_id,
+            api_key_id: k.api_key_id,
+            model: k.model,
+            tier: k.tier,
             in_term,
             billed: billed[i],
             tokens: Tokens {

@@ -33,7 +33,7 @@ use polars_parquet::read::{
 };
 use rustc_hash::FxHasher;
 
-use super::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS, caught, from_epoch_days};
+use super::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS, TextKeys, caught, from_epoch_days};
 use crate::cube::CubeRow;
 use crate::error::{Error, Result};
 use crate::month::Month;
@@ -169,17 +169,22 @@ impl Acc {
 }
 
 /// A thread's interned text: id 0 is "no value".
-#[derive(Default)]
 struct Interner {
     ids: FxMap<String, u32>,
     texts: Vec<Option<String>>,
 }
 
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            ids: FxMap::default(),
+            texts: vec![None],
+        }
+    }
+}
+
 impl Interner {
     fn id(&mut self, text: Option<&str>) -> u32 {
-        if self.texts.is_empty() {
-            self.texts.push(None);
-        }
         let Some(t) = text else { return 0 };
         if let Some(&id) = self.ids.get(t) {
             return id;
@@ -293,23 +298,21 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
     }
     let mut rows = Vec::with_capacity(all.len());
     for ((file, code, texts), acc) in all {
-        let [team, app, ws, key, model, tier] = texts;
-        let model = model.unwrap_or_default();
-        if model.is_empty() {
+        let k = TextKeys::new(texts);
+        if k.model.is_empty() {
             let f = file as usize;
             bad = Some(bad.map_or(f, |b| b.min(f)));
         }
-        let some = |t: Option<String>| t.filter(|s| !s.is_empty());
         let s = acc.sums;
         rows.push(CubeRow {
             month: Month::from_index(code >> 2),
             file: file as usize,
-            team: some(team),
-            app: some(app),
-            workspace_id: some(ws),
-            api_key_id: some(key),
-            model,
-            tier: tier.unwrap_or_else(|| "standard".into()),
+            team: k.team,
+            app: k.app,
+            workspace_id: k.workspace_id,
+            api_key_id: k.api_key_id,
+            model: k.model,
+            tier: k.tier,
             in_term: code & 2 == 2,
             billed: code & 1 == 1,
             tokens: Tokens {
