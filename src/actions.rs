@@ -236,6 +236,20 @@ impl Register {
         if let Some(n) = &new.notes {
             t.insert("notes", value(n.clone()));
         }
+        // Comments at the end of the file (or a new register's header) stay where a person put
+        // them: before the new action, not below it.
+        let trailing = self.doc.trailing().as_str().unwrap_or_default().to_owned();
+        if trailing.contains('#') {
+            let mut prefix = trailing.trim_end_matches([' ', '\t']).to_owned();
+            if !prefix.ends_with('\n') {
+                prefix.push('\n');
+            }
+            if !prefix.ends_with("\n\n") {
+                prefix.push('\n');
+            }
+            t.decor_mut().set_prefix(prefix);
+            self.doc.set_trailing("");
+        }
         if !self.doc.contains_key("action") {
             self.doc.insert(
                 "action",
@@ -281,14 +295,48 @@ impl Register {
     }
 
     /// Sets the owner and, when given, the due date of an action.
-    pub fn assign(&mut self, id: &str, owner: &str, due: Option<NaiveDate>) -> Result<()> {
+    ///
+    /// Each change is logged in the action's notes, dated `on` (`2026-09-12: due 2026-10-10 →
+    /// 2026-09-30`), so that a later re-run of an earlier review sees the action as it stood.
+    pub fn assign(
+        &mut self,
+        id: &str,
+        owner: &str,
+        due: Option<NaiveDate>,
+        on: NaiveDate,
+    ) -> Result<()> {
+        let old = self.get(id)?.clone();
+        let mut log = Vec::new();
+        if old.owner != owner {
+            log.push(format!("{on}: owner {} → {owner}", shown(&old.owner)));
+        }
+        if let Some(d) = due
+            && old.due != Some(d)
+        {
+            log.push(format!(
+                "{on}: due {} → {d}",
+                old.due
+                    .map_or_else(|| "(none)".to_owned(), |x| x.to_string())
+            ));
+        }
         let (t, idx) = self.table_mut(id)?;
         set_keep_decor(t, "owner", value(owner));
         if let Some(d) = due {
             set_keep_decor(t, "due", value(date_value(d)));
         }
+        let mut notes = old.notes.clone();
+        if !log.is_empty() {
+            for l in &log {
+                if !notes.is_empty() {
+                    notes.push('\n');
+                }
+                notes.push_str(l);
+            }
+            set_keep_decor(t, "notes", value(notes.clone()));
+        }
         let a = &mut self.actions[idx];
         a.owner = owner.to_owned();
+        a.notes = notes;
         if due.is_some() {
             a.due = due;
             a.due_problem = None;
@@ -354,8 +402,22 @@ impl Register {
     /// Writes the edits: refuses when the file changed on disk since it was read; the new text
     /// replaces the old in one rename.
     pub fn save(&self) -> Result<()> {
+        match self.prepare_save()? {
+            Some(p) => p.commit(),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the register file exists yet (a missing one is created on the first save).
+    pub fn exists(&self) -> bool {
+        self.original.is_some()
+    }
+
+    /// Checks that the file did not change on disk since it was read and writes the new text
+    /// beside it, ready to be put in place (None when there is nothing to write).
+    pub fn prepare_save(&self) -> Result<Option<crate::fsx::PendingFile>> {
         if !self.dirty {
-            return Ok(());
+            return Ok(None);
         }
         let now = match std::fs::read_to_string(&self.path) {
             Ok(t) => Some(t),
@@ -368,28 +430,72 @@ impl Register {
                 self.path.display()
             )));
         }
-        write_atomic(&self.path, self.render().as_bytes())
+        crate::fsx::PendingFile::new(&self.path, self.render().as_bytes()).map(Some)
     }
-}
 
-/// Writes a file through a temporary file beside it and a rename, so it is whole or untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create folder", e))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, "cannot write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, "cannot write", e)
-    })
+    /// The register as it stood for the review of `month` made on `as_of`: actions opened after
+    /// the month are not there yet, an action closed after `as_of` was still open, owners and due
+    /// dates changed after `as_of` (as logged in the notes by `assign`) had their earlier values,
+    /// and notes dated after `as_of` were not written yet.
+    pub fn as_of(&self, month: Month, as_of: NaiveDate) -> Vec<Action> {
+        let dated = |l: &str| {
+            l.get(..10)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        self.actions
+            .iter()
+            .filter(|a| a.opened.is_none_or(|o| o <= month))
+            .map(|a| {
+                let mut a = a.clone();
+                if a.closed.is_some_and(|c| c > as_of) {
+                    a.status = Status::Open;
+                    a.closed = None;
+                }
+                // Undo later changes, latest first.
+                for l in a.notes.lines().rev() {
+                    if dated(l).is_none_or(|d| d <= as_of) {
+                        continue;
+                    }
+                    let change = &l[10..];
+                    if let Some((before, _)) = change
+                        .strip_prefix(": owner ")
+                        .and_then(|c| c.split_once(" → "))
+                    {
+                        a.owner = if before == "(none)" {
+                            String::new()
+                        } else {
+                            before.to_owned()
+                        };
+                    } else if let Some((before, _)) = change
+                        .strip_prefix(": due ")
+                        .and_then(|c| c.split_once(" → "))
+                    {
+                        a.due = NaiveDate::parse_from_str(before, "%Y-%m-%d").ok();
+                    }
+                }
+                a.notes = a
+                    .notes
+                    .lines()
+                    .filter(|l| dated(l).is_none_or(|d| d <= as_of))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                a
+            })
+            .collect()
+    }
 }
 
 fn date_value(d: NaiveDate) -> toml_edit::Datetime {
     d.to_string().parse().expect("a date is a TOML date")
+}
+
+/// An owner as written in a change log: `(none)` for a blank one.
+fn shown(owner: &str) -> &str {
+    if owner.trim().is_empty() {
+        "(none)"
+    } else {
+        owner
+    }
 }
 
 /// Replaces a value, keeping the comment and spacing around it.
@@ -767,7 +873,13 @@ closed = 2026-11-02
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), REG);
         let mut r = Register::load(&p).unwrap();
-        r.assign("A-0001", "Ana Lima", None).unwrap();
+        r.assign(
+            "A-0001",
+            "Ana Lima",
+            None,
+            NaiveDate::from_ymd_opt(2026, 11, 12).unwrap(),
+        )
+        .unwrap();
         std::fs::write(&p, format!("{REG}\n# someone else's edit\n")).unwrap();
         let e = r.save().unwrap_err().to_string();
         assert!(e.contains("changed on disk"), "{e}");
@@ -795,6 +907,97 @@ closed = 2026-11-02
             needs(&r.actions[0], &teams, &[]),
             ["a due date (2026-09-01 is before the action was opened (2026-10))"]
         );
+    }
+
+    fn new_action(title: &str) -> NewAction {
+        NewAction {
+            title: title.into(),
+            finding: None,
+            scope: "org".into(),
+            team: None,
+            owner: "Dana Whitfield".into(),
+            due: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+            opened: "2026-10".parse().unwrap(),
+            notes: None,
+        }
+    }
+
+    #[test]
+    fn comments_stay_where_a_person_put_them() {
+        let d = tempfile::tempdir().unwrap();
+        // A register as `init` writes it: the header only. Its first action goes below it.
+        let p = write(d.path(), REGISTER_HEADER);
+        let mut r = Register::load(&p).unwrap();
+        r.append(new_action("First"));
+        r.save().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.starts_with(REGISTER_HEADER), "{text}");
+        assert!(
+            text.find("\n[[action]]\nid").unwrap() >= REGISTER_HEADER.len(),
+            "{text}"
+        );
+        // A comment at the end of the file stays after the action it followed.
+        std::fs::write(
+            &p,
+            format!("{text}\n# Reviewed with finance on 2026-11-12.\n"),
+        )
+        .unwrap();
+        let mut r = Register::load(&p).unwrap();
+        r.append(new_action("Second"));
+        r.save().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let comment = text.find("# Reviewed with finance").unwrap();
+        assert!(text.find("title = \"First\"").unwrap() < comment, "{text}");
+        assert!(comment < text.find("title = \"Second\"").unwrap(), "{text}");
+        assert_eq!(Register::load(&p).unwrap().actions.len(), 2);
+    }
+
+    #[test]
+    fn the_register_as_it_stood_at_an_earlier_review() {
+        let d = tempfile::tempdir().unwrap();
+        let text = REG
+            .replace(
+                "notes = \"Hand-written note.\"",
+                "notes = \"Hand-written note.\\n2026-11-20: done later\"\nclosed = 2026-11-20",
+            )
+            .replace(
+                "status = \"open\"\nopened = \"2026-10\"",
+                "status = \"done\"\nopened = \"2026-10\"",
+            );
+        let r = Register::load(&write(d.path(), &text)).unwrap();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // The September review (held 2026-10-10) does not know the action opened in October.
+        let sep = r.as_of("2026-09".parse().unwrap(), day("2026-10-10"));
+        assert_eq!(
+            sep.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            ["A-0002"]
+        );
+        // A-0002 closed on 2026-11-02: still open at that review.
+        assert_eq!(sep[0].status, Status::Open);
+        assert_eq!(sep[0].closed, None);
+        // The October review (held 2026-11-10): A-0001 was closed later, with a later note.
+        let oct = r.as_of("2026-10".parse().unwrap(), day("2026-11-10"));
+        assert_eq!(oct[0].status, Status::Open);
+        assert_eq!(oct[0].notes, "Hand-written note.");
+        assert_eq!(oct[1].status, Status::Done);
+        // A reassignment logged after the review is undone in its view, not before it.
+        let mut r = r;
+        r.assign(
+            "A-0002",
+            "Ana Lima",
+            Some(day("2026-12-01")),
+            day("2026-11-15"),
+        )
+        .unwrap();
+        assert!(r.get("A-0002").unwrap().notes.ends_with(
+            "2026-11-15: owner Dana Whitfield → Ana Lima\n2026-11-15: due 2026-11-10 → 2026-12-01"
+        ));
+        let before = r.as_of("2026-10".parse().unwrap(), day("2026-11-10"));
+        assert_eq!(before[1].owner, "Dana Whitfield");
+        assert_eq!(before[1].due, Some(day("2026-11-10")));
+        let after = r.as_of("2026-11".parse().unwrap(), day("2026-12-10"));
+        assert_eq!(after[1].owner, "Ana Lima");
+        assert_eq!(after[1].due, Some(day("2026-12-01")));
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -32,14 +35,15 @@ pub struct GlobalArgs {
         short = 'c',
         global = true,
         default_value = "govreview.toml",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = GLOBAL
     )]
     pub config: PathBuf,
     /// The date the review is made on (YYYY-MM-DD); fixes overdue actions and countdowns. Default: today (UTC).
-    #[arg(long, global = true, value_name = "DATE")]
+    #[arg(long, global = true, value_name = "DATE", value_parser = parse_date, help_heading = GLOBAL)]
     pub as_of: Option<NaiveDate>,
     /// When to colour terminal output.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = GLOBAL)]
     pub color: ColorChoice,
 }
 
@@ -113,10 +117,10 @@ pub struct EmailArgs {
     /// Data beyond the config's data.paths.
     #[command(flatten)]
     pub input: DataArgs,
-    /// Folder the packs are under.
-    #[arg(long, short = 'o', default_value = "reviews", value_name = "DIR")]
-    pub out: PathBuf,
-    /// The action register. Default: OUT/actions.toml.
+    /// Folder the packs are under. Default: the config's output.dir (reviews/ beside the config).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The action register. Default: the config's output.register (OUT/actions.toml).
     #[arg(long, value_name = "FILE")]
     pub register: Option<PathBuf>,
     /// Folder of templates that override the built-in ones.
@@ -218,6 +222,8 @@ pub enum StatusFilter {
     Done,
     /// Dropped.
     Dropped,
+    /// Closed: done or dropped.
+    Closed,
     /// Every action.
     All,
 }
@@ -225,9 +231,10 @@ pub enum StatusFilter {
 /// Where the register lives.
 #[derive(Debug, Args)]
 pub struct RegisterArg {
-    /// The action register.
-    #[arg(long, default_value = "reviews/actions.toml", value_name = "FILE")]
-    pub register: PathBuf,
+    /// The action register. Default: the config's output.register (reviews/actions.toml beside
+    /// the config).
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
 }
 
 /// `govreview actions ...`
@@ -260,7 +267,7 @@ pub enum ActionsCommand {
         #[arg(long)]
         owner: String,
         /// Due date (YYYY-MM-DD).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_date)]
         due: NaiveDate,
         /// The metric of the finding it addresses (e.g. cache_hit_rate).
         #[arg(long)]
@@ -285,8 +292,8 @@ pub enum ActionsCommand {
         /// New owner (a person).
         #[arg(long)]
         owner: String,
-        /// New due date.
-        #[arg(long)]
+        /// New due date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
         due: Option<NaiveDate>,
         /// The register.
         #[command(flatten)]
@@ -328,9 +335,10 @@ pub struct CheckArgs {
     /// Data beyond the config's data.paths.
     #[command(flatten)]
     pub input: DataArgs,
-    /// The action register.
-    #[arg(long, default_value = "reviews/actions.toml", value_name = "FILE")]
-    pub register: PathBuf,
+    /// The action register. Default: the config's output.register (reviews/actions.toml beside
+    /// the config).
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
 }
 
 /// Arguments of `govreview init`.
@@ -350,13 +358,14 @@ pub struct ReviewArgs {
     /// Data beyond the config's data.paths.
     #[command(flatten)]
     pub input: DataArgs,
-    /// Folder the pack is written under, as OUT/YYYY-MM/.
-    #[arg(long, short = 'o', default_value = "reviews", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Folder the pack is written under, as OUT/YYYY-MM/. Default: the config's output.dir
+    /// (reviews/ beside the config).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Folder of templates that override the built-in ones, file by file.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// The action register. Default: OUT/actions.toml.
+    /// The action register. Default: the config's output.register (OUT/actions.toml).
     #[arg(long, value_name = "FILE")]
     pub register: Option<PathBuf>,
     /// Print nothing but errors.
@@ -366,4 +375,10 @@ pub struct ReviewArgs {
 
 fn parse_month(s: &str) -> Result<Month, String> {
     s.parse()
+}
+
+/// A calendar date, with a message that says the format when it is not one.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD (e.g. 2026-11-10)"))
 }

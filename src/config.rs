@@ -9,6 +9,9 @@
 //! - `targets.drift_tolerance = 0.02` (2 percentage points for shares, 0.02 for pacing).
 //! - no target is set unless configured; a KPI without a target is shown, never "missed".
 //! - `data.paths = []`: data may come from `--data` alone.
+//! - `output.dir = "reviews"`, `output.register = "<output.dir>/actions.toml"`: both relative to
+//!   the configuration file, like data paths, so a run from another folder reads and writes the
+//!   same repository.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -24,6 +27,10 @@ use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
 pub const DEFAULT_DRIFT_TOLERANCE: f64 = 0.02;
 /// Default tolerance between billed and computed cost: 2%.
 pub const DEFAULT_RECONCILE_TOLERANCE: f64 = 0.02;
+/// Default folder of the month packs, relative to the configuration file.
+pub const DEFAULT_OUT_DIR: &str = "reviews";
+/// File name of the action register inside the output folder.
+pub const REGISTER_FILE: &str = "actions.toml";
 /// Default day of the month on which reviews are held.
 pub const DEFAULT_REVIEW_DAY: u32 = 10;
 
@@ -46,6 +53,8 @@ struct RawConfig {
     organization: RawOrganization,
     #[serde(default)]
     data: RawData,
+    #[serde(default)]
+    output: RawOutput,
     #[serde(default)]
     pricing: RawPricing,
     #[serde(default)]
@@ -75,6 +84,13 @@ struct RawOrganization {
 struct RawData {
     #[serde(default)]
     paths: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    dir: Option<String>,
+    register: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,8 +125,13 @@ struct RawKpiTargets {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTargets {
-    #[serde(flatten)]
-    kpis: RawKpiTargets,
+    // The organisation's KPI targets, spelled out (not flattened) so that a problem in one of
+    // them is located at its key.
+    max_opus_share: Option<f64>,
+    #[serde(default)]
+    model_mix: BTreeMap<String, Band>,
+    min_cache_hit_rate: Option<f64>,
+    min_batch_share: Option<f64>,
     commitment_pacing: Option<Band>,
     drift_tolerance: Option<f64>,
     #[serde(default)]
@@ -272,6 +293,12 @@ pub struct Config {
     pub people: Vec<String>,
     /// Data paths or globs, relative to `base_dir`.
     pub data_paths: Vec<String>,
+    /// The folder the month packs are written under (`output.dir`, relative to the config's
+    /// folder; default `reviews`).
+    pub out_dir: PathBuf,
+    /// The action register (`output.register`, relative to the config's folder; default
+    /// `<out_dir>/actions.toml`).
+    pub register: PathBuf,
     /// Price table (built-in merged with configured).
     pub prices: PriceTable,
     /// Prefixes of models whose price comes from the configuration.
@@ -317,34 +344,305 @@ impl Config {
 
     /// Parses and validates configuration text; `path` names it in errors and anchors data paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(text, s.start))
-                .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-            Error::config(
-                path,
-                ConfigProblem {
-                    line,
-                    column,
-                    key: None,
-                    message: e.message().trim().to_owned() + hint_for(e.message()),
-                },
-            )
-        })?;
         let locator = Locator::new(text);
-        let mut problems = Vec::new();
-        let cfg = validate(raw, path, &locator, &mut problems);
-        if problems.is_empty() {
-            Ok(cfg)
-        } else {
-            problems.sort_by_key(|p| (p.line, p.column));
-            Err(Error::Config {
-                path: path.to_owned(),
-                problems,
-            })
+        let (raw, mut problems) = deserialize_all(text, path, &locator)?;
+        let reported: Vec<Option<String>> = problems.iter().map(|p| p.key.clone()).collect();
+        let cfg = raw.map(|raw| {
+            let mut found = Vec::new();
+            let cfg = validate(raw, path, &locator, &mut found);
+            // A key already reported for its type holds a stand-in: no second problem for it.
+            problems.extend(found.into_iter().filter(|p| !reported.contains(&p.key)));
+            cfg
+        });
+        match cfg {
+            Some(cfg) if problems.is_empty() => Ok(cfg),
+            _ => {
+                problems.sort_by_key(|p| (p.line, p.column));
+                Err(Error::Config {
+                    path: path.to_owned(),
+                    problems,
+                })
+            }
         }
     }
+}
+
+/// Reads the configuration into its raw form, reporting every key with a wrong type or an
+/// unknown name, not only the first: each problem is recorded, its key set aside, and the rest
+/// read again. A syntax error stops at once (nothing after it can be trusted).
+fn deserialize_all(
+    text: &str,
+    path: &Path,
+    loc: &Locator,
+) -> Result<(Option<RawConfig>, Vec<ConfigProblem>)> {
+    let mut work: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let (line, column) = e
+            .span()
+            .map(|s| line_col(text, s.start))
+            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        Error::config(
+            path,
+            ConfigProblem {
+                line,
+                column,
+                key: None,
+                message: e.message().trim().to_owned(),
+            },
+        )
+    })?;
+    let mut problems: Vec<ConfigProblem> = Vec::new();
+    let mut set_aside: Vec<Vec<String>> = Vec::new();
+    for _ in 0..100 {
+        let current = work.to_string();
+        let e = match toml::from_str::<RawConfig>(&current) {
+            Ok(raw) => return Ok((Some(raw), problems)),
+            Err(e) => e,
+        };
+        let message = e.message().trim().to_owned();
+        let key_path = e.span().and_then(|s| key_at(&current, s.start, &message));
+        let Some(mut key_path) = key_path else {
+            problems.push(ConfigProblem {
+                line: None,
+                column: None,
+                key: None,
+                message: message + hint_for(e.message()),
+            });
+            return Ok((None, problems));
+        };
+        // A required key that was set aside for its type is reported once, not again as missing.
+        if let Some(missing) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            key_path.push(missing.to_owned());
+            if set_aside.contains(&key_path) {
+                return Ok((None, problems));
+            }
+            let refs: Vec<&str> = key_path.iter().map(String::as_str).collect();
+            let mut p = loc.problem(&refs[..refs.len() - 1], format!("`{missing}` is missing; add it (the README's configuration reference describes it)"));
+            p.key = Some(key_path.join("."));
+            problems.push(p);
+            return Ok((None, problems));
+        }
+        let refs: Vec<&str> = key_path.iter().map(String::as_str).collect();
+        if message.starts_with("unknown field") {
+            let key = key_path.last().map(String::as_str).unwrap_or("");
+            let text = match suggest(&message, key) {
+                Some(s) => format!(
+                    "unknown key; did you mean `{s}`? (the README's configuration reference lists every key)"
+                ),
+                None => format!(
+                    "unknown key{}; remove it or fix its spelling (the README's configuration reference lists every key)",
+                    expected_keys(&message).map_or(String::new(), |k| format!(" (keys here: {k})"))
+                ),
+            };
+            problems.push(loc.key_problem(&refs, text));
+        } else {
+            problems.push(loc.problem(
+                &refs,
+                format!("{}{}", tidy_serde(&message), hint_for(&message)),
+            ));
+        }
+        // A key of the wrong type gets a stand-in of the right type (so that a required key does
+        // not turn into a second, "missing" problem); an unknown key goes.
+        let set = match placeholder(&message) {
+            Some(v) => replace_key(&mut work, &refs, v),
+            None => remove_key(&mut work, &refs),
+        };
+        if !set {
+            return Ok((None, problems));
+        }
+        set_aside.push(key_path);
+    }
+    Ok((None, problems))
+}
+
+/// A value of the type a serde message expects, to stand in for a key of the wrong type.
+fn placeholder(message: &str) -> Option<toml_edit::Item> {
+    if !message.starts_with("invalid type") {
+        return None;
+    }
+    let expected = message.rsplit("expected ").next()?;
+    let v: toml_edit::Value = if expected.starts_with("f64") || expected.contains("float") {
+        0.0.into()
+    } else if expected.starts_with("i64")
+        || expected.contains("integer")
+        || expected.starts_with("u")
+    {
+        0i64.into()
+    } else if expected.contains("string") {
+        "".into()
+    } else if expected.contains("bool") {
+        false.into()
+    } else if expected.contains("sequence") {
+        toml_edit::Array::new().into()
+    } else if expected.contains("map") || expected.starts_with("struct") {
+        return Some(toml_edit::Item::Table(toml_edit::Table::new()));
+    } else if expected.contains("date") {
+        "2000-01-01".parse::<toml_edit::Datetime>().ok()?.into()
+    } else {
+        return None;
+    };
+    Some(toml_edit::Item::Value(v))
+}
+
+/// Puts `item` at `path`; false when there is no such key.
+fn replace_key(doc: &mut toml_edit::DocumentMut, path: &[&str], item: toml_edit::Item) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut t: &mut dyn toml_edit::TableLike = doc.as_table_mut();
+    let mut i = 0;
+    while i < parents.len() {
+        let Some(next) = t.get_mut(parents[i]) else {
+            return false;
+        };
+        if next.is_array_of_tables()
+            && let Some(idx) = parents.get(i + 1).and_then(|x| x.parse::<usize>().ok())
+        {
+            let Some(tt) = next.as_array_of_tables_mut().and_then(|a| a.get_mut(idx)) else {
+                return false;
+            };
+            t = tt;
+            i += 2;
+            continue;
+        }
+        let Some(tt) = next.as_table_like_mut() else {
+            return false;
+        };
+        t = tt;
+        i += 1;
+    }
+    if t.get(last).is_none() {
+        return false;
+    }
+    t.insert(last, item);
+    true
+}
+
+/// The key path (`targets.teams.support.min_cache_hit_rate`, array tables with their index) of
+/// the innermost key or value at byte `offset` of `text`. For an unknown field the message
+/// names the key; for a missing one, the table is the path.
+fn key_at(text: &str, offset: usize, message: &str) -> Option<Vec<String>> {
+    let doc = toml_edit::Document::parse(text.to_owned()).ok()?;
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|m| m.split('`').next());
+    let mut path: Vec<String> = Vec::new();
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    'walk: loop {
+        for (k, item) in table.iter() {
+            let key_span = table.key(k).and_then(|key| key.span());
+            let inside =
+                |sp: Option<std::ops::Range<usize>>| sp.is_some_and(|r| r.contains(&offset));
+            if let Some(arr) = item.as_array_of_tables() {
+                for (i, t) in arr.iter().enumerate() {
+                    if inside(t.span())
+                        || t.iter().any(|(kk, v)| {
+                            inside(v.span()) || inside(t.key(kk).and_then(|x| x.span()))
+                        })
+                    {
+                        path.push(k.to_owned());
+                        path.push(i.to_string());
+                        table = t;
+                        continue 'walk;
+                    }
+                }
+                continue;
+            }
+            let hit = inside(key_span.clone()) || inside(item.span());
+            let contains_child = item.as_table_like().is_some_and(|t| {
+                t.iter()
+                    .any(|(kk, v)| inside(v.span()) || inside(t.key(kk).and_then(|x| x.span())))
+            });
+            if hit || contains_child {
+                path.push(k.to_owned());
+                match item.as_table_like() {
+                    Some(t) if contains_child || (hit && !inside(key_span)) => {
+                        table = t;
+                        continue 'walk;
+                    }
+                    _ => return Some(path),
+                }
+            }
+        }
+        break;
+    }
+    if let Some(u) = unknown
+        && path.last().map(String::as_str) != Some(u)
+    {
+        path.push(u.to_owned());
+    }
+    (!path.is_empty() || unknown.is_some() || message.starts_with("missing field")).then_some(path)
+}
+
+/// Removes the item at `path` from the document; false when there is nothing there.
+fn remove_key(doc: &mut toml_edit::DocumentMut, path: &[&str]) -> bool {
+    fn walk(t: &mut dyn toml_edit::TableLike, path: &[&str]) -> bool {
+        match path {
+            [] => false,
+            [last] => t.remove(last).is_some(),
+            [first, rest @ ..] => {
+                let Some(item) = t.get_mut(first) else {
+                    return false;
+                };
+                if let Some(arr) = item.as_array_of_tables_mut()
+                    && let Some(idx) = rest.first().and_then(|i| i.parse::<usize>().ok())
+                {
+                    return match arr.get_mut(idx) {
+                        Some(tt) if rest.len() == 1 => {
+                            tt.clear();
+                            true
+                        }
+                        Some(tt) => walk(tt, &rest[1..]),
+                        None => false,
+                    };
+                }
+                match item.as_table_like_mut() {
+                    Some(tt) => walk(tt, rest),
+                    None => false,
+                }
+            }
+        }
+    }
+    walk(doc.as_table_mut(), path)
+}
+
+/// serde's wording, in the tool's: `invalid type: string "x", expected f64` becomes
+/// `has the wrong type: string "x", expected a number`.
+fn tidy_serde(message: &str) -> String {
+    let m = message
+        .replace("expected f64", "expected a number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected a boolean", "expected true or false");
+    match m.strip_prefix("invalid type: ") {
+        Some(rest) => format!("has the wrong type: {rest}"),
+        None => m,
+    }
+}
+
+/// The keys an unknown-field message lists as expected, comma-separated.
+fn expected_keys(message: &str) -> Option<String> {
+    let list = message
+        .split("expected one of ")
+        .nth(1)
+        .or_else(|| message.split("expected ").nth(1))?;
+    let keys: Vec<&str> = list
+        .split(", ")
+        .map(|c| c.trim().trim_matches('`'))
+        .filter(|c| !c.is_empty())
+        .collect();
+    (!keys.is_empty()).then(|| keys.join(", "))
+}
+
+/// The expected key closest to an unknown `key`, when one is close enough to be a typo.
+fn suggest(message: &str, key: &str) -> Option<String> {
+    let keys = expected_keys(message)?;
+    keys.split(", ")
+        .map(|c| (strsim::jaro_winkler(key, c), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score >= 0.8)
+        .map(|(_, c)| c.to_owned())
 }
 
 fn hint_for(msg: &str) -> &'static str {
@@ -406,6 +704,41 @@ impl Locator {
             i += 1;
         }
         span
+    }
+
+    /// A problem with a key itself (unknown, misspelt): located at the key, not its value.
+    fn key_problem(&self, path: &[&str], message: impl Into<String>) -> ConfigProblem {
+        let key_span = path.split_last().and_then(|(last, parents)| {
+            let doc = self.doc.as_ref()?;
+            let mut table: &dyn toml_edit::TableLike = doc.as_table();
+            let mut i = 0;
+            while i < parents.len() {
+                let item = table.get(parents[i])?;
+                if let (Some(arr), Some(idx)) = (
+                    item.as_array_of_tables(),
+                    parents.get(i + 1).and_then(|s| s.parse::<usize>().ok()),
+                ) {
+                    table = arr.get(idx)?;
+                    i += 2;
+                } else {
+                    table = item.as_table_like()?;
+                    i += 1;
+                }
+            }
+            table.key(last).and_then(|k| k.span())
+        });
+        match key_span {
+            Some(s) => {
+                let (l, c) = line_col(&self.text, s.start);
+                ConfigProblem {
+                    line: Some(l),
+                    column: Some(c),
+                    key: Some(path.join(".")),
+                    message: message.into(),
+                }
+            }
+            None => self.problem(path, message),
+        }
     }
 
     fn problem(&self, path: &[&str], message: impl Into<String>) -> ConfigProblem {
@@ -665,7 +998,13 @@ fn validate(
             min_batch_share: k.min_batch_share,
         }
     };
-    let org_targets = kpis(vec!["targets"], &t.kpis, problems);
+    let org_kpis = RawKpiTargets {
+        max_opus_share: t.max_opus_share,
+        model_mix: t.model_mix.clone(),
+        min_cache_hit_rate: t.min_cache_hit_rate,
+        min_batch_share: t.min_batch_share,
+    };
+    let org_targets = kpis(vec!["targets"], &org_kpis, problems);
     let mut team_targets = BTreeMap::new();
     for (team, k) in &t.teams {
         let own = kpis(vec!["targets", "teams", team], k, problems);
@@ -764,6 +1103,27 @@ fn validate(
     }
 
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut out_dir = base_dir.join(DEFAULT_OUT_DIR);
+    for (key, v) in [("dir", &raw.output.dir), ("register", &raw.output.register)] {
+        if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            problems.push(loc.problem(
+                &["output", key],
+                "is blank; give a path relative to this file, or remove the key for the default",
+            ));
+        }
+    }
+    if let Some(d) = raw.output.dir.as_deref().filter(|d| !d.trim().is_empty()) {
+        out_dir = crate::fsx::tidy(&base_dir.join(d));
+    }
+    let register = match raw
+        .output
+        .register
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        Some(r) => crate::fsx::tidy(&base_dir.join(r)),
+        None => out_dir.join(REGISTER_FILE),
+    };
     Config {
         path: path.to_owned(),
         base_dir,
@@ -772,6 +1132,8 @@ fn validate(
         review_day,
         people: org.people,
         data_paths: raw.data.paths,
+        out_dir,
+        register,
         prices: PriceTable::new(entries),
         configured_prices,
         discount,
@@ -859,9 +1221,11 @@ review_owner = "Dana Whitfield"
     fn unknown_key_is_located() {
         let p = problems(&format!("{MINIMAL}colour = \"red\"\n"));
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0].line, Some(5));
+        assert_eq!((p[0].line, p[0].column), (Some(5), Some(1)));
+        assert_eq!(p[0].key.as_deref(), Some("organization.colour"));
         assert!(
-            p[0].message.contains("unknown field `colour`"),
+            p[0].message
+                .contains("unknown key (keys here: name, review_owner"),
             "{}",
             p[0].message
         );
@@ -886,6 +1250,44 @@ review_owner = "Dana Whitfield"
         assert_eq!(p[1].key.as_deref(), Some("targets.min_batch_share"));
         assert_eq!(p[2].key.as_deref(), Some("commitment.end"));
         assert_eq!(p[2].line, Some(11));
+    }
+
+    #[test]
+    fn type_errors_and_typos_are_all_reported_with_their_keys() {
+        let text = format!(
+            "{MINIMAL}review_dya = 10\n[targets]\nmin_cache_hit_rate = \"high\"\nmin_batch_share = -0.1\nmax_opus_shar = 0.3\n[commitment]\namount = \"lots\"\nstart = 2026-01-01\nend = 2026-12-31\n"
+        );
+        let p = problems(&text);
+        let keys: Vec<&str> = p.iter().filter_map(|p| p.key.as_deref()).collect();
+        assert_eq!(
+            keys,
+            [
+                "organization.review_dya",
+                "targets.min_cache_hit_rate",
+                "targets.min_batch_share",
+                "targets.max_opus_shar",
+                "commitment.amount"
+            ],
+            "{p:#?}"
+        );
+        assert_eq!(p[1].line, Some(7));
+        assert!(
+            p[1].message.contains("wrong type") && p[1].message.contains("expected a number"),
+            "{}",
+            p[1].message
+        );
+        assert!(
+            p[0].message.contains("did you mean `review_day`?"),
+            "{}",
+            p[0].message
+        );
+        assert_eq!((p[0].line, p[0].column), (Some(5), Some(1)));
+        assert!(
+            p[3].message.contains("did you mean `max_opus_share`?"),
+            "{}",
+            p[3].message
+        );
+        assert!(p[4].message.contains("wrong type"), "{}", p[4].message);
     }
 
     #[test]

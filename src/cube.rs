@@ -70,6 +70,9 @@ pub struct FileInfo {
     pub tier_missing: bool,
     /// Undocumented fields the file carries (accepted, not used).
     pub unknown_fields: Vec<String>,
+    /// A text file whose last line has no line break: if the file was cut short, its last row is
+    /// incomplete (the pack warns).
+    pub unterminated: bool,
 }
 
 /// The loaded usage: the cube, the files it came from, and the days that have data.

@@ -54,8 +54,9 @@ fn content_type(s: &str) -> Result<ContentType> {
     ContentType::parse(s).map_err(|e| Error::Internal(format!("content type {s}: {e}")))
 }
 
-/// A stable, unique Message-ID for the content: the same review sent twice has the same ID.
-fn message_id(content: &EmailContent, env: &Envelope) -> String {
+/// A hash of the message's content and recipients: the same review to the same people gives the
+/// same value (for the Message-ID and the MIME boundaries).
+fn content_hash(content: &EmailContent, env: &Envelope) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in content
         .subject
@@ -66,12 +67,33 @@ fn message_id(content: &EmailContent, env: &Envelope) -> String {
     {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    format!("<govreview.{h:016x}@{}>", env.from.email.domain())
+    h
 }
 
-/// Builds the message.
-pub fn build(content: &EmailContent, env: &Envelope, files: &[FileAttachment]) -> Result<Message> {
-    let mut related = MultiPart::related().singlepart(SinglePart::html(content.html.clone()));
+/// A stable, unique Message-ID for the content: the same review sent twice has the same ID.
+fn message_id(content: &EmailContent, env: &Envelope) -> String {
+    format!(
+        "<govreview.{:016x}@{}>",
+        content_hash(content, env),
+        env.from.email.domain()
+    )
+}
+
+/// Builds the message. `date` dates it (midnight UTC) instead of the current time, for a dry run
+/// that must be reproducible.
+pub fn build(
+    content: &EmailContent,
+    env: &Envelope,
+    files: &[FileAttachment],
+    date: Option<chrono::NaiveDate>,
+) -> Result<Message> {
+    // Boundaries from the content, not random: the same pack gives the same file. `=_` cannot
+    // occur in a quoted-printable or base64 body, so no part can contain them.
+    let h = content_hash(content, env);
+    let boundary = |part: &str| format!("=_govreview_{h:016x}_{part}");
+    let mut related = MultiPart::related()
+        .boundary(boundary("related"))
+        .singlepart(SinglePart::html(content.html.clone()));
     for img in &content.images {
         related = related.singlepart(
             Attachment::new_inline(img.cid.clone())
@@ -79,12 +101,15 @@ pub fn build(content: &EmailContent, env: &Envelope, files: &[FileAttachment]) -
         );
     }
     let alternative = MultiPart::alternative()
+        .boundary(boundary("alternative"))
         .singlepart(SinglePart::plain(content.text.clone()))
         .multipart(related);
     let body = if files.is_empty() {
         alternative
     } else {
-        let mut mixed = MultiPart::mixed().multipart(alternative);
+        let mut mixed = MultiPart::mixed()
+            .boundary(boundary("mixed"))
+            .multipart(alternative);
         for f in files {
             mixed = mixed.singlepart(
                 Attachment::new(f.name.clone())
@@ -96,8 +121,16 @@ pub fn build(content: &EmailContent, env: &Envelope, files: &[FileAttachment]) -
     let mut builder = Message::builder()
         .from(env.from.clone())
         .subject(content.subject.clone())
-        .message_id(Some(message_id(content, env)))
-        .date_now();
+        .message_id(Some(message_id(content, env)));
+    builder = match date {
+        Some(d) => {
+            let secs = d
+                .and_hms_opt(0, 0, 0)
+                .map_or(0, |t| t.and_utc().timestamp());
+            builder.date(std::time::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64))
+        }
+        None => builder.date_now(),
+    };
     for to in &env.to {
         builder = builder.to(to.clone());
     }
@@ -166,8 +199,11 @@ pub fn send(msg: &Message, smtp: &Smtp) -> Result<()> {
     let transport = builder.build();
     transport.send(msg).map(|_| ()).map_err(|e| {
         let server = format!("{}:{}", smtp.host, smtp.port);
-        let why = if e.is_tls() {
-            format!("the TLS handshake with {server} failed ({e}); check the host name, tls mode and email.ca_cert")
+        let text = e.to_string();
+        let why = if text.contains("authentication mechanism") {
+            format!("{server} offers no login (AUTH) that govreview can use: drop email.username to send without one, or use a server that authenticates")
+        } else if e.is_tls() || text.contains("certificate") || text.contains("corrupt message") {
+            tls_in_words(&text, &smtp.host, &server)
         } else if e.is_permanent() {
             let code = e.status().map(|c| c.to_string()).unwrap_or_default();
             if code.starts_with("53") {
@@ -180,6 +216,33 @@ pub fn send(msg: &Message, smtp: &Smtp) -> Result<()> {
         } else {
             format!("cannot deliver through {server}: {e}; check email.smtp_host and smtp_port, and that the server is up")
         };
-        Error::Input(why)
+        let secrets: Vec<&str> = smtp.password.as_deref().into_iter().collect();
+        Error::Input(crate::secret::redact(&why, &secrets, smtp.username.as_deref()))
     })
+}
+
+/// A TLS failure in words a user can act on, with the library's text after them.
+fn tls_in_words(text: &str, host: &str, server: &str) -> String {
+    let what = if text.contains("UnknownIssuer") {
+        format!(
+            "{server}'s certificate is not signed by an authority this machine trusts; for a private mail relay, set email.ca_cert (or --ca-cert) to its CA certificate"
+        )
+    } else if text.contains("NotValidForName") {
+        format!(
+            "{server}'s certificate is not issued for `{host}`; set email.smtp_host to the name on the certificate"
+        )
+    } else if text.contains("Expired") {
+        format!("{server}'s certificate has expired; the server's administrator must renew it")
+    } else if text.contains("NotValidYet") {
+        format!("{server}'s certificate is not valid yet; check this machine's clock")
+    } else if text.contains("corrupt message") || text.contains("InvalidContentType") {
+        format!(
+            "{server} did not answer in TLS: use tls = \"starttls\" (usually port 587) or tls = \"tls\" (usually port 465) to match the server"
+        )
+    } else {
+        format!(
+            "the secure connection to {server} failed; check email.smtp_host, email.tls and email.ca_cert"
+        )
+    };
+    format!("{what} ({text})")
 }

@@ -108,7 +108,11 @@ impl Client {
             Ok(r) => r,
             Err(e) => {
                 return Ok(Outcome::Retry(
-                    format!("cannot reach {}: {e}", self.base),
+                    crate::secret::redact(
+                        &format!("cannot reach {}: {e}", self.base),
+                        &[&self.key],
+                        None,
+                    ),
                     None,
                 ));
             }
@@ -121,12 +125,13 @@ impl Client {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|s| Duration::from_secs(s.min(120)));
         let body = resp.body_mut().read_to_string().unwrap_or_default();
+        // The API's own words, without the key should it quote it.
         let api_message = serde_json::from_str::<Value>(&body)
             .ok()
             .and_then(|v| {
                 v.pointer("/error/message")
                     .and_then(Value::as_str)
-                    .map(str::to_owned)
+                    .map(|m| crate::secret::redact(m, &[&self.key], None))
             })
             .unwrap_or_default();
         match status {

@@ -34,6 +34,18 @@ pub fn usd_signed(v: f64) -> String {
     }
 }
 
+/// An amount rounded to the cent.
+pub fn cents(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// The change between two amounts shown beside it, as `+$1,234.00`: taken from the amounts
+/// rounded to the cent, so that it agrees with them to the cent as printed.
+pub fn usd_change(current: f64, previous: f64) -> String {
+    let cents = |v: f64| (v * 100.0).round();
+    usd_signed((cents(current) - cents(previous)) / 100.0)
+}
+
 /// `$12.3k`, `$1.24M`: compact dollars for charts and tight tables.
 pub fn usd_short(v: f64) -> String {
     let a = v.abs();
@@ -80,6 +92,15 @@ pub fn int(v: f64) -> String {
     if r < 0.0 { format!("-{s}") } else { s }
 }
 
+/// `1 day`, `3 days`: a count with its noun in the right number (nouns that take an `s`).
+pub fn count(n: i64, noun: &str) -> String {
+    if n == 1 || n == -1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A ratio such as pacing: `0.874` → `0.87`.
 pub fn ratio(v: f64) -> String {
     format!("{v:.2}")
@@ -98,6 +119,9 @@ mod tests {
         assert_eq!(usd_signed(250.0), "+$250.00");
         assert_eq!(usd_signed(-0.001), "$0.00");
         assert_eq!(usd_short(12_345.0), "$12.3k");
+        // 10.005 shows as $10.01 and 5.004 as $5.00: the change shown is $5.01, not $5.00.
+        assert_eq!(usd_change(10.005, 5.004), "+$5.01");
+        assert_eq!(usd_change(5.0, 5.001), "$0.00");
         assert_eq!(usd_short(1_240_000.0), "$1.24M");
     }
 
@@ -109,5 +133,8 @@ mod tests {
         assert_eq!(pct_signed(-0.05), "-5.0%");
         assert_eq!(int(1234567.4), "1,234,567");
         assert_eq!(ratio(0.8745), "0.87");
+        assert_eq!(count(1, "day"), "1 day");
+        assert_eq!(count(41, "day"), "41 days");
+        assert_eq!(count(0, "finding"), "0 findings");
     }
 }

@@ -17,6 +17,7 @@ pub mod email;
 pub mod error;
 pub mod fetch;
 pub mod fmt;
+pub mod fsx;
 pub mod metrics;
 pub mod month;
 pub mod net;
@@ -24,6 +25,7 @@ pub mod pack;
 pub mod pricing;
 pub mod render;
 pub mod report;
+pub mod secret;
 
 use std::process::ExitCode;
 

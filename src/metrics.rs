@@ -29,6 +29,8 @@ pub struct PricedRow {
     pub model: String,
     /// Workspace (ID, or name in Console exports).
     pub workspace: Option<String>,
+    /// API key (ID, or name in Console exports).
+    pub api_key: Option<String>,
     /// Model family.
     pub family: String,
     /// Service tier.
@@ -125,6 +127,7 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             app,
             model: r.model.clone(),
             workspace: r.workspace_id.clone(),
+            api_key: r.api_key_id.clone(),
             family: cfg.families.family(&r.model),
             tier: r.tier.clone(),
             in_term: r.in_term,
@@ -220,6 +223,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
                 family: cfg.families.family(&model),
                 model,
                 workspace: ws.clone(),
+                api_key: None,
                 tier: "standard".to_owned(),
                 in_term: *term,
                 tokens: Tokens::default(),
@@ -615,6 +619,7 @@ mod tests {
             app: "a".into(),
             model: format!("claude-{family}-x"),
             workspace: None,
+            api_key: None,
             family: family.into(),
             tier: tier.into(),
             in_term: true,

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::charts;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::fsx::StagedDir;
 use crate::render::markdown::{ActionsMarkdown, Markdown};
 use crate::render::{RenderContext, Renderer, Templates, html::Html, json::Json};
 use crate::report::ReportModel;
@@ -42,54 +43,25 @@ pub fn assemble(model: &ReportModel, templates: &Templates) -> Result<Vec<Output
     Ok(files)
 }
 
-/// Writes the pack into `dir`: every file is first written into a staging folder beside it, then
-/// moved into place, so a failure leaves the previous pack as it was. Charts of an earlier run that
-/// this run no longer draws are removed; other files in the folder are left alone.
-pub fn write(dir: &Path, files: &[OutputFile]) -> Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "cannot create folder", e))?;
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("pack");
-    let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
-    let result = stage_and_move(dir, &staging, files);
-    if staging.exists() {
-        let _ = std::fs::remove_dir_all(&staging);
+/// Stages the pack for `dir`: every file is written into a folder beside it, with the files a
+/// person added to the month folder carried over (charts an earlier run drew and this one no
+/// longer does are not). Nothing changes until [`StagedDir::commit`] swaps the folder in whole.
+pub fn stage(dir: &Path, files: &[OutputFile]) -> Result<StagedDir> {
+    let staged = StagedDir::new(dir)?;
+    for f in files {
+        staged.write(&f.path, &f.bytes)?;
     }
-    result
+    staged.carry_over(|rel| {
+        let generated_kind =
+            rel.starts_with("charts") && rel.extension().is_some_and(|e| e == "svg" || e == "png");
+        !generated_kind
+    })?;
+    Ok(staged)
 }
 
-fn stage_and_move(dir: &Path, staging: &Path, files: &[OutputFile]) -> Result<()> {
-    for f in files {
-        let p = staging.join(&f.path);
-        if let Some(d) = p.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::io(d, "cannot create folder", e))?;
-        }
-        std::fs::write(&p, &f.bytes).map_err(|e| Error::io(&p, "cannot write", e))?;
-    }
-    let charts_dir = dir.join("charts");
-    if charts_dir.is_dir() {
-        let rd =
-            std::fs::read_dir(&charts_dir).map_err(|e| Error::io(&charts_dir, "cannot list", e))?;
-        for entry in rd.flatten() {
-            let p = entry.path();
-            let rel = Path::new("charts").join(entry.file_name());
-            if p.extension().is_some_and(|e| e == "svg") && !files.iter().any(|f| f.path == rel) {
-                std::fs::remove_file(&p)
-                    .map_err(|e| Error::io(&p, "cannot remove stale chart", e))?;
-            }
-        }
-    }
-    for f in files {
-        let from = staging.join(&f.path);
-        let to = dir.join(&f.path);
-        if let Some(d) = to.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::io(d, "cannot create folder", e))?;
-        }
-        std::fs::rename(&from, &to).map_err(|e| Error::io(&to, "cannot write", e))?;
-    }
-    Ok(())
+/// Writes the pack into `dir` whole: staged, then swapped in.
+pub fn write(dir: &Path, files: &[OutputFile]) -> Result<()> {
+    stage(dir, files)?.commit()
 }
 
 #[cfg(test)]

@@ -119,9 +119,16 @@ impl KpiRow {
             target_text: goal.map_or("—".to_owned(), |g| g.describe(unit == Unit::Share)),
             status,
             drift,
-            delta_text: format_delta(unit, drift.delta),
+            // Dollar changes are taken between the amounts as shown, so they agree to the cent.
+            delta_text: match (unit, value, prior.first().copied().flatten()) {
+                (Unit::Usd, Some(v), Some(p)) => fmt::usd_change(v, p),
+                _ => format_delta(unit, drift.delta),
+            },
             trailing_text: format_value(unit, drift.trailing_mean),
-            vs_trailing_text: format_delta(unit, drift.vs_trailing),
+            vs_trailing_text: match (unit, value, drift.trailing_mean) {
+                (Unit::Usd, Some(v), Some(m)) => fmt::usd_change(v, fmt::cents(m)),
+                _ => format_delta(unit, drift.vs_trailing),
+            },
         }
     }
 
@@ -315,6 +322,9 @@ pub struct DataNotes {
     pub discount: f64,
     /// Warnings (partial coverage, ignored months, ...).
     pub warnings: Vec<String>,
+    /// The warnings that concern every team's numbers (missing days, usage without a tier); a
+    /// team's email shows these, not the organisation's (unallocated spend, reconciliation).
+    pub team_warnings: Vec<String>,
     /// Plain notes.
     pub notes: Vec<String>,
 }
@@ -429,6 +439,9 @@ pub struct ActionLine {
     pub links: Vec<String>,
     /// Estimated monthly saving of the finding it addresses, this month.
     pub est_monthly_saving: Option<f64>,
+    /// This month's value of the KPI it addresses, formatted (the title keeps the value of the
+    /// month it was opened in).
+    pub now_text: Option<String>,
 }
 
 /// The register at this review, split the way the pack shows it.
@@ -456,7 +469,12 @@ pub fn link_register(model: &mut ReportModel, actions: &[crate::actions::Action]
     use crate::actions::Status as S;
     let month = model.month;
     let as_of = model.as_of;
-    let last_review = month.day(cfg.review_day);
+    // The last review was held on the review day of this month, unless this is the register's
+    // first review (nothing in it was opened before this month).
+    let last_review = actions
+        .iter()
+        .any(|a| a.opened.is_some_and(|o| o < month))
+        .then(|| month.day(cfg.review_day));
     let line = |a: &crate::actions::Action| ActionLine {
         id: a.id.clone(),
         title: a.title.clone(),
@@ -478,9 +496,29 @@ pub fn link_register(model: &mut ReportModel, actions: &[crate::actions::Action]
         notes: a.notes.clone(),
         links: a.links.clone(),
         est_monthly_saving: None,
+        // Only for actions of earlier reviews: a new action's title has this month's value.
+        now_text: a
+            .finding
+            .as_deref()
+            .filter(|_| a.opened != Some(month))
+            .and_then(|metric| {
+                let rows: Vec<&KpiRow> = if a.scope == "org" {
+                    model.kpis.iter().chain(model.model_mix.iter()).collect()
+                } else {
+                    model
+                        .teams
+                        .iter()
+                        .filter(|t| t.team == a.scope)
+                        .flat_map(|t| t.rows.iter())
+                        .collect()
+                };
+                rows.into_iter()
+                    .find(|r| r.key == metric && r.value.is_some())
+                    .map(|r| r.value_text.clone())
+            }),
     };
     let mut sec = RegisterSection {
-        last_review: Some(last_review),
+        last_review,
         ..RegisterSection::default()
     };
     let mut sorted: Vec<&crate::actions::Action> = actions.iter().collect();
@@ -506,7 +544,9 @@ pub fn link_register(model: &mut ReportModel, actions: &[crate::actions::Action]
                 }
             }
             S::Done | S::Dropped => {
-                if a.closed.is_some_and(|c| c > last_review && c <= as_of) {
+                if a.closed
+                    .is_some_and(|c| last_review.is_none_or(|l| c > l) && c <= as_of)
+                {
                     sec.closed.push(l);
                 }
             }
@@ -648,17 +688,30 @@ fn finding_for(row: &KpiRow, team: Option<&str>, totals: &Totals, id: usize) -> 
         _ => "worsening_drift",
     };
     let who = team.map_or("Organisation".to_owned(), |t| format!("Team {t}"));
-    let mut summary = format!("{who}: {} is {}", row.label, row.value_text);
-    if row.goal.is_some() {
-        summary.push_str(&format!(" (target {})", row.target_text));
-    }
-    if row.drift.delta.is_some() {
-        summary.push_str(&format!(", {} since last month", row.delta_text));
-    }
-    if row.drift.worsening {
-        summary.push_str(", worsening beyond the tolerance");
-    }
-    summary.push('.');
+    let summary = if kind == "worsening_drift" {
+        // The target is still met: say how far it moved, not that it missed.
+        format!(
+            "{who}: {} {} {} since last month, to {} (target {}, still met): a move the wrong way beyond the tolerance.",
+            row.label,
+            moved(row),
+            magnitude(row),
+            row.value_text,
+            row.target_text
+        )
+    } else {
+        let mut s = format!("{who}: {} is {}", row.label, row.value_text);
+        if row.goal.is_some() {
+            s.push_str(&format!(" (target {})", row.target_text));
+        }
+        if row.drift.delta.is_some() {
+            s.push_str(&format!(", {} since last month", row.delta_text));
+        }
+        if row.drift.worsening {
+            s.push_str(", worsening beyond the tolerance");
+        }
+        s.push('.');
+        s
+    };
     let value = row.value.unwrap_or(0.0);
     let est = estimate_saving(row, value, totals);
     Finding {
@@ -678,6 +731,22 @@ fn finding_for(row: &KpiRow, team: Option<&str>, totals: &Totals, id: usize) -> 
         est_monthly_saving: est,
         action: None,
     }
+}
+
+/// `rose` or `fell`: the direction of a KPI's move since last month.
+fn moved(row: &KpiRow) -> &'static str {
+    if row.drift.delta.unwrap_or(0.0) >= 0.0 {
+        "rose"
+    } else {
+        "fell"
+    }
+}
+
+/// The size of a KPI's move since last month, without its sign (`16.2 pp`, `$1,234.00`).
+fn magnitude(row: &KpiRow) -> String {
+    row.delta_text
+        .trim_start_matches(['+', '-', '±'])
+        .to_owned()
 }
 
 /// A rough monthly saving if the KPI met its target, for ranking actions:
@@ -716,6 +785,20 @@ fn action_title(f: &Finding, c: Option<&CommitmentSection>) -> String {
         .team
         .as_deref()
         .map_or("the organisation".to_owned(), |t| format!("team {t}"));
+    if f.kind == "worsening_drift" {
+        let verb = if f.delta.unwrap_or(0.0) >= 0.0 {
+            "rose"
+        } else {
+            "fell"
+        };
+        return format!(
+            "Find out why {scope}'s {} {verb} {} since last month and stop the slide ({}, target {} still met)",
+            label_in_sentence(f),
+            f.delta_text.trim_start_matches(['+', '-', '±']),
+            f.value_text,
+            f.target_text
+        );
+    }
     match f.metric.as_str() {
         "model_mix.opus" => format!(
             "Route {scope}'s Opus traffic to Sonnet or Haiku where quality allows (Opus {} of spend, target {})",
@@ -1129,9 +1212,10 @@ fn data_notes(
         .filter(|d| !in_month.contains(d))
         .collect();
     let mut warnings = Vec::new();
+    let mut team_warnings = Vec::new();
     let mut notes = Vec::new();
     if !missing.is_empty() {
-        warnings.push(format!(
+        team_warnings.push(format!(
             "Partial coverage: {} of {} days of {month} have no data ({}). Spend and the run rate are understated.",
             missing.len(),
             month.days(),
@@ -1159,9 +1243,33 @@ fn data_notes(
         .and_then(|m| m.get(&month))
         .map_or(0.0, |t| t.spend);
     if unallocated_spend > 0.0 {
+        // Name where it came from, largest first, so the rule to add is obvious.
+        let mut sources: BTreeMap<(String, String), f64> = BTreeMap::new();
+        for r in this_month.iter().filter(|r| r.team == UNALLOCATED) {
+            *sources
+                .entry((
+                    r.workspace.clone().unwrap_or_else(|| "(none)".to_owned()),
+                    r.api_key.clone().unwrap_or_else(|| "(none)".to_owned()),
+                ))
+                .or_default() += r.spend();
+        }
+        let mut sources: Vec<((String, String), f64)> = sources.into_iter().collect();
+        sources.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let shown: Vec<String> = sources
+            .iter()
+            .take(5)
+            .map(|((ws, key), usd)| format!("workspace {ws}, API key {key} ({})", fmt::usd(*usd)))
+            .collect();
+        let more = sources.len().saturating_sub(5);
         warnings.push(format!(
-            "{} of this month's spend is unallocated: add [[allocation]] rules for its workspaces or API keys.",
-            fmt::usd(unallocated_spend)
+            "{} of this month's spend is unallocated: {}{}. Add [[allocation]] rules that match them.",
+            fmt::usd(unallocated_spend),
+            shown.join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
         ));
     }
     let ownerless: Vec<&str> = teams
@@ -1186,7 +1294,7 @@ fn data_notes(
         .map(|f| f.path.display().to_string())
         .collect();
     if !tierless.is_empty() {
-        warnings.push(format!(
+        team_warnings.push(format!(
             "No service tier in {}: that usage is counted as standard, so batch share may be understated and batch usage priced at full rate. Export or fetch usage grouped by service tier.",
             tierless.join(", ")
         ));
@@ -1218,6 +1326,12 @@ fn data_notes(
             "Unknown service tier{} {}: priced at standard list prices; check how Anthropic bills it.",
             if unknown.len() == 1 { "" } else { "s" },
             unknown.join(", ")
+        ));
+    }
+    for f in ds.files.iter().filter(|f| f.unterminated) {
+        warnings.push(format!(
+            "{} does not end with a line break: if it was cut short, its last row is incomplete. Check the last row against the source (a complete export ends with a line break).",
+            f.path.display()
         ));
     }
     for f in ds.files.iter().filter(|f| !f.unknown_fields.is_empty()) {
@@ -1319,7 +1433,8 @@ fn data_notes(
         reconciliation_cells,
         unallocated_spend,
         discount: cfg.discount,
-        warnings,
+        warnings: team_warnings.iter().cloned().chain(warnings).collect(),
+        team_warnings,
         notes,
     }
 }

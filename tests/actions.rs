@@ -274,7 +274,7 @@ fn check_exit_codes() {
     let o = run(govreview(dir.path()).args(["check", "-m", "2026-10", "--as-of", "2026-12-11"]));
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).contains("is overdue: due 2026-12-10, 1 days late"),
+        stdout(&o).contains("is overdue: due 2026-12-10, 1 day late"),
         "{}",
         stdout(&o)
     );
@@ -333,12 +333,27 @@ fn init_scaffolds_a_repository_and_never_overwrites() {
     ] {
         assert!(target.join(f).is_file(), "{f}");
     }
+    // Again: every file is there, nothing is touched.
     let again = run(govreview(dir.path()).args(["init", "cost-reviews"]));
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(0));
     assert!(
-        stderr(&again).contains("nothing was written"),
+        stdout(&again).contains("already a review repository")
+            && stdout(&again).contains("nothing was written"),
         "{}",
-        stderr(&again)
+        stdout(&again)
+    );
+    // A folder with its own README (a fresh git repository) is scaffolded around it.
+    let other = dir.path().join("with-readme");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("README.md"), "# Our reviews\n").unwrap();
+    let o = run(govreview(dir.path()).args(["init", "with-readme"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read(&other.join("README.md")), "# Our reviews\n");
+    assert!(other.join("govreview.toml").is_file());
+    assert!(
+        stdout(&o).contains("README.md (already there, kept as it is)"),
+        "{}",
+        stdout(&o)
     );
     // The scaffolded config asks for a real review owner first, pointing at the line.
     std::fs::copy(

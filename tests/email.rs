@@ -241,7 +241,7 @@ fn sends_over_plain_smtp_on_loopback() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(&format!(
-            "Sent to eng-leads@northwind.example via 127.0.0.1:{port}"
+            "Sent to eng-leads@northwind.example (cc finance@northwind.example) via 127.0.0.1:{port}"
         )),
         "{}",
         stdout(&o)
@@ -296,9 +296,11 @@ fn sends_over_starttls_with_a_throwaway_ca() {
         ],
     );
     assert_eq!(o.status.code(), Some(2));
+    // Said in words a user can act on, the library's text after them.
     assert!(
-        stderr(&o).contains("the TLS handshake with 127.0.0.1:")
-            || stderr(&o).contains("cannot deliver"),
+        stderr(&o).contains(&format!(
+            "127.0.0.1:{port}'s certificate is not signed by an authority this machine trusts; for a private mail relay, set email.ca_cert"
+        )),
         "{}",
         stderr(&o)
     );
@@ -402,6 +404,31 @@ fn a_team_slice_goes_to_its_lead() {
         !text.contains("Team support"),
         "only the team's findings: {text}"
     );
+    // Nothing of the organisation's: not its unallocated warning, not its pack.
+    assert!(!text.contains("unallocated"), "{text}");
+    let names: Vec<String> = m
+        .subparts
+        .iter()
+        .filter_map(|p| p.get_content_disposition().params.get("filename").cloned())
+        .collect();
+    assert_eq!(names, ["2026-10-growth.json"]);
+    let json = m
+        .subparts
+        .iter()
+        .find(|p| p.get_content_disposition().params.contains_key("filename"))
+        .unwrap()
+        .get_body_raw()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["team"], "growth");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["team"] == "growth")
+    );
+    assert!(!String::from_utf8_lossy(&json).contains("\"support\""));
 }
 
 /// Runs scripts/screenshot (headless Chromium at 640 px) on a page; it fails on console errors,
@@ -436,6 +463,12 @@ fn pack_and_email_render_cleanly_in_chromium_at_640_px() {
     assert_eq!(&std::fs::read(&shot).unwrap()[..4], b"\x89PNG");
     let r = check_in_chromium(&dir.path().join("reviews/2026-10/review.html"), None);
     assert_eq!(r["overflow"], false, "{r}");
+    // The stylesheet applied: the page's font is the sans-serif stack, not the serif default.
+    let font = r["font_family"].as_str().unwrap();
+    assert!(
+        font.contains("Segoe UI") && font.ends_with("sans-serif"),
+        "{font}"
+    );
 }
 
 #[test]
@@ -546,5 +579,54 @@ fn a_refused_login_says_so_and_the_password_is_never_printed() {
         e.contains("check email.username and GOVREVIEW_SMTP_PASSWORD"),
         "{e}"
     );
+    // The server's reply quoted the password and its base64 form; neither is shown.
+    assert!(e.contains("[redacted]"), "{e}");
     assert!(!e.contains("hunter2-secret") && !stdout(&o).contains("hunter2-secret"));
+    assert!(!e.contains("aHVudGVyMi1zZWNyZXQ"), "{e}");
+    assert!(
+        !e.contains("AGZpbm9wc0Bub3J0aHdpbmQuZXhhbXBsZQBodW50ZXIyLXNlY3JldA"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_server_without_login_says_to_drop_the_username() {
+    let dir = sample_repo();
+    let smtp = start_smtp(dir.path(), None);
+    let cfg = dir.path().join("sample-data/govreview.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "[email]\n",
+            "[email]\nusername = \"finops@northwind.example\"\n",
+        ),
+    )
+    .unwrap();
+    let port = smtp.port.to_string();
+    let o = run(govreview(dir.path())
+        .args([
+            "email",
+            "-c",
+            "sample-data/govreview.toml",
+            "-m",
+            "2026-10",
+            "--send",
+        ])
+        .args([
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--tls",
+            "none",
+        ])
+        .env("GOVREVIEW_SMTP_PASSWORD", "pw-12345"));
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("127.0.0.1:{port} offers no login (AUTH)"))
+            && e.contains("drop email.username"),
+        "{e}"
+    );
 }

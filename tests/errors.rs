@@ -267,3 +267,107 @@ fn damaged_parquet_files_are_named() {
         }
     }
 }
+
+#[test]
+fn short_row() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage("2026-10-01,claude-opus-4-5,a,1,1\n2026-10-02,claude-opus-4-5,a,10\n"),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn a_file_cut_off_mid_row() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage("2026-10-01,claude-opus-4-5,a,1,1\n2026-10-02,claude-opus-4-5,a,12"),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unterminated_quote() {
+    let body = usage("2026-10-01,claude-opus-4-5,\"a,1,1\n")
+        + &"2026-10-02,claude-opus-4-5,a,1,1\n".repeat(2000);
+    let e = fails(&[("govreview.toml", CONFIG), ("usage.csv", &body)], &[]);
+    assert!(
+        e.len() < 500,
+        "the message names the line, it does not dump the file"
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn invalid_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("govreview.toml", CONFIG)]);
+    let mut body = usage("2026-10-01,claude-opus-4-5,a,1,1\n").into_bytes();
+    body.extend_from_slice(b"2026-10-02,claude-opus-4-5,caf\xe9,1,1\n");
+    std::fs::write(dir.path().join("usage.csv"), body).unwrap();
+    let o =
+        run(govreview(dir.path()).args(["review", "--month", "2026-10", "--as-of", "2026-11-10"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("reviews").exists());
+    insta::assert_snapshot!(stderr(&o));
+}
+
+#[test]
+fn ndjson_syntax_error() {
+    let cfg = CONFIG.replace("usage.csv", "usage.ndjson");
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            (
+                "usage.ndjson",
+                "{\"date\": \"2026-10-01\", \"model\": \"claude-opus-4-5\", \"output_tokens\": 1}\n{\"date\": \"2026-10-02\", \"model\": \"claude-opus-4-5\" \"output_tokens\": 1}\n",
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn a_count_beyond_what_can_be_counted() {
+    let e = fails(
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                &usage(
+                    "2026-10-01,claude-opus-4-5,a,1,1\n2026-10-02,claude-opus-4-5,a,99999999999999999999,1\n",
+                ),
+            ),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn every_config_problem_at_once_with_types_and_typos() {
+    let cfg = format!(
+        "{CONFIG}\n[targets]\nmin_cache_hit_rate = \"half\"\nmax_opus_shar = 0.3\nmin_batch_share = 2\n\n[commitment]\namount = \"600k\"\nstart = 2026-01-01\nend = 2026-12-31\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            ("usage.csv", &usage("2026-10-01,claude-opus-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}

@@ -134,7 +134,7 @@ fn a_refused_key_says_what_key_is_needed_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("the Admin API refused the key (401: invalid x-api-key)"),
+        err.contains("the Admin API refused the key (401: invalid x-api-key: [redacted])"),
         "{err}"
     );
     assert!(

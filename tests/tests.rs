@@ -7,4 +7,5 @@ mod fetch;
 mod golden;
 mod help;
 mod review;
+mod trust;
 mod util;

@@ -1,15 +1,16 @@
 //! `govreview actions ...`: list, add, assign, close and show actions of the register.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::actions::{Action, NewAction, Register, Status};
-use crate::cli::{ActionsCommand, Format, GlobalArgs, StatusFilter};
+use crate::cli::{ActionsCommand, Format, GlobalArgs, RegisterArg, StatusFilter};
 use crate::config::{Config, is_person};
 use crate::error::{Error, Result};
+use crate::fsx::RepoLock;
 use crate::month::Month;
 
 #[derive(Serialize)]
@@ -102,8 +103,8 @@ fn show(a: &Action, as_of: NaiveDate) -> String {
     let mut out = format!("{}  {}\n", a.id, a.title);
     let status = if a.overdue_on(as_of) {
         format!(
-            "open, overdue by {} days",
-            a.due.map_or(0, |d| (as_of - d).num_days())
+            "open, overdue by {}",
+            crate::fmt::count(a.due.map_or(0, |d| (as_of - d).num_days()), "day")
         )
     } else {
         a.status.to_string()
@@ -139,6 +140,28 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
         .map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// The register a command works on: `--register`, else the configuration's `output.register`,
+/// else `reviews/actions.toml` in the current folder when there is no configuration.
+pub fn register_path(arg: Option<&Path>, cfg: Option<&Config>) -> PathBuf {
+    match (arg, cfg) {
+        (Some(p), _) => p.to_owned(),
+        (None, Some(c)) => c.register.clone(),
+        (None, None) => {
+            Path::new(crate::config::DEFAULT_OUT_DIR).join(crate::config::REGISTER_FILE)
+        }
+    }
+}
+
+/// Loads the register for an edit, holding the repository lock of its folder meanwhile.
+fn load_for_edit(path: &Path) -> Result<(Register, RepoLock)> {
+    let lock = RepoLock::acquire(
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    )?;
+    Ok((Register::load(path)?, lock))
+}
+
 /// Runs an `actions` subcommand.
 pub fn run(
     global: &GlobalArgs,
@@ -147,6 +170,8 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let io = |e| Error::io("stdout", "cannot write", e);
+    let cfg = optional_config(&global.config)?;
+    let path = |r: &RegisterArg| register_path(r.register.as_deref(), cfg.as_ref());
     match cmd {
         ActionsCommand::List {
             status,
@@ -155,7 +180,7 @@ pub fn run(
             format,
             register,
         } => {
-            let reg = Register::load(&register.register)?;
+            let reg = Register::load(&path(register))?;
             let picked: Vec<&Action> = reg
                 .actions
                 .iter()
@@ -164,6 +189,7 @@ pub fn run(
                     StatusFilter::Overdue => a.overdue_on(as_of),
                     StatusFilter::Done => a.status == Status::Done,
                     StatusFilter::Dropped => a.status == Status::Dropped,
+                    StatusFilter::Closed => a.status != Status::Open,
                     StatusFilter::All => true,
                 })
                 .filter(|a| {
@@ -187,7 +213,7 @@ pub fn run(
             format,
             register,
         } => {
-            let reg = Register::load(&register.register)?;
+            let reg = Register::load(&path(register))?;
             let a = reg.get(id)?;
             let text = match format {
                 Format::Table => show(a, as_of),
@@ -205,7 +231,6 @@ pub fn run(
             note,
             register,
         } => {
-            let cfg = optional_config(&global.config)?;
             check_owner(owner, cfg.as_ref())?;
             let month = month.unwrap_or_else(|| Month::of(as_of).prev());
             if *due < month.first_day() {
@@ -219,7 +244,7 @@ pub fn run(
                     "the title is blank; say what is to be done".into(),
                 ));
             }
-            let mut reg = Register::load(&register.register)?;
+            let (mut reg, _lock) = load_for_edit(&path(register))?;
             let id = reg.append(NewAction {
                 title: title.clone(),
                 finding: finding.clone(),
@@ -231,7 +256,7 @@ pub fn run(
                 notes: note.clone(),
             });
             reg.save()?;
-            writeln!(out, "Added {id} to {}.", register.register.display()).map_err(io)
+            writeln!(out, "Added {id} to {}.", reg.path.display()).map_err(io)
         }
         ActionsCommand::Assign {
             id,
@@ -239,9 +264,8 @@ pub fn run(
             due,
             register,
         } => {
-            let cfg = optional_config(&global.config)?;
             check_owner(owner, cfg.as_ref())?;
-            let mut reg = Register::load(&register.register)?;
+            let (mut reg, _lock) = load_for_edit(&path(register))?;
             let a = reg.get(id)?.clone();
             if let (Some(d), Some(o)) = (due, a.opened)
                 && *d < o.first_day()
@@ -251,7 +275,7 @@ pub fn run(
                     o.first_day()
                 )));
             }
-            reg.assign(id, owner.trim(), *due)?;
+            reg.assign(id, owner.trim(), *due, as_of)?;
             reg.save()?;
             writeln!(
                 out,
@@ -267,7 +291,7 @@ pub fn run(
             note,
             register,
         } => {
-            let mut reg = Register::load(&register.register)?;
+            let (mut reg, _lock) = load_for_edit(&path(register))?;
             let a = reg.get(id)?;
             if a.status != Status::Open {
                 return Err(Error::Usage(format!(

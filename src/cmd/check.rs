@@ -16,14 +16,17 @@ pub fn run(
     as_of: NaiveDate,
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
+    let cfg = super::review::load_config(&global.config)?;
     let spinner = super::review::spinner(false);
-    let built = super::review::build_model(global, args.month, &args.input, as_of);
+    let built = super::review::build_model(&cfg, args.month, &args.input, as_of);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    let (cfg, mut model) = built?;
-    let register = Register::load(&args.register)?;
-    report::link_register(&mut model, &register.actions, &cfg);
+    let mut model = built?;
+    let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
+    let register = Register::load(&path)?;
+    let view = register.as_of(model.month, as_of);
+    report::link_register(&mut model, &view, &cfg);
     let mut problems = Vec::new();
     for f in model.findings.iter().filter(|f| f.action.is_none()) {
         problems.push(format!(
@@ -48,10 +51,10 @@ pub fn run(
     }
     for a in &model.register.overdue {
         problems.push(format!(
-            "{} is overdue: due {}, {} days late, owner {}: close it (`govreview actions close {}`) or agree a new date (`govreview actions assign {} --owner \"{}\" --due YYYY-MM-DD`)",
+            "{} is overdue: due {}, {} late, owner {}: close it (`govreview actions close {}`) or agree a new date (`govreview actions assign {} --owner \"{}\" --due YYYY-MM-DD`)",
             a.id,
             a.due.map_or("?".into(), |d| d.to_string()),
-            a.days_overdue.unwrap_or(0),
+            crate::fmt::count(a.days_overdue.unwrap_or(0), "day"),
             a.owner,
             a.id,
             a.id,

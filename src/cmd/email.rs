@@ -1,23 +1,51 @@
 //! `govreview email`: the review as an email: written to an .eml file, sent over SMTP, or both.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::actions::{Register, write_atomic};
+use crate::actions::Register;
 use crate::cli::{EmailArgs, GlobalArgs};
 use crate::config::TlsMode;
 use crate::email::{self, Envelope, FileAttachment, PASSWORD_VAR, Smtp, mailbox};
 use crate::error::{Error, Result};
+use crate::fsx::write_atomic;
+use crate::month::Month;
 use crate::render::Templates;
 use crate::report;
 
-/// Builds the message of a review month and writes and/or sends it.
+/// The date a pack was made on, from its `metrics.json`.
+fn pack_date(pack: &Path) -> Result<NaiveDate> {
+    let p = pack.join("metrics.json");
+    let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, "cannot read", e))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::data(
+            &p,
+            None,
+            None,
+            format!("is not the JSON govreview writes ({e}); run `govreview review` again"),
+        )
+    })?;
+    v.get("as_of")
+        .and_then(|d| d.as_str())
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .ok_or_else(|| {
+            Error::data(
+                &p,
+                None,
+                Some("as_of"),
+                "has no review date; run `govreview review` again",
+            )
+        })
+}
+
+/// Builds the message of a review month and writes and/or sends it. The message is of the pack:
+/// it is dated like the pack (`--as-of`, when given, must agree).
 pub fn run(
     global: &GlobalArgs,
     args: &EmailArgs,
-    as_of: NaiveDate,
+    today: NaiveDate,
     out: &mut dyn Write,
 ) -> Result<()> {
     if args.eml.is_none() && !args.send {
@@ -26,22 +54,53 @@ pub fn run(
         ));
     }
     let templates = Templates::new(args.templates.as_deref())?;
-    let (cfg, mut model) = super::review::build_model(global, args.month, &args.input, as_of)?;
-    let month = model.month;
-    let pack = args.out.join(month.to_string());
+    let cfg = super::review::load_config(&global.config)?;
+    if let Some(t) = &args.team
+        && !cfg.team_owners.contains_key(t)
+    {
+        return Err(Error::Usage(format!(
+            "team `{t}` is not in {}; teams there: {}",
+            cfg.path.display(),
+            if cfg.team_owners.is_empty() {
+                "none (add [teams.<name>] with owner and email)".to_owned()
+            } else {
+                cfg.team_owners
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )));
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| cfg.out_dir.clone());
+    let month = args
+        .month
+        .unwrap_or_else(|| Month::of(global.as_of.unwrap_or(today)).prev());
+    let pack = out_dir.join(month.to_string());
     if !pack.join("review.md").is_file() {
         return Err(Error::Usage(format!(
             "there is no review pack for {month} in {}: run `govreview review --month {month}` first (the email carries the pack's files)",
             pack.display()
         )));
     }
-    let register = Register::load(
-        &args
-            .register
-            .clone()
-            .unwrap_or_else(|| args.out.join("actions.toml")),
-    )?;
-    report::link_register(&mut model, &register.actions, &cfg);
+    let made_on = pack_date(&pack)?;
+    if let Some(d) = global.as_of
+        && d != made_on
+    {
+        return Err(Error::Usage(format!(
+            "the {month} pack in {} was made on {made_on}, but --as-of is {d}: an email is of a pack. Drop --as-of to send the pack as made, or first run `govreview review --month {month} --as-of {d}`",
+            pack.display()
+        )));
+    }
+    let as_of = made_on;
+    let mut model = super::review::build_model(&cfg, Some(month), &args.input, as_of)?;
+    let register_path = match (&args.register, &args.out) {
+        (Some(r), _) => r.clone(),
+        (None, Some(o)) => o.join(crate::config::REGISTER_FILE),
+        (None, None) => cfg.register.clone(),
+    };
+    let register = Register::load(&register_path)?;
+    report::link_register(&mut model, &register.as_of(month, as_of), &cfg);
 
     let e = &cfg.email;
     let attach = !args.no_attachments && e.attach_pack.unwrap_or(true);
@@ -91,20 +150,33 @@ pub fn run(
     };
     let mut files = Vec::new();
     if attach {
-        for (name, ct) in [
-            ("review.md", "text/markdown; charset=utf-8"),
-            ("metrics.json", "application/json"),
-        ] {
-            let p = pack.join(name);
-            let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, "cannot read", e))?;
-            files.push(FileAttachment {
-                name: name.to_owned(),
-                content_type: ct.to_owned(),
-                bytes,
-            });
+        match &args.team {
+            // A team lead gets the team's own data only, never the organisation's pack.
+            Some(t) => files.push(FileAttachment {
+                name: format!("{month}-{t}.json"),
+                content_type: "application/json".to_owned(),
+                bytes: crate::render::json::team_document(&model, t)?,
+            }),
+            None => {
+                for (name, ct) in [
+                    ("review.md", "text/markdown; charset=utf-8"),
+                    ("metrics.json", "application/json"),
+                ] {
+                    let p = pack.join(name);
+                    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, "cannot read", e))?;
+                    files.push(FileAttachment {
+                        name: name.to_owned(),
+                        content_type: ct.to_owned(),
+                        bytes,
+                    });
+                }
+            }
         }
     }
-    let msg = email::build(&content, &envelope, &files)?;
+    // Sent mail carries the time it is sent; a dry run's .eml is dated like the pack, so the same
+    // pack gives the same file.
+    let date = if args.send { None } else { Some(as_of) };
+    let msg = email::build(&content, &envelope, &files, date)?;
     let bytes = msg.formatted();
     let io = |e| Error::io("stdout", "cannot write", e);
     if let Some(eml) = &args.eml {
@@ -159,10 +231,16 @@ pub fn run(
         };
         email::send(&msg, &smtp)?;
         if !args.quiet {
+            let cc: Vec<String> = envelope.cc.iter().map(|m| m.to_string()).collect();
             writeln!(
                 out,
-                "Sent to {} via {host}:{port}: {}",
+                "Sent to {}{} via {host}:{port}: {}",
                 to.join(", "),
+                if cc.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (cc {})", cc.join(", "))
+                },
                 content.subject
             )
             .map_err(io)?;

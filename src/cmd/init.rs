@@ -3,15 +3,17 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::actions::{REGISTER_HEADER, write_atomic};
+use crate::actions::REGISTER_HEADER;
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
+use crate::fsx::write_atomic;
 
 const CONFIG: &str = include_str!("../../templates/init/govreview.toml");
 const README: &str = include_str!("../../templates/init/README.md");
-const GITIGNORE: &str = "# govreview staging folders and temporary files\n.*.staging-*\n.*.tmp-*\n";
+const GITIGNORE: &str = "# govreview staging folders and temporary files (a killed run's are removed by the next)\n.*.staging-*\n.*.tmp-*\n.*.old-*\n.govreview.lock\n";
 
-/// Writes the scaffold; refuses (and writes nothing) when any of its files already exists.
+/// Writes the scaffold's files that do not exist yet; an existing file (a README, a .gitignore,
+/// a configuration) is never touched, and the command says which it kept.
 pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     let files: Vec<(PathBuf, &str)> = vec![
         (args.dir.join("govreview.toml"), CONFIG),
@@ -20,30 +22,31 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         (args.dir.join(".gitignore"), GITIGNORE),
         (args.dir.join("README.md"), README),
     ];
-    let existing: Vec<String> = files
-        .iter()
-        .filter(|(p, _)| p.exists())
-        .map(|(p, _)| p.display().to_string())
-        .collect();
-    if !existing.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} already exist{}; nothing was written (init never overwrites a file)",
-            existing.join(", "),
-            if existing.len() == 1 { "s" } else { "" }
-        )));
+    let (kept, new): (Vec<_>, Vec<_>) = files.iter().partition(|(p, _)| p.exists());
+    let io = |e| Error::io("stdout", "cannot write", e);
+    if new.is_empty() {
+        writeln!(
+            out,
+            "{} is already a review repository: every file of the scaffold exists; nothing was written.",
+            args.dir.display()
+        )
+        .map_err(io)?;
+        return Ok(());
     }
-    for (p, body) in &files {
+    for (p, body) in &new {
         write_atomic(p, body.as_bytes())?;
     }
-    let io = |e| Error::io("stdout", "cannot write", e);
     writeln!(
         out,
         "Created a review repository in {}:",
         args.dir.display()
     )
     .map_err(io)?;
-    for (p, _) in &files {
+    for (p, _) in &new {
         writeln!(out, "  {}", p.display()).map_err(io)?;
+    }
+    for (p, _) in &kept {
+        writeln!(out, "  {} (already there, kept as it is)", p.display()).map_err(io)?;
     }
     writeln!(
         out,

@@ -9,6 +9,7 @@ use crate::actions::{NewAction, Register, Status};
 use crate::cli::{DataArgs, GlobalArgs, ReviewArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::fsx::RepoLock;
 use crate::month::Month;
 use crate::render::{Templates, terminal};
 use crate::{data, metrics, pack, report};
@@ -27,13 +28,13 @@ pub struct ReviewOutcome {
 /// Loads the configuration, reads the data and builds the report for `month` (None: the month
 /// before `as_of`). Shared by `review` and `check`.
 pub fn build_model(
-    global: &GlobalArgs,
+    cfg: &Config,
     month: Option<Month>,
     input: &DataArgs,
     as_of: NaiveDate,
-) -> Result<(Config, report::ReportModel)> {
-    let cfg = load_config(&global.config)?;
+) -> Result<report::ReportModel> {
     let month = month.unwrap_or_else(|| Month::of(as_of).prev());
+    check_month_over(month, as_of)?;
     let mut files: Vec<(PathBuf, Option<crate::anthropic::Kind>)> =
         data::expand_config_paths(&cfg.data_paths, &cfg.base_dir)?
             .into_iter()
@@ -52,9 +53,8 @@ pub fn build_model(
         )));
     }
     let ds = data::load_with(&files, cfg.commitment.as_ref().map(|c| (c.start, c.end)))?;
-    let priced = metrics::price(&ds, &cfg)?;
-    let model = report::build(&cfg, &ds, &priced, month, as_of)?;
-    Ok((cfg, model))
+    let priced = metrics::price(&ds, cfg)?;
+    report::build(cfg, &ds, &priced, month, as_of)
 }
 
 /// Reads the configuration; a missing file says how to point at one.
@@ -70,6 +70,38 @@ pub fn load_config(path: &Path) -> Result<Config> {
     })
 }
 
+/// Refuses a review made before its month is over: every figure of a review is of a whole month.
+pub fn check_month_over(month: Month, as_of: NaiveDate) -> Result<()> {
+    if as_of <= month.last_day() {
+        return Err(Error::Usage(format!(
+            "--as-of {as_of} is not after the review month {month}: a review covers a whole month, so it is made on {} or later. Review {} instead, or give a later --as-of",
+            month.next().first_day(),
+            Month::of(as_of).prev()
+        )));
+    }
+    Ok(())
+}
+
+/// The folders a writing run holds locked: the output folder and, when elsewhere, the register's.
+pub fn lock_repository(out_dir: &Path, register: &Path) -> Result<Vec<RepoLock>> {
+    let mut locks = vec![RepoLock::acquire(out_dir)?];
+    let reg_dir = register
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let same = match (
+        std::fs::canonicalize(out_dir),
+        std::fs::canonicalize(reg_dir),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => out_dir == reg_dir,
+    };
+    if !same {
+        locks.push(RepoLock::acquire(reg_dir)?);
+    }
+    Ok(locks)
+}
+
 /// Runs a review and writes its pack; prints the summary unless quiet.
 pub fn run(
     global: &GlobalArgs,
@@ -78,24 +110,39 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ReviewOutcome> {
     let templates = Templates::new(args.templates.as_deref())?;
+    if let Some(m) = args.month {
+        check_month_over(m, as_of)?;
+    }
+    let cfg = load_config(&global.config)?;
+    let out_dir = args.out.clone().unwrap_or_else(|| cfg.out_dir.clone());
+    let register_path = match (&args.register, &args.out) {
+        (Some(r), _) => r.clone(),
+        (None, Some(o)) => o.join(crate::config::REGISTER_FILE),
+        (None, None) => cfg.register.clone(),
+    };
     let spinner = spinner(args.quiet);
-    let built = build_model(global, args.month, &args.input, as_of);
+    let built = build_model(&cfg, args.month, &args.input, as_of);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    let (cfg, mut model) = built?;
+    let mut model = built?;
     let month = model.month;
-    let register_path = args
-        .register
-        .clone()
-        .unwrap_or_else(|| args.out.join("actions.toml"));
+    // From reading the register to writing the pack, no other run may write the repository.
+    let _locks = lock_repository(&out_dir, &register_path)?;
     let mut register = Register::load(&register_path)?;
     let new_ids = propose(&mut register, &model);
-    report::link_register(&mut model, &register.actions, &cfg);
+    let view = register.as_of(month, as_of);
+    report::link_register(&mut model, &view, &cfg);
     let pack_files = pack::assemble(&model, &templates)?;
-    let dir = args.out.join(month.to_string());
-    register.save()?;
-    pack::write(&dir, &pack_files)?;
+    let dir = out_dir.join(month.to_string());
+    // Everything is written beside its place first; the pack folder is swapped in whole, then
+    // the register takes its new text in one rename. An error before then changes nothing.
+    let staged = pack::stage(&dir, &pack_files)?;
+    let register_write = register.prepare_save()?;
+    staged.commit()?;
+    if let Some(w) = register_write {
+        w.commit()?;
+    }
 
     if !args.quiet {
         let io = |e| Error::io("stdout", "cannot write", e);
@@ -105,13 +152,23 @@ pub fn run(
             .filter(|f| f.path.starts_with("charts"))
             .count();
         if !new_ids.is_empty() {
-            writeln!(
-                out,
-                "  Added {} to {}.",
-                new_ids.join(", "),
-                register_path.display()
-            )
-            .map_err(io)?;
+            if register.exists() {
+                writeln!(
+                    out,
+                    "  Added {} to {}.",
+                    new_ids.join(", "),
+                    register_path.display()
+                )
+                .map_err(io)?;
+            } else {
+                writeln!(
+                    out,
+                    "  Created the action register {} (there was none) with {}.",
+                    register_path.display(),
+                    new_ids.join(", ")
+                )
+                .map_err(io)?;
+            }
         }
         writeln!(
             out,
@@ -131,8 +188,9 @@ pub fn run(
 /// new IDs. Findings are matched on metric and scope (`org` or the team).
 pub fn propose(register: &mut Register, model: &report::ReportModel) -> Vec<String> {
     let mut ids = Vec::new();
+    let view = register.as_of(model.month, model.as_of);
     for p in &model.actions {
-        let linked = register.actions.iter().any(|a| {
+        let linked = view.iter().any(|a| {
             a.status == Status::Open
                 && a.finding.as_deref() == Some(p.metric.as_str())
                 && a.scope == p.scope

@@ -20,6 +20,7 @@ use crate::month::Month;
 use crate::pricing::Tokens;
 
 mod parquet;
+mod text_scan;
 
 /// Input formats, detected by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +138,13 @@ const TOKEN_COLUMNS: [(&str, &str); 5] = [
     ("output_tokens", "o"),
 ];
 const DIMENSIONS: [&str; 4] = ["team", "app", "workspace_id", "api_key_id"];
+
+/// The largest count one row may hold (10^15 tokens: about $3 billion of Sonnet input). Larger
+/// values are a unit mistake or hostile input; bounding them also bounds every sum.
+pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
+
+/// The message for a count above [`MAX_COUNT`].
+const TOO_LARGE: &str = "exceeds the largest count govreview accepts in one row (1,000,000,000,000,000); check that the column holds token or request counts";
 const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
 
 /// A check on raw rows: which column, the expression that is true on a bad row, and the message.
@@ -179,11 +187,16 @@ struct Source {
     tier_missing: bool,
     /// Undocumented fields it carries.
     unknown_fields: Vec<String>,
+    /// A text file whose last line has no line break (it may have been cut short).
+    unterminated: bool,
     frame: LazyFrame,
     schema: SchemaRef,
 }
 
 fn polars_err(path: &Path, e: PolarsError) -> Error {
+    if let Some(located) = json_line_error(path) {
+        return located;
+    }
     Error::data(
         path,
         None,
@@ -305,6 +318,7 @@ fn read_input(
 /// A Console cost export: one row per day x model x token type, `cost_usd` in dollars, models by
 /// display name. Small enough to read whole and check row by row.
 fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord>> {
+    text_scan::check(path, text_scan::Kind::Csv)?;
     let df = scan(path, Format::Csv)?
         .collect()
         .map_err(|e| polars_err(path, e))?;
@@ -436,6 +450,12 @@ fn usage_report_frame(path: &Path, page: &serde_json::Value) -> Result<ReportFra
 
 fn open(path: &Path, kind: anthropic::Kind, report: Option<ReportFrame>) -> Result<Source> {
     let format = Format::of(path).ok_or_else(|| unknown_extension(path))?;
+    // Text files: every line UTF-8, every CSV row as wide as its header, no open quote.
+    let shape = match (&report, format) {
+        (None, Format::Csv) => Some(text_scan::check(path, text_scan::Kind::Csv)?),
+        (None, Format::Ndjson) => Some(text_scan::check(path, text_scan::Kind::Ndjson)?),
+        _ => None,
+    };
     let mut covered = Vec::new();
     let mut tier_missing = false;
     let mut unknown_fields = Vec::new();
@@ -479,6 +499,7 @@ fn open(path: &Path, kind: anthropic::Kind, report: Option<ReportFrame>) -> Resu
         covered,
         tier_missing,
         unknown_fields,
+        unterminated: shape.is_some_and(|s| s.unterminated_last_line),
     })
 }
 
@@ -572,6 +593,11 @@ fn count_expr(schema: &Schema, name: &str, checks: &mut Vec<Check>) -> Option<(E
         column: name.to_owned(),
         bad: v.clone().lt(lit(0i64)),
         message: "is negative; counts cannot be below 0 (fix or drop the row)".to_owned(),
+    });
+    checks.push(Check {
+        column: name.to_owned(),
+        bad: v.clone().gt(lit(MAX_COUNT)),
+        message: TOO_LARGE.to_owned(),
     });
     Some((v, !dtype.is_integer()))
 }
@@ -683,12 +709,18 @@ fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
     }
     if !counts.is_empty() {
         exprs.push(
-            polars::lazy::dsl::min_horizontal(counts)
+            polars::lazy::dsl::min_horizontal(counts.clone())
                 .map_err(|e| Error::Internal(e.to_string()))?
                 .alias("min_count"),
         );
+        exprs.push(
+            polars::lazy::dsl::max_horizontal(counts)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .alias("max_count"),
+        );
     } else {
         exprs.push(zero().alias("min_count"));
+        exprs.push(zero().alias("max_count"));
     }
 
     if plan.billed {
@@ -761,6 +793,11 @@ fn caught(path: Option<&Path>, payload: &(dyn std::any::Any + Send)) -> Error {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the reader stopped".into());
+    // A sum that does not fit 64 bits stops a debug build here (a release build wraps, and
+    // `sums_fit` refuses the cube): the same error either way.
+    if what.contains("with overflow") {
+        return too_many_tokens(path);
+    }
     match path {
         Some(p) => Error::data(
             p,
@@ -889,6 +926,7 @@ fn load_inner(
         timing("cube query", t0);
         bad = first_bad_file(&cube).map_err(|e| Error::Internal(e.to_string()))?;
         if bad.is_none() {
+            sums_fit(&cube, &sources)?;
             rows = to_rows(&cube, &plan, term).map_err(|e| Error::Internal(e.to_string()))?;
             let t0 = std::time::Instant::now();
             let sources: Vec<&Source> = general.iter().map(|(_, s)| *s).collect();
@@ -923,6 +961,7 @@ fn load_inner(
             billed: s.schema.get("cost_usd").is_some(),
             tier_missing: s.tier_missing,
             unknown_fields: s.unknown_fields.clone(),
+            unterminated: s.unterminated,
         })
         .collect();
     for r in &rows {
@@ -959,6 +998,7 @@ fn load_inner(
             billed: true,
             tier_missing: false,
             unknown_fields: Vec::new(),
+            unterminated: false,
         });
         costs.extend(records.into_iter().map(|r| (file, r)));
     }
@@ -996,6 +1036,7 @@ fn load_inner(
             ))
     });
     check_overlaps(&ds)?;
+    totals_fit(&ds)?;
     Ok(ds)
 }
 
@@ -1085,6 +1126,7 @@ fn cube_query_with(
     let mut aggs: Vec<Expr> = sums.iter().map(|c| col(*c).sum()).collect();
     aggs.extend([
         col("min_count").min(),
+        col("max_count").max(),
         len().alias("rows"),
         col("day").min().alias("first"),
         col("day").max().alias("last"),
@@ -1135,6 +1177,8 @@ fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
     let month = cube.column("month")?.cast(&DataType::Int64)?;
     let model = cube.column("model")?.str()?.clone();
     let min = cube.column("min_count")?.cast(&DataType::Int64)?;
+    let max = cube.column("max_count")?.cast(&DataType::Int64)?;
+    let max = max.i64()?;
     let unparsed = match cube.column("unparsed") {
         Ok(c) => Some(c.cast(&DataType::Int64)?),
         Err(_) => None,
@@ -1145,6 +1189,7 @@ fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
         let broken = month.get(i).is_none()
             || model.get(i).is_none_or(str::is_empty)
             || min.get(i).is_some_and(|m| m < 0)
+            || max.get(i).is_some_and(|m| m > MAX_COUNT)
             || unparsed
                 .as_ref()
                 .and_then(|u| u.i64().ok().and_then(|a| a.get(i)))
@@ -1154,6 +1199,73 @@ fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
         }
     }
     Ok(bad.map(|f| f as usize))
+}
+
+/// Refuses a cube whose 64-bit sums might have wrapped: a group's sums are at most its rows
+/// times its largest count, so when that product fits, every sum of the group is exact.
+fn sums_fit(cube: &DataFrame, sources: &[Source]) -> Result<()> {
+    let internal = |e: PolarsError| Error::Internal(e.to_string());
+    let rows = cube
+        .column("rows")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(internal)?;
+    let max = cube
+        .column("max_count")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(internal)?;
+    let file = cube
+        .column("file")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(internal)?;
+    let (rows, max, file) = (
+        rows.i64().map_err(internal)?,
+        max.i64().map_err(internal)?,
+        file.i64().map_err(internal)?,
+    );
+    for i in 0..cube.height() {
+        let (Some(n), Some(m)) = (rows.get(i), max.get(i)) else {
+            continue;
+        };
+        if i128::from(n) * i128::from(m.max(0)) > i128::from(i64::MAX) {
+            let f = file.get(i).unwrap_or(0) as usize;
+            return Err(too_many_tokens(sources.get(f).map(|s| s.path.as_path())));
+        }
+    }
+    Ok(())
+}
+
+/// The error for counts whose sums exceed what 64 bits hold.
+fn too_many_tokens(path: Option<&Path>) -> Error {
+    let msg = "holds counts that add up to more than govreview can count (9.2 x 10^18 of one kind in one month); check that the count columns hold token and request counts";
+    match path {
+        Some(p) => Error::data(p, None, None, msg),
+        None => Error::Input(format!("the usage data {msg}")),
+    }
+}
+
+/// Refuses data whose totals over all files would not fit the 64-bit counts downstream: once
+/// the grand totals fit, every sum the review takes of them does too.
+fn totals_fit(ds: &Dataset) -> Result<()> {
+    let mut t = [0u128; 8];
+    for r in &ds.rows {
+        let v = [
+            r.tokens.uncached_input,
+            r.tokens.cache_write_5m,
+            r.tokens.cache_write_1h,
+            r.tokens.cache_read,
+            r.tokens.output,
+            r.requests,
+            r.web_search_requests,
+            r.tokens.total(),
+        ];
+        for (a, b) in t.iter_mut().zip(v) {
+            *a += u128::from(b);
+        }
+    }
+    if t.iter().any(|v| *v > i64::MAX as u128) {
+        return Err(too_many_tokens(None));
+    }
+    Ok(())
 }
 
 /// Maps an engine failure during a query to the file it concerns, when it names one.
@@ -1176,6 +1288,38 @@ fn query_error<'a>(sources: impl Iterator<Item = &'a Source> + Clone, e: PolarsE
             "the usage data cannot be read: {text}. Check each file given in data.paths or --data"
         )),
     }
+}
+
+/// For an NDJSON file the reader refused: the first line that is not a JSON object, named by
+/// its line number (the reader only says at which character of its buffer it stopped).
+fn json_line_error(path: &Path) -> Option<Error> {
+    if Format::of(path) != Some(Format::Ndjson) {
+        return None;
+    }
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).ok()?;
+    let mut row = 0u64;
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.ok()?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        row += 1;
+        let why = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(serde_json::Value::Object(_)) => continue,
+            Ok(_) => "is not a JSON object; each line holds one object such as {\"date\": \"2026-10-01\", ...}".to_owned(),
+            Err(e) => {
+                let what = e.to_string();
+                let what = what.split(" at line ").next().unwrap_or(&what).to_owned();
+                format!(
+                    "is not valid JSON ({what} at column {}); each line holds one complete JSON object",
+                    e.column()
+                )
+            }
+        };
+        return Some(Error::data(path, Some(row), None, why).with_line(Some(i as u64 + 1)));
+    }
+    None
 }
 
 fn distinct_days(sources: &[&Source]) -> Result<Vec<NaiveDate>> {
@@ -1413,15 +1557,25 @@ fn diagnose(src: &Source, plan: &Plan) -> Error {
                 .column(&format!("__raw_{}", ch.column))
                 .ok()
                 .and_then(|c| c.str().ok().and_then(|a| a.get(0).map(str::to_owned)));
-            let shown = match raw {
+            // A whole number too long for 64 bits fails the cast like text does: say what it is.
+            let too_long = raw.as_deref().is_some_and(|v| {
+                let d = v.trim().trim_start_matches('+');
+                !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+            });
+            let shown = match &raw {
                 Some(v) => format!("`{v}`"),
                 None => "the empty value".to_owned(),
+            };
+            let message = if too_long {
+                TOO_LARGE
+            } else {
+                ch.message.as_str()
             };
             let e = Error::data(
                 path,
                 Some(row),
                 Some(&ch.column),
-                format!("{shown} {}", ch.message),
+                format!("{shown} {message}"),
             );
             return e.with_line(src.format.line_of_row(row));
         }
@@ -1523,6 +1677,100 @@ mod tests {
             Err(e) => e.to_string(),
             Ok(_) => panic!("expected an error"),
         }
+    }
+
+    #[test]
+    fn rfc3339_timestamps_of_mixed_forms_all_parse() {
+        // Z and offsets, with and without fractions, in one column: each counted by UTC day.
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.ndjson",
+            concat!(
+                r#"{"starting_at":"2026-10-01T00:00:00Z","model":"claude-opus-4-5","output_tokens":1}"#,
+                "\n",
+                r#"{"starting_at":"2026-10-01T12:30:00.250Z","model":"claude-opus-4-5","output_tokens":2}"#,
+                "\n",
+                r#"{"starting_at":"2026-10-02T01:00:00+02:00","model":"claude-opus-4-5","output_tokens":4}"#,
+                "\n",
+                r#"{"starting_at":"2026-10-03T23:30:00.5-01:00","model":"claude-opus-4-5","output_tokens":8}"#,
+                "\n",
+                r#"{"starting_at":"2026-10-05T00:00:00+00:00","model":"claude-opus-4-5","output_tokens":16}"#,
+                "\n",
+            ),
+        );
+        let ds = load(&[p], None).unwrap();
+        let days: Vec<String> = ds.days.iter().map(|d| d.to_string()).collect();
+        // 2026-10-02T01:00+02:00 is 2026-10-01 23:00 UTC; 2026-10-03T23:30-01:00 is the 4th.
+        assert_eq!(days, ["2026-10-01", "2026-10-04", "2026-10-05"]);
+        assert_eq!(ds.rows.iter().map(|r| r.tokens.output).sum::<u64>(), 31);
+    }
+
+    #[test]
+    fn a_count_too_large_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "date,model,output_tokens\n2026-10-01,claude-opus-4-5,5\n2026-10-02,claude-opus-4-5,99999999999999999999\n",
+        );
+        let e = err_text(load(&[p], None));
+        assert!(e.contains("u.csv:3: row 2, column `output_tokens`"), "{e}");
+        assert!(e.contains("exceeds the largest count"), "{e}");
+        let p = csv(
+            d.path(),
+            "v.csv",
+            "date,model,output_tokens\n2026-10-01,claude-opus-4-5,9223372036854775000\n",
+        );
+        let e = err_text(load(&[p], None));
+        assert!(
+            e.contains("v.csv:2: row 1") && e.contains("exceeds the largest count"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sums_that_would_wrap_are_refused() {
+        // 10,000 rows of 10^15 tokens: each row is allowed, their sum is not countable.
+        let d = tempfile::tempdir().unwrap();
+        let mut body = String::from("date,model,output_tokens\n");
+        for _ in 0..10_000 {
+            body.push_str("2026-10-01,claude-opus-4-5,1000000000000000\n");
+        }
+        let p = csv(d.path(), "u.csv", &body);
+        let e = err_text(load(&[p], None));
+        assert!(
+            e.contains("u.csv") && e.contains("more than govreview can count"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn short_rows_are_refused_not_zero_filled() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.csv",
+            "date,model,uncached_input_tokens,output_tokens\n2026-10-01,claude-opus-4-5,10,5\n2026-10-02,claude-opus-4-5,12\n",
+        );
+        let e = err_text(load(&[p], None));
+        assert!(
+            e.contains("u.csv:3: row 2") && e.contains("has 3 fields but the header has 4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ndjson_syntax_errors_name_the_line() {
+        let d = tempfile::tempdir().unwrap();
+        let p = csv(
+            d.path(),
+            "u.ndjson",
+            "{\"date\":\"2026-10-01\",\"model\":\"claude-opus-4-5\",\"output_tokens\":1}\n{\"date\":\"2026-10-02\",\"model\":\"claude-opus-4-5\",\"output_tokens\":1\n",
+        );
+        let e = err_text(load(&[p], None));
+        assert!(e.contains("u.ndjson:2:"), "{e}");
+        assert!(e.len() < 400, "{e}");
     }
 
     #[test]

@@ -158,13 +158,20 @@ impl Acc {
         last: i32::MIN,
     };
 
-    fn merge(&mut self, o: &Acc) {
+    /// Adds another group's sums; false when a sum would not fit 64 bits.
+    #[must_use]
+    fn merge(&mut self, o: &Acc) -> bool {
+        let mut fits = true;
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
-            *a += b;
+            match a.checked_add(b) {
+                Some(v) => *a = v,
+                None => fits = false,
+            }
         }
         self.rows += o.rows;
         self.first = self.first.min(o.first);
         self.last = self.last.max(o.last);
+        fits
     }
 }
 
@@ -291,9 +298,13 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
         };
         for ((file, code, ids), acc) in w.groups {
             let texts = std::array::from_fn(|c| w.interner[c].texts[ids[c] as usize].clone());
-            all.entry((file, code, texts))
+            if !all
+                .entry((file, code, texts))
                 .or_insert(Acc::EMPTY)
-                .merge(&acc);
+                .merge(&acc)
+            {
+                return Err(super::too_many_tokens(None));
+            }
         }
     }
     let mut rows = Vec::with_capacity(all.len());
@@ -736,9 +747,17 @@ fn row_group(
             continue;
         };
         let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
-        if values.iter().any(|v| *v < 0) {
+        let (lo, hi) = values
+            .iter()
+            .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if lo < 0 || hi > super::MAX_COUNT {
+            // A negative or absurd count: the general query names the row.
             mark_bad(w);
             return Ok(());
+        }
+        // The group's sums are at most its rows times its largest count.
+        if i128::from(hi) * n as i128 > i128::from(i64::MAX) {
+            return Err(super::too_many_tokens(Some(&l.path)));
         }
         if i == REQ {
             has_req = true;
@@ -861,10 +880,14 @@ fn row_group(
         let code = parts[0];
         let month = first_month + (code >> 2) as i32;
         let ids: [u32; 6] = std::array::from_fn(|c| maps[c][parts[c + 1] as usize]);
-        w.groups
+        if !w
+            .groups
             .entry((file, month * 4 + (code & 3) as i32, ids))
             .or_insert(Acc::EMPTY)
-            .merge(&acc);
+            .merge(&acc)
+        {
+            return Err(super::too_many_tokens(Some(&l.path)));
+        }
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::report::{ActionLine, Finding, KpiRow, ReportModel, TeamRow};
 
 /// The default subject.
-pub const DEFAULT_SUBJECT: &str = "Claude cost review {{ month }}{% if team %} ({{ team }}){% endif %}: {{ findings }} finding{{ '' if findings == 1 else 's' }}, {{ overdue }} action{{ '' if overdue == 1 else 's' }} overdue";
+pub const DEFAULT_SUBJECT: &str = "{% if draft %}DRAFT: {% endif %}Claude cost review {{ month }}{% if team %} ({{ team }}){% endif %}: {{ findings }} finding{{ '' if findings == 1 else 's' }}, {{ overdue }} action{{ '' if overdue == 1 else 's' }} overdue";
 
 /// A chart image of the email.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,6 +54,8 @@ struct Context<'a> {
     scope_overdue: Vec<&'a ActionLine>,
     scope_new: Vec<&'a ActionLine>,
     scope_open: Vec<&'a ActionLine>,
+    scope_closed: Vec<&'a ActionLine>,
+    scope_warnings: &'a [String],
     images: &'a [EmailImage],
     css: String,
     subject: String,
@@ -95,10 +97,11 @@ pub fn render(
         .iter()
         .filter(|f| team.is_none_or(|t| f.team.as_deref() == Some(t)))
         .collect();
-    let (overdue, new, open) = (
+    let (overdue, new, open, closed) = (
         pick(&r.overdue, team),
         pick(&r.new, team),
         pick(&r.open, team),
+        pick(&r.closed, team),
     );
     let images: Vec<EmailImage> = if team.is_some() {
         Vec::new()
@@ -123,6 +126,7 @@ pub fn render(
         team: Option<&'a str>,
         findings: usize,
         overdue: usize,
+        draft: bool,
     }
     let subject = templates.render_str(
         subject_template.unwrap_or(DEFAULT_SUBJECT),
@@ -132,9 +136,20 @@ pub fn render(
             team,
             findings: findings.len(),
             overdue: overdue.len(),
+            draft: model.status == "draft",
         },
     )?;
-    let subject = subject.trim().to_owned();
+    // One line whatever the names in it hold; a draft says so even in a custom subject.
+    let mut subject: String = subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if model.status == "draft" && !subject.contains("DRAFT") {
+        subject = format!("DRAFT: {subject}");
+    }
     let ctx = Context {
         model,
         team: team_row,
@@ -145,6 +160,12 @@ pub fn render(
         scope_overdue: overdue,
         scope_new: new,
         scope_open: open,
+        scope_closed: closed,
+        scope_warnings: if team.is_some() {
+            &model.data.team_warnings
+        } else {
+            &model.data.warnings
+        },
         images: &images,
         css: templates.render("email.css", &())?,
         subject: subject.clone(),

@@ -1,7 +1,9 @@
 //! `metrics.json`: every computed number, machine-readable.
 //!
-//! Shares are fractions 0..1, money is USD. Floats are rounded to 6 decimals so the file diffs
-//! cleanly and does not depend on the last bit of a sum.
+//! Shares are fractions 0..1, money is USD. Every number is written at full precision (the
+//! shortest decimal that reads back to the same double), so a downstream tool can recompute any
+//! figure exactly; only the Markdown, HTML and email round, for display. Sums are taken in a fixed
+//! order, so the same inputs give the same bits.
 
 use std::collections::BTreeMap;
 
@@ -146,25 +148,70 @@ pub fn document(m: &ReportModel) -> Result<Value> {
         data: &m.data,
     };
     let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
-    round_floats(&mut v);
+    positive_zero(&mut v);
     Ok(v)
 }
 
-fn round_floats(v: &mut Value) {
+/// Writes `-0.0` as `0.0`: the sign of a zero sum depends on the order of its terms.
+fn positive_zero(v: &mut Value) {
     match v {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(f) = n.as_f64() {
-                let r = (f * 1e6).round() / 1e6;
-                let r = if r == 0.0 { 0.0 } else { r };
-                if let Some(num) = serde_json::Number::from_f64(r) {
-                    *n = num;
-                }
-            }
+        Value::Number(n) if n.as_f64() == Some(0.0) && n.is_f64() => {
+            *n = serde_json::Number::from_f64(0.0).expect("zero is finite");
         }
-        Value::Array(a) => a.iter_mut().for_each(round_floats),
-        Value::Object(o) => o.values_mut().for_each(round_floats),
+        Value::Array(a) => a.iter_mut().for_each(positive_zero),
+        Value::Object(o) => o.values_mut().for_each(positive_zero),
         _ => {}
     }
+}
+
+/// One team's slice of the review, for the team's email: its KPIs, findings and actions, and
+/// nothing of other teams or of the organisation.
+pub fn team_document(m: &ReportModel, team: &str) -> Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct TeamSlice<'a> {
+        schema_version: u32,
+        organization: &'a str,
+        month: Month,
+        as_of: chrono::NaiveDate,
+        team: &'a str,
+        owner: &'a str,
+        spend: f64,
+        prev_spend: Option<f64>,
+        share_of_spend: f64,
+        #[serde(flatten)]
+        kpis: &'a Kpis,
+        kpi_rows: BTreeMap<&'a str, Drift<'a>>,
+        findings: Vec<&'a Finding>,
+        actions: Vec<&'a crate::report::ActionLine>,
+    }
+    let row = m.teams.iter().find(|t| t.team == team);
+    let empty = Kpis::default();
+    let doc = TeamSlice {
+        schema_version: SCHEMA_VERSION,
+        organization: &m.organization,
+        month: m.month,
+        as_of: m.as_of,
+        team,
+        owner: row.map_or("", |t| t.owner.as_str()),
+        spend: row.map_or(0.0, |t| t.spend),
+        prev_spend: row.and_then(|t| t.prev_spend),
+        share_of_spend: row.map_or(0.0, |t| t.share),
+        kpis: row.map_or(&empty, |t| &t.kpis),
+        kpi_rows: row
+            .map(|t| t.rows.iter().map(|r| (r.key.as_str(), drift(r))).collect())
+            .unwrap_or_default(),
+        findings: m
+            .findings
+            .iter()
+            .filter(|f| f.team.as_deref() == Some(team))
+            .collect(),
+        actions: m.register.all.iter().filter(|a| a.scope == team).collect(),
+    };
+    let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
+    positive_zero(&mut v);
+    let mut out = serde_json::to_vec_pretty(&v).map_err(|e| Error::Internal(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
 }
 
 impl Renderer for Json {

@@ -69,8 +69,120 @@ fn opt_num(v: &Value) -> Option<f64> {
     }
 }
 
-fn filter(f: fn(f64) -> String) -> impl Fn(Value) -> String + Send + Sync + 'static {
-    move |v: Value| opt_num(&v).map_or_else(|| "—".to_owned(), f)
+/// A number filter: its output is text the format needs no escaping for (digits, signs, `$`,
+/// `%`), so it is marked safe.
+fn filter(f: fn(f64) -> String) -> impl Fn(Value) -> Value + Send + Sync + 'static {
+    move |v: Value| Value::from_safe_string(opt_num(&v).map_or_else(|| "—".to_owned(), f))
+}
+
+/// The auto-escape mode of Markdown templates.
+const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
+
+/// Escapes text for GitHub-flavoured Markdown, in a paragraph, a list item or a table cell: no
+/// character of the value can start markup (emphasis, code, links, images, inline HTML, a table
+/// column, a heading or list at the start of a line), and a line break becomes `<br>`.
+pub fn md_escape(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    // A value at the start of a line must not open a block (heading, list, quote).
+    let digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    let list_at = match chars.first() {
+        Some('-' | '+' | '*') if chars.get(1) == Some(&' ') => Some(0),
+        Some(c)
+            if c.is_ascii_digit()
+                && matches!(chars.get(digits), Some('.' | ')'))
+                && matches!(chars.get(digits + 1), None | Some(' ')) =>
+        {
+            Some(digits)
+        }
+        _ => None,
+    };
+    let word = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(|c| c.is_alphanumeric())
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // An underscore inside a word never starts emphasis in GitHub's Markdown.
+            '_' if word(i.checked_sub(1)) && word(Some(i + 1)) => out.push(c),
+            '_' => out.push_str("\\_"),
+            '#' if i == 0 => out.push_str("\\#"),
+            '!' if chars.get(i + 1) == Some(&'[') => out.push_str("\\!"),
+            '\r' if chars.get(i + 1) == Some(&'\n') => {}
+            '\r' | '\n' => out.push_str("<br>"),
+            c if c.is_control() => out.push(' '),
+            c => {
+                if list_at == Some(i) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// A Markdown code span holding `s` literally: a fence longer than any run of backticks in it,
+/// `|` escaped (GitHub splits table cells on it even inside code), line breaks as spaces.
+pub fn md_code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let body: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|");
+    let pad = if body.starts_with('`') || body.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
+/// Whether a link target may be written as a link: web and mail addresses only (never
+/// `javascript:`, `data:` or a relative path), without spaces or control characters.
+pub fn safe_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:"))
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+}
+
+/// Writes a value into a template's output, escaped for the template's format.
+fn format_value(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &Value,
+) -> std::result::Result<(), minijinja::Error> {
+    if state.auto_escape() == MARKDOWN {
+        let text = value.to_string();
+        let text = if value.is_safe() {
+            text
+        } else {
+            md_escape(&text)
+        };
+        return out.write_str(&text).map_err(|_| {
+            minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write")
+        });
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+/// Whether a template name stays inside the template folder: a plain relative path, no `..`,
+/// no root, no drive, no backslash.
+fn confined(name: &str) -> bool {
+    let p = Path::new(name);
+    !name.is_empty()
+        && !name.contains('\\')
+        && !name.contains(':')
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 impl Templates {
@@ -89,15 +201,27 @@ impl Templates {
         env.set_auto_escape_callback(|name| {
             if name.contains(".html") {
                 AutoEscape::Html
+            } else if name.ends_with(".md.j2") {
+                MARKDOWN
             } else {
                 AutoEscape::None
             }
         });
+        env.set_formatter(format_value);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_loader(move |name| {
+            // Templates may include one another, never a file outside the template folder.
+            if !confined(name) {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!(
+                        "`{name}` is outside the template folder; templates may include only templates of the folder by their relative name"
+                    ),
+                ));
+            }
             if let Some(d) = &dir {
                 let p = d.join(name);
                 if p.is_file() {
@@ -122,6 +246,27 @@ impl Templates {
         env.add_filter("pp", filter(fmt::pp));
         env.add_filter("int", filter(fmt::int));
         env.add_filter("ratio", filter(fmt::ratio));
+        env.add_filter("usd_diff", |cur: Value, prev: Value| {
+            Value::from_safe_string(match (opt_num(&cur), opt_num(&prev)) {
+                (Some(c), Some(p)) => fmt::usd_change(c, p),
+                _ => "—".to_owned(),
+            })
+        });
+        env.add_filter("code", |v: Value| {
+            Value::from_safe_string(md_code(&v.to_string()))
+        });
+        env.add_filter("link", |url: Value, text: Value| {
+            let u = url.to_string();
+            Value::from_safe_string(if safe_url(&u) {
+                format!(
+                    "[{}](<{}>)",
+                    md_escape(&text.to_string()),
+                    u.replace(' ', "%20")
+                )
+            } else {
+                md_escape(&u)
+            })
+        });
         Ok(Templates { env })
     }
 

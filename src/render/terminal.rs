@@ -83,11 +83,11 @@ pub fn summary(m: &ReportModel) -> String {
     let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
     for a in &r.overdue {
         out.push_str(&format!(
-            "  {red}overdue:{red:#} {} ({}), due {}, {} days late\n",
+            "  {red}overdue:{red:#} {} ({}), due {}, {} late\n",
             a.id,
             a.owner,
             a.due.map_or("?".into(), |d| d.to_string()),
-            a.days_overdue.unwrap_or(0)
+            crate::fmt::count(a.days_overdue.unwrap_or(0), "day")
         ));
     }
     if !r.incomplete.is_empty() {

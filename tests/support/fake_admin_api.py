@@ -61,7 +61,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         q = parse_qs(url.query)
         if self.headers.get("x-api-key") == "sk-ant-admin-revoked":
-            return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+            # Echoes the key, as a careless server might: the client must not print it.
+            return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key: " + self.headers.get("x-api-key")}})
         if self.headers.get("anthropic-version") != "2023-06-01":
             return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "anthropic-version header is required"}})
         october = q.get("starting_at") == ["2026-10-01T00:00:00Z"]

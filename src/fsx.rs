@@ -1,0 +1,440 @@
+//! Writing files people keep in git: whole or not at all, never two runs at once.
+//!
+//! - [`write_atomic`]: one file through a temporary file beside it and a rename.
+//! - [`StagedDir`]: a whole folder staged beside its target and swapped in at once (on Linux
+//!   with an atomic exchange of the two folders), so readers and a killed run never see a mix of
+//!   old and new files.
+//! - [`RepoLock`]: an exclusive lock on the review repository's output folder for the duration of
+//!   a run that writes; the operating system releases it when the process ends, however it ends.
+//! - Staging and temporary files left by a killed run are removed by the next run that takes the
+//!   lock ([`RepoLock::acquire`]).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// Name of the lock file in the output folder.
+pub const LOCK_FILE: &str = ".govreview.lock";
+
+/// How long a run waits for another run's lock before it gives up.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// `a/b/../c` as `a/c`: a path joined to a relative one, tidied for messages (lexically; a
+/// leading `..` stays).
+pub fn tidy(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned())
+}
+
+/// Writes a file through a temporary file beside it and a rename, so it is whole or untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    PendingFile::new(path, bytes)?.commit()
+}
+
+/// A file's new contents, written beside it and not yet in place: [`PendingFile::commit`] puts
+/// it there with one rename; dropped without a commit, it is removed.
+#[derive(Debug)]
+pub struct PendingFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl PendingFile {
+    /// Writes `bytes` into a temporary file beside `path`.
+    pub fn new(path: &Path, bytes: &[u8]) -> Result<PendingFile> {
+        let dir = parent_of(path);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create folder", e))?;
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a folder; give a file name",
+                path.display()
+            )));
+        }
+        let tmp = dir.join(format!(".{}.tmp-{}", file_name(path), std::process::id()));
+        let written = (|| {
+            use std::io::Write;
+            let mut f = File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(path, "cannot write", e));
+        }
+        Ok(PendingFile {
+            path: path.to_owned(),
+            tmp,
+            committed: false,
+        })
+    }
+
+    /// Puts the new contents in place.
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| Error::io(&self.path, "cannot write", e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// A folder being built beside its target, swapped in whole by [`StagedDir::commit`]. Dropped
+/// without a commit, it removes itself and leaves the target as it was.
+#[derive(Debug)]
+pub struct StagedDir {
+    target: PathBuf,
+    staging: PathBuf,
+    committed: bool,
+}
+
+impl StagedDir {
+    /// Starts staging a new version of `target`.
+    pub fn new(target: &Path) -> Result<StagedDir> {
+        let parent = parent_of(target);
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::io(parent, "cannot create folder", e))?;
+        if target.exists() && !target.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a file, not a folder; move it away so the folder can be written there",
+                target.display()
+            )));
+        }
+        let staging = parent.join(format!(
+            ".{}.staging-{}",
+            file_name(target),
+            std::process::id()
+        ));
+        if staging.exists() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        std::fs::create_dir_all(&staging)
+            .map_err(|e| Error::io(&staging, "cannot create folder", e))?;
+        Ok(StagedDir {
+            target: target.to_owned(),
+            staging,
+            committed: false,
+        })
+    }
+
+    /// Writes one file of the new folder (`rel` is relative to it).
+    pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
+        let p = self.staging.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, "cannot create folder", e))?;
+        }
+        std::fs::write(&p, bytes).map_err(|e| Error::io(self.target.join(rel), "cannot write", e))
+    }
+
+    /// Copies the files of the current folder that `keep` accepts (relative paths) into the new
+    /// one, unless the new one already has them: files a person put there survive the swap.
+    pub fn carry_over(&self, keep: impl Fn(&Path) -> bool) -> Result<()> {
+        if !self.target.is_dir() {
+            return Ok(());
+        }
+        let mut stack = vec![PathBuf::new()];
+        while let Some(rel) = stack.pop() {
+            let dir = self.target.join(&rel);
+            let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, "cannot list", e))?;
+            for entry in rd.flatten() {
+                let r = rel.join(entry.file_name());
+                let from = entry.path();
+                if from.is_dir() {
+                    stack.push(r);
+                } else if keep(&r) && !self.staging.join(&r).exists() {
+                    let to = self.staging.join(&r);
+                    if let Some(d) = to.parent() {
+                        std::fs::create_dir_all(d)
+                            .map_err(|e| Error::io(d, "cannot create folder", e))?;
+                    }
+                    std::fs::copy(&from, &to).map_err(|e| Error::io(&from, "cannot copy", e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the new folder in place of the old one at once and removes the old one.
+    pub fn commit(mut self) -> Result<()> {
+        swap_in(&self.staging, &self.target)?;
+        self.committed = true;
+        // After an exchange the staging path holds the old folder.
+        if self.staging.exists() {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.committed && self.staging.exists() {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Moves `staging` to `target`. When `target` exists, the two are exchanged in one step where the
+/// system can (Linux); elsewhere the old folder is first renamed aside (`.NAME.old-PID`, which
+/// [`clean_stale`] puts back if a run is killed between the two renames).
+fn swap_in(staging: &Path, target: &Path) -> Result<()> {
+    if !target.exists() {
+        return std::fs::rename(staging, target).map_err(|e| Error::io(target, "cannot write", e));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, staging, CWD, target, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            // Some file systems cannot exchange; fall through to two renames.
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => {
+                return Err(Error::io(
+                    target,
+                    "cannot replace",
+                    std::io::Error::from_raw_os_error(e.raw_os_error()),
+                ));
+            }
+        }
+    }
+    let old = parent_of(target).join(format!(".{}.old-{}", file_name(target), std::process::id()));
+    std::fs::rename(target, &old).map_err(|e| Error::io(target, "cannot replace", e))?;
+    if let Err(e) = std::fs::rename(staging, target) {
+        let _ = std::fs::rename(&old, target);
+        return Err(Error::io(target, "cannot write", e));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Removes what killed runs left in `dir`: staging folders and temporary files. An old folder put
+/// aside for a swap is restored when its replacement never arrived, else removed. Call it only
+/// while holding the [`RepoLock`] of `dir`.
+pub fn clean_stale(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.') else {
+            continue;
+        };
+        let p = entry.path();
+        let stale = [".staging-", ".tmp-", ".old-"]
+            .iter()
+            .find_map(|m| rest.rsplit_once(m).map(|(base, pid)| (*m, base, pid)));
+        let Some((marker, base, pid)) = stale else {
+            continue;
+        };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if marker == ".old-" && !dir.join(base).exists() {
+            let _ = std::fs::rename(&p, dir.join(base));
+        } else if p.is_dir() {
+            let _ = std::fs::remove_dir_all(&p);
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+/// An exclusive lock on a review repository's output folder, held until dropped.
+#[derive(Debug)]
+pub struct RepoLock {
+    _file: File,
+    /// The folder, when this lock created it (removed again if the run left it empty).
+    created: Option<PathBuf>,
+}
+
+impl Drop for RepoLock {
+    fn drop(&mut self) {
+        if let Some(d) = &self.created {
+            // Fails, as it should, unless the folder is still empty.
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+impl RepoLock {
+    /// Takes the lock of `dir` (created if missing), waiting up to a minute for another run to
+    /// finish; then cleans what killed runs left behind. The folder itself is locked where the
+    /// system allows it (no file is added to the repository); elsewhere a `.govreview.lock` file
+    /// in it is.
+    pub fn acquire(dir: &Path) -> Result<RepoLock> {
+        let created = (!dir.exists()).then(|| dir.to_owned());
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create folder", e))?;
+        let path = dir.join(LOCK_FILE);
+        let file = match File::open(dir) {
+            Ok(f) if cfg!(unix) => f,
+            _ => std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(&path, "cannot open the lock file", e))?,
+        };
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Input(format!(
+                        "another govreview run has been writing to {} for over {} s; wait for it to finish and run the command again",
+                        dir.display(),
+                        LOCK_WAIT.as_secs()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::io(&path, "cannot lock", e));
+                }
+            }
+        }
+        clean_stale(dir);
+        Ok(RepoLock {
+            _file: file,
+            created,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_dir_swaps_whole_and_keeps_hand_files() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("2026-10");
+        std::fs::create_dir_all(target.join("charts")).unwrap();
+        std::fs::write(target.join("review.md"), "old").unwrap();
+        std::fs::write(target.join("charts/old.svg"), "old").unwrap();
+        std::fs::write(target.join("notes.md"), "mine").unwrap();
+        let s = StagedDir::new(&target).unwrap();
+        s.write(Path::new("review.md"), b"new").unwrap();
+        s.write(Path::new("charts/a.svg"), b"<svg/>").unwrap();
+        s.carry_over(|p| !p.starts_with("charts")).unwrap();
+        // Nothing changes before the commit.
+        assert_eq!(std::fs::read(target.join("review.md")).unwrap(), b"old");
+        s.commit().unwrap();
+        assert_eq!(std::fs::read(target.join("review.md")).unwrap(), b"new");
+        assert_eq!(std::fs::read(target.join("notes.md")).unwrap(), b"mine");
+        assert!(!target.join("charts/old.svg").exists());
+        let names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["2026-10"], "no staging or old folder left");
+    }
+
+    #[test]
+    fn a_dropped_stage_leaves_the_target_alone() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("m");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("a"), "old").unwrap();
+        {
+            let s = StagedDir::new(&target).unwrap();
+            s.write(Path::new("a"), b"new").unwrap();
+        }
+        assert_eq!(std::fs::read(target.join("a")).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_leftovers_are_cleaned_and_a_lost_folder_restored() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::create_dir_all(p.join(".2026-10.staging-123/charts")).unwrap();
+        std::fs::write(p.join(".actions.toml.tmp-99"), "x").unwrap();
+        std::fs::create_dir_all(p.join(".2026-09.old-77")).unwrap();
+        std::fs::write(p.join(".2026-09.old-77/review.md"), "kept").unwrap();
+        std::fs::create_dir_all(p.join(".2026-08.old-78")).unwrap();
+        std::fs::create_dir_all(p.join("2026-08")).unwrap();
+        std::fs::write(p.join(".hidden-by-a-person"), "x").unwrap();
+        let _lock = RepoLock::acquire(p).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(p)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".hidden-by-a-person", "2026-08", "2026-09"]);
+        assert_eq!(
+            std::fs::read_to_string(p.join("2026-09/review.md")).unwrap(),
+            "kept"
+        );
+    }
+
+    #[test]
+    fn tidy_paths() {
+        assert_eq!(
+            tidy(Path::new("sample-data/../reviews")),
+            PathBuf::from("reviews")
+        );
+        assert_eq!(tidy(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(tidy(Path::new("../x/y/..")), PathBuf::from("../x"));
+    }
+
+    #[test]
+    fn a_second_lock_waits_for_the_first() {
+        let d = tempfile::tempdir().unwrap();
+        let first = RepoLock::acquire(d.path()).unwrap();
+        let dir = d.path().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            let _second = RepoLock::acquire(&dir).unwrap();
+            tx.send(()).unwrap();
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(rx.try_recv().is_err(), "the second run must wait");
+        drop(first);
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn write_atomic_replaces_whole() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub/actions.toml");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(d.path().join("sub")).unwrap().count(), 1);
+    }
+}
