@@ -12,8 +12,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::config::{is_person, line_col, plain_date};
-use crate::error::{ConfigProblem, Error, Result};
+use crate::config::{is_person, plain_date};
+use crate::diag::{self, Problem, line_col};
+use crate::error::{Error, Result};
 use crate::month::Month;
 
 /// The header of a new register.
@@ -516,20 +517,9 @@ fn set_keep_decor(t: &mut Table, key: &str, new: Item) {
 
 /// Parses and validates register text, reporting every problem with line:column.
 fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
-    let doc = toml_edit::Document::parse(text.to_owned()).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_col(text, s.start))
-            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        Error::config(
-            path,
-            ConfigProblem {
-                line,
-                column,
-                key: None,
-                message: e.message().trim().to_owned(),
-            },
-        )
+    let doc = toml_edit::Document::parse(text.to_owned()).map_err(|e| Error::Register {
+        path: path.to_owned(),
+        problems: vec![diag::syntax(text, &e)],
     })?;
     let mut problems = Vec::new();
     let at = |span: Option<std::ops::Range<usize>>| {
@@ -538,7 +528,7 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
     };
     let mut push = |span: Option<std::ops::Range<usize>>, key: String, message: String| {
         let (line, column) = at(span);
-        problems.push(ConfigProblem {
+        problems.push(Problem {
             line,
             column,
             key: Some(key),
@@ -722,8 +712,8 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
     if problems.is_empty() {
         Ok(actions)
     } else {
-        problems.sort_by_key(|p| (p.line, p.column));
-        Err(Error::Config {
+        diag::sort(&mut problems);
+        Err(Error::Register {
             path: path.to_owned(),
             problems,
         })
@@ -798,10 +788,10 @@ closed = 2026-11-02
         p
     }
 
-    fn problems(body: &str) -> Vec<ConfigProblem> {
+    fn problems(body: &str) -> Vec<Problem> {
         let d = tempfile::tempdir().unwrap();
         match Register::load(&write(d.path(), body)) {
-            Err(Error::Config { problems, .. }) => problems,
+            Err(Error::Register { problems, .. }) => problems,
             other => panic!("expected problems, got {other:?}"),
         }
     }

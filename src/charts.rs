@@ -10,7 +10,9 @@ use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
 use crate::fmt;
-use crate::report::{ChartRef, ReportModel};
+use serde::Serialize;
+
+use crate::report::ReportModel;
 
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 const W: u32 = 720;
@@ -55,6 +57,17 @@ fn register_font() {
 
 fn chart_err<E: std::fmt::Debug>(name: &str) -> impl Fn(E) -> Error + '_ {
     move |e| Error::Internal(format!("chart {name}: {e:?}"))
+}
+
+/// A chart of the pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChartRef {
+    /// File name under `charts/`, without extension.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Alternative text that states the key number.
+    pub alt: String,
 }
 
 /// The charts the pack has, with titles and alt text that state the key number.
@@ -159,7 +172,7 @@ fn draw<DB: DrawingBackend>(
 pub fn render_svgs(m: &ReportModel) -> Result<Vec<(String, String)>> {
     register_font();
     let mut out = Vec::new();
-    for c in &m.charts {
+    for c in &chart_refs(m) {
         let mut svg = String::new();
         {
             let root =
@@ -189,7 +202,7 @@ pub struct Png {
 pub fn render_pngs(m: &ReportModel, scale: u32) -> Result<Vec<Png>> {
     register_font();
     let mut out = Vec::new();
-    for c in &m.charts {
+    for c in &chart_refs(m) {
         let (w, h) = chart_size(m, &c.name);
         let (pw, ph) = (w * scale, h * scale);
         let mut rgb = vec![0u8; (pw * ph * 3) as usize];
@@ -321,7 +334,7 @@ fn model_mix<DB: DrawingBackend>(
         chart
             .draw_series(bars)
             .map_err(&err)?
-            .label(crate::report::family_label(fam))
+            .label(crate::kpi::family_label(fam))
             .legend(move |(x, y)| {
                 Rectangle::new(
                     [(x, y - pxi(5, k)), (x + pxi(12, k), y + pxi(5, k))],
@@ -356,8 +369,8 @@ fn share_line<DB: DrawingBackend>(
         .find(|k| k.key == key)
         .and_then(|k| k.goal)
         .map(|g| match g {
-            crate::metrics::Goal::AtLeast(v) | crate::metrics::Goal::AtMost(v) => v,
-            crate::metrics::Goal::Between(lo, _) => lo,
+            crate::kpi::Goal::AtLeast(v) | crate::kpi::Goal::AtMost(v) => v,
+            crate::kpi::Goal::Between(lo, _) => lo,
         });
     let top = points
         .iter()
@@ -577,9 +590,9 @@ mod tests {
         let priced = crate::metrics::price(&ds, &cfg).unwrap();
         let month = "2026-10".parse().unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
-        let m = crate::report::build(&cfg, &ds, &priced, month, date).unwrap();
+        let m = crate::review::build(&cfg, &ds, &priced, month, date).unwrap();
         let pngs = render_pngs(&m, 2).unwrap();
-        assert_eq!(pngs.len(), m.charts.len());
+        assert_eq!(pngs.len(), chart_refs(&m).len());
         for p in &pngs {
             assert_eq!(&p.bytes[..8], b"\x89PNG\r\n\x1a\n");
             let dec = png::Decoder::new(std::io::Cursor::new(&p.bytes));

@@ -26,6 +26,18 @@ pub struct Cli {
 /// The help heading of the options every command takes.
 const GLOBAL: &str = "Global options";
 
+impl Cli {
+    /// Whether the command was asked to print nothing but errors.
+    pub fn quiet(&self) -> bool {
+        match &self.command {
+            Command::Review(a) => a.quiet,
+            Command::Email(a) => a.quiet,
+            Command::Fetch(a) => a.quiet,
+            _ => false,
+        }
+    }
+}
+
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -185,6 +197,16 @@ pub enum DataFormat {
     UsageReport,
     /// Admin API cost-report pages (JSON).
     CostReport,
+}
+
+impl DataArgs {
+    /// The inputs these arguments name.
+    pub fn inputs(&self) -> crate::pipeline::Inputs {
+        crate::pipeline::Inputs {
+            paths: self.data.clone(),
+            kind: self.format.kind(),
+        }
+    }
 }
 
 impl DataFormat {

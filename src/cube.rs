@@ -86,4 +86,6 @@ pub struct Dataset {
     pub days: Vec<NaiveDate>,
     /// Billed amounts from cost reports and Console cost exports: (index into `files`, record).
     pub costs: Vec<(usize, crate::anthropic::CostRecord)>,
+    /// How long each loading stage took, in seconds (for `GOVREVIEW_TIMINGS`).
+    pub timings: Vec<(&'static str, f64)>,
 }

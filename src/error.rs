@@ -3,49 +3,32 @@
 //! Every variant says what is wrong, where (file, line:column, row, column or key) and how to fix
 //! it. All of them map to exit code 2.
 
-use std::fmt;
 use std::path::PathBuf;
+
+use crate::diag::Problem;
 
 /// A result whose error is a [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// One problem found in a configuration file, located as precisely as the file allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigProblem {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Dotted key path (`targets.min_cache_hit_rate`), when the problem belongs to a key.
-    pub key: Option<String>,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "{l}:{c}: ")?,
-            (Some(l), None) => write!(f, "{l}: ")?,
-            _ => {}
-        }
-        if let Some(key) = &self.key {
-            write!(f, "`{key}`: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
 
 /// Everything that can go wrong in govreview.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The configuration file has one or more problems; all of them are reported at once.
-    #[error("{}", format_config(path, problems))]
+    #[error("{}", format_problems(path, problems))]
     Config {
         /// The configuration file.
         path: PathBuf,
         /// Every problem found, in file order.
-        problems: Vec<ConfigProblem>,
+        problems: Vec<Problem>,
+    },
+
+    /// The action register has one or more problems; all of them are reported at once.
+    #[error("{}", format_problems(path, problems))]
+    Register {
+        /// The register file.
+        path: PathBuf,
+        /// Every problem found, in file order.
+        problems: Vec<Problem>,
     },
 
     /// A usage data file is unusable.
@@ -132,7 +115,7 @@ impl Error {
     }
 
     /// A configuration error with a single problem.
-    pub fn config(path: impl Into<PathBuf>, problem: ConfigProblem) -> Self {
+    pub fn config(path: impl Into<PathBuf>, problem: Problem) -> Self {
         Error::Config {
             path: path.into(),
             problems: vec![problem],
@@ -140,7 +123,7 @@ impl Error {
     }
 }
 
-fn format_config(path: &std::path::Path, problems: &[ConfigProblem]) -> String {
+fn format_problems(path: &std::path::Path, problems: &[Problem]) -> String {
     let mut out = String::new();
     if problems.len() > 1 {
         out.push_str(&format!(

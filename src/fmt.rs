@@ -23,6 +23,16 @@ pub fn usd(v: f64) -> String {
     )
 }
 
+/// `$50,000`: whole dollars, for budgets and bands (cents shown only when the amount has them).
+pub fn usd_whole(v: f64) -> String {
+    if (v * 100.0).round() % 100.0 == 0.0 {
+        let s = usd(v);
+        s.trim_end_matches(".00").to_owned()
+    } else {
+        usd(v)
+    }
+}
+
 /// `+$1,234.00` / `-$56.78`: a signed change in dollars.
 pub fn usd_signed(v: f64) -> String {
     if (v * 100.0).round() == 0.0 {

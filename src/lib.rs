@@ -1,9 +1,11 @@
 //! govreview: the monthly cost governance review for Claude (Anthropic API) spend.
 //!
-//! `main` parses the command line and calls [`run`]; everything else lives here, one module per
-//! responsibility: [`config`] (parse, validate), [`data`] (the only polars user: files → cube),
-//! [`metrics`] (pure arithmetic), [`report`] (one model for every renderer), [`render`] (one file
-//! per format), [`charts`], and [`pack`] (writes the month folder whole or not at all).
+//! `main` parses the command line, gathers the [`Env`] and calls [`run`]; everything else lives
+//! here, one module per responsibility (ARCHITECTURE.md draws the data flow): [`config`] (parse,
+//! validate), [`data`] (the only polars user: files → cube), [`metrics`] (pricing and pure
+//! arithmetic), [`kpi`] (the KPI catalogue), [`review`] (the governance engine), [`report`] (one
+//! model for every renderer), [`render`] (one file per format), [`charts`], [`pipeline`] (the
+//! steps every command shares) and [`pack`] (writes the month folder whole or not at all).
 
 pub mod actions;
 pub mod anthropic;
@@ -13,22 +15,27 @@ pub mod cmd;
 pub mod config;
 pub mod cube;
 pub mod data;
+pub mod diag;
 pub mod email;
 pub mod error;
 pub mod fetch;
 pub mod fmt;
 pub mod fsx;
+pub mod kpi;
 pub mod metrics;
 pub mod month;
 pub mod net;
 pub mod pack;
+pub mod pipeline;
 pub mod pricing;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod secret;
 
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use cli::{Cli, Command};
 pub use error::{Error, Result};
 
@@ -39,40 +46,85 @@ pub const EXIT_FOUND: u8 = 1;
 /// Exit code for any error.
 pub const EXIT_ERROR: u8 = 2;
 
-/// Runs a parsed command line. Output goes to `out`; the caller prints errors.
-pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<ExitCode> {
-    let as_of = cli
-        .global
-        .as_of
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+/// What the library takes from its surroundings, gathered by `main`: the library itself reads no
+/// environment variable and no clock, and writes only to the streams it is given.
+pub struct Env {
+    /// Today (UTC): the default `--as-of`.
+    pub today: NaiveDate,
+    /// Aggregate plain Parquet on its dictionary codes (`GOVREVIEW_NO_FAST_PARQUET` unset).
+    pub fast_parquet: bool,
+    /// Report how long each loading stage took (`GOVREVIEW_TIMINGS`).
+    pub timings: bool,
+    /// The Admin API key (`ANTHROPIC_ADMIN_KEY`).
+    pub admin_key: Option<String>,
+    /// The SMTP password (`GOVREVIEW_SMTP_PASSWORD`).
+    pub smtp_password: Option<String>,
+    /// A progress indicator for long steps (a spinner on a terminal), if any.
+    pub progress: Option<Box<dyn Progress>>,
+}
+
+impl Env {
+    /// An environment with nothing set: today as given, the fast path on, no secrets, no
+    /// progress indicator.
+    pub fn plain(today: NaiveDate) -> Env {
+        Env {
+            today,
+            fast_parquet: true,
+            timings: false,
+            admin_key: None,
+            smtp_password: None,
+            progress: None,
+        }
+    }
+
+    /// Shows what a long step is doing, when there is a progress indicator.
+    pub fn show(&self, message: &str) {
+        if let Some(p) = &self.progress {
+            p.show(message);
+        }
+    }
+
+    /// Clears the progress indicator.
+    pub fn clear(&self) {
+        if let Some(p) = &self.progress {
+            p.clear();
+        }
+    }
+}
+
+/// A progress indicator (a spinner on standard error, say).
+pub trait Progress {
+    /// Shows or updates what is being done.
+    fn show(&self, message: &str);
+    /// Clears it, so that a line can be written.
+    fn clear(&self);
+}
+
+/// Runs a parsed command line. Output goes to `out`, diagnostics (timings, retries) to `err`;
+/// the caller prints the error of a failed run.
+pub fn run(
+    cli: Cli,
+    env: &Env,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> Result<ExitCode> {
+    let as_of = cli.global.as_of.unwrap_or(env.today);
+    let ok = ExitCode::from(EXIT_OK);
     match &cli.command {
         Command::Review(args) => {
-            cmd::review::run(&cli.global, args, as_of, out)?;
-            Ok(ExitCode::from(EXIT_OK))
+            cmd::review::run(&cli.global, args, as_of, env, out, err).map(|_| ok)
         }
-        Command::Actions(c) => {
-            cmd::actions::run(&cli.global, c, as_of, out)?;
-            Ok(ExitCode::from(EXIT_OK))
-        }
+        Command::Actions(c) => cmd::actions::run(&cli.global, c, as_of, out).map(|_| ok),
         Command::Check(args) => {
-            let problems = cmd::check::run(&cli.global, args, as_of, out)?;
+            let problems = cmd::check::run(&cli.global, args, as_of, env, out)?;
             Ok(ExitCode::from(if problems.is_empty() {
                 EXIT_OK
             } else {
                 EXIT_FOUND
             }))
         }
-        Command::Email(args) => {
-            cmd::email::run(&cli.global, args, as_of, out)?;
-            Ok(ExitCode::from(EXIT_OK))
-        }
-        Command::Fetch(args) => {
-            cmd::fetch::run(args, as_of, out)?;
-            Ok(ExitCode::from(EXIT_OK))
-        }
-        Command::Init(args) => {
-            cmd::init::run(args, out)?;
-            Ok(ExitCode::from(EXIT_OK))
-        }
+        Command::Email(args) => cmd::email::run(&cli.global, args, env, out).map(|_| ok),
+        Command::Fetch(args) => cmd::fetch::run(args, as_of, env, out, err).map(|_| ok),
+        Command::Init(args) => cmd::init::run(args, out).map(|_| ok),
     }
 }

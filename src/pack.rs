@@ -30,6 +30,7 @@ pub fn assemble(model: &ReportModel, templates: &Templates) -> Result<Vec<Output
         .collect();
     let ctx = RenderContext {
         model,
+        charts: charts::chart_refs(model),
         svgs: svgs.into_iter().collect(),
     };
     let renderers: [&dyn Renderer; 4] = [&Markdown, &ActionsMarkdown, &Html, &Json];

@@ -4,29 +4,29 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 
+use crate::Env;
 use crate::actions::Register;
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::error::{Error, Result};
-use crate::report;
+use crate::{pipeline, review};
 
 /// Checks the month's findings and the register. Returns the problems found (empty: all good).
 pub fn run(
     global: &GlobalArgs,
     args: &CheckArgs,
     as_of: NaiveDate,
+    env: &Env,
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
-    let cfg = super::review::load_config(&global.config)?;
-    let spinner = super::review::spinner(false);
-    let built = super::review::build_model(&cfg, args.month, &args.input, as_of);
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
-    let mut model = built?;
+    let cfg = pipeline::load_config(&global.config)?;
+    env.show("reading usage and computing the review…");
+    let built = pipeline::model(&cfg, &args.input.inputs(), args.month, as_of, env);
+    env.clear();
+    let (mut model, _) = built?;
     let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
     let register = Register::load(&path)?;
     let view = register.as_of(model.month, as_of);
-    report::link_register(&mut model, &view, &cfg);
+    review::register::link_register(&mut model, &view, &cfg);
     let mut problems = Vec::new();
     for f in model.findings.iter().filter(|f| f.action.is_none()) {
         problems.push(format!(

@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use crate::actions::Register;
 use crate::cli::{EmailArgs, GlobalArgs};
 use crate::config::TlsMode;
-use crate::email::{self, Envelope, FileAttachment, PASSWORD_VAR, Smtp, mailbox};
+use crate::email::{self, Envelope, FileAttachment, Smtp, mailbox};
 use crate::error::{Error, Result};
 use crate::fsx::write_atomic;
 use crate::month::Month;
 use crate::render::Templates;
-use crate::report;
+use crate::{Env, pipeline, review};
 
 /// The date a pack was made on, from its `metrics.json`.
 fn pack_date(pack: &Path) -> Result<NaiveDate> {
@@ -42,19 +42,15 @@ fn pack_date(pack: &Path) -> Result<NaiveDate> {
 
 /// Builds the message of a review month and writes and/or sends it. The message is of the pack:
 /// it is dated like the pack (`--as-of`, when given, must agree).
-pub fn run(
-    global: &GlobalArgs,
-    args: &EmailArgs,
-    today: NaiveDate,
-    out: &mut dyn Write,
-) -> Result<()> {
+pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write) -> Result<()> {
+    let today = env.today;
     if args.eml.is_none() && !args.send {
         return Err(Error::Usage(
             "say what to do with the message: --eml FILE to write it (a dry run to open in a mail client), --send to send it, or both".into(),
         ));
     }
     let templates = Templates::new(args.templates.as_deref())?;
-    let cfg = super::review::load_config(&global.config)?;
+    let cfg = pipeline::load_config(&global.config)?;
     if let Some(t) = &args.team
         && !cfg.team_owners.contains_key(t)
     {
@@ -93,14 +89,14 @@ pub fn run(
         )));
     }
     let as_of = made_on;
-    let mut model = super::review::build_model(&cfg, Some(month), &args.input, as_of)?;
+    let (mut model, _) = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env)?;
     let register_path = match (&args.register, &args.out) {
         (Some(r), _) => r.clone(),
         (None, Some(o)) => o.join(crate::config::REGISTER_FILE),
         (None, None) => cfg.register.clone(),
     };
     let register = Register::load(&register_path)?;
-    report::link_register(&mut model, &register.as_of(month, as_of), &cfg);
+    review::register::link_register(&mut model, &register.as_of(month, as_of), &cfg);
 
     let e = &cfg.email;
     let attach = !args.no_attachments && e.attach_pack.unwrap_or(true);
@@ -226,7 +222,7 @@ pub fn run(
             port,
             tls,
             username: e.username.clone(),
-            password: std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()),
+            password: env.smtp_password.clone(),
             ca_pem,
         };
         email::send(&msg, &smtp)?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use crate::Env;
 use crate::cli::FetchArgs;
 use crate::error::{Error, Result};
 use crate::fetch::{Client, Report};
@@ -14,41 +15,24 @@ use crate::month::Month;
 /// The environment variable that holds the admin key.
 pub const KEY_VAR: &str = "ANTHROPIC_ADMIN_KEY";
 
-/// Replaces `dir` with the files given, whole: written into a staging folder, then swapped in.
+/// Replaces `dir` with the files given, whole: staged beside it, then swapped in.
 fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "cannot create folder", e))?;
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("month");
-    let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    let result = (|| {
-        std::fs::create_dir_all(&staging)
-            .map_err(|e| Error::io(&staging, "cannot create folder", e))?;
-        for (file, text) in files {
-            let p = staging.join(file);
-            std::fs::write(&p, text).map_err(|e| Error::io(&p, "cannot write", e))?;
-        }
-        if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| Error::io(dir, "cannot replace", e))?;
-        }
-        std::fs::rename(&staging, dir).map_err(|e| Error::io(dir, "cannot write", e))?;
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, "cannot remove", e))?;
-        }
-        Ok(())
-    })();
-    if staging.exists() {
-        let _ = std::fs::remove_dir_all(&staging);
+    let staged = crate::fsx::StagedDir::new(dir)?;
+    for (file, text) in files {
+        staged.write(Path::new(file), text.as_bytes())?;
     }
-    result
+    staged.commit()
 }
 
 /// Fetches the months and writes OUT/YYYY-MM/{usage,cost}-NNN.json.
-pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()> {
-    let key = std::env::var(KEY_VAR).unwrap_or_default();
+pub fn run(
+    args: &FetchArgs,
+    as_of: NaiveDate,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let key = env.admin_key.clone().unwrap_or_default();
     if key.trim().is_empty() {
         return Err(Error::Usage(format!(
             "set {KEY_VAR} to an Admin API key (sk-ant-admin...); the key is read from the environment only, never from a file"
@@ -68,11 +52,11 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
     let last = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     let client = Client::new(&args.base_url, key.trim().to_owned());
     let io = |e| Error::io("stdout", "cannot write", e);
-    let spinner = crate::cmd::review::spinner(args.quiet);
     let quiet = args.quiet;
     let mut on_wait = |why: &str, wait: Duration| {
         if !quiet {
-            eprintln!("{why}; retrying in {:.1} s", wait.as_secs_f64());
+            env.clear();
+            let _ = writeln!(err, "{why}; retrying in {:.1} s", wait.as_secs_f64());
         }
     };
     let mut reports = vec![Report::Usage];
@@ -84,14 +68,9 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
         let mut files = Vec::new();
         let mut counts = Vec::new();
         for report in &reports {
-            if let Some(s) = &spinner {
-                s.set_message(format!("{month}: {} report", report.stem()));
-            }
-            let mut on_page = |n: usize| {
-                if let Some(s) = &spinner {
-                    s.set_message(format!("{month}: {} report, page {n}", report.stem()));
-                }
-            };
+            env.show(&format!("{month}: {} report", report.stem()));
+            let mut on_page =
+                |n: usize| env.show(&format!("{month}: {} report, page {n}", report.stem()));
             let pages = client.pages(*report, month, &mut on_wait, &mut on_page)?;
             counts.push(format!(
                 "{} {} page{}",
@@ -113,15 +92,10 @@ pub fn run(args: &FetchArgs, as_of: NaiveDate, out: &mut dyn Write) -> Result<()
                 counts.join(", "),
                 dir.display()
             );
-            let mut print = || writeln!(out, "{line}").map_err(io);
-            match &spinner {
-                Some(s) => s.suspend(print)?,
-                None => print()?,
-            }
+            env.clear();
+            writeln!(out, "{line}").map_err(io)?;
         }
     }
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
+    env.clear();
     Ok(())
 }

@@ -813,10 +813,17 @@ fn caught(path: Option<&Path>, payload: &(dyn std::any::Any + Send)) -> Error {
     }
 }
 
-/// With `GOVREVIEW_TIMINGS` set, prints how long a stage took to standard error.
-pub fn timing(stage: &str, since: std::time::Instant) {
-    if std::env::var_os("GOVREVIEW_TIMINGS").is_some() {
-        eprintln!("timing: {stage}: {:.3} s", since.elapsed().as_secs_f64());
+/// How the data is loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Aggregate plain Parquet on its dictionary codes (off: the general query for every file,
+    /// for comparison).
+    pub fast_parquet: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { fast_parquet: true }
     }
 }
 
@@ -832,19 +839,19 @@ fn from_epoch_days(d: i32) -> NaiveDate {
 pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<Dataset> {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    load_with(&inputs, term)
+    load_with(&inputs, term, &Options::default())
 }
 
 /// Like [`load`], with the kind of some files named (`--format`) instead of detected.
 ///
-/// Plain Parquet files are aggregated on their dictionary codes (see [`parquet`]); setting
-/// `GOVREVIEW_NO_FAST_PARQUET` sends them through the general query instead, for comparison.
+/// Plain Parquet files are aggregated on their dictionary codes (see [`parquet`]) unless
+/// `options` turns that off.
 pub fn load_with(
     files: &[(PathBuf, Option<anthropic::Kind>)],
     term: Option<(NaiveDate, NaiveDate)>,
+    options: &Options,
 ) -> Result<Dataset> {
-    let fast = std::env::var_os("GOVREVIEW_NO_FAST_PARQUET").is_none();
-    load_inner(files, term, fast)
+    load_inner(files, term, options.fast_parquet)
 }
 
 fn load_inner(
@@ -914,6 +921,10 @@ fn load_inner(
     let mut rows = Vec::new();
     let mut bad: Option<usize> = None;
     let mut days: Vec<NaiveDate> = Vec::new();
+    let mut timings: Vec<(&'static str, f64)> = Vec::new();
+    let mut timing = |stage: &'static str, since: std::time::Instant| {
+        timings.push((stage, since.elapsed().as_secs_f64()));
+    };
     if !general.is_empty() {
         let t0 = std::time::Instant::now();
         let only = (general.len() == 1).then(|| general[0].1.path.as_path());
@@ -1008,6 +1019,7 @@ fn load_inner(
         files: infos,
         days,
         costs,
+        timings,
     };
     ds.rows.sort_by(|a, b| {
         (

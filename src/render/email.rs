@@ -108,7 +108,7 @@ pub fn render(
     } else {
         charts::render_pngs(model, 2)?
             .into_iter()
-            .zip(&model.charts)
+            .zip(&charts::chart_refs(model))
             .map(|(p, c): (Png, _)| EmailImage {
                 cid: format!("{}@govreview", p.name),
                 name: p.name,

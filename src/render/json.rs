@@ -42,7 +42,7 @@ struct TeamJson<'a> {
 #[derive(Serialize)]
 struct Drift<'a> {
     value: Option<f64>,
-    target: &'a Option<crate::metrics::Goal>,
+    target: &'a Option<crate::kpi::Goal>,
     status: crate::report::Status,
     delta: Option<f64>,
     trailing_mean: Option<f64>,

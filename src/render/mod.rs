@@ -38,12 +38,14 @@ pub const BUILTIN_TEMPLATES: [(&str, &str); 7] = [
     ("style.css", include_str!("../../templates/style.css")),
 ];
 
-/// What a renderer gets: the model and the drawn charts.
+/// What a renderer gets: the model, the pack's charts and their drawings.
 #[derive(Debug, Serialize)]
 pub struct RenderContext<'a> {
     /// The report.
     #[serde(flatten)]
     pub model: &'a ReportModel,
+    /// The charts, with titles and alt text.
+    pub charts: Vec<crate::charts::ChartRef>,
     /// Charts as (name, SVG text).
     pub svgs: std::collections::BTreeMap<String, String>,
 }

@@ -14,17 +14,19 @@
 //!   same repository.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ConfigProblem, Error, Result};
-use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
+use crate::diag::{self, Locator, Problem};
 
-/// Default drift tolerance: 2 percentage points.
-pub const DEFAULT_DRIFT_TOLERANCE: f64 = 0.02;
+pub mod targets;
+
+use crate::error::{Error, Result};
+use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
+pub use targets::{DEFAULT_DRIFT_TOLERANCE, TargetSet, Targets};
+
 /// Default tolerance between billed and computed cost: 2%.
 pub const DEFAULT_RECONCILE_TOLERANCE: f64 = 0.02;
 /// Default folder of the month packs, relative to the configuration file.
@@ -59,8 +61,7 @@ struct RawConfig {
     pricing: RawPricing,
     #[serde(default)]
     families: BTreeMap<String, String>,
-    #[serde(default)]
-    targets: RawTargets,
+    targets: Option<toml::Table>,
     commitment: Option<RawCommitment>,
     #[serde(default)]
     allocation: Vec<AllocationRule>,
@@ -110,32 +111,6 @@ struct RawPrice {
     cache_write_1h: Option<f64>,
     cache_read: Option<f64>,
     output: Option<f64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKpiTargets {
-    max_opus_share: Option<f64>,
-    #[serde(default)]
-    model_mix: BTreeMap<String, Band>,
-    min_cache_hit_rate: Option<f64>,
-    min_batch_share: Option<f64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTargets {
-    // The organisation's KPI targets, spelled out (not flattened) so that a problem in one of
-    // them is located at its key.
-    max_opus_share: Option<f64>,
-    #[serde(default)]
-    model_mix: BTreeMap<String, Band>,
-    min_cache_hit_rate: Option<f64>,
-    min_batch_share: Option<f64>,
-    commitment_pacing: Option<Band>,
-    drift_tolerance: Option<f64>,
-    #[serde(default)]
-    teams: BTreeMap<String, RawKpiTargets>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,54 +167,6 @@ pub struct EmailConfig {
     pub ca_cert: Option<String>,
     /// Attach review.md and metrics.json (default true).
     pub attach_pack: Option<bool>,
-}
-
-/// A share band: either bound may be absent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Band {
-    /// Lowest acceptable value.
-    pub min: Option<f64>,
-    /// Highest acceptable value.
-    pub max: Option<f64>,
-}
-
-impl Band {
-    /// Whether `v` lies inside the band.
-    pub fn contains(&self, v: f64) -> bool {
-        self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
-    }
-}
-
-/// Targets for the share KPIs of one scope (the organisation or a team).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct KpiTargets {
-    /// Share band per model family.
-    pub model_mix: BTreeMap<String, Band>,
-    /// Minimum cache hit rate.
-    pub min_cache_hit_rate: Option<f64>,
-    /// Minimum batch share.
-    pub min_batch_share: Option<f64>,
-}
-
-/// All targets.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Targets {
-    /// Organisation-wide targets.
-    pub org: KpiTargets,
-    /// Per-team targets: the organisation's, with the team's overrides applied.
-    pub teams: BTreeMap<String, KpiTargets>,
-    /// Commitment pacing band.
-    pub commitment_pacing: Option<Band>,
-    /// How far a KPI may move away from its target in a month before the drift is worsening.
-    pub drift_tolerance: f64,
-}
-
-impl Targets {
-    /// The targets that apply to `team`.
-    pub fn for_team(&self, team: &str) -> &KpiTargets {
-        self.teams.get(team).unwrap_or(&self.org)
-    }
 }
 
 /// A commitment: amount over an inclusive term.
@@ -309,7 +236,7 @@ pub struct Config {
     pub reconcile_tolerance: f64,
     /// Family rules.
     pub families: FamilyRules,
-    /// Targets.
+    /// Targets, by KPI and scope.
     pub targets: Targets,
     /// Commitment, when one is configured.
     pub commitment: Option<Commitment>,
@@ -345,7 +272,7 @@ impl Config {
     /// Parses and validates configuration text; `path` names it in errors and anchors data paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let locator = Locator::new(text);
-        let (raw, mut problems) = deserialize_all(text, path, &locator)?;
+        let (raw, mut problems) = diag::deserialize_all::<RawConfig>(text, path, &locator)?;
         let reported: Vec<Option<String>> = problems.iter().map(|p| p.key.clone()).collect();
         let cfg = raw.map(|raw| {
             let mut found = Vec::new();
@@ -357,7 +284,7 @@ impl Config {
         match cfg {
             Some(cfg) if problems.is_empty() => Ok(cfg),
             _ => {
-                problems.sort_by_key(|p| (p.line, p.column));
+                diag::sort(&mut problems);
                 Err(Error::Config {
                     path: path.to_owned(),
                     problems,
@@ -367,411 +294,7 @@ impl Config {
     }
 }
 
-/// Reads the configuration into its raw form, reporting every key with a wrong type or an
-/// unknown name, not only the first: each problem is recorded, its key set aside, and the rest
-/// read again. A syntax error stops at once (nothing after it can be trusted).
-fn deserialize_all(
-    text: &str,
-    path: &Path,
-    loc: &Locator,
-) -> Result<(Option<RawConfig>, Vec<ConfigProblem>)> {
-    let mut work: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_col(text, s.start))
-            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        Error::config(
-            path,
-            ConfigProblem {
-                line,
-                column,
-                key: None,
-                message: e.message().trim().to_owned(),
-            },
-        )
-    })?;
-    let mut problems: Vec<ConfigProblem> = Vec::new();
-    let mut set_aside: Vec<Vec<String>> = Vec::new();
-    for _ in 0..100 {
-        let current = work.to_string();
-        let e = match toml::from_str::<RawConfig>(&current) {
-            Ok(raw) => return Ok((Some(raw), problems)),
-            Err(e) => e,
-        };
-        let message = e.message().trim().to_owned();
-        let key_path = e.span().and_then(|s| key_at(&current, s.start, &message));
-        let Some(mut key_path) = key_path else {
-            problems.push(ConfigProblem {
-                line: None,
-                column: None,
-                key: None,
-                message: message + hint_for(e.message()),
-            });
-            return Ok((None, problems));
-        };
-        // A required key that was set aside for its type is reported once, not again as missing.
-        if let Some(missing) = message
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next())
-        {
-            key_path.push(missing.to_owned());
-            if set_aside.contains(&key_path) {
-                return Ok((None, problems));
-            }
-            let refs: Vec<&str> = key_path.iter().map(String::as_str).collect();
-            let mut p = loc.problem(&refs[..refs.len() - 1], format!("`{missing}` is missing; add it (the README's configuration reference describes it)"));
-            p.key = Some(key_path.join("."));
-            problems.push(p);
-            return Ok((None, problems));
-        }
-        let refs: Vec<&str> = key_path.iter().map(String::as_str).collect();
-        if message.starts_with("unknown field") {
-            let key = key_path.last().map(String::as_str).unwrap_or("");
-            let text = match suggest(&message, key) {
-                Some(s) => format!(
-                    "unknown key; did you mean `{s}`? (the README's configuration reference lists every key)"
-                ),
-                None => format!(
-                    "unknown key{}; remove it or fix its spelling (the README's configuration reference lists every key)",
-                    expected_keys(&message).map_or(String::new(), |k| format!(" (keys here: {k})"))
-                ),
-            };
-            problems.push(loc.key_problem(&refs, text));
-        } else {
-            problems.push(loc.problem(
-                &refs,
-                format!("{}{}", tidy_serde(&message), hint_for(&message)),
-            ));
-        }
-        // A key of the wrong type gets a stand-in of the right type (so that a required key does
-        // not turn into a second, "missing" problem); an unknown key goes.
-        let set = match placeholder(&message) {
-            Some(v) => replace_key(&mut work, &refs, v),
-            None => remove_key(&mut work, &refs),
-        };
-        if !set {
-            return Ok((None, problems));
-        }
-        set_aside.push(key_path);
-    }
-    Ok((None, problems))
-}
-
-/// A value of the type a serde message expects, to stand in for a key of the wrong type.
-fn placeholder(message: &str) -> Option<toml_edit::Item> {
-    if !message.starts_with("invalid type") {
-        return None;
-    }
-    let expected = message.rsplit("expected ").next()?;
-    let v: toml_edit::Value = if expected.starts_with("f64") || expected.contains("float") {
-        0.0.into()
-    } else if expected.starts_with("i64")
-        || expected.contains("integer")
-        || expected.starts_with("u")
-    {
-        0i64.into()
-    } else if expected.contains("string") {
-        "".into()
-    } else if expected.contains("bool") {
-        false.into()
-    } else if expected.contains("sequence") {
-        toml_edit::Array::new().into()
-    } else if expected.contains("map") || expected.starts_with("struct") {
-        return Some(toml_edit::Item::Table(toml_edit::Table::new()));
-    } else if expected.contains("date") {
-        "2000-01-01".parse::<toml_edit::Datetime>().ok()?.into()
-    } else {
-        return None;
-    };
-    Some(toml_edit::Item::Value(v))
-}
-
-/// Puts `item` at `path`; false when there is no such key.
-fn replace_key(doc: &mut toml_edit::DocumentMut, path: &[&str], item: toml_edit::Item) -> bool {
-    let Some((last, parents)) = path.split_last() else {
-        return false;
-    };
-    let mut t: &mut dyn toml_edit::TableLike = doc.as_table_mut();
-    let mut i = 0;
-    while i < parents.len() {
-        let Some(next) = t.get_mut(parents[i]) else {
-            return false;
-        };
-        if next.is_array_of_tables()
-            && let Some(idx) = parents.get(i + 1).and_then(|x| x.parse::<usize>().ok())
-        {
-            let Some(tt) = next.as_array_of_tables_mut().and_then(|a| a.get_mut(idx)) else {
-                return false;
-            };
-            t = tt;
-            i += 2;
-            continue;
-        }
-        let Some(tt) = next.as_table_like_mut() else {
-            return false;
-        };
-        t = tt;
-        i += 1;
-    }
-    if t.get(last).is_none() {
-        return false;
-    }
-    t.insert(last, item);
-    true
-}
-
-/// The key path (`targets.teams.support.min_cache_hit_rate`, array tables with their index) of
-/// the innermost key or value at byte `offset` of `text`. For an unknown field the message
-/// names the key; for a missing one, the table is the path.
-fn key_at(text: &str, offset: usize, message: &str) -> Option<Vec<String>> {
-    let doc = toml_edit::Document::parse(text.to_owned()).ok()?;
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .and_then(|m| m.split('`').next());
-    let mut path: Vec<String> = Vec::new();
-    let mut table: &dyn toml_edit::TableLike = doc.as_table();
-    'walk: loop {
-        for (k, item) in table.iter() {
-            let key_span = table.key(k).and_then(|key| key.span());
-            let inside =
-                |sp: Option<std::ops::Range<usize>>| sp.is_some_and(|r| r.contains(&offset));
-            if let Some(arr) = item.as_array_of_tables() {
-                for (i, t) in arr.iter().enumerate() {
-                    if inside(t.span())
-                        || t.iter().any(|(kk, v)| {
-                            inside(v.span()) || inside(t.key(kk).and_then(|x| x.span()))
-                        })
-                    {
-                        path.push(k.to_owned());
-                        path.push(i.to_string());
-                        table = t;
-                        continue 'walk;
-                    }
-                }
-                continue;
-            }
-            let hit = inside(key_span.clone()) || inside(item.span());
-            let contains_child = item.as_table_like().is_some_and(|t| {
-                t.iter()
-                    .any(|(kk, v)| inside(v.span()) || inside(t.key(kk).and_then(|x| x.span())))
-            });
-            if hit || contains_child {
-                path.push(k.to_owned());
-                match item.as_table_like() {
-                    Some(t) if contains_child || (hit && !inside(key_span)) => {
-                        table = t;
-                        continue 'walk;
-                    }
-                    _ => return Some(path),
-                }
-            }
-        }
-        break;
-    }
-    if let Some(u) = unknown
-        && path.last().map(String::as_str) != Some(u)
-    {
-        path.push(u.to_owned());
-    }
-    (!path.is_empty() || unknown.is_some() || message.starts_with("missing field")).then_some(path)
-}
-
-/// Removes the item at `path` from the document; false when there is nothing there.
-fn remove_key(doc: &mut toml_edit::DocumentMut, path: &[&str]) -> bool {
-    fn walk(t: &mut dyn toml_edit::TableLike, path: &[&str]) -> bool {
-        match path {
-            [] => false,
-            [last] => t.remove(last).is_some(),
-            [first, rest @ ..] => {
-                let Some(item) = t.get_mut(first) else {
-                    return false;
-                };
-                if let Some(arr) = item.as_array_of_tables_mut()
-                    && let Some(idx) = rest.first().and_then(|i| i.parse::<usize>().ok())
-                {
-                    return match arr.get_mut(idx) {
-                        Some(tt) if rest.len() == 1 => {
-                            tt.clear();
-                            true
-                        }
-                        Some(tt) => walk(tt, &rest[1..]),
-                        None => false,
-                    };
-                }
-                match item.as_table_like_mut() {
-                    Some(tt) => walk(tt, rest),
-                    None => false,
-                }
-            }
-        }
-    }
-    walk(doc.as_table_mut(), path)
-}
-
-/// serde's wording, in the tool's: `invalid type: string "x", expected f64` becomes
-/// `has the wrong type: string "x", expected a number`.
-fn tidy_serde(message: &str) -> String {
-    let m = message
-        .replace("expected f64", "expected a number")
-        .replace("expected i64", "expected a whole number")
-        .replace("expected a boolean", "expected true or false");
-    match m.strip_prefix("invalid type: ") {
-        Some(rest) => format!("has the wrong type: {rest}"),
-        None => m,
-    }
-}
-
-/// The keys an unknown-field message lists as expected, comma-separated.
-fn expected_keys(message: &str) -> Option<String> {
-    let list = message
-        .split("expected one of ")
-        .nth(1)
-        .or_else(|| message.split("expected ").nth(1))?;
-    let keys: Vec<&str> = list
-        .split(", ")
-        .map(|c| c.trim().trim_matches('`'))
-        .filter(|c| !c.is_empty())
-        .collect();
-    (!keys.is_empty()).then(|| keys.join(", "))
-}
-
-/// The expected key closest to an unknown `key`, when one is close enough to be a typo.
-fn suggest(message: &str, key: &str) -> Option<String> {
-    let keys = expected_keys(message)?;
-    keys.split(", ")
-        .map(|c| (strsim::jaro_winkler(key, c), c))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .filter(|(score, _)| *score >= 0.8)
-        .map(|(_, c)| c.to_owned())
-}
-
-fn hint_for(msg: &str) -> &'static str {
-    if msg.contains("unknown field") {
-        " (remove the key or fix its spelling; the README's configuration reference lists every key)"
-    } else {
-        ""
-    }
-}
-
-/// 1-based line and column of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
-/// Finds where a key path stands in the configuration text.
-struct Locator {
-    text: String,
-    doc: Option<toml_edit::Document<String>>,
-}
-
-impl Locator {
-    fn new(text: &str) -> Self {
-        Locator {
-            text: text.to_owned(),
-            doc: toml_edit::Document::parse(text.to_owned()).ok(),
-        }
-    }
-
-    fn span(&self, path: &[&str]) -> Option<Range<usize>> {
-        let doc = self.doc.as_ref()?;
-        let mut table: &dyn toml_edit::TableLike = doc.as_table();
-        let mut span = None;
-        let mut i = 0;
-        while i < path.len() {
-            let seg = path[i];
-            let Some(item) = table.get(seg) else {
-                return span;
-            };
-            let key_span = table.key(seg).and_then(|k| k.span());
-            span = item.span().or(key_span).or(span);
-            if let (Some(arr), Some(idx)) = (
-                item.as_array_of_tables(),
-                path.get(i + 1).and_then(|s| s.parse::<usize>().ok()),
-            ) {
-                let t = arr.get(idx)?;
-                span = t.span().or(span);
-                table = t;
-                i += 2;
-                continue;
-            }
-            match item.as_table_like() {
-                Some(t) => table = t,
-                None => return span,
-            }
-            i += 1;
-        }
-        span
-    }
-
-    /// A problem with a key itself (unknown, misspelt): located at the key, not its value.
-    fn key_problem(&self, path: &[&str], message: impl Into<String>) -> ConfigProblem {
-        let key_span = path.split_last().and_then(|(last, parents)| {
-            let doc = self.doc.as_ref()?;
-            let mut table: &dyn toml_edit::TableLike = doc.as_table();
-            let mut i = 0;
-            while i < parents.len() {
-                let item = table.get(parents[i])?;
-                if let (Some(arr), Some(idx)) = (
-                    item.as_array_of_tables(),
-                    parents.get(i + 1).and_then(|s| s.parse::<usize>().ok()),
-                ) {
-                    table = arr.get(idx)?;
-                    i += 2;
-                } else {
-                    table = item.as_table_like()?;
-                    i += 1;
-                }
-            }
-            table.key(last).and_then(|k| k.span())
-        });
-        match key_span {
-            Some(s) => {
-                let (l, c) = line_col(&self.text, s.start);
-                ConfigProblem {
-                    line: Some(l),
-                    column: Some(c),
-                    key: Some(path.join(".")),
-                    message: message.into(),
-                }
-            }
-            None => self.problem(path, message),
-        }
-    }
-
-    fn problem(&self, path: &[&str], message: impl Into<String>) -> ConfigProblem {
-        let (line, column) = self
-            .span(path)
-            .map(|s| line_col(&self.text, s.start))
-            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        ConfigProblem {
-            line,
-            column,
-            key: Some(path.join(".")),
-            message: message.into(),
-        }
-    }
-}
-
-fn validate(
-    raw: RawConfig,
-    path: &Path,
-    loc: &Locator,
-    problems: &mut Vec<ConfigProblem>,
-) -> Config {
-    let share = |key: &[&str], v: Option<f64>, problems: &mut Vec<ConfigProblem>| {
-        if let Some(v) = v
-            && !(0.0..=1.0).contains(&v)
-        {
-            problems.push(loc.problem(
-                key,
-                format!("{v} is outside 0..1; shares and rates are fractions (write 0.35 for 35%)"),
-            ));
-        }
-    };
-
+fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Problem>) -> Config {
     // organization
     let org = raw.organization;
     if org.name.trim().is_empty() {
@@ -939,115 +462,7 @@ fn validate(
     }
 
     // targets
-    let t = raw.targets;
-    let kpis = |scope: Vec<&str>, k: &RawKpiTargets, problems: &mut Vec<ConfigProblem>| {
-        let with = |last: &str| {
-            let mut v = scope.clone();
-            v.push(last);
-            v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
-        };
-        fn as_refs(v: &[String]) -> Vec<&str> {
-            v.iter().map(String::as_str).collect()
-        }
-        share(
-            &as_refs(&with("max_opus_share")),
-            k.max_opus_share,
-            problems,
-        );
-        share(
-            &as_refs(&with("min_cache_hit_rate")),
-            k.min_cache_hit_rate,
-            problems,
-        );
-        share(
-            &as_refs(&with("min_batch_share")),
-            k.min_batch_share,
-            problems,
-        );
-        let mut mix = k.model_mix.clone();
-        for (fam, band) in &k.model_mix {
-            let mut base = with("model_mix");
-            base.push(fam.clone());
-            let mut kmin = base.clone();
-            kmin.push("min".into());
-            let mut kmax = base.clone();
-            kmax.push("max".into());
-            share(&as_refs(&kmin), band.min, problems);
-            share(&as_refs(&kmax), band.max, problems);
-            if let (Some(lo), Some(hi)) = (band.min, band.max)
-                && lo > hi
-            {
-                problems.push(loc.problem(
-                    &as_refs(&base),
-                    format!("min {lo} is above max {hi}; swap them"),
-                ));
-            }
-        }
-        if let Some(max) = k.max_opus_share {
-            if mix.get("opus").is_some_and(|b| b.max.is_some()) {
-                problems.push(loc.problem(
-                    &as_refs(&with("max_opus_share")),
-                    "is given twice (also as model_mix.opus.max); keep one",
-                ));
-            }
-            mix.entry("opus".into()).or_default().max = Some(max);
-        }
-        KpiTargets {
-            model_mix: mix,
-            min_cache_hit_rate: k.min_cache_hit_rate,
-            min_batch_share: k.min_batch_share,
-        }
-    };
-    let org_kpis = RawKpiTargets {
-        max_opus_share: t.max_opus_share,
-        model_mix: t.model_mix.clone(),
-        min_cache_hit_rate: t.min_cache_hit_rate,
-        min_batch_share: t.min_batch_share,
-    };
-    let org_targets = kpis(vec!["targets"], &org_kpis, problems);
-    let mut team_targets = BTreeMap::new();
-    for (team, k) in &t.teams {
-        let own = kpis(vec!["targets", "teams", team], k, problems);
-        let mut merged = org_targets.clone();
-        for (fam, band) in own.model_mix {
-            merged.model_mix.insert(fam, band);
-        }
-        if own.min_cache_hit_rate.is_some() {
-            merged.min_cache_hit_rate = own.min_cache_hit_rate;
-        }
-        if own.min_batch_share.is_some() {
-            merged.min_batch_share = own.min_batch_share;
-        }
-        team_targets.insert(team.clone(), merged);
-    }
-    if let Some(b) = t.commitment_pacing {
-        for (name, v) in [("min", b.min), ("max", b.max)] {
-            if let Some(v) = v
-                && !(0.0..=10.0).contains(&v)
-            {
-                problems.push(loc.problem(
-                    &["targets", "commitment_pacing", name],
-                    format!(
-                        "{v} is not a pacing; pacing 1.0 means on pace (e.g. min = 0.9, max = 1.1)"
-                    ),
-                ));
-            }
-        }
-        if let (Some(lo), Some(hi)) = (b.min, b.max)
-            && lo > hi
-        {
-            problems.push(loc.problem(
-                &["targets", "commitment_pacing"],
-                format!("min {lo} is above max {hi}; swap them"),
-            ));
-        }
-    }
-    let drift_tolerance = t.drift_tolerance.unwrap_or(DEFAULT_DRIFT_TOLERANCE);
-    share(
-        &["targets", "drift_tolerance"],
-        Some(drift_tolerance),
-        problems,
-    );
+    let targets = targets::parse(raw.targets.as_ref(), loc, problems);
 
     // commitment
     let commitment = raw.commitment.and_then(|c| {
@@ -1139,12 +554,7 @@ fn validate(
         discount,
         reconcile_tolerance,
         families: FamilyRules::new(raw.families),
-        targets: Targets {
-            org: org_targets,
-            teams: team_targets,
-            commitment_pacing: t.commitment_pacing,
-            drift_tolerance,
-        },
+        targets,
         commitment,
         allocation: raw.allocation,
         team_owners,
@@ -1174,7 +584,7 @@ fn toml_date(
     d: &toml::value::Datetime,
     key: &[&str],
     loc: &Locator,
-    problems: &mut Vec<ConfigProblem>,
+    problems: &mut Vec<Problem>,
 ) -> Option<NaiveDate> {
     let date = plain_date(d);
     if date.is_none() {
@@ -1200,7 +610,7 @@ review_owner = "Dana Whitfield"
         Config::parse(s, Path::new("govreview.toml"))
     }
 
-    fn problems(s: &str) -> Vec<ConfigProblem> {
+    fn problems(s: &str) -> Vec<Problem> {
         match parse(s) {
             Err(Error::Config { problems, .. }) => problems,
             other => panic!("expected a config error, got {other:?}"),
@@ -1318,10 +728,16 @@ review_owner = "Dana Whitfield"
             "{MINIMAL}[targets]\nmax_opus_share = 0.3\nmin_cache_hit_rate = 0.5\n[targets.teams.support]\nmin_cache_hit_rate = 0.7\n"
         );
         let c = parse(&text).unwrap();
-        let t = c.targets.for_team("support");
-        assert_eq!(t.min_cache_hit_rate, Some(0.7));
-        assert_eq!(t.model_mix["opus"].max, Some(0.3));
-        assert_eq!(c.targets.for_team("other").min_cache_hit_rate, Some(0.5));
+        let fams = vec!["opus".to_owned()];
+        let kpis = crate::kpi::instances(crate::kpi::Scope::Team, &fams);
+        let get = |key: &str, team: &str| {
+            let k = kpis.iter().find(|k| k.key() == key).unwrap();
+            c.targets.get(k, Some(team), None)
+        };
+        use crate::kpi::Goal;
+        assert_eq!(get("cache_hit_rate", "support"), Some(Goal::AtLeast(0.7)));
+        assert_eq!(get("model_mix.opus", "support"), Some(Goal::AtMost(0.3)));
+        assert_eq!(get("cache_hit_rate", "other"), Some(Goal::AtLeast(0.5)));
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! The pipeline every command shares: configuration → data → priced cube → review → report model.
+//!
+//! Commands stay thin: `review` adds the register and writes the pack, `check` gates on the
+//! result, `email` sends it; each calls [`model`] (or [`priced`] for the data alone).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::anthropic::Kind;
+use crate::config::Config;
+use crate::cube::Dataset;
+use crate::error::{Error, Result};
+use crate::metrics::{self, PricedRow};
+use crate::month::Month;
+use crate::report::ReportModel;
+use crate::{Env, data, review};
+
+/// Usage data named on the command line, beyond the configuration's `data.paths`.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Files, folders or globs (relative to the current folder).
+    pub paths: Vec<String>,
+    /// What they hold, when not detected from their content.
+    pub kind: Option<Kind>,
+}
+
+/// Reads the configuration; a missing file says how to point at one.
+pub fn load_config(path: &Path) -> Result<Config> {
+    Config::load(path).map_err(|e| match e {
+        Error::Io { path, source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "config file `{}` not found; pass --config FILE (the bundled example is sample-data/govreview.toml, `govreview init` writes a new one)",
+                path.display()
+            ))
+        }
+        other => other,
+    })
+}
+
+/// Refuses a review made before its month is over: every figure of a review is of a whole month.
+pub fn check_month_over(month: Month, as_of: NaiveDate) -> Result<()> {
+    if as_of <= month.last_day() {
+        return Err(Error::Usage(format!(
+            "--as-of {as_of} is not after the review month {month}: a review covers a whole month, so it is made on {} or later. Review {} instead, or give a later --as-of",
+            month.next().first_day(),
+            Month::of(as_of).prev()
+        )));
+    }
+    Ok(())
+}
+
+/// The files to read: the configuration's `data.paths`, then the command line's, each read once.
+pub fn files(cfg: &Config, inputs: &Inputs) -> Result<Vec<(PathBuf, Option<Kind>)>> {
+    let mut files: Vec<(PathBuf, Option<Kind>)> =
+        data::expand_config_paths(&cfg.data_paths, &cfg.base_dir)?
+            .into_iter()
+            .map(|p| (p, None))
+            .collect();
+    files.extend(
+        data::expand_paths(&inputs.paths, Path::new(""))?
+            .into_iter()
+            .map(|p| (p, inputs.kind)),
+    );
+    dedup_paths(&mut files);
+    if files.is_empty() {
+        return Err(Error::Usage(format!(
+            "no usage data: list files in data.paths of {} or pass --data PATH",
+            cfg.path.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// Reads and prices the usage data.
+pub fn priced(cfg: &Config, inputs: &Inputs, env: &Env) -> Result<(Dataset, Vec<PricedRow>)> {
+    let files = files(cfg, inputs)?;
+    let options = data::Options {
+        fast_parquet: env.fast_parquet,
+    };
+    let ds = data::load_with(
+        &files,
+        cfg.commitment.as_ref().map(|c| (c.start, c.end)),
+        &options,
+    )?;
+    let priced = metrics::price(&ds, cfg)?;
+    Ok((ds, priced))
+}
+
+/// The review of `month` (None: the month before `as_of`), made on `as_of`, without the register.
+pub fn model(
+    cfg: &Config,
+    inputs: &Inputs,
+    month: Option<Month>,
+    as_of: NaiveDate,
+    env: &Env,
+) -> Result<(ReportModel, Dataset)> {
+    let month = month.unwrap_or_else(|| Month::of(as_of).prev());
+    check_month_over(month, as_of)?;
+    let (ds, priced) = priced(cfg, inputs, env)?;
+    let model = review::build(cfg, &ds, &priced, month, as_of)?;
+    Ok((model, ds))
+}
+
+/// The same file named twice (in the config, in --data, or in both) is read once, with the kind
+/// named last.
+fn dedup_paths(files: &mut Vec<(PathBuf, Option<Kind>)>) {
+    let mut last: std::collections::BTreeMap<PathBuf, usize> = std::collections::BTreeMap::new();
+    for (i, (p, _)) in files.iter().enumerate() {
+        last.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()), i);
+    }
+    let keep: std::collections::BTreeSet<usize> = last.into_values().collect();
+    let mut i = 0;
+    files.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
+}

@@ -1,0 +1,406 @@
+//! The one [`ReportModel`] every renderer reads: plain, serializable data. The review engine
+//! ([`crate::review`]) builds it; renderers and charts only read it.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::kpi::{Drift, Goal, Unit};
+use crate::metrics::{CommitmentMetrics, Kpis, Totals};
+use crate::month::Month;
+
+/// Whether a KPI meets its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Target met.
+    Met,
+    /// Target missed.
+    Missed,
+    /// No target configured.
+    NoTarget,
+    /// No value this month (no tokens, no requests, ...).
+    NoData,
+}
+
+/// One KPI of one scope with its target and drift, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KpiRow {
+    /// Metric key (`cache_hit_rate`, `model_mix.opus`, ...).
+    pub key: String,
+    /// Human label.
+    pub label: String,
+    /// Unit.
+    pub unit: Unit,
+    /// Value this month.
+    pub value: Option<f64>,
+    /// Value, formatted.
+    pub value_text: String,
+    /// Target, when configured.
+    pub goal: Option<Goal>,
+    /// Target, formatted (`≥ 55%`), or `—`.
+    pub target_text: String,
+    /// Met / missed / no target / no data.
+    pub status: Status,
+    /// Drift against last month and the trailing mean.
+    pub drift: Drift,
+    /// Change since last month, formatted.
+    pub delta_text: String,
+    /// Trailing three-month mean, formatted.
+    pub trailing_text: String,
+    /// Change against the trailing mean, formatted.
+    pub vs_trailing_text: String,
+}
+
+impl KpiRow {
+    /// Whether this KPI yields a finding: a missed target or a worsening drift.
+    pub fn is_finding(&self) -> bool {
+        self.status == Status::Missed || self.drift.worsening
+    }
+}
+
+/// A missed target or a worsening drift.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// `F1`, `F2`, ... in report order.
+    pub id: String,
+    /// Metric key.
+    pub metric: String,
+    /// Metric label.
+    pub label: String,
+    /// `org`, `team` or `app`.
+    pub scope: String,
+    /// The team, for team (and app) findings.
+    pub team: Option<String>,
+    /// The app, for app findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// `missed_target`, `worsening_drift` or `missed_target_and_worsening_drift`.
+    pub kind: String,
+    /// Value this month.
+    pub value: f64,
+    /// Value, formatted.
+    pub value_text: String,
+    /// The target.
+    pub target: Option<Goal>,
+    /// Target, formatted.
+    pub target_text: String,
+    /// Change since last month.
+    pub delta: Option<f64>,
+    /// Change, formatted.
+    pub delta_text: String,
+    /// One sentence for the pack.
+    pub summary: String,
+    /// Estimated monthly saving if the target were met, where a lever applies.
+    pub est_monthly_saving: Option<f64>,
+    /// The register action that addresses it.
+    pub action: Option<String>,
+}
+
+/// An action proposed for a finding, with its owner and due date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposedAction {
+    /// The finding it addresses.
+    pub finding: String,
+    /// Metric key.
+    pub metric: String,
+    /// `org` or the team name.
+    pub scope: String,
+    /// What to do.
+    pub title: String,
+    /// Who owns it: the team's owner, or the review owner for organisation-wide findings.
+    pub owner: String,
+    /// Due date: the next review.
+    pub due: NaiveDate,
+    /// Estimated monthly saving.
+    pub est_monthly_saving: Option<f64>,
+}
+
+/// One team's row in the showback table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamRow {
+    /// Team name.
+    pub team: String,
+    /// Owner from the config (empty when none).
+    pub owner: String,
+    /// Spend this month.
+    pub spend: f64,
+    /// Spend last month.
+    pub prev_spend: Option<f64>,
+    /// Change in dollars.
+    pub delta: Option<f64>,
+    /// Change relative to last month.
+    pub delta_pct: Option<f64>,
+    /// Share of the organisation's spend.
+    pub share: f64,
+    /// KPIs.
+    pub kpis: Kpis,
+    /// KPI rows with team targets.
+    pub rows: Vec<KpiRow>,
+    /// Number of findings.
+    pub findings: usize,
+    /// The team's apps with usage this month or last, largest spend first.
+    pub apps: Vec<AppRow>,
+}
+
+impl TeamRow {
+    /// The team's budget row, when it has a budget.
+    pub fn budget(&self) -> Option<&KpiRow> {
+        self.rows.iter().find(|r| r.key == "budget")
+    }
+}
+
+/// One app of a team.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppRow {
+    /// App name.
+    pub app: String,
+    /// Its team.
+    pub team: String,
+    /// Spend this month.
+    pub spend: f64,
+    /// Spend last month.
+    pub prev_spend: Option<f64>,
+    /// Share of the team's spend.
+    pub share_of_team: f64,
+    /// KPIs.
+    pub kpis: Kpis,
+    /// KPI rows, with the app's targets (its own, else its team's).
+    pub rows: Vec<KpiRow>,
+    /// Number of findings (an app has findings only for targets of its own).
+    pub findings: usize,
+}
+
+/// A team or app whose spend moved most.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mover {
+    /// `team` or `app`.
+    pub kind: String,
+    /// Team name, or `app (team)`.
+    pub name: String,
+    /// Spend last month.
+    pub prev_spend: f64,
+    /// Spend this month.
+    pub spend: f64,
+    /// Change in dollars.
+    pub delta: f64,
+    /// Relative change (None when last month had no spend).
+    pub delta_pct: Option<f64>,
+}
+
+/// The organisation's KPIs in one month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthSummary {
+    /// Month.
+    pub month: Month,
+    /// KPIs.
+    #[serde(flatten)]
+    pub kpis: Kpis,
+    /// Spend by team.
+    pub by_team: BTreeMap<String, f64>,
+    /// Days with data.
+    pub days_with_data: usize,
+}
+
+/// One input file in the data notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileNote {
+    /// Path as read.
+    pub path: String,
+    /// Format.
+    pub format: String,
+    /// Rows.
+    pub rows: u64,
+    /// First and last day.
+    pub first_day: Option<NaiveDate>,
+    /// Last day.
+    pub last_day: Option<NaiveDate>,
+}
+
+/// Billed against computed cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reconciliation {
+    /// Month.
+    pub month: Month,
+    /// Billed cost.
+    pub billed: f64,
+    /// Computed net cost of the same rows.
+    pub computed: f64,
+    /// billed - computed.
+    pub difference: f64,
+    /// difference / computed.
+    pub difference_pct: Option<f64>,
+}
+
+/// Billed against computed cost for one workspace and model of the review month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReconCell {
+    /// Workspace (`default` when none).
+    pub workspace: String,
+    /// Model (price-table prefix).
+    pub model: String,
+    /// Billed cost.
+    pub billed: f64,
+    /// Computed net cost of the usage it bills.
+    pub computed: f64,
+    /// billed - computed.
+    pub difference: f64,
+    /// difference / computed.
+    pub difference_pct: Option<f64>,
+}
+
+/// What the data covered and anything the reader should know about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataNotes {
+    /// Input files.
+    pub files: Vec<FileNote>,
+    /// Rows read in all.
+    pub rows: u64,
+    /// First day with data.
+    pub first_day: Option<NaiveDate>,
+    /// Last day with data.
+    pub last_day: Option<NaiveDate>,
+    /// Days in the review month.
+    pub month_days: i64,
+    /// Days of the review month with data.
+    pub month_days_with_data: usize,
+    /// Missing days of the review month, as ranges (`2026-10-05..2026-10-07`).
+    pub missing_days: Vec<String>,
+    /// Billed vs computed, per month with billed data.
+    pub reconciliation: Vec<Reconciliation>,
+    /// Billed vs computed in the review month, per workspace and model.
+    pub reconciliation_cells: Vec<ReconCell>,
+    /// Spend that no team could be assigned to, this month.
+    pub unallocated_spend: f64,
+    /// Contract discount applied to computed costs.
+    pub discount: f64,
+    /// Warnings (partial coverage, ignored months, ...).
+    pub warnings: Vec<String>,
+    /// The warnings that concern every team's numbers (missing days, usage without a tier); a
+    /// team's email shows these, not the organisation's (unallocated spend, reconciliation).
+    pub team_warnings: Vec<String>,
+    /// Plain notes.
+    pub notes: Vec<String>,
+}
+
+/// Commitment section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitmentSection {
+    /// Name of the contract, if given.
+    pub name: Option<String>,
+    /// The figures.
+    #[serde(flatten)]
+    pub metrics: CommitmentMetrics,
+    /// Pacing KPI with its band.
+    pub pacing_row: KpiRow,
+    /// A sentence on where the term is heading.
+    pub outlook: String,
+}
+
+/// Everything a renderer needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportModel {
+    /// Organisation name.
+    pub organization: String,
+    /// Review month.
+    pub month: Month,
+    /// `October 2026`.
+    pub month_label: String,
+    /// The date the review is made on.
+    pub as_of: NaiveDate,
+    /// Date of the next review (due date of new actions).
+    pub next_review: NaiveDate,
+    /// Who runs the review.
+    pub review_owner: String,
+    /// `final`, or `draft` when an action lacks an owner or a due date.
+    pub status: String,
+    /// Organisation totals this month.
+    pub totals: Totals,
+    /// Spend last month.
+    pub prev_spend: Option<f64>,
+    /// Previous month label.
+    pub prev_month: Month,
+    /// Organisation KPI rows (spend, model mix, cache, batch, output per request).
+    pub kpis: Vec<KpiRow>,
+    /// Model mix rows, one per family.
+    pub model_mix: Vec<KpiRow>,
+    /// Spend by model this month, largest first: (model, family, spend, share).
+    pub by_model: Vec<(String, String, f64, f64)>,
+    /// Spend by tier this month: (tier, spend, share).
+    pub by_tier: Vec<(String, f64, f64)>,
+    /// Commitment, when configured.
+    pub commitment: Option<CommitmentSection>,
+    /// Team showback.
+    pub teams: Vec<TeamRow>,
+    /// Biggest movers.
+    pub movers: Vec<Mover>,
+    /// Findings.
+    pub findings: Vec<Finding>,
+    /// Actions proposed for findings that have no open action yet (before the register assigns
+    /// them IDs).
+    pub actions: Vec<ProposedAction>,
+    /// The action register as it stands at this review.
+    pub register: RegisterSection,
+    /// Organisation KPIs by month, oldest first, up to the review month.
+    pub history: Vec<MonthSummary>,
+    /// Data notes.
+    pub data: DataNotes,
+}
+
+/// One action of the register, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionLine {
+    /// `A-0007`.
+    pub id: String,
+    /// What to do.
+    pub title: String,
+    /// Finding metric, if any.
+    pub finding: Option<String>,
+    /// `org` or a team.
+    pub scope: String,
+    /// Owner as written.
+    pub owner: String,
+    /// Due date.
+    pub due: Option<NaiveDate>,
+    /// `open`, `done` or `dropped`.
+    pub status: String,
+    /// Review month it was opened in.
+    pub opened: Option<Month>,
+    /// Date closed.
+    pub closed: Option<NaiveDate>,
+    /// Days past due (overdue actions).
+    pub days_overdue: Option<i64>,
+    /// Reviews it has been carried through since it was opened.
+    pub reviews_carried: i64,
+    /// What it lacks before the review can be final (`a named owner`, `a due date`).
+    pub needs: Vec<String>,
+    /// Notes.
+    pub notes: String,
+    /// Links.
+    pub links: Vec<String>,
+    /// Estimated monthly saving of the finding it addresses, this month.
+    pub est_monthly_saving: Option<f64>,
+    /// This month's value of the KPI it addresses, formatted (the title keeps the value of the
+    /// month it was opened in).
+    pub now_text: Option<String>,
+}
+
+/// The register at this review, split the way the pack shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RegisterSection {
+    /// Opened at this review.
+    pub new: Vec<ActionLine>,
+    /// Opened earlier, still open, not overdue.
+    pub open: Vec<ActionLine>,
+    /// Open and past due on the review date.
+    pub overdue: Vec<ActionLine>,
+    /// Closed since the last review.
+    pub closed: Vec<ActionLine>,
+    /// Every action, by ID (the snapshot).
+    pub all: Vec<ActionLine>,
+    /// Open actions that lack an owner or a due date.
+    pub incomplete: Vec<ActionLine>,
+    /// Date of the last review (closed-since cutoff).
+    pub last_review: Option<NaiveDate>,
+}

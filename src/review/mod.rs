@@ -1,0 +1,357 @@
+//! The governance engine: from priced usage to the review of a month.
+//!
+//! [`build`] rolls the priced rows up per scope ([`scopes`]), computes every catalogue KPI of the
+//! organisation, each team and each app against its targets ([`rows`]), turns missed targets and
+//! worsening drifts into findings and proposed actions ([`findings`]), finds the biggest movers
+//! ([`movers`]) and writes the data notes ([`notes`]). [`register`] links the result to the
+//! action register. The output is the [`ReportModel`] every renderer reads.
+
+pub mod findings;
+pub mod movers;
+pub mod notes;
+pub mod register;
+pub mod rows;
+pub mod scopes;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::cube::Dataset;
+use crate::error::{Error, Result};
+use crate::fmt;
+use crate::kpi::{BASE_FAMILIES, Instance, Scope};
+use crate::metrics::{self, CommitmentMetrics, PricedRow, Totals, UNALLOCATED};
+use crate::month::Month;
+use crate::report::{
+    AppRow, CommitmentSection, Finding, MonthSummary, RegisterSection, ReportModel, TeamRow,
+};
+
+use rows::Who;
+use scopes::{ByMonth, spend};
+
+/// Builds the review of `month`, made on `as_of`.
+pub fn build(
+    cfg: &Config,
+    ds: &Dataset,
+    priced: &[PricedRow],
+    month: Month,
+    as_of: NaiveDate,
+) -> Result<ReportModel> {
+    let months: BTreeSet<Month> = priced.iter().map(|r| r.month).collect();
+    if !months.contains(&month) {
+        let span = match (months.first(), months.last()) {
+            (Some(a), Some(b)) => format!("the data covers {a}..{b}"),
+            _ => "the data is empty".to_owned(),
+        };
+        return Err(Error::Input(format!(
+            "no usage rows in {month}: {span}. Pick a month with data (--month) or add that month's files (data.paths or --data)"
+        )));
+    }
+    let rollup = scopes::rollup(priced.iter().filter(|r| r.month <= month));
+    let families = families(cfg, priced, month);
+    let prev = month.prev();
+
+    // Commitment figures at the end of each month of the term that has data.
+    let commitments: Option<BTreeMap<Month, CommitmentMetrics>> =
+        cfg.commitment.as_ref().map(|c| {
+            let spend_by_month: BTreeMap<Month, f64> =
+                rollup.org.iter().map(|(m, t)| (*m, t.spend)).collect();
+            rollup
+                .org
+                .keys()
+                .filter(|m| (**m >= Month::of(c.start) && **m <= month) || **m == month)
+                .map(|m| {
+                    (
+                        *m,
+                        metrics::commitment(c, *m, &rollup.in_term, &spend_by_month),
+                    )
+                })
+                .collect()
+        });
+    let this_commitment = commitments.as_ref().and_then(|c| c.get(&month));
+
+    let org_rows = rows::scope_rows(
+        Who::ORG,
+        &rollup.org,
+        month,
+        &cfg.targets,
+        &families,
+        commitments.as_ref(),
+    );
+    let totals = rollup.org[&month].clone();
+    let kpis = org_rows.headline();
+    let model_mix = org_rows.mix();
+
+    let commitment = this_commitment.map(|m| {
+        let pacing_row = kpis
+            .iter()
+            .find(|r| r.key == "commitment_pacing")
+            .cloned()
+            .expect("a configured commitment has a pacing row");
+        CommitmentSection {
+            name: cfg.commitment.as_ref().and_then(|c| c.name.clone()),
+            metrics: m.clone(),
+            pacing_row,
+            outlook: outlook(m),
+        }
+    });
+
+    // Findings: organisation first, then teams by name, each team's apps after it.
+    let mut found = Found::default();
+    for (inst, row) in org_rows.each() {
+        let f = findings::finding(
+            inst,
+            row,
+            Who::ORG,
+            &totals,
+            this_commitment,
+            found.next_id(),
+        );
+        found.add(inst, f, Who::ORG);
+    }
+    let empty = Totals::default();
+    let org_spend = totals.spend;
+    let mut team_rows = Vec::new();
+    for (team, by_month) in &rollup.teams {
+        let (cur, prev_t) = (by_month.get(&month), by_month.get(&prev));
+        if cur.is_none() && prev_t.is_none() {
+            continue;
+        }
+        let who = Who {
+            scope: Scope::Team,
+            team: Some(team),
+            app: None,
+        };
+        let r = rows::scope_rows(who, by_month, month, &cfg.targets, &families, None);
+        let before = found.findings.len();
+        // Unallocated spend is a data problem (warned in the data notes), not a team's KPI.
+        if cur.is_some() && team != UNALLOCATED {
+            let t = cur.unwrap_or(&empty);
+            for (inst, row) in r.each() {
+                let f = findings::finding(inst, row, who, t, None, found.next_id());
+                found.add(inst, f, who);
+            }
+        }
+        let n = found.findings.len() - before;
+        let apps = app_rows(cfg, &rollup, team, month, &families, &mut found);
+        let spend = cur.map_or(0.0, |t| t.spend);
+        let prev_spend = prev_t.map(|t| t.spend);
+        team_rows.push(TeamRow {
+            team: team.clone(),
+            owner: cfg.team_owners.get(team).cloned().unwrap_or_default(),
+            spend,
+            prev_spend,
+            delta: prev_spend.map(|p| spend - p),
+            delta_pct: prev_spend.filter(|p| *p > 0.0).map(|p| spend / p - 1.0),
+            share: if org_spend > 0.0 {
+                spend / org_spend
+            } else {
+                0.0
+            },
+            kpis: cur.map(Totals::kpis).unwrap_or_default(),
+            rows: r.headline(),
+            findings: n,
+            apps,
+        });
+    }
+    team_rows.sort_by(|a, b| {
+        b.spend
+            .total_cmp(&a.spend)
+            .then_with(|| a.team.cmp(&b.team))
+    });
+
+    let next_review = month.plus(2).day(cfg.review_day);
+    let actions = findings::proposals(
+        &found.findings,
+        &found.whose,
+        cfg,
+        this_commitment,
+        next_review,
+    );
+    let findings = found.findings;
+    let movers = movers::movers(&team_rows, &rollup, month);
+    let history = history(ds, &rollup, month);
+    let data = notes::data_notes(cfg, ds, priced, month, &rollup.teams);
+    let share = |s: f64| if org_spend > 0.0 { s / org_spend } else { 0.0 };
+    let mut by_model: Vec<(String, String, f64, f64)> = totals
+        .by_model
+        .iter()
+        .map(|(m, s)| (m.clone(), cfg.families.family(m), *s, share(*s)))
+        .collect();
+    by_model.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    let by_tier = totals
+        .by_tier
+        .iter()
+        .map(|(t, s)| (t.clone(), *s, share(*s)))
+        .collect();
+
+    Ok(ReportModel {
+        organization: cfg.org_name.clone(),
+        month,
+        month_label: month.first_day().format("%B %Y").to_string(),
+        as_of,
+        next_review,
+        review_owner: cfg.review_owner.clone(),
+        // Final until the register shows an open action without a named owner or a due date.
+        status: "final".to_owned(),
+        prev_spend: rollup.org.get(&prev).map(|t| t.spend),
+        totals,
+        prev_month: prev,
+        kpis,
+        model_mix,
+        by_model,
+        by_tier,
+        commitment,
+        teams: team_rows,
+        movers,
+        findings,
+        actions,
+        register: RegisterSection::default(),
+        history,
+        data,
+    })
+}
+
+/// The findings so far, each with the KPI and scope it is of.
+#[derive(Default)]
+struct Found<'r> {
+    findings: Vec<Finding>,
+    whose: Vec<(Instance, Who<'r>)>,
+}
+
+impl<'r> Found<'r> {
+    fn next_id(&self) -> usize {
+        self.findings.len() + 1
+    }
+
+    fn add(&mut self, inst: &Instance, f: Option<Finding>, who: Who<'r>) {
+        if let Some(f) = f {
+            self.findings.push(f);
+            self.whose.push((inst.clone(), who));
+        }
+    }
+}
+
+/// The families the review shows: opus, sonnet, haiku, then any other the data or the
+/// organisation's targets name, alphabetically.
+fn families(cfg: &Config, priced: &[PricedRow], month: Month) -> Vec<String> {
+    let extra: BTreeSet<String> = priced
+        .iter()
+        .filter(|r| r.month <= month)
+        .map(|r| r.family.clone())
+        .chain(
+            cfg.targets
+                .org
+                .keys()
+                .filter_map(|k| k.strip_prefix("model_mix.").map(str::to_owned)),
+        )
+        .filter(|f| !BASE_FAMILIES.contains(&f.as_str()))
+        .collect();
+    BASE_FAMILIES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(extra)
+        .collect()
+}
+
+/// A team's apps with spend this month or last, largest first; an app's findings come from the
+/// targets it has of its own (its budget, say), not from those it inherits.
+fn app_rows<'r>(
+    cfg: &Config,
+    rollup: &'r scopes::Rollup,
+    team: &str,
+    month: Month,
+    families: &[String],
+    found: &mut Found<'r>,
+) -> Vec<AppRow> {
+    let team_spend = rollup.teams.get(team).map_or(0.0, |b| spend(b, month));
+    let mut out = Vec::new();
+    for ((t, app), by_month) in rollup.apps.range((team.to_owned(), String::new())..) {
+        if t != team {
+            break;
+        }
+        let (cur, prev) = (by_month.get(&month), by_month.get(&month.prev()));
+        if cur.is_none() && prev.is_none() {
+            continue;
+        }
+        let who = Who {
+            scope: Scope::App,
+            team: Some(t),
+            app: Some(app),
+        };
+        let r = rows::scope_rows(who, by_month, month, &cfg.targets, families, None);
+        let before = found.findings.len();
+        if let Some(cur) = cur.filter(|_| t != UNALLOCATED) {
+            for (inst, row) in r.each() {
+                if cfg.targets.app_has_own(inst, t, app) {
+                    let f = findings::finding(inst, row, who, cur, None, found.next_id());
+                    found.add(inst, f, who);
+                }
+            }
+        }
+        let s = cur.map_or(0.0, |c| c.spend);
+        out.push(AppRow {
+            app: app.clone(),
+            team: t.clone(),
+            spend: s,
+            prev_spend: prev.map(|p| p.spend),
+            share_of_team: if team_spend > 0.0 {
+                s / team_spend
+            } else {
+                0.0
+            },
+            kpis: cur.map(Totals::kpis).unwrap_or_default(),
+            rows: r.headline(),
+            findings: found.findings.len() - before,
+        });
+    }
+    out.sort_by(|a, b| b.spend.total_cmp(&a.spend).then_with(|| a.app.cmp(&b.app)));
+    out
+}
+
+/// The organisation's KPIs by month, oldest first, up to the review month.
+fn history(ds: &Dataset, rollup: &scopes::Rollup, _month: Month) -> Vec<MonthSummary> {
+    let mut days_by_month: BTreeMap<Month, usize> = BTreeMap::new();
+    for d in &ds.days {
+        *days_by_month.entry(Month::of(*d)).or_default() += 1;
+    }
+    rollup
+        .org
+        .iter()
+        .map(|(m, t)| MonthSummary {
+            month: *m,
+            kpis: t.kpis(),
+            by_team: rollup
+                .teams
+                .iter()
+                .filter_map(|(team, bm): (&String, &ByMonth)| {
+                    bm.get(m).map(|t| (team.clone(), t.spend))
+                })
+                .collect(),
+            days_with_data: days_by_month.get(m).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// A sentence on where the commitment's term is heading at the current run rate.
+fn outlook(m: &CommitmentMetrics) -> String {
+    if m.projected_unused > 0.0 {
+        format!(
+            "At the current run rate the term ends at {} of the commitment: {} unused by {}.",
+            fmt::pct(m.projected_utilization),
+            fmt::usd(m.projected_unused),
+            m.end
+        )
+    } else if m.projected_overage > 0.0 {
+        format!(
+            "At the current run rate the term ends at {} of the commitment: {} overage by {}.",
+            fmt::pct(m.projected_utilization),
+            fmt::usd(m.projected_overage),
+            m.end
+        )
+    } else {
+        "At the current run rate the commitment is used exactly.".to_owned()
+    }
+}

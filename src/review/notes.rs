@@ -1,0 +1,300 @@
+//! Data notes: what the data covered, what it lacked, and billed against computed cost.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::cube::Dataset;
+use crate::fmt;
+use crate::metrics::{self, PricedRow, UNALLOCATED};
+use crate::month::Month;
+use crate::report::{DataNotes, FileNote, ReconCell, Reconciliation};
+
+use super::scopes::ByMonth;
+
+/// The data notes of the review of `month`.
+pub fn data_notes(
+    cfg: &Config,
+    ds: &Dataset,
+    priced: &[PricedRow],
+    month: Month,
+    teams: &BTreeMap<String, ByMonth>,
+) -> DataNotes {
+    let in_month: BTreeSet<NaiveDate> = ds
+        .days
+        .iter()
+        .copied()
+        .filter(|d| Month::of(*d) == month)
+        .collect();
+    let missing: Vec<NaiveDate> = month
+        .first_day()
+        .iter_days()
+        .take(month.days() as usize)
+        .filter(|d| !in_month.contains(d))
+        .collect();
+    let mut warnings = Vec::new();
+    let mut team_warnings = Vec::new();
+    let mut notes = Vec::new();
+    if !missing.is_empty() {
+        team_warnings.push(format!(
+            "Partial coverage: {} of {} days of {month} have no data ({}). Spend and the run rate are understated.",
+            missing.len(),
+            month.days(),
+            day_ranges(&missing).join(", ")
+        ));
+    }
+    let later: BTreeSet<Month> = priced
+        .iter()
+        .map(|r| r.month)
+        .filter(|m| *m > month)
+        .collect();
+    if !later.is_empty() {
+        notes.push(format!(
+            "Data after the review month ({}) was read but is not part of this review.",
+            later
+                .iter()
+                .map(Month::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let this_month: Vec<&PricedRow> = priced.iter().filter(|r| r.month == month).collect();
+    let unallocated_spend = teams
+        .get(UNALLOCATED)
+        .and_then(|m| m.get(&month))
+        .map_or(0.0, |t| t.spend);
+    if unallocated_spend > 0.0 {
+        // Name where it came from, largest first, so the rule to add is obvious.
+        let mut sources: BTreeMap<(String, String), f64> = BTreeMap::new();
+        for r in this_month.iter().filter(|r| r.team == UNALLOCATED) {
+            *sources
+                .entry((
+                    r.workspace.clone().unwrap_or_else(|| "(none)".to_owned()),
+                    r.api_key.clone().unwrap_or_else(|| "(none)".to_owned()),
+                ))
+                .or_default() += r.spend();
+        }
+        let mut sources: Vec<((String, String), f64)> = sources.into_iter().collect();
+        sources.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let shown: Vec<String> = sources
+            .iter()
+            .take(5)
+            .map(|((ws, key), usd)| format!("workspace {ws}, API key {key} ({})", fmt::usd(*usd)))
+            .collect();
+        let more = sources.len().saturating_sub(5);
+        warnings.push(format!(
+            "{} of this month's spend is unallocated: {}{}. Add [[allocation]] rules that match them.",
+            fmt::usd(unallocated_spend),
+            shown.join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let ownerless: Vec<&str> = teams
+        .iter()
+        .filter(|(t, by_month)| {
+            t.as_str() != UNALLOCATED
+                && by_month.contains_key(&month)
+                && !cfg.team_owners.contains_key(t.as_str())
+        })
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if !ownerless.is_empty() {
+        warnings.push(format!(
+            "Teams without an owner in the config: {}. Their actions go to the review owner until you add [teams.<name>] owner = \"...\".",
+            ownerless.join(", ")
+        ));
+    }
+    let tierless: Vec<String> = ds
+        .files
+        .iter()
+        .filter(|f| f.tier_missing)
+        .map(|f| f.path.display().to_string())
+        .collect();
+    if !tierless.is_empty() {
+        team_warnings.push(format!(
+            "No service tier in {}: that usage is counted as standard, so batch share may be understated and batch usage priced at full rate. Export or fetch usage grouped by service tier.",
+            tierless.join(", ")
+        ));
+    }
+    let web: u64 = this_month.iter().map(|r| r.web_search_requests).sum();
+    if web > 0 {
+        notes.push(format!(
+            "{} web search requests this month (about {} at $10 per 1,000) are not included in token spend.",
+            fmt::int(web as f64),
+            fmt::usd(web as f64 / 1000.0 * 10.0)
+        ));
+    }
+    let odd_tiers: BTreeSet<&str> = this_month
+        .iter()
+        .map(|r| r.tier.as_str())
+        .filter(|t| *t != "standard" && *t != "batch")
+        .collect();
+    let (known, unknown): (Vec<&str>, Vec<&str>) = odd_tiers
+        .into_iter()
+        .partition(|t| crate::anthropic::KNOWN_TIERS.contains(t));
+    if !known.is_empty() {
+        notes.push(format!(
+            "Service tiers priced at standard list prices: {}.",
+            known.join(", ")
+        ));
+    }
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "Unknown service tier{} {}: priced at standard list prices; check how Anthropic bills it.",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", ")
+        ));
+    }
+    for f in ds.files.iter().filter(|f| f.unterminated) {
+        warnings.push(format!(
+            "{} does not end with a line break: if it was cut short, its last row is incomplete. Check the last row against the source (a complete export ends with a line break).",
+            f.path.display()
+        ));
+    }
+    for f in ds.files.iter().filter(|f| !f.unknown_fields.is_empty()) {
+        warnings.push(format!(
+            "{} has fields govreview does not know ({}): accepted and not used.",
+            f.path.display(),
+            f.unknown_fields.join(", ")
+        ));
+    }
+    if !cfg.configured_prices.is_empty() {
+        notes.push(format!(
+            "Prices from the configuration: {}.",
+            cfg.configured_prices.join(", ")
+        ));
+    }
+    let mut recon: BTreeMap<Month, (f64, f64)> = BTreeMap::new();
+    for r in priced.iter().filter(|r| r.month <= month) {
+        if let Some(b) = r.billed {
+            let e = recon.entry(r.month).or_default();
+            e.0 += b;
+            e.1 += r.computed_net;
+        }
+    }
+    let mut cells: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for r in this_month.iter().filter(|r| r.billed.is_some()) {
+        let e = cells
+            .entry((
+                r.workspace.clone().unwrap_or_else(|| "default".to_owned()),
+                metrics::model_key(cfg, &r.model),
+            ))
+            .or_default();
+        e.0 += r.billed.unwrap_or(0.0);
+        e.1 += r.computed_net;
+    }
+    let reconciliation_cells: Vec<ReconCell> = cells
+        .into_iter()
+        .map(|((workspace, model), (billed, computed))| ReconCell {
+            workspace,
+            model,
+            billed,
+            computed,
+            difference: billed - computed,
+            difference_pct: (computed > 0.0).then(|| (billed - computed) / computed),
+        })
+        .collect();
+    for c in &reconciliation_cells {
+        match c.difference_pct {
+            None if c.billed.abs() >= 0.005 => warnings.push(format!(
+                "{} billed for {} in workspace {} has no usage in the data: add that usage (it is shown as unallocated).",
+                fmt::usd(c.billed),
+                c.model,
+                c.workspace
+            )),
+            Some(p) if p.abs() > cfg.reconcile_tolerance => warnings.push(format!(
+                "Billed cost for {} in workspace {} differs from the computed cost by {} ({} billed, {} computed): check prices, discount and tiers.",
+                c.model,
+                c.workspace,
+                fmt::pct_signed(p),
+                fmt::usd(c.billed),
+                fmt::usd(c.computed)
+            )),
+            _ => {}
+        }
+    }
+    if !ds.costs.is_empty() && this_month.iter().any(|r| r.tier.starts_with("priority")) {
+        notes.push(
+            "Priority Tier usage never appears in Anthropic's cost report; it is priced at list here.".to_owned(),
+        );
+    }
+    let reconciliation = recon
+        .into_iter()
+        .map(|(m, (b, c))| Reconciliation {
+            month: m,
+            billed: b,
+            computed: c,
+            difference: b - c,
+            difference_pct: (c > 0.0).then(|| (b - c) / c),
+        })
+        .collect();
+    DataNotes {
+        files: ds
+            .files
+            .iter()
+            .map(|f| FileNote {
+                path: f.path.display().to_string(),
+                format: f.format.clone(),
+                rows: f.rows,
+                first_day: f.first_day,
+                last_day: f.last_day,
+            })
+            .collect(),
+        rows: ds.files.iter().map(|f| f.rows).sum(),
+        first_day: ds.days.first().copied(),
+        last_day: ds.days.last().copied(),
+        month_days: month.days(),
+        month_days_with_data: in_month.len(),
+        missing_days: day_ranges(&missing),
+        reconciliation,
+        reconciliation_cells,
+        unallocated_spend,
+        discount: cfg.discount,
+        warnings: team_warnings.iter().cloned().chain(warnings).collect(),
+        team_warnings,
+        notes,
+    }
+}
+
+/// Compresses sorted days into `a..b` ranges.
+fn day_ranges(days: &[NaiveDate]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < days.len() {
+        let start = days[i];
+        let mut end = start;
+        while i + 1 < days.len() && days[i + 1] == end.succ_opt().unwrap_or(end) {
+            i += 1;
+            end = days[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}..{end}")
+        });
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_ranges_compress() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let days = [
+            d("2026-10-01"),
+            d("2026-10-02"),
+            d("2026-10-03"),
+            d("2026-10-07"),
+        ];
+        assert_eq!(day_ranges(&days), ["2026-10-01..2026-10-03", "2026-10-07"]);
+    }
+}

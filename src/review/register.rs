@@ -1,0 +1,163 @@
+//! The review's side of the action register: linking findings to open actions, proposing
+//! actions for the rest, and the register as the pack shows it.
+
+use std::collections::BTreeMap;
+
+use crate::actions::{Action, NewAction, Register, Status};
+use crate::config::Config;
+use crate::report::{ActionLine, KpiRow, RegisterSection, ReportModel};
+
+/// Appends an action for every finding that has no open action in the register as it stood on
+/// the review's date; returns the new IDs. Findings are matched on metric and scope (`org`, the
+/// team, or `team/app`).
+pub fn propose(register: &mut Register, model: &ReportModel) -> Vec<String> {
+    let mut ids = Vec::new();
+    let view = register.as_of(model.month, model.as_of);
+    for p in &model.actions {
+        let linked = view.iter().any(|a| {
+            a.status == Status::Open
+                && a.finding.as_deref() == Some(p.metric.as_str())
+                && a.scope == p.scope
+        });
+        if linked {
+            continue;
+        }
+        let team =
+            (p.scope != "org").then(|| p.scope.split('/').next().unwrap_or_default().to_owned());
+        ids.push(register.append(NewAction {
+            title: p.title.clone(),
+            finding: Some(p.metric.clone()),
+            scope: p.scope.clone(),
+            team,
+            owner: p.owner.clone(),
+            due: p.due,
+            opened: model.month,
+            notes: None,
+        }));
+    }
+    ids
+}
+
+/// Fills the register section from the register's actions, links findings to open actions, and
+/// marks the review DRAFT when an open action lacks a named owner or a due date.
+pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) {
+    use crate::actions::Status as S;
+    let month = model.month;
+    let as_of = model.as_of;
+    // The last review was held on the review day of this month, unless this is the register's
+    // first review (nothing in it was opened before this month).
+    let last_review = actions
+        .iter()
+        .any(|a| a.opened.is_some_and(|o| o < month))
+        .then(|| month.day(cfg.review_day));
+    let line = |a: &Action| ActionLine {
+        id: a.id.clone(),
+        title: a.title.clone(),
+        finding: a.finding.clone(),
+        scope: a.scope.clone(),
+        owner: a.owner.clone(),
+        due: a.due,
+        status: a.status.as_str().to_owned(),
+        opened: a.opened,
+        closed: a.closed,
+        days_overdue: a
+            .overdue_on(as_of)
+            .then(|| a.due.map(|d| (as_of - d).num_days()))
+            .flatten(),
+        reviews_carried: a
+            .opened
+            .map_or(0, |o| (month.index() - o.index()).max(0) as i64),
+        needs: crate::actions::needs(a, &cfg.team_owners, &cfg.people),
+        notes: a.notes.clone(),
+        links: a.links.clone(),
+        est_monthly_saving: None,
+        // Only for actions of earlier reviews: a new action's title has this month's value.
+        now_text: a
+            .finding
+            .as_deref()
+            .filter(|_| a.opened != Some(month))
+            .and_then(|metric| {
+                let rows: Vec<&KpiRow> = if a.scope == "org" {
+                    model.kpis.iter().chain(model.model_mix.iter()).collect()
+                } else {
+                    model
+                        .teams
+                        .iter()
+                        .filter(|t| t.team == a.scope)
+                        .flat_map(|t| t.rows.iter())
+                        .collect()
+                };
+                rows.into_iter()
+                    .find(|r| r.key == metric && r.value.is_some())
+                    .map(|r| r.value_text.clone())
+            }),
+    };
+    let mut sec = RegisterSection {
+        last_review,
+        ..RegisterSection::default()
+    };
+    let mut sorted: Vec<&Action> = actions.iter().collect();
+    sorted.sort_by_key(|a| (a.number().unwrap_or(u32::MAX), a.id.clone()));
+    for a in sorted {
+        // Actions opened after the review month belong to later reviews.
+        if a.opened.is_some_and(|o| o > month) {
+            continue;
+        }
+        let l = line(a);
+        sec.all.push(l.clone());
+        match a.status {
+            S::Open => {
+                if !l.needs.is_empty() {
+                    sec.incomplete.push(l.clone());
+                }
+                if a.overdue_on(as_of) {
+                    sec.overdue.push(l);
+                } else if a.opened == Some(month) {
+                    sec.new.push(l);
+                } else {
+                    sec.open.push(l);
+                }
+            }
+            S::Done | S::Dropped => {
+                if a.closed
+                    .is_some_and(|c| last_review.is_none_or(|l| c > l) && c <= as_of)
+                {
+                    sec.closed.push(l);
+                }
+            }
+        }
+    }
+    for f in &mut model.findings {
+        let scope = super::findings::register_scope(f);
+        f.action = actions
+            .iter()
+            .filter(|a| {
+                a.status == S::Open
+                    && a.finding.as_deref() == Some(f.metric.as_str())
+                    && a.scope == scope
+            })
+            .map(|a| a.id.clone())
+            .min();
+    }
+    let savings: BTreeMap<String, f64> = model
+        .findings
+        .iter()
+        .filter_map(|f| Some((f.action.clone()?, f.est_monthly_saving?)))
+        .collect();
+    for l in sec
+        .new
+        .iter_mut()
+        .chain(sec.open.iter_mut())
+        .chain(sec.overdue.iter_mut())
+        .chain(sec.all.iter_mut())
+    {
+        l.est_monthly_saving = savings.get(&l.id).copied();
+    }
+    model.status = if sec.incomplete.is_empty() {
+        "final"
+    } else {
+        "draft"
+    }
+    .to_owned();
+    model.register = sec;
+}
