@@ -33,11 +33,12 @@ use polars_parquet::read::{
 };
 use rustc_hash::FxHasher;
 
-use super::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS, TextKeys, caught, from_epoch_days};
+use super::{Group, SLOTS, Slot, Sums, cube_row, from_epoch_days};
 use crate::cube::CubeRow;
+use crate::data::guard::caught;
+use crate::data::source::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS};
 use crate::error::{Error, Result};
 use crate::month::Month;
-use crate::pricing::Tokens;
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
@@ -55,23 +56,22 @@ const MODEL: usize = 4;
 /// The widest range of days one row group may span (about 11,000 years).
 const MAX_DAY_SPAN: i64 = 4_000_000;
 
-/// Counts summed per group, in this order.
-const SUMS: usize = 10;
-const U: usize = 0;
-const W5: usize = 1;
-const W1: usize = 2;
-const R: usize = 3;
-const O: usize = 4;
-const REQ: usize = 5;
-const REQ_ROWS: usize = 6;
-const O_REQ: usize = 7;
-const WEB: usize = 8;
-/// Billed cost in 1e-8 USD (as the general query holds it: exact, order-independent sums).
-const COST: usize = 9;
+/// Slot indexes of the accumulators (the shared [`Slot`] order).
+const SUMS: usize = SLOTS;
+const U: usize = Slot::U as usize;
+const W5: usize = Slot::W5 as usize;
+const W1: usize = Slot::W1 as usize;
+const R: usize = Slot::R as usize;
+const O: usize = Slot::O as usize;
+const REQ: usize = Slot::Req as usize;
+const REQ_ROWS: usize = Slot::ReqRows as usize;
+const O_REQ: usize = Slot::OReq as usize;
+const WEB: usize = Slot::Web as usize;
+const COST: usize = Slot::CostE8 as usize;
 
 /// Where a file's rows take their day from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Day {
+pub(crate) enum Day {
     /// A `date` column of dates.
     Date,
     /// A `starting_at` column of timestamps in this unit (UTC, or naive); its day is the UTC
@@ -92,7 +92,7 @@ impl Day {
 /// whose day is a `date` column (or, without one, a `starting_at` timestamp), whose text keys
 /// are text, whose counts are 32- or 64-bit integers and whose billed `cost_usd`, if any, is a
 /// 64-bit float.
-pub(super) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
+pub(crate) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
     let day = match (schema.get("date"), schema.get("starting_at")) {
         (Some(DataType::Date), _) => Day::Date,
         (None, Some(DataType::Datetime(unit, _))) => Day::Timestamp(*unit),
@@ -117,7 +117,7 @@ pub(super) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
 }
 
 /// What the fast path found in its files.
-pub(super) struct Scanned {
+pub(crate) struct Scanned {
     /// The cube rows, `file` being the index given with each path.
     pub rows: Vec<CubeRow>,
     /// Every day that has rows.
@@ -141,39 +141,8 @@ struct Layout {
     cost: Option<&'static str>,
 }
 
-/// The sums of one group.
-#[derive(Debug, Clone, Copy)]
-struct Acc {
-    sums: [i64; SUMS],
-    rows: i64,
-    first: i32,
-    last: i32,
-}
-
-impl Acc {
-    const EMPTY: Acc = Acc {
-        sums: [0; SUMS],
-        rows: 0,
-        first: i32::MAX,
-        last: i32::MIN,
-    };
-
-    /// Adds another group's sums; false when a sum would not fit 64 bits.
-    #[must_use]
-    fn merge(&mut self, o: &Acc) -> bool {
-        let mut fits = true;
-        for (a, b) in self.sums.iter_mut().zip(o.sums) {
-            match a.checked_add(b) {
-                Some(v) => *a = v,
-                None => fits = false,
-            }
-        }
-        self.rows += o.rows;
-        self.first = self.first.min(o.first);
-        self.last = self.last.max(o.last);
-        fits
-    }
-}
+/// The sums of one group: the shared [`Sums`].
+type Acc = Sums;
 
 /// A thread's interned text: id 0 is "no value".
 struct Interner {
@@ -215,7 +184,7 @@ struct Worker {
 }
 
 /// A file for the fast path.
-pub(super) struct FastFile {
+pub(crate) struct FastFile {
     pub path: PathBuf,
     /// Its index among all usage files (the cube rows' `file`).
     pub index: usize,
@@ -224,7 +193,7 @@ pub(super) struct FastFile {
 
 /// Aggregates the files into cube rows. `split_term` is the commitment
 /// term as epoch days when rows need an in-term flag.
-pub(super) fn scan(files: &[FastFile], split_term: Option<(i32, i32)>) -> Result<Scanned> {
+pub(crate) fn scan(files: &[FastFile], split_term: Option<(i32, i32)>) -> Result<Scanned> {
     let mut layouts = Vec::with_capacity(files.len());
     for f in files {
         let l = std::panic::catch_unwind(|| layout(&f.path, f.index, f.day))
@@ -300,47 +269,27 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
             let texts = std::array::from_fn(|c| w.interner[c].texts[ids[c] as usize].clone());
             if !all
                 .entry((file, code, texts))
-                .or_insert(Acc::EMPTY)
+                .or_insert(Sums::EMPTY)
                 .merge(&acc)
             {
-                return Err(super::too_many_tokens(None));
+                return Err(crate::data::diagnose::too_many_tokens(None));
             }
         }
     }
     let mut rows = Vec::with_capacity(all.len());
     for ((file, code, texts), acc) in all {
-        let k = TextKeys::new(texts);
-        if k.model.is_empty() {
+        let group = Group {
+            file: file as usize,
+            month: Month::from_index(code >> 2),
+            in_term: code & 2 == 2,
+            billed: code & 1 == 1,
+        };
+        let row = cube_row(group, texts, &acc);
+        if row.model.is_empty() {
             let f = file as usize;
             bad = Some(bad.map_or(f, |b| b.min(f)));
         }
-        let s = acc.sums;
-        rows.push(CubeRow {
-            month: Month::from_index(code >> 2),
-            file: file as usize,
-            team: k.team,
-            app: k.app,
-            workspace_id: k.workspace_id,
-            api_key_id: k.api_key_id,
-            model: k.model,
-            tier: k.tier,
-            in_term: code & 2 == 2,
-            billed: code & 1 == 1,
-            tokens: Tokens {
-                uncached_input: s[U] as u64,
-                cache_write_5m: s[W5] as u64,
-                cache_write_1h: s[W1] as u64,
-                cache_read: s[R] as u64,
-                output: s[O] as u64,
-            },
-            requests: s[REQ] as u64,
-            output_with_requests: s[O_REQ] as u64,
-            web_search_requests: s[WEB] as u64,
-            billed_cost: s[COST] as f64 / 1e8,
-            rows: acc.rows as u64,
-            first_day: from_epoch_days(acc.first),
-            last_day: from_epoch_days(acc.last),
-        });
+        rows.push(row);
     }
     Ok(Scanned {
         rows,
@@ -750,14 +699,14 @@ fn row_group(
         let (lo, hi) = values
             .iter()
             .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        if lo < 0 || hi > super::MAX_COUNT {
+        if lo < 0 || hi > crate::data::source::MAX_COUNT {
             // A negative or absurd count: the general query names the row.
             mark_bad(w);
             return Ok(());
         }
         // The group's sums are at most its rows times its largest count.
         if i128::from(hi) * n as i128 > i128::from(i64::MAX) {
-            return Err(super::too_many_tokens(Some(&l.path)));
+            return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
         }
         if i == REQ {
             has_req = true;
@@ -883,10 +832,10 @@ fn row_group(
         if !w
             .groups
             .entry((file, month * 4 + (code & 3) as i32, ids))
-            .or_insert(Acc::EMPTY)
+            .or_insert(Sums::EMPTY)
             .merge(&acc)
         {
-            return Err(super::too_many_tokens(Some(&l.path)));
+            return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
         }
     }
     Ok(())
@@ -954,21 +903,21 @@ fn accumulate<K: Copy + Eq + Hash>(keys: &[K], c: &Columns, seen: &mut [bool]) -
     let mut accs: Vec<(K, Acc)> = Vec::new();
     for i in 0..n {
         let slot = *index.entry(keys[i]).or_insert_with(|| {
-            accs.push((keys[i], Acc::EMPTY));
+            accs.push((keys[i], Sums::EMPTY));
             accs.len() as u32 - 1
         });
         let a = &mut accs[slot as usize].1;
         let d = days[i];
-        a.sums[U] += u[i];
-        a.sums[W5] += w5[i];
-        a.sums[W1] += w1[i];
-        a.sums[R] += r[i];
-        a.sums[O] += o[i];
-        a.sums[REQ] += req[i];
-        a.sums[REQ_ROWS] += known[i];
-        a.sums[O_REQ] += o[i] * known[i];
-        a.sums[WEB] += web[i];
-        a.sums[COST] += cost[i];
+        a.slots[U] += u[i];
+        a.slots[W5] += w5[i];
+        a.slots[W1] += w1[i];
+        a.slots[R] += r[i];
+        a.slots[O] += o[i];
+        a.slots[REQ] += req[i];
+        a.slots[REQ_ROWS] += known[i];
+        a.slots[O_REQ] += o[i] * known[i];
+        a.slots[WEB] += web[i];
+        a.slots[COST] += cost[i];
         a.rows += 1;
         a.first = a.first.min(d);
         a.last = a.last.max(d);

@@ -1,0 +1,202 @@
+//! Aggregation into the cube: the slots both engines sum, and the one function that turns a
+//! group's sums into a cube row. [`query`] is the general polars query, [`parquet`] the
+//! dictionary-code fast path for plain Parquet.
+
+use chrono::NaiveDate;
+
+use crate::cube::CubeRow;
+use crate::month::Month;
+use crate::pricing::Tokens;
+
+pub(crate) mod parquet;
+pub(crate) mod query;
+
+pub(crate) fn epoch_days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+pub(crate) fn from_epoch_days(d: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d as i64)
+}
+
+/// A group's text keys as the cube holds them; the one rule both loading paths follow: an empty
+/// dimension is no dimension, a missing model is the empty model (a bad row), a missing tier is
+/// standard.
+pub(crate) struct TextKeys {
+    pub(crate) team: Option<String>,
+    pub(crate) app: Option<String>,
+    pub(crate) workspace_id: Option<String>,
+    pub(crate) api_key_id: Option<String>,
+    pub(crate) model: String,
+    pub(crate) tier: String,
+}
+
+impl TextKeys {
+    /// From team, app, workspace ID, API key ID, model and tier as read.
+    fn new([team, app, ws, key, model, tier]: [Option<String>; 6]) -> TextKeys {
+        let some = |t: Option<String>| t.filter(|s| !s.is_empty());
+        TextKeys {
+            team: some(team),
+            app: some(app),
+            workspace_id: some(ws),
+            api_key_id: some(key),
+            model: model.unwrap_or_default(),
+            tier: tier.unwrap_or_else(|| "standard".into()),
+        }
+    }
+}
+
+/// The counts both engines sum per group, in this order: the general query names its sum columns
+/// by [`Slot::column`], the fast path indexes its accumulators by [`Slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Uncached input tokens.
+    U,
+    /// 5-minute cache writes.
+    W5,
+    /// 1-hour cache writes.
+    W1,
+    /// Cache reads.
+    R,
+    /// Output tokens.
+    O,
+    /// Requests, over rows that carry a count.
+    Req,
+    /// Rows that carry a request count.
+    ReqRows,
+    /// Output tokens of rows that carry a request count.
+    OReq,
+    /// Web search requests.
+    Web,
+    /// Billed cost in 1e-8 USD (exact, order-independent sums).
+    CostE8,
+}
+
+/// Number of slots.
+pub(crate) const SLOTS: usize = 10;
+
+impl Slot {
+    /// Every slot, in order.
+    pub(crate) const ALL: [Slot; SLOTS] = [
+        Slot::U,
+        Slot::W5,
+        Slot::W1,
+        Slot::R,
+        Slot::O,
+        Slot::Req,
+        Slot::ReqRows,
+        Slot::OReq,
+        Slot::Web,
+        Slot::CostE8,
+    ];
+
+    /// The general query's column for the slot.
+    pub(crate) const fn column(self) -> &'static str {
+        match self {
+            Slot::U => "u",
+            Slot::W5 => "w5",
+            Slot::W1 => "w1",
+            Slot::R => "r",
+            Slot::O => "o",
+            Slot::Req => "req",
+            Slot::ReqRows => "req_rows",
+            Slot::OReq => "o_req",
+            Slot::Web => "web",
+            Slot::CostE8 => "cost_e8",
+        }
+    }
+}
+
+/// A group's sums, row count and day span, as both engines produce them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Sums {
+    /// Sums by [`Slot`].
+    pub(crate) slots: [i64; SLOTS],
+    /// Raw rows.
+    pub(crate) rows: i64,
+    /// First day (days since 1970-01-01).
+    pub(crate) first: i32,
+    /// Last day.
+    pub(crate) last: i32,
+}
+
+impl Sums {
+    /// No rows yet.
+    pub(crate) const EMPTY: Sums = Sums {
+        slots: [0; SLOTS],
+        rows: 0,
+        first: i32::MAX,
+        last: i32::MIN,
+    };
+
+    /// Adds another group's sums; false when a sum would not fit 64 bits.
+    #[must_use]
+    pub(crate) fn merge(&mut self, o: &Sums) -> bool {
+        let mut fits = true;
+        for (a, b) in self.slots.iter_mut().zip(o.slots) {
+            match a.checked_add(b) {
+                Some(v) => *a = v,
+                None => fits = false,
+            }
+        }
+        self.rows += o.rows;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        fits
+    }
+
+    /// The sum of a slot.
+    pub(crate) fn get(&self, s: Slot) -> i64 {
+        self.slots[s as usize]
+    }
+}
+
+/// Where a group stands: file, month and the flags the cube keys on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Group {
+    /// Index of the input file.
+    pub(crate) file: usize,
+    /// Month.
+    pub(crate) month: Month,
+    /// Inside the commitment term.
+    pub(crate) in_term: bool,
+    /// The rows carry a billed cost.
+    pub(crate) billed: bool,
+}
+
+/// The one function that turns a group's text keys and sums into a cube row, for both engines.
+pub(crate) fn cube_row(g: Group, texts: [Option<String>; 6], s: &Sums) -> CubeRow {
+    let k = TextKeys::new(texts);
+    let count = |slot: Slot| s.get(slot) as u64;
+    CubeRow {
+        month: g.month,
+        file: g.file,
+        team: k.team,
+        app: k.app,
+        workspace_id: k.workspace_id,
+        api_key_id: k.api_key_id,
+        model: k.model,
+        tier: k.tier,
+        in_term: g.in_term,
+        billed: g.billed,
+        tokens: Tokens {
+            uncached_input: count(Slot::U),
+            cache_write_5m: count(Slot::W5),
+            cache_write_1h: count(Slot::W1),
+            cache_read: count(Slot::R),
+            output: count(Slot::O),
+        },
+        requests: count(Slot::Req),
+        output_with_requests: count(Slot::OReq),
+        web_search_requests: count(Slot::Web),
+        billed_cost: s.get(Slot::CostE8) as f64 / 1e8,
+        rows: s.rows as u64,
+        first_day: from_epoch_days(s.first),
+        last_day: from_epoch_days(s.last),
+    }
+}
+
+/// Whether a month lies in the commitment term (for terms of whole months).
+pub(crate) fn in_term_by_month(month: Month, term: Option<(NaiveDate, NaiveDate)>) -> bool {
+    term.is_some_and(|(s, e)| month >= Month::of(s) && month <= Month::of(e))
+}

@@ -1,0 +1,153 @@
+//! What a file holds: its format by extension and, for Anthropic's exports and pages, its kind by
+//! content; then the file read as usage (to scan) or as billed costs.
+
+use std::path::Path;
+
+use crate::anthropic;
+use crate::error::{Error, Result};
+
+use super::sources::admin_api::usage_report_frame;
+use super::sources::console::console_cost_rows;
+use crate::data::source::Source;
+use crate::data::source::open;
+
+/// Input formats, detected by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Comma-separated values with a header.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Newline-delimited JSON objects.
+    Ndjson,
+    /// A JSON document: Admin API report pages.
+    Json,
+}
+
+impl Format {
+    /// The format of a path, from its extension.
+    pub fn of(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// The line of the file that holds data row `row` (1-based): a CSV has its header on line 1,
+    /// NDJSON has no header, Parquet and JSON documents have no lines to point at.
+    pub(crate) fn line_of_row(self, row: u64) -> Option<u64> {
+        match self {
+            Format::Csv => Some(row + 1),
+            Format::Ndjson => Some(row),
+            Format::Parquet | Format::Json => None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Ndjson => "ndjson",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// The first line of a text file.
+pub(crate) fn header_line(path: &Path) -> Result<String> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, "cannot read", e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(f)
+        .read_line(&mut line)
+        .map_err(|e| Error::io(path, "cannot read", e))?;
+    Ok(line.trim_start_matches('\u{feff}').to_owned())
+}
+
+pub(crate) fn unknown_extension(path: &Path) -> Error {
+    Error::data(
+        path,
+        None,
+        None,
+        "has an unknown extension; usage files must end in .csv, .parquet, .ndjson/.jsonl or .json (Admin API pages)",
+    )
+}
+
+/// What a file holds: `named` (`--format`) or judged by its content (JSON pages by their
+/// results, CSV by its header). A JSON page is read and parsed here, once, and handed on.
+pub(crate) fn classify(
+    path: &Path,
+    named: Option<anthropic::Kind>,
+) -> Result<(anthropic::Kind, Option<serde_json::Value>)> {
+    match Format::of(path) {
+        Some(Format::Json) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+            let (kind, page) = anthropic::json_kind(path, &text)?;
+            Ok((named.unwrap_or(kind), Some(page)))
+        }
+        Some(Format::Csv) => {
+            let kind = match named {
+                Some(k) => k,
+                None => anthropic::csv_kind(&header_line(path)?),
+            };
+            Ok((kind, None))
+        }
+        Some(_) => Ok((named.unwrap_or(anthropic::Kind::Canonical), None)),
+        None => Err(unknown_extension(path)),
+    }
+}
+
+/// The label of Admin API usage-report pages in the data notes.
+pub(crate) const USAGE_REPORT: &str = "usage report";
+
+/// A file read as usage (to scan) or as billed costs.
+pub(crate) enum Input {
+    Usage(Box<Source>),
+    Costs(Vec<anthropic::CostRecord>, &'static str),
+}
+
+/// Reads a file as `kind`; `page` is the parsed JSON of a .json file.
+pub(crate) fn read_input(
+    path: &Path,
+    kind: anthropic::Kind,
+    page: Option<serde_json::Value>,
+) -> Result<Input> {
+    let needs = |what: &str| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!(
+                "is read as {what} (--format), which needs a .{} file",
+                if what.contains("page") { "json" } else { "csv" }
+            ),
+        )
+    };
+    let csv = Format::of(path) == Some(Format::Csv);
+    let usage = |s: Source| Input::Usage(Box::new(s));
+    match kind {
+        anthropic::Kind::CostReport => {
+            let page = page.ok_or_else(|| needs("cost-report pages"))?;
+            Ok(Input::Costs(
+                anthropic::cost_report_rows(path, &page)?,
+                "cost report",
+            ))
+        }
+        anthropic::Kind::ConsoleCost if csv => {
+            Ok(Input::Costs(console_cost_rows(path)?, "console cost"))
+        }
+        anthropic::Kind::ConsoleCost => Err(needs("a Console cost export")),
+        anthropic::Kind::UsageReport => {
+            let page = page.ok_or_else(|| needs("usage-report pages"))?;
+            open(path, kind, Some(usage_report_frame(path, &page)?)).map(usage)
+        }
+        anthropic::Kind::ConsoleUsage if csv => open(path, kind, None).map(usage),
+        anthropic::Kind::ConsoleUsage => Err(needs("a Console usage export")),
+        anthropic::Kind::Canonical => open(path, kind, None).map(usage),
+    }
+}

@@ -1,0 +1,256 @@
+//! When the main pass saw something wrong: which file, which row, and what; and the bounds that
+//! keep every sum exact.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::cube::Dataset;
+use crate::data::detect::Format;
+use crate::data::source::MAX_COUNT;
+use crate::data::source::Plan;
+use crate::data::source::Source;
+use crate::data::source::TOO_LARGE;
+use crate::data::source::canonical;
+use crate::data::source::polars_err;
+use crate::error::{Error, Result};
+
+/// The first file with a bad row: an unparsable or missing day or model (their groups have null
+/// keys), a negative count, or a count or cost that is not a number.
+pub(crate) fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
+    let file = cube.column("file")?.cast(&DataType::Int64)?;
+    let month = cube.column("month")?.cast(&DataType::Int64)?;
+    let model = cube.column("model")?.str()?.clone();
+    let min = cube.column("min_count")?.cast(&DataType::Int64)?;
+    let max = cube.column("max_count")?.cast(&DataType::Int64)?;
+    let max = max.i64()?;
+    let unparsed = match cube.column("unparsed") {
+        Ok(c) => Some(c.cast(&DataType::Int64)?),
+        Err(_) => None,
+    };
+    let (file, month, min) = (file.i64()?, month.i64()?, min.i64()?);
+    let mut bad: Option<i64> = None;
+    for i in 0..cube.height() {
+        let broken = month.get(i).is_none()
+            || model.get(i).is_none_or(str::is_empty)
+            || min.get(i).is_some_and(|m| m < 0)
+            || max.get(i).is_some_and(|m| m > MAX_COUNT)
+            || unparsed
+                .as_ref()
+                .and_then(|u| u.i64().ok().and_then(|a| a.get(i)))
+                .is_some_and(|n| n > 0);
+        if broken && let Some(f) = file.get(i) {
+            bad = Some(bad.map_or(f, |b| b.min(f)));
+        }
+    }
+    Ok(bad.map(|f| f as usize))
+}
+
+/// Refuses a cube whose 64-bit sums might have wrapped: a group's sums are at most its rows
+/// times its largest count, so when that product fits, every sum of the group is exact.
+pub(crate) fn sums_fit(cube: &DataFrame, sources: &[Source]) -> Result<()> {
+    let internal = |e: PolarsError| Error::Internal(e.to_string());
+    let rows = cube
+        .column("rows")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(internal)?;
+    let max = cube
+        .column("max_count")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(internal)?;
+    let file = cube
+        .column("file")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(internal)?;
+    let (rows, max, file) = (
+        rows.i64().map_err(internal)?,
+        max.i64().map_err(internal)?,
+        file.i64().map_err(internal)?,
+    );
+    for i in 0..cube.height() {
+        let (Some(n), Some(m)) = (rows.get(i), max.get(i)) else {
+            continue;
+        };
+        if i128::from(n) * i128::from(m.max(0)) > i128::from(i64::MAX) {
+            let f = file.get(i).unwrap_or(0) as usize;
+            return Err(too_many_tokens(sources.get(f).map(|s| s.path.as_path())));
+        }
+    }
+    Ok(())
+}
+
+/// The error for counts whose sums exceed what 64 bits hold.
+pub(crate) fn too_many_tokens(path: Option<&Path>) -> Error {
+    let msg = "holds counts that add up to more than govreview can count (9.2 x 10^18 of one kind in one month); check that the count columns hold token and request counts";
+    match path {
+        Some(p) => Error::data(p, None, None, msg),
+        None => Error::Input(format!("the usage data {msg}")),
+    }
+}
+
+/// Refuses data whose totals over all files would not fit the 64-bit counts downstream: once
+/// the grand totals fit, every sum the review takes of them does too.
+pub(crate) fn totals_fit(ds: &Dataset) -> Result<()> {
+    let mut t = [0u128; 8];
+    for r in &ds.rows {
+        let v = [
+            r.tokens.uncached_input,
+            r.tokens.cache_write_5m,
+            r.tokens.cache_write_1h,
+            r.tokens.cache_read,
+            r.tokens.output,
+            r.requests,
+            r.web_search_requests,
+            r.tokens.total(),
+        ];
+        for (a, b) in t.iter_mut().zip(v) {
+            *a += u128::from(b);
+        }
+    }
+    if t.iter().any(|v| *v > i64::MAX as u128) {
+        return Err(too_many_tokens(None));
+    }
+    Ok(())
+}
+
+/// Maps an engine failure during a query to the file it concerns, when it names one.
+pub(crate) fn query_error<'a>(
+    sources: impl Iterator<Item = &'a Source> + Clone,
+    e: PolarsError,
+) -> Error {
+    let text = e.to_string();
+    let only = {
+        let mut it = sources.clone();
+        match (it.next(), it.next()) {
+            (Some(s), None) => Some(&s.path),
+            _ => None,
+        }
+    };
+    let path = sources
+        .map(|s| &s.path)
+        .find(|p| text.contains(&*p.to_string_lossy()))
+        .or(only);
+    match path {
+        Some(p) => polars_err(p, e),
+        None => Error::Input(format!(
+            "the usage data cannot be read: {text}. Check each file given in data.paths or --data"
+        )),
+    }
+}
+
+/// For an NDJSON file the reader refused: the first line that is not a JSON object, named by
+/// its line number (the reader only says at which character of its buffer it stopped).
+pub(crate) fn json_line_error(path: &Path) -> Option<Error> {
+    if Format::of(path) != Some(Format::Ndjson) {
+        return None;
+    }
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).ok()?;
+    let mut row = 0u64;
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.ok()?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        row += 1;
+        let why = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(serde_json::Value::Object(_)) => continue,
+            Ok(_) => "is not a JSON object; each line holds one object such as {\"date\": \"2026-10-01\", ...}".to_owned(),
+            Err(e) => {
+                let what = e.to_string();
+                let what = what.split(" at line ").next().unwrap_or(&what).to_owned();
+                format!(
+                    "is not valid JSON ({what} at column {}); each line holds one complete JSON object",
+                    e.column()
+                )
+            }
+        };
+        return Some(Error::data(path, Some(row), None, why).with_line(Some(i as u64 + 1)));
+    }
+    None
+}
+
+/// Finds the first bad row of a file and says what is wrong with it.
+pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
+    let path = src.path.as_path();
+    let checks = match canonical(src, plan) {
+        Ok((_, checks)) => checks,
+        Err(e) => return e,
+    };
+    let mut sel = vec![col("__row")];
+    let mut cols = Vec::new();
+    for (i, ch) in checks.iter().enumerate() {
+        sel.push(
+            ch.bad
+                .clone()
+                .fill_null(lit(false))
+                .alias(format!("__bad{i}")),
+        );
+        if !cols.contains(&ch.column) {
+            cols.push(ch.column.clone());
+            sel.push(
+                col(ch.column.as_str())
+                    .cast(DataType::String)
+                    .alias(format!("__raw_{}", ch.column)),
+            );
+        }
+    }
+    let any = (0..checks.len())
+        .map(|i| col(format!("__bad{i}")))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let found = src
+        .frame
+        .clone()
+        .with_row_index("__row", None)
+        .select(sel)
+        .filter(any)
+        .limit(1)
+        .collect();
+    let df = match found {
+        Ok(df) if df.height() > 0 => df,
+        _ => return Error::data(path, None, None, "has invalid rows"),
+    };
+    let row = df
+        .column("__row")
+        .ok()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|a| a.get(0)))
+        .unwrap_or(0)
+        + 1;
+    for (i, ch) in checks.iter().enumerate() {
+        let hit = df
+            .column(&format!("__bad{i}"))
+            .ok()
+            .and_then(|c| c.bool().ok().and_then(|a| a.get(0)))
+            .unwrap_or(false);
+        if hit {
+            let raw = df
+                .column(&format!("__raw_{}", ch.column))
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|a| a.get(0).map(str::to_owned)));
+            // A whole number too long for 64 bits fails the cast like text does: say what it is.
+            let too_long = raw.as_deref().is_some_and(|v| {
+                let d = v.trim().trim_start_matches('+');
+                !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+            });
+            let shown = match &raw {
+                Some(v) => format!("`{v}`"),
+                None => "the empty value".to_owned(),
+            };
+            let message = if too_long {
+                TOO_LARGE
+            } else {
+                ch.message.as_str()
+            };
+            let e = Error::data(
+                path,
+                Some(row),
+                Some(&ch.column),
+                format!("{shown} {message}"),
+            );
+            return e.with_line(src.format.line_of_row(row));
+        }
+    }
+    Error::data(path, Some(row), None, "is invalid")
+}

@@ -1,0 +1,118 @@
+//! The same data loaded twice would count twice: refused, naming both files.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::anthropic;
+use crate::cube::{Dataset, FileInfo};
+use crate::error::{Error, Result};
+use crate::month::Month;
+
+/// Refuses billed records that two files both hold: loading them twice would double the bill.
+pub(crate) fn check_cost_overlaps(
+    costs: &[(usize, anthropic::CostRecord)],
+    infos: &[FileInfo],
+) -> Result<()> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (file, r) in costs {
+        let key = format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            r.day, r.workspace, r.model, r.token_type, r.cost_type, r.service_tier, r.description
+        );
+        match seen.get(&key) {
+            Some(other) if other != file => {
+                return Err(Error::Input(format!(
+                    "{} and {} both hold billed costs for {}{}: the same cost data loaded twice would be counted twice. Give each day's costs in one file only",
+                    infos[*other].path.display(),
+                    infos[*file].path.display(),
+                    r.day,
+                    r.model
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" ({m})"))
+                )));
+            }
+            _ => {
+                seen.insert(key, *file);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fails when two files hold usage of the same dimensions on overlapping days: the same data
+/// loaded twice would double count silently.
+pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
+    type Key<'a> = (
+        Month,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a str,
+        &'a str,
+    );
+    let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
+    for r in &ds.rows {
+        let key = (
+            r.month,
+            &r.team,
+            &r.app,
+            &r.workspace_id,
+            &r.api_key_id,
+            r.model.as_str(),
+            r.tier.as_str(),
+        );
+        let e = spans
+            .entry(key)
+            .or_default()
+            .entry(r.file)
+            .or_insert((r.first_day, r.last_day));
+        e.0 = e.0.min(r.first_day);
+        e.1 = e.1.max(r.last_day);
+    }
+    for (key, files) in &spans {
+        let v: Vec<(&usize, &(NaiveDate, NaiveDate))> = files.iter().collect();
+        for (i, (fa, a)) in v.iter().enumerate() {
+            for (fb, b) in &v[i + 1..] {
+                let from = a.0.max(b.0);
+                let to = a.1.min(b.1);
+                if from <= to {
+                    let dims = describe_dims(key);
+                    return Err(Error::Input(format!(
+                        "{} and {} both hold usage of {dims} for {from}..{to}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
+                        ds.files[**fa].path.display(),
+                        ds.files[**fb].path.display(),
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::type_complexity)]
+pub(crate) fn describe_dims(
+    key: &(
+        Month,
+        &Option<String>,
+        &Option<String>,
+        &Option<String>,
+        &Option<String>,
+        &str,
+        &str,
+    ),
+) -> String {
+    let mut parts = vec![format!("model {}", key.5), format!("tier {}", key.6)];
+    for (name, v) in [
+        ("team", key.1),
+        ("app", key.2),
+        ("workspace", key.3),
+        ("api key", key.4),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{name} {v}"));
+        }
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,415 @@
+//! The Parquet fast path gives the general query's cube, number for number.
+
+#[allow(unused_imports)]
+use super::aggregate::{parquet, query::*, *};
+use super::*;
+#[allow(unused_imports)]
+use super::{detect::*, diagnose::*, guard::*, overlaps::*, source::*};
+#[allow(unused_imports)]
+use super::{expand_config_paths, expand_paths};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Writes `body` (CSV) as Parquet with typed columns (counts as `ints`), `rows` rows per row
+/// group.
+fn parquet(dir: &Path, name: &str, body: &str, rows: usize, ints: DataType) -> PathBuf {
+    let csv = dir.join(format!("{name}.csv"));
+    std::fs::write(&csv, body).unwrap();
+    let lf = scan(&csv, Format::Csv).unwrap();
+    let schema = lf.clone().collect_schema().unwrap();
+    let exprs: Vec<Expr> = schema
+        .iter_names()
+        .map(|n| match n.as_str() {
+            "date" => col("date").str().to_date(strptime(Some("%Y-%m-%d"))),
+            "starting_at" => col("starting_at").str().to_datetime(
+                Some(TimeUnit::Microseconds),
+                Some(TimeZone::UTC),
+                strptime(None),
+                lit("raise"),
+            ),
+            "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
+                col(n.as_str())
+            }
+            "cost_usd" => col("cost_usd").cast(DataType::Float64),
+            other => col(other).cast(ints.clone()),
+        })
+        .collect();
+    let mut df = lf.select(exprs).collect().unwrap();
+    let p = dir.join(name);
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .with_row_group_size(Some(rows))
+        .finish(&mut df)
+        .unwrap();
+    p
+}
+
+fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Dataset) {
+    let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
+        files.iter().map(|p| (p.clone(), None)).collect();
+    let fast = load_inner(&inputs, term, true).unwrap();
+    let general = load_inner(&inputs, term, false).unwrap();
+    (fast, general)
+}
+
+fn errors(files: &[PathBuf]) -> (String, String) {
+    let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
+        files.iter().map(|p| (p.clone(), None)).collect();
+    let text = |fast| match load_inner(&inputs, None, fast) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("expected an error"),
+    };
+    (text(true), text(false))
+}
+
+const HEADER: &str = "date,team,workspace_id,model,service_tier,uncached_input_tokens,cache_creation_input_tokens,cache_read_input_tokens,output_tokens,requests,web_search_requests\n";
+
+#[test]
+fn the_fast_path_gives_the_general_query_s_cube() {
+    let d = tempfile::tempdir().unwrap();
+    // Nulls and empty text in the keys, a missing tier, rows without a request count, the
+    // older single cache-write column, and row groups that straddle months and the term start.
+    let a = parquet(
+        d.path(),
+        "a.parquet",
+        &format!(
+            "{HEADER}\
+2026-09-29,a,w1,claude-opus-4-5,standard,10,1,2,3,1,0\n\
+2026-09-30,,w1,claude-opus-4-5,,20,0,0,4,,1\n\
+2026-10-01,a,w1,claude-opus-4-5,batch,30,0,5,6,2,0\n\
+2026-10-14,a,,claude-haiku-4-5,batch,40,0,0,7,1,0\n\
+2026-10-15,a,,claude-haiku-4-5,batch,50,2,0,8,,2\n\
+2026-10-15,,w1,claude-opus-4-5,,60,0,0,9,3,0\n\
+2026-10-31,a,w1,claude-opus-4-5,standard,70,0,1,1,1,0\n"
+        ),
+        3,
+        DataType::Int64,
+    );
+    let b = parquet(
+        d.path(),
+        "b.parquet",
+        "date,model,output_tokens\n2026-08-02,claude-sonnet-4-5,5\n2026-08-02,claude-sonnet-4-5,6\n",
+        1,
+        DataType::Int32,
+    );
+    let files = [a, b];
+    for f in &files {
+        let s = open(f, anthropic::Kind::Canonical, None).unwrap();
+        assert!(
+            parquet::eligible(s.label, &s.schema).is_some(),
+            "{}",
+            f.display()
+        );
+    }
+    let starts = Some((
+        NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
+        NaiveDate::from_ymd_opt(2027, 10, 14).unwrap(),
+    ));
+    // Ends mid-month: within a row group, later days are out of the term again.
+    let ends = Some((
+        NaiveDate::from_ymd_opt(2025, 10, 15).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+    ));
+    for term in [None, starts, ends] {
+        let (fast, general) = both(&files, term);
+        assert_eq!(fast.rows, general.rows);
+        assert_eq!(fast.files, general.files);
+        assert_eq!(fast.days, general.days);
+    }
+    let (fast, _) = both(&files, None);
+    // By hand: October, team a, opus, batch: one row.
+    let r = fast
+        .rows
+        .iter()
+        .find(|r| r.tier == "batch" && r.model == "claude-opus-4-5")
+        .unwrap();
+    assert_eq!(
+        (r.tokens.uncached_input, r.tokens.cache_read, r.rows),
+        (30, 5, 1)
+    );
+    // Haiku: two days, one of the two rows without a request count.
+    let h = fast
+        .rows
+        .iter()
+        .find(|r| r.model == "claude-haiku-4-5")
+        .unwrap();
+    assert_eq!(h.workspace_id, None);
+    assert_eq!(
+        (
+            h.tokens.uncached_input,
+            h.tokens.cache_write_5m,
+            h.tokens.output
+        ),
+        (90, 2, 15)
+    );
+    assert_eq!(
+        (h.requests, h.output_with_requests, h.web_search_requests),
+        (1, 7, 2)
+    );
+    assert_eq!(
+        (h.first_day.to_string(), h.last_day.to_string()),
+        ("2026-10-14".into(), "2026-10-15".into())
+    );
+    // A missing tier is standard; an empty team is no team.
+    assert!(
+        fast.rows
+            .iter()
+            .any(|r| r.team.is_none() && r.tier == "standard" && r.tokens.uncached_input == 20)
+    );
+    assert_eq!(fast.days.len(), 7);
+}
+
+#[test]
+fn timestamps_count_by_their_utc_day_on_both_paths() {
+    let d = tempfile::tempdir().unwrap();
+    let body = "starting_at,model,service_tier,output_tokens,requests\n\
+1969-12-31T23:00:00Z,m,batch,1,1\n\
+2026-09-30T23:59:59.999999Z,m,batch,2,1\n\
+2026-10-01T00:00:00Z,m,batch,4,1\n\
+2026-10-31T23:59:59Z,m,,8,\n";
+    let utc = parquet(d.path(), "utc.parquet", body, 3, DataType::Int64);
+    // The same instants as naive millisecond timestamps.
+    let mut naive = LazyFrame::scan_parquet(
+        PlRefPath::try_from_path(&utc).unwrap(),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .with_column(
+        col("starting_at")
+            .dt()
+            .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+            .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+    )
+    .collect()
+    .unwrap();
+    let naive_path = d.path().join("naive.parquet");
+    ParquetWriter::new(std::fs::File::create(&naive_path).unwrap())
+        .with_row_group_size(Some(2))
+        .finish(&mut naive)
+        .unwrap();
+    for p in [utc, naive_path] {
+        let s = open(&p, anthropic::Kind::Canonical, None).unwrap();
+        assert!(matches!(
+            parquet::eligible(s.label, &s.schema),
+            Some(parquet::Day::Timestamp(_))
+        ));
+        let (fast, general) = both(std::slice::from_ref(&p), None);
+        assert_eq!(fast.rows, general.rows);
+        assert_eq!(fast.days, general.days);
+        let by_month = |m: &str| -> u64 {
+            fast.rows
+                .iter()
+                .filter(|r| r.month.to_string() == m)
+                .map(|r| r.tokens.output)
+                .sum()
+        };
+        assert_eq!(
+            (
+                by_month("1969-12"),
+                by_month("2026-09"),
+                by_month("2026-10")
+            ),
+            (1, 2, 12)
+        );
+    }
+}
+
+#[test]
+fn billed_costs_are_summed_exactly_on_both_paths() {
+    let d = tempfile::tempdir().unwrap();
+    // Billed and unbilled rows of the same keys stay apart; a credit; a half-cent-of-a-
+    // millionth that rounds away from zero.
+    let body = "date,model,output_tokens,cost_usd\n\
+2026-10-01,m,1,0.123456785\n\
+2026-10-02,m,2,\n\
+2026-10-03,m,4,-1.5\n\
+2026-10-04,m,8,2.000000004\n\
+2026-09-30,m,16,0.25\n";
+    let p = parquet(d.path(), "billed.parquet", body, 2, DataType::Int64);
+    let s = open(&p, anthropic::Kind::Canonical, None).unwrap();
+    assert_eq!(
+        parquet::eligible(s.label, &s.schema),
+        Some(parquet::Day::Date)
+    );
+    let (fast, general) = both(std::slice::from_ref(&p), None);
+    assert_eq!(fast.rows, general.rows);
+    let oct_billed = fast
+        .rows
+        .iter()
+        .find(|r| r.month.to_string() == "2026-10" && r.billed)
+        .unwrap();
+    // 12345678.5 -> 12345679; -150000000; 200000000.4 -> 200000000 (1e-8 USD).
+    assert_eq!(oct_billed.billed_cost, 0.62345679);
+    assert_eq!((oct_billed.tokens.output, oct_billed.rows), (13, 3));
+    let oct_unbilled = fast
+        .rows
+        .iter()
+        .find(|r| r.month.to_string() == "2026-10" && !r.billed)
+        .unwrap();
+    assert_eq!(
+        (oct_unbilled.tokens.output, oct_unbilled.billed_cost),
+        (2, 0.0)
+    );
+}
+
+#[test]
+fn a_far_future_day_in_a_row_group_is_counted_like_any_other() {
+    let d = tempfile::tempdir().unwrap();
+    let p = parquet(
+        d.path(),
+        "far.parquet",
+        "date,model,output_tokens\n2026-10-01,m,5\n9999-12-31,m,7\n",
+        2,
+        DataType::Int64,
+    );
+    let (fast, general) = both(&[p], None);
+    assert_eq!(fast.rows, general.rows);
+    assert_eq!(fast.days, general.days);
+    assert_eq!(fast.rows.len(), 2);
+}
+
+#[test]
+fn keys_too_many_to_fold_into_64_bits_take_the_wide_key() {
+    // 1,800 distinct values in each of the six text columns of one row group: the product
+    // of the dictionary sizes passes 2^64, so rows are keyed on the codes side by side.
+    let d = tempfile::tempdir().unwrap();
+    let mut body =
+        String::from("date,team,app,workspace_id,api_key_id,model,service_tier,output_tokens\n");
+    for i in 0..1800 {
+        let day = 1 + i % 28;
+        body.push_str(&format!(
+            "2026-10-{day:02},t{i},a{i},w{i},k{i},m{i},s{i},{i}\n"
+        ));
+    }
+    body.push_str("2026-10-03,t1,a1,w1,k1,m1,s1,1000\n");
+    let p = parquet(d.path(), "wide.parquet", &body, 4096, DataType::Int64);
+    let (fast, general) = both(&[p], None);
+    assert_eq!(fast.rows, general.rows);
+    assert_eq!(fast.rows.len(), 1800);
+    let one = fast.rows.iter().find(|r| r.model == "m1").unwrap();
+    assert_eq!((one.tokens.output, one.rows), (1001, 2));
+}
+
+#[test]
+fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
+    let d = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "neg.parquet",
+            "2026-10-02,a,w,m,standard,1,0,0,-4,1,0\n",
+            "is negative",
+        ),
+        (
+            "model.parquet",
+            "2026-10-02,a,w,,standard,1,0,0,4,1,0\n",
+            "column `model`",
+        ),
+        (
+            "date.parquet",
+            ",a,w,m,standard,1,0,0,4,1,0\n",
+            "column `date`",
+        ),
+    ];
+    for (name, bad, want) in cases {
+        let body = format!("{HEADER}2026-10-01,a,w,m,standard,1,0,0,1,1,0\n{bad}");
+        let p = parquet(d.path(), name, &body, 1, DataType::Int64);
+        let (fast, general) = errors(&[p]);
+        assert_eq!(fast, general);
+        assert!(fast.contains("row 2") && fast.contains(want), "{fast}");
+    }
+}
+
+/// The canonical rows of a fixture file (CSV, or NDJSON with RFC 3339 `starting_at`), written as
+/// typed Parquet.
+fn as_parquet(dir: &Path, src: &Path, rows: usize) -> PathBuf {
+    let format = Format::of(src).unwrap();
+    let lf = scan(src, format).unwrap();
+    let schema = lf.clone().collect_schema().unwrap();
+    let exprs: Vec<Expr> = schema
+        .iter_names()
+        .map(|n| match n.as_str() {
+            "date" => col("date")
+                .cast(DataType::String)
+                .str()
+                .to_date(strptime(Some("%Y-%m-%d"))),
+            "starting_at" => col("starting_at").cast(DataType::String).str().to_datetime(
+                Some(TimeUnit::Microseconds),
+                Some(TimeZone::UTC),
+                strptime(None),
+                lit("raise"),
+            ),
+            "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
+                col(n.as_str()).cast(DataType::String)
+            }
+            "cost_usd" => col("cost_usd").cast(DataType::Float64),
+            other => col(other).cast(DataType::Int64),
+        })
+        .collect();
+    let mut df = lf.select(exprs).collect().unwrap();
+    let p = dir.join(format!(
+        "{}.parquet",
+        src.file_stem().unwrap().to_string_lossy()
+    ));
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .with_row_group_size(Some(rows))
+        .finish(&mut df)
+        .unwrap();
+    p
+}
+
+/// The cube without the file index (the same usage read from other files).
+fn cube(ds: &Dataset) -> Vec<String> {
+    let mut v: Vec<String> = ds
+        .rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.file = 0;
+            format!("{r:?}")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every golden fixture with canonical usage gives one cube whichever engine reads it: its text
+/// files through the general query, the same rows as Parquet through the general query and
+/// through the dictionary-code fast path.
+#[test]
+fn every_golden_fixture_gives_one_cube_on_both_engines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = tempfile::tempdir().unwrap();
+    for case in ["tiny", "edge", "sample"] {
+        let cfg_path = if case == "sample" {
+            root.join("sample-data/govreview.toml")
+        } else {
+            root.join(format!("tests/fixtures/{case}/govreview.toml"))
+        };
+        let cfg = crate::config::Config::load(&cfg_path).unwrap();
+        let term = cfg.commitment.as_ref().map(|c| (c.start, c.end));
+        let files = expand_config_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
+        let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
+            files.iter().map(|p| (p.clone(), None)).collect();
+        let text = load_inner(&inputs, term, false).unwrap();
+        let out = d.path().join(case);
+        std::fs::create_dir_all(&out).unwrap();
+        // Small row groups (61 rows), so that groups straddle days and months.
+        let pq: Vec<(PathBuf, Option<anthropic::Kind>)> = files
+            .iter()
+            .map(|f| (as_parquet(&out, f, 61), None))
+            .collect();
+        let fast = load_inner(&pq, term, true).unwrap();
+        let general = load_inner(&pq, term, false).unwrap();
+        assert!(!text.rows.is_empty(), "{case}");
+        assert_eq!(
+            cube(&fast),
+            cube(&general),
+            "{case}: fast path vs general query"
+        );
+        assert_eq!(
+            cube(&general),
+            cube(&text),
+            "{case}: Parquet vs the text files"
+        );
+        assert_eq!(fast.days, text.days, "{case}: days with data");
+    }
+}

@@ -1,0 +1,69 @@
+//! Data paths: files, folders and globs of the configuration and the command line.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+use super::detect::Format;
+
+/// Expands paths and globs (relative ones against `base`) into a sorted list of files.
+///
+/// A pattern that matches nothing is an error: a silently missing month is worse than a failure.
+pub fn expand_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
+    expand(patterns, base, true)
+}
+
+/// Like [`expand_paths`], for the configuration's `data.paths`: a pattern may match nothing (a
+/// repository lists CSV, Parquet and fetched pages alike) as long as one of them matches a file.
+pub fn expand_config_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
+    let files = expand(patterns, base, false)?;
+    if files.is_empty() && !patterns.is_empty() {
+        return Err(Error::Usage(format!(
+            "no data file matches data.paths ({}) under {}; put usage files there, run `govreview fetch`, or pass --data PATH",
+            patterns.join(", "),
+            if base.as_os_str().is_empty() {
+                ".".to_owned()
+            } else {
+                base.display().to_string()
+            }
+        )));
+    }
+    Ok(files)
+}
+
+pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for pat in patterns {
+        let full = if Path::new(pat).is_absolute() {
+            PathBuf::from(pat)
+        } else {
+            base.join(pat)
+        };
+        let text = full.to_string_lossy().into_owned();
+        let mut found: Vec<PathBuf> = if pat.contains(['*', '?', '[']) {
+            glob::glob(&text)
+                .map_err(|e| Error::Usage(format!("`{pat}` is not a valid glob: {e}")))?
+                .filter_map(|r| r.ok())
+                .filter(|p| p.is_file())
+                .collect()
+        } else if full.is_dir() {
+            let rd = std::fs::read_dir(&full).map_err(|e| Error::io(&full, "cannot list", e))?;
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && Format::of(p).is_some())
+                .collect()
+        } else if full.is_file() {
+            vec![full.clone()]
+        } else {
+            Vec::new()
+        };
+        if found.is_empty() && strict {
+            return Err(Error::Usage(format!(
+                "data path `{}` matches no file; check the path in data.paths or --data",
+                full.display()
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}

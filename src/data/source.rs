@@ -1,0 +1,451 @@
+//! One usage file as a lazy frame, and its mapping onto the canonical columns (with the checks
+//! that find a bad row when the main pass saw one).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::anthropic;
+use crate::data::aggregate::Slot;
+use crate::error::{Error, Result};
+
+use super::sources::admin_api::ReportFrame;
+use super::text_scan;
+use crate::data::detect::Format;
+use crate::data::detect::USAGE_REPORT;
+use crate::data::detect::unknown_extension;
+use crate::data::diagnose::json_line_error;
+
+pub(crate) const TOKEN_COLUMNS: [(&str, Slot); 5] = [
+    ("uncached_input_tokens", Slot::U),
+    ("cache_creation_5m_input_tokens", Slot::W5),
+    ("cache_creation_1h_input_tokens", Slot::W1),
+    ("cache_read_input_tokens", Slot::R),
+    ("output_tokens", Slot::O),
+];
+pub(crate) const DIMENSIONS: [&str; 4] = ["team", "app", "workspace_id", "api_key_id"];
+
+/// The largest count one row may hold (10^15 tokens: about $3 billion of Sonnet input). Larger
+/// values are a unit mistake or hostile input; bounding them also bounds every sum.
+pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
+
+/// The message for a count above [`MAX_COUNT`].
+pub(crate) const TOO_LARGE: &str = "exceeds the largest count govreview accepts in one row (1,000,000,000,000,000); check that the column holds token or request counts";
+pub(crate) const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
+
+/// A check on raw rows: which column, the expression that is true on a bad row, and the message.
+/// Checks run only in the diagnostic query, after the main pass has seen that something is wrong.
+pub(crate) struct Check {
+    pub(crate) column: String,
+    pub(crate) bad: Expr,
+    pub(crate) message: String,
+}
+
+/// What the main query computes, decided once from all files' schemas: optional sums are only
+/// aggregated when some file has the column, and validation costs almost nothing per row.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Plan {
+    /// Some file has `cost_usd`.
+    pub(crate) billed: bool,
+    /// Some file has `requests`.
+    pub(crate) requests: bool,
+    /// Some file has `web_search_requests`.
+    pub(crate) web: bool,
+    /// Some count column is text (CSV) and may fail to parse.
+    pub(crate) text_counts: bool,
+    /// The commitment term, as epoch days, when it starts or ends inside a month (only then is
+    /// an in-term flag needed per row; otherwise it follows from the month).
+    pub(crate) split_term: Option<(i32, i32)>,
+    /// Sum output tokens over rows with a request count separately (needed only when some rows
+    /// lack a count where others have one).
+    pub(crate) precise_output: bool,
+}
+
+/// One file: its scan and schema.
+pub(crate) struct Source {
+    pub(crate) path: PathBuf,
+    pub(crate) format: Format,
+    /// What the file was recognised as (`csv`, `console usage`, `usage report`, ...).
+    pub(crate) label: &'static str,
+    /// Days the file covers without having rows for them (empty report buckets).
+    pub(crate) covered: Vec<NaiveDate>,
+    /// Some of its usage has no service tier.
+    pub(crate) tier_missing: bool,
+    /// Undocumented fields it carries.
+    pub(crate) unknown_fields: Vec<String>,
+    /// A text file whose last line has no line break (it may have been cut short).
+    pub(crate) unterminated: bool,
+    pub(crate) frame: LazyFrame,
+    pub(crate) schema: SchemaRef,
+}
+
+pub(crate) fn polars_err(path: &Path, e: PolarsError) -> Error {
+    if let Some(located) = json_line_error(path) {
+        return located;
+    }
+    Error::data(
+        path,
+        None,
+        None,
+        format!("cannot be read: {e}. Check that the file is a complete, valid file of its format"),
+    )
+}
+
+pub(crate) fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
+    let p = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))?;
+    let lf = match format {
+        Format::Csv => LazyCsvReader::new(p)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish(),
+        Format::Parquet => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
+        Format::Ndjson | Format::Json => LazyJsonLineReader::new(p)
+            .with_infer_schema_length(std::num::NonZeroUsize::new(10_000))
+            .finish(),
+    };
+    lf.map_err(|e| polars_err(path, e))
+}
+
+pub(crate) fn open(
+    path: &Path,
+    kind: anthropic::Kind,
+    report: Option<ReportFrame>,
+) -> Result<Source> {
+    let format = Format::of(path).ok_or_else(|| unknown_extension(path))?;
+    // Text files: every line UTF-8, every CSV row as wide as its header, no open quote.
+    let shape = match (&report, format) {
+        (None, Format::Csv) => Some(text_scan::check(path, text_scan::Kind::Csv)?),
+        (None, Format::Ndjson) => Some(text_scan::check(path, text_scan::Kind::Ndjson)?),
+        _ => None,
+    };
+    let mut covered = Vec::new();
+    let mut tier_missing = false;
+    let mut unknown_fields = Vec::new();
+    let (mut frame, label) = match (report, kind, format) {
+        (Some(r), _, _) => {
+            covered = r.covered;
+            tier_missing = r.tier_missing;
+            unknown_fields = r.unknown_fields;
+            (r.frame, USAGE_REPORT)
+        }
+        (None, anthropic::Kind::ConsoleUsage, _) => {
+            let mut lf = scan(path, format)?;
+            let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
+            let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES
+                .iter()
+                .chain([&anthropic::CONSOLE_WEB_SEARCH])
+                .filter(|(o, _)| schema.get(o).is_some())
+                .map(|(o, n)| (*o, *n))
+                .unzip();
+            (lf.rename(old, new, true), "console usage")
+        }
+        (None, _, Format::Json) => {
+            // Canonical rows written as a JSON document are not supported; NDJSON is.
+            return Err(Error::data(
+                path,
+                None,
+                None,
+                "is a JSON document but not an Admin API report page; canonical rows go in .ndjson (one object per line)",
+            ));
+        }
+        _ => (scan(path, format)?, format.name()),
+    };
+    let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
+    tier_missing |= schema.get("service_tier").is_none();
+    Ok(Source {
+        path: path.to_owned(),
+        format,
+        label,
+        frame,
+        schema,
+        covered,
+        tier_missing,
+        unknown_fields,
+        unterminated: shape.is_some_and(|s| s.unterminated_last_line),
+    })
+}
+
+pub(crate) fn strptime(format: Option<&str>) -> StrptimeOptions {
+    StrptimeOptions {
+        format: format.map(Into::into),
+        strict: false,
+        exact: true,
+        cache: true,
+    }
+}
+
+/// The canonical day column of a file, and the check that it parsed.
+pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
+    let (name, dtype) = if let Some(dt) = schema.get("date") {
+        ("date", dt)
+    } else if let Some(dt) = schema.get("starting_at") {
+        ("starting_at", dt)
+    } else {
+        return Err(Error::data(
+            path,
+            None,
+            Some("date"),
+            format!(
+                "required column is missing: the file needs `date` (YYYY-MM-DD, UTC) or `starting_at` (RFC 3339). Columns found: {}",
+                column_list(schema)
+            ),
+        ));
+    };
+    let c = col(name);
+    let day = match dtype {
+        DataType::Date => c.clone(),
+        DataType::Datetime(_, Some(_)) => {
+            c.clone().dt().convert_time_zone(TimeZone::UTC).dt().date()
+        }
+        DataType::Datetime(_, None) => c.clone().dt().date(),
+        DataType::String if name == "date" => c.clone().str().to_date(strptime(Some("%Y-%m-%d"))),
+        DataType::String => c
+            .clone()
+            .str()
+            .to_datetime(
+                Some(TimeUnit::Microseconds),
+                Some(TimeZone::UTC),
+                strptime(None),
+                lit("raise"),
+            )
+            .dt()
+            .date(),
+        other => {
+            return Err(Error::data(
+                path,
+                None,
+                Some(name),
+                format!("has type {other}; it must hold dates (YYYY-MM-DD) or RFC 3339 timestamps"),
+            ));
+        }
+    };
+    let what = if name == "date" {
+        "is not a date; write days as YYYY-MM-DD (UTC)"
+    } else {
+        "is not an RFC 3339 timestamp (e.g. 2026-10-01T00:00:00Z)"
+    };
+    let check = Check {
+        column: name.to_owned(),
+        bad: day.clone().is_null(),
+        message: what.to_owned(),
+    };
+    Ok((day, check))
+}
+
+pub(crate) fn column_list(schema: &Schema) -> String {
+    schema
+        .iter_names()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A whole-number column as Int64 (None where absent or empty), its checks, and whether the cast
+/// can fail (the column is not already an integer).
+pub(crate) fn count_expr(
+    schema: &Schema,
+    name: &str,
+    checks: &mut Vec<Check>,
+) -> Option<(Expr, bool)> {
+    let dtype = schema.get(name)?;
+    let raw = col(name);
+    let v = raw.clone().cast(DataType::Int64);
+    checks.push(Check {
+        column: name.to_owned(),
+        bad: raw.is_not_null().and(v.clone().is_null()),
+        message: "is not a whole number; token and request counts must be integers".to_owned(),
+    });
+    checks.push(Check {
+        column: name.to_owned(),
+        bad: v.clone().lt(lit(0i64)),
+        message: "is negative; counts cannot be below 0 (fix or drop the row)".to_owned(),
+    });
+    checks.push(Check {
+        column: name.to_owned(),
+        bad: v.clone().gt(lit(MAX_COUNT)),
+        message: TOO_LARGE.to_owned(),
+    });
+    Some((v, !dtype.is_integer()))
+}
+
+pub(crate) fn text_expr(schema: &Schema, name: &str) -> Expr {
+    if schema.get(name).is_some() {
+        col(name).cast(DataType::String)
+    } else {
+        lit(NULL).cast(DataType::String)
+    }
+    .alias(name)
+}
+
+/// A typed zero: every file's frame must give each column the same type (a bare literal would be
+/// a dynamic integer that can resolve differently per file).
+pub(crate) fn zero() -> Expr {
+    lit(0i64).cast(DataType::Int64)
+}
+
+/// Maps one file onto the canonical columns the plan asks for; returns the frame and the checks
+/// the diagnostic query would run on it.
+pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
+    let (path, schema) = (src.path.as_path(), src.schema.as_ref());
+    let (day, day_check) = day_expr(path, schema)?;
+    let mut checks = vec![day_check];
+    if schema.get("model").is_none() {
+        return Err(Error::data(
+            path,
+            None,
+            Some("model"),
+            format!(
+                "required column is missing. Columns found: {}",
+                column_list(schema)
+            ),
+        ));
+    }
+    let model = col("model").cast(DataType::String);
+    checks.push(Check {
+        column: "model".into(),
+        bad: model.clone().is_null().or(model.clone().eq(lit(""))),
+        message: "is empty; every row needs the model ID".into(),
+    });
+
+    let mut exprs = vec![
+        day.clone().cast(DataType::Int32).alias("day"),
+        model.alias("model"),
+        if schema.get("service_tier").is_some() {
+            col("service_tier")
+                .cast(DataType::String)
+                .fill_null(lit("standard"))
+        } else {
+            lit("standard")
+        }
+        .alias("service_tier"),
+    ];
+    exprs.extend(DIMENSIONS.iter().map(|d| text_expr(schema, d)));
+
+    // Counts: values (0 where absent or empty), the smallest of them per row (for the negative
+    // check), and, for text columns, how many values failed to parse.
+    let mut counts: Vec<Expr> = Vec::new();
+    let mut unparsed: Vec<Expr> = Vec::new();
+    let mut count = |name: &str, checks: &mut Vec<Check>| -> Expr {
+        match count_expr(schema, name, checks) {
+            Some((v, fallible)) => {
+                counts.push(v.clone());
+                if fallible {
+                    unparsed.push(
+                        col(name)
+                            .is_not_null()
+                            .and(v.clone().is_null())
+                            .cast(DataType::Int64),
+                    );
+                }
+                v.fill_null(zero())
+            }
+            None => zero(),
+        }
+    };
+    let mut output = zero();
+    for (name, slot) in TOKEN_COLUMNS {
+        let source = if slot == Slot::W5 && schema.get(name).is_none() {
+            LEGACY_CACHE_WRITE
+        } else {
+            name
+        };
+        let v = count(source, &mut checks);
+        if slot == Slot::O {
+            output = v.clone();
+        }
+        exprs.push(v.alias(slot.column()));
+    }
+    if plan.requests {
+        let has = schema.get("requests").is_some();
+        let v = count("requests", &mut checks);
+        exprs.push(v.alias(Slot::Req.column()));
+        let known = if has {
+            col("requests").is_not_null()
+        } else {
+            lit(false)
+        };
+        exprs.push(
+            known
+                .clone()
+                .cast(DataType::Int64)
+                .alias(Slot::ReqRows.column()),
+        );
+        if plan.precise_output {
+            exprs.push(
+                when(known)
+                    .then(output)
+                    .otherwise(zero())
+                    .alias(Slot::OReq.column()),
+            );
+        }
+    }
+    if plan.web {
+        let v = count("web_search_requests", &mut checks);
+        exprs.push(v.alias(Slot::Web.column()));
+    }
+    if !counts.is_empty() {
+        exprs.push(
+            polars::lazy::dsl::min_horizontal(counts.clone())
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .alias("min_count"),
+        );
+        exprs.push(
+            polars::lazy::dsl::max_horizontal(counts)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .alias("max_count"),
+        );
+    } else {
+        exprs.push(zero().alias("min_count"));
+        exprs.push(zero().alias("max_count"));
+    }
+
+    if plan.billed {
+        if schema.get("cost_usd").is_some() {
+            let raw = col("cost_usd");
+            let v = raw.clone().cast(DataType::Float64);
+            checks.push(Check {
+                column: "cost_usd".into(),
+                bad: raw.clone().is_not_null().and(v.clone().is_null()),
+                message: "is not a number; billed cost must be in US dollars, e.g. 12.34".into(),
+            });
+            if !schema
+                .get("cost_usd")
+                .is_some_and(|d| d.is_primitive_numeric())
+            {
+                unparsed.push(
+                    raw.is_not_null()
+                        .and(v.clone().is_null())
+                        .cast(DataType::Int64),
+                );
+            }
+            // Held as integer 1e-8 USD so that sums are exact and independent of summation order.
+            let scaled = v.clone() * lit(1e8);
+            let rounded = when(scaled.clone().lt(lit(0.0)))
+                .then(scaled.clone() - lit(0.5))
+                .otherwise(scaled + lit(0.5))
+                .cast(DataType::Int64);
+            exprs.push(rounded.fill_null(zero()).alias(Slot::CostE8.column()));
+            exprs.push(v.is_not_null().alias("billed"));
+        } else {
+            exprs.push(zero().alias(Slot::CostE8.column()));
+            exprs.push(lit(false).alias("billed"));
+        }
+    }
+    if plan.text_counts {
+        let bad = unparsed.into_iter().reduce(|a, b| a + b).unwrap_or(zero());
+        exprs.push(bad.alias("unparsed"));
+    }
+    let mut frame = src.frame.clone().select(exprs);
+    if let Some((s, e)) = plan.split_term {
+        let d = col("day");
+        frame = frame.with_column(
+            d.clone()
+                .gt_eq(lit(s))
+                .and(d.lt_eq(lit(e)))
+                .fill_null(lit(false))
+                .alias("in_term"),
+        );
+    }
+    Ok((frame, checks))
+}
