@@ -72,7 +72,6 @@ pub struct ChartRef {
 
 /// The charts the pack has, with titles and alt text that state the key number.
 pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
-    let find = |key: &str| m.kpis.iter().find(|k| k.key == key);
     let mut out = vec![ChartRef {
         name: "model_mix".into(),
         title: "Model mix by month (share of spend)".into(),
@@ -85,25 +84,18 @@ pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
                 .map_or("—".into(), |r| r.value_text.clone())
         ),
     }];
-    if let Some(k) = find("cache_hit_rate") {
-        out.push(ChartRef {
-            name: "cache_hit_rate".into(),
-            title: "Cache hit rate by month".into(),
-            alt: format!(
-                "Cache hit rate by month; {} in {} (target {})",
-                k.value_text, m.month, k.target_text
-            ),
-        });
-    }
-    if let Some(k) = find("batch_share") {
-        out.push(ChartRef {
-            name: "batch_share".into(),
-            title: "Batch share by month".into(),
-            alt: format!(
-                "Batch share by month; {} in {} (target {})",
-                k.value_text, m.month, k.target_text
-            ),
-        });
+    // A trend chart for every catalogue KPI that asks for one and is in the headline.
+    for row in m.kpis.iter() {
+        if crate::kpi::by_key(&row.key).is_some_and(|i| i.kpi.trend) {
+            out.push(ChartRef {
+                name: row.key.clone(),
+                title: format!("{} by month", row.label),
+                alt: format!(
+                    "{} by month; {} in {} (target {})",
+                    row.label, row.value_text, m.month, row.target_text
+                ),
+            });
+        }
     }
     if let Some(c) = &m.commitment {
         out.push(ChartRef {
@@ -158,13 +150,19 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<()> {
     match name {
         "model_mix" => model_mix(root, m, title, k),
-        "cache_hit_rate" => share_line(root, m, title, "cache_hit_rate", k, |s| {
-            s.kpis.cache_hit_rate
-        }),
-        "batch_share" => share_line(root, m, title, "batch_share", k, |s| s.kpis.batch_share),
         "commitment_burnup" => burn_up(root, m, title, k),
         "spend_by_team" => spend_by_team(root, m, title, k),
-        other => Err(Error::Internal(format!("unknown chart {other}"))),
+        key => match crate::kpi::by_key(key).filter(|i| i.kpi.trend) {
+            Some(inst) => share_line(root, m, title, key, k, |s| {
+                (inst.kpi.value)(&crate::kpi::Input {
+                    totals: &s.totals,
+                    target: None,
+                    commitment: None,
+                    family: inst.family.as_deref(),
+                })
+            }),
+            None => Err(Error::Internal(format!("unknown chart {key}"))),
+        },
     }
 }
 

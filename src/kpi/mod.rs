@@ -150,6 +150,10 @@ pub struct Kpi {
     pub key: &'static str,
     /// Label (`Cache hit rate`; `{Family} share` for the per-family entry).
     pub label: &'static str,
+    /// Short label for a table column (`Cache hit`; the family name for a share).
+    pub short: &'static str,
+    /// Drawn as a trend chart by month, with its target line.
+    pub trend: bool,
     /// Unit of the value.
     pub unit: Unit,
     /// How its target is configured, if it has one.
@@ -204,6 +208,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "spend",
         label: "Spend",
+        short: "Spend",
+        trend: false,
         unit: Unit::Usd,
         target: None,
         scopes: ALL,
@@ -218,6 +224,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "budget",
         label: "Budget use",
+        short: "Budget",
+        trend: false,
         unit: Unit::Share,
         target: Some(TargetSpec {
             key: TargetKey::Max("max_monthly_spend"),
@@ -250,6 +258,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "model_mix",
         label: "share",
+        short: "",
+        trend: false,
         unit: Unit::Share,
         target: Some(TargetSpec {
             key: TargetKey::FamilyBands,
@@ -292,6 +302,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "cache_hit_rate",
         label: "Cache hit rate",
+        short: "Cache hit",
+        trend: true,
         unit: Unit::Share,
         target: Some(TargetSpec {
             key: TargetKey::Min("min_cache_hit_rate"),
@@ -329,6 +341,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "batch_share",
         label: "Batch share",
+        short: "Batch",
+        trend: true,
         unit: Unit::Share,
         target: Some(TargetSpec {
             key: TargetKey::Min("min_batch_share"),
@@ -364,6 +378,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "output_per_request",
         label: "Output tokens / request",
+        short: "Out/req",
+        trend: false,
         unit: Unit::Tokens,
         target: Some(TargetSpec {
             key: TargetKey::Max("max_output_per_request"),
@@ -389,6 +405,8 @@ pub const CATALOGUE: &[Kpi] = &[
     Kpi {
         key: "commitment_pacing",
         label: "Commitment pacing",
+        short: "Pacing",
+        trend: false,
         unit: Unit::Ratio,
         target: Some(TargetSpec {
             key: TargetKey::Band("commitment_pacing"),
@@ -454,6 +472,14 @@ impl Instance {
         }
     }
 
+    /// The short label of a table column (`Opus`, `Cache hit`).
+    pub fn short(&self) -> String {
+        match &self.family {
+            Some(f) => family_label(f),
+            None => self.kpi.short.to_owned(),
+        }
+    }
+
     /// The label inside a sentence: family names keep their capital, others are lower case.
     pub fn label_in_sentence(&self) -> String {
         if self.family.is_some() {
@@ -496,6 +522,18 @@ pub fn instances(scope: Scope, families: &[String]) -> Vec<Instance> {
         }
     }
     out
+}
+
+/// The catalogue entry of a metric key (`model_mix.opus` is the per-family entry).
+pub fn by_key(key: &str) -> Option<Instance> {
+    let (base, family) = match key.split_once('.') {
+        Some((b, f)) => (b, Some(f.to_owned())),
+        None => (key, None),
+    };
+    CATALOGUE
+        .iter()
+        .find(|k| k.key == base && k.per_family == family.is_some())
+        .map(|kpi| Instance { kpi, family })
 }
 
 /// The catalogue entry whose target is configured by `key` (`min_cache_hit_rate`,

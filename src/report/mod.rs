@@ -37,8 +37,10 @@ pub struct KpiRow {
     pub value: Option<f64>,
     /// Value, formatted.
     pub value_text: String,
-    /// Target, when configured.
+    /// The goal the value is held to, when a target is configured.
     pub goal: Option<Goal>,
+    /// The target as configured (a budget's amount, where `goal` is its use held to 100%).
+    pub configured: Option<Goal>,
     /// Target, formatted (`≥ 55%`), or `—`.
     pub target_text: String,
     /// Met / missed / no target / no data.
@@ -117,6 +119,15 @@ pub struct ProposedAction {
     pub est_monthly_saving: Option<f64>,
 }
 
+/// A KPI column of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    /// Metric key.
+    pub key: String,
+    /// Short label (`Cache hit`).
+    pub label: String,
+}
+
 /// One team's row in the showback table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TeamRow {
@@ -145,9 +156,9 @@ pub struct TeamRow {
 }
 
 impl TeamRow {
-    /// The team's budget row, when it has a budget.
-    pub fn budget(&self) -> Option<&KpiRow> {
-        self.rows.iter().find(|r| r.key == "budget")
+    /// The team's row of a KPI.
+    pub fn row(&self, key: &str) -> Option<&KpiRow> {
+        self.rows.iter().find(|r| r.key == key)
     }
 }
 
@@ -201,6 +212,9 @@ pub struct MonthSummary {
     pub by_team: BTreeMap<String, f64>,
     /// Days with data.
     pub days_with_data: usize,
+    /// The totals, for anything computed from them (the trend charts).
+    #[serde(skip)]
+    pub totals: Totals,
 }
 
 /// One input file in the data notes.
@@ -333,6 +347,8 @@ pub struct ReportModel {
     pub commitment: Option<CommitmentSection>,
     /// Team showback.
     pub teams: Vec<TeamRow>,
+    /// The KPI columns of the team tables: every headline KPI but spend that a team shows.
+    pub team_columns: Vec<Column>,
     /// Biggest movers.
     pub movers: Vec<Mover>,
     /// Findings.

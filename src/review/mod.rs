@@ -21,11 +21,12 @@ use crate::config::Config;
 use crate::cube::Dataset;
 use crate::error::{Error, Result};
 use crate::fmt;
-use crate::kpi::{BASE_FAMILIES, Instance, Scope};
+use crate::kpi::{self, BASE_FAMILIES, Instance, Scope};
 use crate::metrics::{self, CommitmentMetrics, PricedRow, Totals, UNALLOCATED};
 use crate::month::Month;
 use crate::report::{
-    AppRow, CommitmentSection, Finding, MonthSummary, RegisterSection, ReportModel, TeamRow,
+    AppRow, Column, CommitmentSection, Finding, MonthSummary, RegisterSection, ReportModel,
+    TeamRow,
 };
 
 use rows::Who;
@@ -161,6 +162,7 @@ pub fn build(
             .total_cmp(&a.spend)
             .then_with(|| a.team.cmp(&b.team))
     });
+    let team_columns = team_columns(&team_rows, &families);
 
     let next_review = month.plus(2).day(cfg.review_day);
     let actions = findings::proposals(
@@ -205,6 +207,7 @@ pub fn build(
         by_tier,
         commitment,
         teams: team_rows,
+        team_columns,
         movers,
         findings,
         actions,
@@ -232,6 +235,20 @@ impl<'r> Found<'r> {
             self.whose.push((inst.clone(), who));
         }
     }
+}
+
+/// The team tables' KPI columns: the headline KPIs but spend, in catalogue order, that some team
+/// shows (a budget column only when some team has a budget).
+fn team_columns(teams: &[TeamRow], families: &[String]) -> Vec<Column> {
+    kpi::instances(Scope::Team, families)
+        .into_iter()
+        .filter(|i| i.headline() && i.kpi.key != "spend")
+        .filter(|i| teams.iter().any(|t| t.row(&i.key()).is_some()))
+        .map(|i| Column {
+            key: i.key(),
+            label: i.short(),
+        })
+        .collect()
 }
 
 /// The families the review shows: opus, sonnet, haiku, then any other the data or the
@@ -331,6 +348,7 @@ fn history(ds: &Dataset, rollup: &scopes::Rollup, _month: Month) -> Vec<MonthSum
                 })
                 .collect(),
             days_with_data: days_by_month.get(m).copied().unwrap_or(0),
+            totals: t.clone(),
         })
         .collect()
 }

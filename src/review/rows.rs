@@ -84,6 +84,7 @@ pub fn row(
         value,
         value_text: unit.value(value),
         goal,
+        configured: None,
         target_text,
         status,
         drift,
@@ -170,7 +171,7 @@ pub fn scope_rows(
         let unit = inst.kpi.target.map_or(inst.kpi.unit, |t| t.unit);
         let goal = target.map(inst.kpi.goal);
         let target_text = target.map_or("—".to_owned(), |t| (inst.kpi.target_text)(t, unit));
-        let r = row(
+        let mut r = row(
             &inst.key(),
             &inst.label(),
             inst.kpi.unit,
@@ -180,6 +181,7 @@ pub fn scope_rows(
             target_text,
             targets.drift_tolerance,
         );
+        r.configured = target;
         rows.push((inst, r));
     }
     ScopeRows { rows }
