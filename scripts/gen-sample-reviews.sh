@@ -11,11 +11,17 @@ out="${1:-reviews}"
 read -r -a bin <<< "${GOVREVIEW_BIN:-cargo run -q --locked --}"
 reg="$out/actions.toml"
 gr() { "${bin[@]}" --config sample-data/govreview.toml --color never "$@"; }
+# Spend budgets were introduced at the October review: the August and September reviews ran on
+# the configuration without them.
+before="sample-data/.govreview-before-budgets-$$.toml"
+trap 'rm -f "$before"' EXIT
+sed '/max_monthly_spend/d' sample-data/govreview.toml > "$before"
+gr_before() { "${bin[@]}" --config "$before" --color never "$@"; }
 
 rm -rf "$out/2026-08" "$out/2026-09" "$out/2026-10" "$reg"
 
 # The August review, held 2026-09-10: every finding gets an owned, dated action (A-0001, A-0002).
-gr review --month 2026-08 --as-of 2026-09-10 --out "$out" --quiet
+gr_before review --month 2026-08 --as-of 2026-09-10 --out "$out" --quiet
 
 # Between the August and September reviews: A-0001 is promised for the quarter end (and then
 # slips); A-0002 is done.
@@ -24,7 +30,7 @@ gr actions close A-0002 --as-of 2026-10-02 --note "Moved the nightly extraction 
 
 # The September review, held 2026-10-10: A-0002 closed since the last review, A-0001 overdue;
 # new actions A-0003..A-0006.
-gr review --month 2026-09 --as-of 2026-10-10 --out "$out" --quiet
+gr_before review --month 2026-09 --as-of 2026-10-10 --out "$out" --quiet
 
 # Between the September and October reviews: a rescheduled action with a hand-written comment,
 # a hand-written note and link, one action done, one dropped.

@@ -247,7 +247,7 @@ pub const CATALOGUE: &[Kpi] = &[
         per_family: false,
         action: |w| {
             format!(
-                "Bring {}'s spend back within its budget ({} of {}): fund the backlog's items or agree a new budget",
+                "Get {} back within budget ({} of the {} budget used): fund the backlog's items or agree a new budget",
                 w.scope,
                 w.value,
                 w.target.trim_start_matches("≤ ")

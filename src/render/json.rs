@@ -37,6 +37,44 @@ struct TeamJson<'a> {
     prev_spend: Option<f64>,
     share_of_spend: f64,
     findings: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget: Option<Budget>,
+    /// Apps with a budget of their own.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    apps: BTreeMap<&'a str, AppJson>,
+}
+
+#[derive(Serialize)]
+struct AppJson {
+    spend: f64,
+    prev_spend: Option<f64>,
+    budget: Budget,
+}
+
+/// A scope's budget: the amount, the month's spend against it, and how its use moved.
+#[derive(Serialize)]
+struct Budget {
+    amount: f64,
+    spend: f64,
+    /// spend / amount.
+    utilization: Option<f64>,
+    status: crate::report::Status,
+    /// Change of the use since last month (a rise of `drift_tolerance` x budget is worsening).
+    delta: Option<f64>,
+    worsening: bool,
+}
+
+/// The budget of a scope, from its `budget` KPI row, when it has one.
+fn budget(rows: &[KpiRow], spend: f64) -> Option<Budget> {
+    let r = rows.iter().find(|r| r.key == "budget")?;
+    Some(Budget {
+        amount: r.configured.and_then(|g| g.max())?,
+        spend,
+        utilization: r.value,
+        status: r.status,
+        delta: r.drift.delta,
+        worsening: r.drift.worsening,
+    })
 }
 
 #[derive(Serialize)]
@@ -70,6 +108,8 @@ struct MetricsJson<'a> {
     spend_by_tier: &'a BTreeMap<String, f64>,
     spend_by_model: &'a BTreeMap<String, f64>,
     commitment: Option<&'a CommitmentMetrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget: Option<Budget>,
     kpis: BTreeMap<&'a str, Drift<'a>>,
     teams: BTreeMap<&'a str, TeamJson<'a>>,
     months: Vec<MonthKpis<'a>>,
@@ -112,6 +152,7 @@ pub fn document(m: &ReportModel) -> Result<Value> {
         spend_by_tier: &m.totals.by_tier,
         spend_by_model: &m.totals.by_model,
         commitment: m.commitment.as_ref().map(|c| &c.metrics),
+        budget: budget(&m.kpis, m.totals.spend),
         kpis: m
             .kpis
             .iter()
@@ -130,6 +171,21 @@ pub fn document(m: &ReportModel) -> Result<Value> {
                         prev_spend: t.prev_spend,
                         share_of_spend: t.share,
                         findings: t.findings,
+                        budget: budget(&t.rows, t.spend),
+                        apps: t
+                            .apps
+                            .iter()
+                            .filter_map(|a| {
+                                Some((
+                                    a.app.as_str(),
+                                    AppJson {
+                                        spend: a.spend,
+                                        prev_spend: a.prev_spend,
+                                        budget: budget(&a.rows, a.spend)?,
+                                    },
+                                ))
+                            })
+                            .collect(),
                     },
                 )
             })

@@ -77,15 +77,21 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
             .as_deref()
             .filter(|_| a.opened != Some(month))
             .and_then(|metric| {
-                let rows: Vec<&KpiRow> = if a.scope == "org" {
-                    model.kpis.iter().chain(model.model_mix.iter()).collect()
-                } else {
-                    model
+                let rows: Vec<&KpiRow> = match a.scope.split_once('/') {
+                    _ if a.scope == "org" => model.kpis.iter().chain(model.model_mix.iter()).collect(),
+                    Some((team, app)) => model
+                        .teams
+                        .iter()
+                        .filter(|t| t.team == team)
+                        .flat_map(|t| t.apps.iter().filter(|x| x.app == app))
+                        .flat_map(|x| x.rows.iter())
+                        .collect(),
+                    None => model
                         .teams
                         .iter()
                         .filter(|t| t.team == a.scope)
                         .flat_map(|t| t.rows.iter())
-                        .collect()
+                        .collect(),
                 };
                 rows.into_iter()
                     .find(|r| r.key == metric && r.value.is_some())

@@ -33,7 +33,7 @@ impl Who<'_> {
     /// How an action title names the scope.
     pub fn in_sentence(&self) -> String {
         match (self.team, self.app) {
-            (Some(t), Some(a)) => format!("app {a} of team {t}"),
+            (Some(t), Some(a)) => format!("app {a} (team {t})"),
             (Some(t), None) => format!("team {t}"),
             _ => "the organisation".to_owned(),
         }
