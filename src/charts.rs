@@ -585,7 +585,7 @@ mod tests {
         let files = crate::data::expand_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
         let ds =
             crate::data::load(&files, cfg.commitment.as_ref().map(|c| (c.start, c.end))).unwrap();
-        let priced = crate::metrics::price(&ds, &cfg).unwrap();
+        let priced = crate::costing::price(&ds, &cfg).unwrap();
         let month = "2026-10".parse().unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
         let m = crate::review::build(&cfg, &ds, &priced, month, date).unwrap();

@@ -6,11 +6,8 @@
 //! type), so one run lists everything to fix. [`Locator`] finds where a key path stands.
 
 use std::ops::Range;
-use std::path::Path;
 
 use serde::de::DeserializeOwned;
-
-use crate::error::{Error, Result};
 
 /// One problem found in a TOML file, located as precisely as the file allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,16 +58,15 @@ pub fn syntax(text: &str, e: &toml_edit::TomlError) -> Problem {
 /// Reads a TOML file into `T`, reporting every key with a wrong type or an unknown name, not only
 /// the first: each problem is recorded, its key set aside (or given a stand-in of the right type,
 /// so that a required key does not turn into a second, "missing" problem), and the rest read
-/// again. A syntax error stops at once (nothing after it can be trusted). `None` when the file
-/// could not be read into `T` at all.
+/// again. A syntax error stops at once (nothing after it can be trusted): it is the `Err`.
+/// `None` when the file could not be read into `T` at all.
 pub fn deserialize_all<T: DeserializeOwned>(
     text: &str,
-    path: &Path,
     loc: &Locator,
-) -> Result<(Option<T>, Vec<Problem>)> {
+) -> Result<(Option<T>, Vec<Problem>), Problem> {
     let mut work: toml_edit::DocumentMut = text
         .parse()
-        .map_err(|e: toml_edit::TomlError| Error::config(path, syntax(text, &e)))?;
+        .map_err(|e: toml_edit::TomlError| syntax(text, &e))?;
     let mut problems: Vec<Problem> = Vec::new();
     let mut set_aside: Vec<Vec<String>> = Vec::new();
     for _ in 0..100 {

@@ -13,6 +13,7 @@ pub mod charts;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod costing;
 pub mod cube;
 pub mod data;
 pub mod diag;

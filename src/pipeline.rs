@@ -9,9 +9,10 @@ use chrono::NaiveDate;
 
 use crate::anthropic::Kind;
 use crate::config::Config;
+use crate::costing;
 use crate::cube::Dataset;
 use crate::error::{Error, Result};
-use crate::metrics::{self, PricedRow};
+use crate::metrics::PricedRow;
 use crate::month::Month;
 use crate::report::ReportModel;
 use crate::{Env, data, review};
@@ -83,7 +84,7 @@ pub fn priced(cfg: &Config, inputs: &Inputs, env: &Env) -> Result<(Dataset, Vec<
         cfg.commitment.as_ref().map(|c| (c.start, c.end)),
         &options,
     )?;
-    let priced = metrics::price(&ds, cfg)?;
+    let priced = costing::price(&ds, cfg)?;
     Ok((ds, priced))
 }
 

@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
 pub use targets::{DEFAULT_DRIFT_TOLERANCE, TargetSet, Targets};
 
+pub use crate::metrics::Commitment;
+
 /// Default tolerance between billed and computed cost: 2%.
 pub const DEFAULT_RECONCILE_TOLERANCE: f64 = 0.02;
 /// Default folder of the month packs, relative to the configuration file.
@@ -169,19 +171,6 @@ pub struct EmailConfig {
     pub attach_pack: Option<bool>,
 }
 
-/// A commitment: amount over an inclusive term.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Commitment {
-    /// Committed spend in USD.
-    pub amount: f64,
-    /// First day of the term.
-    pub start: NaiveDate,
-    /// Last day of the term (inclusive).
-    pub end: NaiveDate,
-    /// Optional label (contract name).
-    pub name: Option<String>,
-}
-
 /// Assigns a team and/or app to usage rows that lack them. Every matcher given must match.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -272,7 +261,8 @@ impl Config {
     /// Parses and validates configuration text; `path` names it in errors and anchors data paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let locator = Locator::new(text);
-        let (raw, mut problems) = diag::deserialize_all::<RawConfig>(text, path, &locator)?;
+        let (raw, mut problems) = diag::deserialize_all::<RawConfig>(text, &locator)
+            .map_err(|p| Error::config(path, p))?;
         let reported: Vec<Option<String>> = problems.iter().map(|p| p.key.clone()).collect();
         let cfg = raw.map(|raw| {
             let mut found = Vec::new();

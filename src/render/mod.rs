@@ -1,7 +1,7 @@
 //! Renderers: one file per output format over the one [`ReportModel`].
 //!
 //! Nothing here touches the file system except reading a user's template folder; renderers return
-//! bytes and [`crate::pack`] writes them.
+//! bytes and the pack module writes them.
 
 pub mod email;
 pub mod html;

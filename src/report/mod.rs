@@ -1,5 +1,5 @@
 //! The one [`ReportModel`] every renderer reads: plain, serializable data. The review engine
-//! ([`crate::review`]) builds it; renderers and charts only read it.
+//! (the `review` module) builds it; renderers and charts only read it.
 
 use std::collections::BTreeMap;
 

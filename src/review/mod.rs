@@ -25,8 +25,7 @@ use crate::kpi::{self, BASE_FAMILIES, Instance, Scope};
 use crate::metrics::{self, CommitmentMetrics, PricedRow, Totals, UNALLOCATED};
 use crate::month::Month;
 use crate::report::{
-    AppRow, Column, CommitmentSection, Finding, MonthSummary, RegisterSection, ReportModel,
-    TeamRow,
+    AppRow, Column, CommitmentSection, Finding, MonthSummary, RegisterSection, ReportModel, TeamRow,
 };
 
 use rows::Who;

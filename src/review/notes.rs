@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::config::Config;
 use crate::cube::Dataset;
 use crate::fmt;
-use crate::metrics::{self, PricedRow, UNALLOCATED};
+use crate::metrics::{PricedRow, UNALLOCATED};
 use crate::month::Month;
 use crate::report::{DataNotes, FileNote, ReconCell, Reconciliation};
 
@@ -182,7 +182,7 @@ pub fn data_notes(
         let e = cells
             .entry((
                 r.workspace.clone().unwrap_or_else(|| "default".to_owned()),
-                metrics::model_key(cfg, &r.model),
+                crate::costing::model_key(cfg, &r.model),
             ))
             .or_default();
         e.0 += r.billed.unwrap_or(0.0);

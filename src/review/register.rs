@@ -78,7 +78,9 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
             .filter(|_| a.opened != Some(month))
             .and_then(|metric| {
                 let rows: Vec<&KpiRow> = match a.scope.split_once('/') {
-                    _ if a.scope == "org" => model.kpis.iter().chain(model.model_mix.iter()).collect(),
+                    _ if a.scope == "org" => {
+                        model.kpis.iter().chain(model.model_mix.iter()).collect()
+                    }
                     Some((team, app)) => model
                         .teams
                         .iter()

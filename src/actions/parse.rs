@@ -1,0 +1,247 @@
+//! Reading the register: every problem of the file located and reported at once.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use toml_edit::Item;
+
+use super::{Action, Status};
+use crate::config::plain_date;
+use crate::diag::{self, Problem, line_col};
+use crate::error::{Error, Result};
+use crate::month::Month;
+
+pub(super) const KEYS: [&str; 12] = [
+    "id", "title", "finding", "scope", "team", "owner", "due", "status", "opened", "closed",
+    "notes", "links",
+];
+
+pub(super) fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
+    let v = item.as_value()?;
+    Some(match v {
+        toml_edit::Value::Datetime(d) => {
+            let d = d.value();
+            plain_date(d).ok_or_else(|| match (&d.date, &d.time) {
+                (Some(_), None) => format!("`{d}` is not a real date"),
+                _ => format!("`{d}` is not a plain date; write YYYY-MM-DD"),
+            })
+        }
+        toml_edit::Value::String(s) => {
+            let s = s.value();
+            if s.trim().is_empty() {
+                return None;
+            }
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}`"))
+        }
+        other => Err(format!(
+            "`{}` is not a date; write YYYY-MM-DD",
+            other.to_string().trim()
+        )),
+    })
+}
+
+/// Parses and validates register text, reporting every problem with line:column.
+pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
+    let doc = toml_edit::Document::parse(text.to_owned()).map_err(|e| Error::Register {
+        path: path.to_owned(),
+        problems: vec![diag::syntax(text, &e)],
+    })?;
+    let mut problems = Vec::new();
+    let at = |span: Option<std::ops::Range<usize>>| {
+        span.map(|s| line_col(text, s.start))
+            .map_or((None, None), |(l, c)| (Some(l), Some(c)))
+    };
+    let mut push = |span: Option<std::ops::Range<usize>>, key: String, message: String| {
+        let (line, column) = at(span);
+        problems.push(Problem {
+            line,
+            column,
+            key: Some(key),
+            message,
+        });
+    };
+    for (k, item) in doc.as_table().iter() {
+        if k != "action" || !item.is_array_of_tables() {
+            push(
+                item.span()
+                    .or_else(|| doc.as_table().key(k).and_then(|k| k.span())),
+                k.to_owned(),
+                "is not part of a register; every action is an [[action]] table".into(),
+            );
+        }
+    }
+    let mut actions = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let empty = toml_edit::ArrayOfTables::new();
+    let tables = doc
+        .get("action")
+        .and_then(Item::as_array_of_tables)
+        .unwrap_or(&empty);
+    for (i, t) in tables.iter().enumerate() {
+        let here = format!("action[{i}]");
+        let span_of = |k: &str| t.get(k).and_then(|v| v.span()).or_else(|| t.span());
+        for (k, v) in t.iter() {
+            if !KEYS.contains(&k) {
+                push(
+                    v.span().or_else(|| t.key(k).and_then(|k| k.span())),
+                    format!("{here}.{k}"),
+                    format!("unknown key; an action has {}", KEYS.join(", ")),
+                );
+            }
+        }
+        let text_of = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        for k in [
+            "id", "title", "finding", "scope", "team", "owner", "status", "opened", "notes",
+        ] {
+            if let Some(v) = t.get(k)
+                && v.as_str().is_none()
+            {
+                push(
+                    span_of(k),
+                    format!("{here}.{k}"),
+                    "must be a string in quotes".into(),
+                );
+            }
+        }
+        let id = text_of("id").unwrap_or_default();
+        let label = if id.is_empty() {
+            here.clone()
+        } else {
+            id.clone()
+        };
+        if id.is_empty() {
+            push(
+                t.span(),
+                here.clone(),
+                "has no id; give it the next free A-NNNN".into(),
+            );
+        } else if !id.starts_with("A-") || id[2..].parse::<u32>().is_err() {
+            push(
+                span_of("id"),
+                format!("{label}.id"),
+                format!("`{id}` is not an action ID like A-0007"),
+            );
+        } else if !seen.insert(id.clone()) {
+            push(
+                span_of("id"),
+                format!("{label}.id"),
+                format!(
+                    "`{id}` is used twice; IDs are never reused, give this action the next free one"
+                ),
+            );
+        }
+        let title = text_of("title").unwrap_or_default();
+        if title.trim().is_empty() {
+            push(
+                span_of("title"),
+                format!("{label}.title"),
+                "is missing; say what is to be done".into(),
+            );
+        }
+        let status = match text_of("status") {
+            None => {
+                push(
+                    span_of("status"),
+                    format!("{label}.status"),
+                    "is missing; use open, done or dropped".into(),
+                );
+                Status::Open
+            }
+            Some(s) => Status::parse(&s).unwrap_or_else(|| {
+                push(
+                    span_of("status"),
+                    format!("{label}.status"),
+                    format!("`{s}` is not a status; use open, done or dropped"),
+                );
+                Status::Open
+            }),
+        };
+        let mut date = |k: &str| match t.get(k).and_then(toml_date) {
+            None => None,
+            Some(Ok(d)) => Some(d),
+            Some(Err(msg)) => {
+                push(span_of(k), format!("{label}.{k}"), msg);
+                None
+            }
+        };
+        let closed = date("closed");
+        // A due date written as placeholder text or before the opening month is not an error in
+        // the file: the action needs a due date, which makes the review a draft and `check` fail.
+        let mut due_problem = None;
+        let due_is_text = matches!(
+            t.get("due").and_then(|v| v.as_value()),
+            Some(toml_edit::Value::String(_))
+        );
+        let due = match t.get("due").and_then(toml_date) {
+            None => None,
+            Some(Ok(d)) => Some(d),
+            Some(Err(text)) if due_is_text => {
+                due_problem = Some(format!("{text} is not a date"));
+                None
+            }
+            Some(Err(msg)) => {
+                push(span_of("due"), format!("{label}.due"), msg);
+                None
+            }
+        };
+        let opened = match text_of("opened") {
+            None => None,
+            Some(s) => match s.parse::<Month>() {
+                Ok(m) => Some(m),
+                Err(msg) => {
+                    push(span_of("opened"), format!("{label}.opened"), msg);
+                    None
+                }
+            },
+        };
+        let due = match (due, opened) {
+            (Some(d), Some(o)) if d < o.first_day() => {
+                due_problem = Some(format!("{d} is before the action was opened ({o})"));
+                None
+            }
+            (d, _) => d,
+        };
+        let links = match t.get("links") {
+            None => Vec::new(),
+            Some(v) => match v.as_array() {
+                Some(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect(),
+                None => {
+                    push(
+                        span_of("links"),
+                        format!("{label}.links"),
+                        "must be a list of strings".into(),
+                    );
+                    Vec::new()
+                }
+            },
+        };
+        actions.push(Action {
+            id,
+            title,
+            finding: text_of("finding").filter(|s| !s.is_empty()),
+            scope: text_of("scope").unwrap_or_else(|| "org".into()),
+            team: text_of("team").filter(|s| !s.is_empty()),
+            owner: text_of("owner").unwrap_or_default(),
+            due,
+            due_problem,
+            status,
+            opened,
+            closed,
+            notes: text_of("notes").unwrap_or_default(),
+            links,
+        });
+    }
+    if problems.is_empty() {
+        Ok(actions)
+    } else {
+        diag::sort(&mut problems);
+        Err(Error::Register {
+            path: path.to_owned(),
+            problems,
+        })
+    }
+}

@@ -1,0 +1,320 @@
+//! Costing the cube: each row's team and app (its own columns, else the first matching
+//! allocation rule), its list and net cost at the price table's prices, and the billed costs of
+//! cost reports spread over the usage they bill.
+
+use std::collections::BTreeMap;
+
+use crate::config::{AllocationRule, Config};
+use crate::cube::{CubeRow, Dataset};
+use crate::error::{Error, Result};
+use crate::metrics::{PricedRow, UNALLOCATED};
+use crate::month::Month;
+use crate::pricing::{Tokens, list_cost};
+
+/// Whether an allocation rule matches a row.
+fn rule_matches(rule: &AllocationRule, row: &CubeRow) -> bool {
+    let eq = |want: &Option<String>, have: &Option<String>| {
+        want.as_ref()
+            .is_none_or(|w| have.as_deref() == Some(w.as_str()))
+    };
+    eq(&rule.workspace_id, &row.workspace_id)
+        && eq(&rule.api_key_id, &row.api_key_id)
+        // Console exports carry names where the API carries IDs; the loader puts either in these columns.
+        && eq(&rule.workspace, &row.workspace_id)
+        && eq(&rule.api_key, &row.api_key_id)
+        && rule
+            .model
+            .as_ref()
+            .is_none_or(|m| row.model.starts_with(m.as_str()))
+}
+
+/// Team and app of a row: its own columns first, then the first matching rule for what is missing.
+pub fn allocate(row: &CubeRow, rules: &[AllocationRule]) -> (String, String) {
+    let mut team = row.team.clone();
+    let mut app = row.app.clone();
+    for rule in rules {
+        if team.is_some() && app.is_some() {
+            break;
+        }
+        if rule_matches(rule, row) {
+            if team.is_none() {
+                team = rule.team.clone();
+            }
+            if app.is_none() {
+                app = rule.app.clone();
+            }
+        }
+    }
+    (
+        team.unwrap_or_else(|| UNALLOCATED.to_owned()),
+        app.unwrap_or_else(|| UNALLOCATED.to_owned()),
+    )
+}
+
+/// Prices every cube row. An unknown model is an error that names the model, where it was found and
+/// the configuration key that gives it a price.
+pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
+    let mut missing: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut out = Vec::with_capacity(ds.rows.len());
+    for r in &ds.rows {
+        let Some((_, p)) = cfg.prices.lookup(&r.model) else {
+            missing.entry(&r.model).or_default().push(r.file);
+            continue;
+        };
+        let list = list_cost(p, &r.tokens, &r.tier);
+        let net = list * (1.0 - cfg.discount);
+        let uncached = Tokens {
+            uncached_input: r.tokens.uncached_input,
+            ..Tokens::default()
+        };
+        let (team, app) = allocate(r, &cfg.allocation);
+        out.push(PricedRow {
+            month: r.month,
+            team,
+            app,
+            model: r.model.clone(),
+            workspace: r.workspace_id.clone(),
+            api_key: r.api_key_id.clone(),
+            family: cfg.families.family(&r.model),
+            tier: r.tier.clone(),
+            in_term: r.in_term,
+            tokens: r.tokens,
+            requests: r.requests,
+            output_with_requests: r.output_with_requests,
+            web_search_requests: r.web_search_requests,
+            list_cost: list,
+            computed_net: net,
+            uncached_input_net: list_cost(p, &uncached, &r.tier) * (1.0 - cfg.discount),
+            billed: r.billed.then_some(r.billed_cost),
+            file: r.file,
+        });
+    }
+    if let Some((model, files)) = missing.into_iter().next() {
+        let mut files: Vec<String> = files
+            .iter()
+            .map(|f| ds.files[*f].path.display().to_string())
+            .collect();
+        files.dedup();
+        return Err(Error::Input(format!(
+            "model `{model}` (in {}) has no price. Add it to {}:\n\n  [pricing.models.\"{model}\"]\n  input = ...           # USD per million tokens\n  cache_write_5m = ...\n  cache_write_1h = ...\n  cache_read = ...\n  output = ...\n\nand, unless its name contains opus, sonnet or haiku, its family under [families]",
+            files.join(", "),
+            cfg.path.display()
+        )));
+    }
+    apply_billed(&mut out, ds, cfg);
+    Ok(out)
+}
+
+/// The model key billed costs are matched on: the price-table prefix a model ID falls under, so
+/// dated and undated IDs and Console display names meet.
+pub fn model_key(cfg: &Config, model: &str) -> String {
+    cfg.prices
+        .lookup(model)
+        .map_or_else(|| model.to_owned(), |(p, _)| p.to_owned())
+}
+
+/// Makes billed costs (cost reports, Console cost exports) the spend of the usage they bill.
+///
+/// Billed amounts are summed per month x workspace x model (or per month x workspace when the
+/// report was not grouped by model) and spread over the usage rows of that cell in proportion to
+/// their computed cost, so teams and apps keep their share. A billed cell without usage becomes an
+/// unallocated row of its own. Usage that no billed cell covers keeps its computed cost.
+fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
+    type Cell = (Month, bool, Option<String>, Option<String>);
+    let in_term = |d: chrono::NaiveDate| {
+        cfg.commitment
+            .as_ref()
+            .is_some_and(|c| c.start <= d && d <= c.end)
+    };
+    let mut cells: BTreeMap<Cell, (f64, usize)> = BTreeMap::new();
+    for (file, r) in &ds.costs {
+        let key = (
+            Month::of(r.day),
+            in_term(r.day),
+            r.workspace.clone(),
+            r.model.as_deref().map(|m| model_key(cfg, m)),
+        );
+        let e = cells.entry(key).or_insert((0.0, *file));
+        e.0 += r.usd;
+    }
+    let keys: Vec<Option<String>> = rows
+        .iter()
+        .map(|r| Some(model_key(cfg, &r.model)))
+        .collect();
+    let mut shares: Vec<Option<f64>> = vec![None; rows.len()];
+    let mut orphans = Vec::new();
+    for ((month, term, ws, model), (usd, file)) in &cells {
+        let matching: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                let r = &rows[i];
+                r.month == *month
+                    && r.in_term == *term
+                    && r.workspace == *ws
+                    && r.billed.is_none()
+                    && (model.is_none() || keys[i] == *model)
+            })
+            .collect();
+        let computed: f64 = matching.iter().map(|&i| rows[i].computed_net).sum();
+        if computed > 0.0 {
+            for &i in &matching {
+                *shares[i].get_or_insert(0.0) += usd * rows[i].computed_net / computed;
+            }
+        } else {
+            let model = model
+                .clone()
+                .unwrap_or_else(|| "(not grouped by model)".to_owned());
+            orphans.push(PricedRow {
+                month: *month,
+                team: UNALLOCATED.to_owned(),
+                app: UNALLOCATED.to_owned(),
+                family: cfg.families.family(&model),
+                model,
+                workspace: ws.clone(),
+                api_key: None,
+                tier: "standard".to_owned(),
+                in_term: *term,
+                tokens: Tokens::default(),
+                requests: 0,
+                output_with_requests: 0,
+                web_search_requests: 0,
+                list_cost: 0.0,
+                computed_net: 0.0,
+                uncached_input_net: 0.0,
+                billed: Some(*usd),
+                file: *file,
+            });
+        }
+    }
+    for (r, s) in rows.iter_mut().zip(shares) {
+        if s.is_some() {
+            r.billed = s;
+        }
+    }
+    rows.extend(orphans);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Totals;
+    use chrono::NaiveDate;
+
+    fn ym(s: &str) -> Month {
+        s.parse().unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn billed_cells_spread_pro_rata_and_orphans_are_unallocated() {
+        let cfg = Config::parse(
+            "[organization]\nname = \"A\"\nreview_owner = \"Ann Lee\"\n",
+            std::path::Path::new("g.toml"),
+        )
+        .unwrap();
+        let usage = |team: &str, u: u64| CubeRow {
+            month: ym("2026-10"),
+            file: 0,
+            team: Some(team.into()),
+            app: None,
+            workspace_id: Some("ws1".into()),
+            api_key_id: None,
+            model: "claude-sonnet-4-5-20250929".into(),
+            tier: "standard".into(),
+            in_term: false,
+            billed: false,
+            tokens: Tokens::new(u, 0, 0, 0, 0),
+            requests: 0,
+            output_with_requests: 0,
+            web_search_requests: 0,
+            billed_cost: 0.0,
+            rows: 1,
+            first_day: d("2026-10-05"),
+            last_day: d("2026-10-05"),
+        };
+        let bill = |ws: &str, model: &str, usd: f64| {
+            (
+                0,
+                crate::anthropic::CostRecord {
+                    day: d("2026-10-05"),
+                    workspace: Some(ws.into()),
+                    model: Some(model.into()),
+                    cost_type: Some("tokens".into()),
+                    token_type: None,
+                    service_tier: None,
+                    description: None,
+                    usd,
+                },
+            )
+        };
+        let ds = Dataset {
+            // Computed: 1M input at $3 = $3.00 for team a, 1/3M = $1.00 for team b.
+            rows: vec![usage("a", 1_000_000), usage("b", 333_333)],
+            files: Vec::new(),
+            days: Vec::new(),
+            // Billed $2.00 for the undated ID's cell (same price prefix), and $5.00 of Opus in a
+            // workspace without usage.
+            costs: vec![
+                bill("ws1", "claude-sonnet-4-5", 2.0),
+                bill("ws2", "claude-opus-4-5", 5.0),
+            ],
+            timings: Vec::new(),
+        };
+        let p = price(&ds, &cfg).unwrap();
+        assert_eq!(p.len(), 3);
+        let a = p[0].billed.unwrap();
+        let b = p[1].billed.unwrap();
+        // $2.00 split 3 : 0.999999.
+        assert!((a - 2.0 * 3.0 / 3.999999).abs() < 1e-9, "{a}");
+        assert!((a + b - 2.0).abs() < 1e-12);
+        assert_eq!(p[2].team, UNALLOCATED);
+        assert_eq!(p[2].billed, Some(5.0));
+        assert_eq!(p[2].family, "opus");
+        assert_eq!(Totals::of(&p).spend, 7.0);
+    }
+
+    #[test]
+    fn allocation_fills_only_what_is_missing() {
+        let rules = vec![
+            AllocationRule {
+                workspace_id: Some("ws1".into()),
+                team: Some("search".into()),
+                app: Some("ranker".into()),
+                ..Default::default()
+            },
+            AllocationRule {
+                model: Some("claude-3".into()),
+                team: Some("legacy".into()),
+                ..Default::default()
+            },
+        ];
+        let mut r = CubeRow {
+            month: ym("2026-10"),
+            file: 0,
+            team: None,
+            app: Some("own-app".into()),
+            workspace_id: Some("ws1".into()),
+            api_key_id: None,
+            model: "claude-opus-4-5".into(),
+            tier: "standard".into(),
+            in_term: false,
+            billed: false,
+            tokens: Tokens::default(),
+            requests: 0,
+            output_with_requests: 0,
+            web_search_requests: 0,
+            billed_cost: 0.0,
+            rows: 1,
+            first_day: d("2026-10-01"),
+            last_day: d("2026-10-01"),
+        };
+        assert_eq!(allocate(&r, &rules), ("search".into(), "own-app".into()));
+        r.workspace_id = None;
+        r.model = "claude-3-haiku".into();
+        assert_eq!(allocate(&r, &rules), ("legacy".into(), "own-app".into()));
+        r.model = "claude-opus-4-5".into();
+        assert_eq!(allocate(&r, &rules).0, UNALLOCATED);
+    }
+}

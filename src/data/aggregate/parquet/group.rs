@@ -1,0 +1,365 @@
+//! Aggregating one row group into a worker's groups: each row's codes and month folded into one
+//! key, the counts summed per key.
+
+use super::*;
+
+/// Aggregates one row group into the worker's groups.
+pub(super) fn row_group(
+    w: &mut Worker,
+    l: &Layout,
+    g: usize,
+    handle: &mut Option<File>,
+    split_term: Option<(i32, i32)>,
+) -> Result<()> {
+    let n = l.meta.row_groups[g].num_rows();
+    if n == 0 {
+        return Ok(());
+    }
+    let chunk = read_chunk(l, g, handle)?;
+    let fail = |e: String| unreadable(&l.path, e);
+    let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
+
+    let day_array = match l.day {
+        Day::Date => chunk.decode("date", ArrowDataType::Date32, false),
+        Day::Timestamp(unit) => chunk.decode(
+            "starting_at",
+            ArrowDataType::Timestamp(unit.to_arrow(), None),
+            false,
+        ),
+    }
+    .map_err(fail)?;
+    if day_array.len() != n {
+        return Err(fail(format!(
+            "column `{}` has the wrong length",
+            l.day.column()
+        )));
+    }
+    if day_array.null_count() > 0 {
+        // A row without a day: the general query names it.
+        mark_bad(w);
+        return Ok(());
+    }
+    let days: Cow<[i32]> = match l.day {
+        Day::Date => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i32>>()
+            .map(|d| Cow::Borrowed(d.values().as_slice())),
+        Day::Timestamp(unit) => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .and_then(|t| utc_days(t.values(), unit)),
+    }
+    .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
+    let days = days.as_ref();
+    let (dmin, dmax) = days
+        .iter()
+        .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
+    // The month table below has one entry per day of the range: refuse absurd ranges (which
+    // the calendar could not show anyway) instead of allocating gigabytes.
+    if i64::from(dmax) - i64::from(dmin) > MAX_DAY_SPAN {
+        return Err(fail(format!(
+            "its `date` column spans more than 10,000 years (days {dmin} to {dmax} since 1970-01-01); check the years of its dates"
+        )));
+    }
+
+    // Month code of each day in the group's range: (month - first month) x 2 + in-term flag;
+    // each row's key then adds its billed flag as the lowest digit.
+    let first_month = Month::of(from_epoch_days(dmin)).index();
+    let table: Vec<u32> = (dmin..=dmax)
+        .map(|d| {
+            let m = Month::of(from_epoch_days(d)).index() - first_month;
+            let in_term = split_term.is_some_and(|(s, e)| d >= s && d <= e);
+            (m as u32) * 2 + u32::from(in_term)
+        })
+        .collect();
+    // The largest code, not the last: a term that ends mid-month flags later days 0 again.
+    // Doubled for the billed flag, the key's lowest month digit.
+    let month_radix = (u64::from(table.iter().copied().max().unwrap_or(0)) + 1) * 2;
+    let mut seen = vec![false; table.len()];
+
+    // Text keys as local codes, folded with the month code into one key per row.
+    let text_arrays: Vec<Option<Box<dyn Array>>> = l
+        .text
+        .iter()
+        .map(|name| name.map(|c| decode_text(&chunk, c)).transpose())
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    let mut dicts: Vec<Vec<Option<String>>> = Vec::with_capacity(6);
+    let mut codes: Vec<Cow<[u32]>> = Vec::with_capacity(6);
+    for (a, name) in text_arrays.iter().zip(l.text) {
+        match (a, name) {
+            (Some(a), Some(name)) => {
+                let t = text_codes(a.as_ref(), name, n).map_err(fail)?;
+                codes.push(t.codes);
+                dicts.push(t.dict);
+            }
+            _ => {
+                codes.push(Cow::Borrowed(&[]));
+                dicts.push(vec![None]);
+            }
+        }
+    }
+    let radix: Vec<u64> = dicts.iter().map(|d| d.len() as u64).collect();
+    let fits = radix
+        .iter()
+        .try_fold(month_radix, |acc, r| acc.checked_mul(*r))
+        .is_some();
+
+    let count_arrays: Vec<Option<Box<dyn Array>>> = l
+        .counts
+        .iter()
+        .map(|count| {
+            count
+                .map(|(c, int32)| {
+                    let dtype = if int32 {
+                        ArrowDataType::Int32
+                    } else {
+                        ArrowDataType::Int64
+                    };
+                    chunk.decode(c, dtype, false)
+                })
+                .transpose()
+        })
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    let mut counts: [Cow<[i64]>; SUMS] = Default::default();
+    let mut req_known: Option<Vec<i64>> = None;
+    let mut has_req = false;
+    for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
+        let (Some(a), Some((name, _))) = (a, name) else {
+            continue;
+        };
+        let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
+        let (lo, hi) = values
+            .iter()
+            .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if lo < 0 || hi > crate::data::source::MAX_COUNT {
+            // A negative or absurd count: the general query names the row.
+            mark_bad(w);
+            return Ok(());
+        }
+        // The group's sums are at most its rows times its largest count.
+        if i128::from(hi) * n as i128 > i128::from(i64::MAX) {
+            return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+        }
+        if i == REQ {
+            has_req = true;
+            req_known = known;
+        }
+        counts[i] = values;
+    }
+    // Billed cost: a flag per row (it has one) and the amount in 1e-8 USD.
+    let billed_cost: Option<(Vec<u32>, Vec<i64>)> = match l.cost {
+        None => None,
+        Some(name) => {
+            let a = chunk
+                .decode(name, ArrowDataType::Float64, false)
+                .map_err(fail)?;
+            let p = a
+                .as_any()
+                .downcast_ref::<PrimitiveArray<f64>>()
+                .filter(|p| p.len() == n)
+                .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
+            let flags: Vec<u32> = (0..n).map(|i| u32::from(p.is_valid(i))).collect();
+            let e8 = p
+                .values()
+                .iter()
+                .zip(&flags)
+                .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { 0 })
+                .collect();
+            Some((flags, e8))
+        }
+    };
+    let zeros = vec![0i64; n];
+    let col = |i: usize| -> &[i64] {
+        if counts[i].is_empty() {
+            &zeros
+        } else {
+            &counts[i]
+        }
+    };
+    let ones;
+    let known: &[i64] = match (&req_known, has_req) {
+        (Some(k), _) => k,
+        (None, true) => {
+            ones = vec![1i64; n];
+            &ones
+        }
+        (None, false) => &zeros,
+    };
+    let cols = Columns {
+        days,
+        dmin,
+        u: col(U),
+        w5: col(W5),
+        w1: col(W1),
+        r: col(R),
+        o: col(O),
+        req: col(REQ),
+        known,
+        web: col(WEB),
+        cost: billed_cost.as_ref().map_or(&zeros, |(_, e8)| e8),
+    };
+    let billed = |i: usize| billed_cost.as_ref().map_or(0, |(f, _)| f[i]);
+
+    let local: Vec<([u32; 7], Acc)> = if fits {
+        let mut keys: Vec<u64> = days
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + billed(i)))
+            .collect();
+        for (c, r) in codes.iter().zip(&radix) {
+            if c.is_empty() {
+                keys.iter_mut().for_each(|k| *k *= r);
+            } else {
+                for (k, &code) in keys.iter_mut().zip(c.iter()) {
+                    *k = *k * r + u64::from(code);
+                }
+            }
+        }
+        accumulate(&keys, &cols, &mut seen)
+            .into_iter()
+            .map(|(mut k, acc)| {
+                let mut parts = [0u32; 7];
+                for c in (0..6).rev() {
+                    parts[c + 1] = (k % radix[c]) as u32;
+                    k /= radix[c];
+                }
+                parts[0] = k as u32;
+                (parts, acc)
+            })
+            .collect()
+    } else {
+        let keys: Vec<[u32; 7]> = (0..n)
+            .map(|i| {
+                let mut k = [0u32; 7];
+                k[0] = table[(days[i] - dmin) as usize] * 2 + billed(i);
+                for c in 0..6 {
+                    k[c + 1] = codes[c].get(i).copied().unwrap_or(0);
+                }
+                k
+            })
+            .collect();
+        accumulate(&keys, &cols, &mut seen)
+    };
+
+    for (d, s) in seen.iter().enumerate() {
+        if *s {
+            w.days.insert(dmin + d as i32);
+        }
+    }
+    // Local codes to the worker's text ids, once per group.
+    let maps: Vec<Vec<u32>> = (0..6)
+        .map(|c| {
+            dicts[c]
+                .iter()
+                .map(|t| w.interner[c].id(t.as_deref()))
+                .collect()
+        })
+        .collect();
+    let file = l.index as u32;
+    for (parts, acc) in local {
+        // parts[0] = (month - first month) x 4 + in-term flag x 2 + billed flag.
+        let code = parts[0];
+        let month = first_month + (code >> 2) as i32;
+        let ids: [u32; 6] = std::array::from_fn(|c| maps[c][parts[c + 1] as usize]);
+        if !w
+            .groups
+            .entry((file, month * 4 + (code & 3) as i32, ids))
+            .or_insert(Sums::EMPTY)
+            .merge(&acc)
+        {
+            return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+        }
+    }
+    Ok(())
+}
+
+/// A billed amount in US dollars as integer 1e-8 USD, rounded half away from zero as the
+/// general query rounds it; not a finite amount in range counts as 0, as there.
+pub(super) fn usd_e8(usd: f64) -> i64 {
+    let scaled = usd * 1e8;
+    let rounded = if scaled < 0.0 {
+        scaled - 0.5
+    } else {
+        scaled + 0.5
+    };
+    if rounded.is_finite() && rounded.abs() < 9.2e18 {
+        rounded as i64
+    } else {
+        0
+    }
+}
+
+/// The UTC day (days since 1970-01-01) of each timestamp; None if one is beyond the calendar.
+pub(super) fn utc_days(ts: &[i64], unit: TimeUnit) -> Option<Cow<'static, [i32]>> {
+    let per_day: i64 = match unit {
+        TimeUnit::Nanoseconds => 86_400_000_000_000,
+        TimeUnit::Microseconds => 86_400_000_000,
+        TimeUnit::Milliseconds => 86_400_000,
+    };
+    ts.iter()
+        .map(|t| i32::try_from(t.div_euclid(per_day)).ok())
+        .collect::<Option<Vec<i32>>>()
+        .map(Cow::Owned)
+}
+
+/// A row group's columns, ready to sum.
+pub(super) struct Columns<'a> {
+    pub(super) days: &'a [i32],
+    pub(super) dmin: i32,
+    pub(super) u: &'a [i64],
+    pub(super) w5: &'a [i64],
+    pub(super) w1: &'a [i64],
+    pub(super) r: &'a [i64],
+    pub(super) o: &'a [i64],
+    pub(super) req: &'a [i64],
+    /// 1 where the row has a request count.
+    pub(super) known: &'a [i64],
+    pub(super) web: &'a [i64],
+    /// Billed cost in 1e-8 USD (0 where none).
+    pub(super) cost: &'a [i64],
+}
+
+/// Sums the rows per key; marks the days seen.
+pub(super) fn accumulate<K: Copy + Eq + Hash>(
+    keys: &[K],
+    c: &Columns,
+    seen: &mut [bool],
+) -> Vec<(K, Acc)> {
+    let n = keys.len();
+    let (days, u, w5, w1, r, o) = (
+        &c.days[..n],
+        &c.u[..n],
+        &c.w5[..n],
+        &c.w1[..n],
+        &c.r[..n],
+        &c.o[..n],
+    );
+    let (req, known, web, cost) = (&c.req[..n], &c.known[..n], &c.web[..n], &c.cost[..n]);
+    let mut index: FxMap<K, u32> = FxMap::default();
+    let mut accs: Vec<(K, Acc)> = Vec::new();
+    for i in 0..n {
+        let slot = *index.entry(keys[i]).or_insert_with(|| {
+            accs.push((keys[i], Sums::EMPTY));
+            accs.len() as u32 - 1
+        });
+        let a = &mut accs[slot as usize].1;
+        let d = days[i];
+        a.slots[U] += u[i];
+        a.slots[W5] += w5[i];
+        a.slots[W1] += w1[i];
+        a.slots[R] += r[i];
+        a.slots[O] += o[i];
+        a.slots[REQ] += req[i];
+        a.slots[REQ_ROWS] += known[i];
+        a.slots[O_REQ] += o[i] * known[i];
+        a.slots[WEB] += web[i];
+        a.slots[COST] += cost[i];
+        a.rows += 1;
+        a.first = a.first.min(d);
+        a.last = a.last.max(d);
+        seen[(d - c.dmin) as usize] = true;
+    }
+    accs
+}
