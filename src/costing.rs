@@ -197,15 +197,8 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
 mod tests {
     use super::*;
     use crate::metrics::Totals;
-    use chrono::NaiveDate;
 
-    fn ym(s: &str) -> Month {
-        s.parse().unwrap()
-    }
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
+    use crate::month::{day as d, ym};
 
     #[test]
     fn billed_cells_spread_pro_rata_and_orphans_are_unallocated() {

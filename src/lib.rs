@@ -7,32 +7,32 @@
 //! model for every renderer), [`render`] (one file per format), [`charts`], [`pipeline`] (the
 //! steps every command shares) and [`pack`] (writes the month folder whole or not at all).
 
-pub mod actions;
-pub mod anthropic;
-pub mod charts;
+mod actions;
+mod anthropic;
+mod charts;
 pub mod cli;
-pub mod cmd;
-pub mod config;
-pub mod costing;
-pub mod cube;
-pub mod data;
-pub mod diag;
-pub mod email;
+mod cmd;
+mod config;
+mod costing;
+mod cube;
+mod data;
+mod diag;
+mod email;
 pub mod error;
-pub mod fetch;
-pub mod fmt;
-pub mod fsx;
-pub mod kpi;
-pub mod metrics;
-pub mod month;
-pub mod net;
-pub mod pack;
-pub mod pipeline;
-pub mod pricing;
-pub mod render;
-pub mod report;
-pub mod review;
-pub mod secret;
+mod fetch;
+mod fmt;
+mod fsx;
+mod kpi;
+mod metrics;
+mod month;
+mod net;
+mod pack;
+mod pipeline;
+mod pricing;
+mod render;
+mod report;
+mod review;
+mod secret;
 
 use std::process::ExitCode;
 

@@ -127,6 +127,7 @@ impl Totals {
     }
 
     /// Totals of an iterator of rows.
+    #[cfg(test)]
     pub fn of<'a>(rows: impl IntoIterator<Item = &'a PricedRow>) -> Totals {
         let mut t = Totals::default();
         for r in rows {
@@ -329,13 +330,7 @@ pub fn commitment(
 mod tests {
     use super::*;
 
-    fn ym(s: &str) -> Month {
-        s.parse().unwrap()
-    }
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
+    use crate::month::{day as d, ym};
 
     fn row(family: &str, tier: &str, tokens: Tokens, spend: f64) -> PricedRow {
         PricedRow {

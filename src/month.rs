@@ -108,6 +108,18 @@ impl Serialize for Month {
     }
 }
 
+/// `2026-10` as a month, for tests.
+#[cfg(test)]
+pub fn ym(s: &str) -> Month {
+    s.parse().expect("a month")
+}
+
+/// `2026-10-05` as a date, for tests.
+#[cfg(test)]
+pub fn day(s: &str) -> NaiveDate {
+    s.parse().expect("a date")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

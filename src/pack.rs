@@ -60,11 +60,6 @@ pub fn stage(dir: &Path, files: &[OutputFile]) -> Result<StagedDir> {
     Ok(staged)
 }
 
-/// Writes the pack into `dir` whole: staged, then swapped in.
-pub fn write(dir: &Path, files: &[OutputFile]) -> Result<()> {
-    stage(dir, files)?.commit()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +81,7 @@ mod tests {
                 bytes: b"<svg/>".to_vec(),
             },
         ];
-        write(&dir, &files).unwrap();
+        stage(&dir, &files).unwrap().commit().unwrap();
         assert_eq!(std::fs::read(dir.join("review.md")).unwrap(), b"new");
         assert!(!dir.join("charts/old.svg").exists());
         assert_eq!(std::fs::read(dir.join("notes.md")).unwrap(), b"mine");

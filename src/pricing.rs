@@ -26,6 +26,7 @@ pub struct Tokens {
 
 impl Tokens {
     /// Counts in the contract's order: U, W5, W1, R, O.
+    #[cfg(test)]
     pub const fn new(u: u64, w5: u64, w1: u64, r: u64, o: u64) -> Tokens {
         Tokens {
             uncached_input: u,

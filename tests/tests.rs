@@ -1,6 +1,7 @@
 //! Integration tests: every scenario runs the real `govreview` binary.
 
 mod actions;
+mod architecture;
 mod email;
 mod errors;
 mod fetch;

@@ -249,14 +249,13 @@ closed = 2026-11-02
         )
         .unwrap();
         let id = r.append(NewAction {
-            title: "New one".into(),
             finding: Some("batch_share".into()),
             scope: "data".into(),
             team: Some("data".into()),
             owner: "Aisha Okafor".into(),
             due: NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
             opened: "2026-11".parse().unwrap(),
-            notes: None,
+            ..new_action("New one")
         });
         assert_eq!(id, "A-0003");
         r.save().unwrap();
@@ -424,16 +423,7 @@ closed = 2026-11-02
         let p = d.path().join("reviews/actions.toml");
         let mut r = Register::load(&p).unwrap();
         assert!(r.actions.is_empty());
-        r.append(NewAction {
-            title: "T".into(),
-            finding: None,
-            scope: "org".into(),
-            team: None,
-            owner: "Dana Whitfield".into(),
-            due: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
-            opened: "2026-10".parse().unwrap(),
-            notes: None,
-        });
+        r.append(new_action("T"));
         r.save().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.starts_with(REGISTER_HEADER));

@@ -231,11 +231,6 @@ impl Register {
         }
     }
 
-    /// Whether an edit was made since loading.
-    pub fn is_dirty(&self) -> bool {
-        self.dirty
-    }
-
     /// Writes the edits: refuses when the file changed on disk since it was read; the new text
     /// replaces the old in one rename.
     pub fn save(&self) -> Result<()> {

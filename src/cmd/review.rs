@@ -1,7 +1,7 @@
 //! `govreview review`: usage in, review pack out.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 
@@ -12,17 +12,6 @@ use crate::error::{Error, Result};
 use crate::fsx::RepoLock;
 use crate::render::{Templates, terminal};
 use crate::{pack, pipeline, review};
-
-/// Everything the review produced, for the caller to report.
-#[derive(Debug)]
-pub struct ReviewOutcome {
-    /// The month folder written.
-    pub dir: PathBuf,
-    /// Files written, relative to `dir`.
-    pub files: Vec<PathBuf>,
-    /// Number of findings.
-    pub findings: usize,
-}
 
 /// The folders a writing run holds locked: the output folder and, when elsewhere, the register's.
 pub fn lock_repository(out_dir: &Path, register: &Path) -> Result<Vec<RepoLock>> {
@@ -61,7 +50,7 @@ pub fn run(
     env: &Env,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<ReviewOutcome> {
+) -> Result<()> {
     let templates = Templates::new(args.templates.as_deref())?;
     if let Some(m) = args.month {
         pipeline::check_month_over(m, as_of)?;
@@ -129,9 +118,5 @@ pub fn run(
         )
         .map_err(io)?;
     }
-    Ok(ReviewOutcome {
-        dir,
-        files: pack_files.into_iter().map(|f| f.path).collect(),
-        findings: model.findings.len(),
-    })
+    Ok(())
 }

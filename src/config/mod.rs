@@ -25,7 +25,7 @@ pub mod targets;
 
 use crate::error::{Error, Result};
 use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
-pub use targets::{DEFAULT_DRIFT_TOLERANCE, TargetSet, Targets};
+pub use targets::Targets;
 
 pub use crate::metrics::Commitment;
 

@@ -72,19 +72,6 @@ impl Targets {
             .get(&(team.to_owned(), app.to_owned()))
             .is_some_and(|s| s.contains_key(&kpi.key()))
     }
-
-    /// The families any target names, besides the built-in ones.
-    pub fn families(&self) -> Vec<String> {
-        let mut out: Vec<String> = std::iter::once(&self.org)
-            .chain(self.teams.values())
-            .chain(self.apps.values())
-            .flat_map(|s| s.keys())
-            .filter_map(|k| k.strip_prefix("model_mix.").map(str::to_owned))
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
 }
 
 /// Keys of `[targets]` that are not KPI targets.

@@ -66,6 +66,7 @@ impl Default for Options {
 }
 
 /// Loads the files into a cube. `term` is the commitment term, to split spend inside it.
+#[cfg(test)]
 pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<Dataset> {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();

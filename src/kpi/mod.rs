@@ -201,6 +201,17 @@ fn described(g: Goal, unit: Unit) -> String {
 }
 
 const ALL: &[Scope] = &[Scope::Org, Scope::Team, Scope::App];
+
+/// A minimum share or rate, inherited: `min_cache_hit_rate = 0.45`.
+const fn min_share(key: &'static str) -> TargetSpec {
+    TargetSpec {
+        key: TargetKey::Min(key),
+        unit: Unit::Share,
+        ceiling: Some(1.0),
+        inherited: true,
+        scopes: ALL,
+    }
+}
 const ORG: &[Scope] = &[Scope::Org];
 
 /// The catalogue, in the order the pack shows KPIs.
@@ -305,13 +316,7 @@ pub const CATALOGUE: &[Kpi] = &[
         short: "Cache hit",
         trend: true,
         unit: Unit::Share,
-        target: Some(TargetSpec {
-            key: TargetKey::Min("min_cache_hit_rate"),
-            unit: Unit::Share,
-            ceiling: Some(1.0),
-            inherited: true,
-            scopes: ALL,
-        }),
+        target: Some(min_share("min_cache_hit_rate")),
         scopes: ALL,
         value: |i| i.totals.cache_hit_rate(),
         goal: same,
@@ -344,13 +349,7 @@ pub const CATALOGUE: &[Kpi] = &[
         short: "Batch",
         trend: true,
         unit: Unit::Share,
-        target: Some(TargetSpec {
-            key: TargetKey::Min("min_batch_share"),
-            unit: Unit::Share,
-            ceiling: Some(1.0),
-            inherited: true,
-            scopes: ALL,
-        }),
+        target: Some(min_share("min_batch_share")),
         scopes: ALL,
         value: |i| i.totals.batch_share(),
         goal: same,
