@@ -29,7 +29,8 @@ gr actions assign A-0001 --owner "Dana Whitfield" --due 2026-09-30 --as-of 2026-
 gr actions close A-0002 --as-of 2026-10-02 --note "Moved the nightly extraction back to the Batch API." --register "$reg" > /dev/null
 
 # The September review, held 2026-10-10: A-0002 closed since the last review, A-0001 overdue;
-# new actions A-0003..A-0006.
+# new actions A-0003..A-0006 (A-0005 and A-0006 are the backlog's wave 1: routing and batching the
+# sales assistant).
 gr_before review --month 2026-09 --as-of 2026-10-10 --out "$out" --quiet
 
 # Between the September and October reviews: a rescheduled action with a hand-written comment,
@@ -38,9 +39,10 @@ gr actions assign A-0004 --owner "Aisha Okafor" --due 2026-11-30 --as-of 2026-10
 sed -i '/^id = "A-0004"$/i # Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.' "$reg"
 sed -i '/^id = "A-0005"$/,/^opened = /{/^opened = /a notes = "Sales assistant launched on Opus by default; evaluating Sonnet 4.5 on the eval set first."\nlinks = ["https://tracker.example.com/GROWTH-412"]
 }' "$reg"
-gr actions close A-0006 --as-of 2026-10-28 --note "Moved the weekly ad-copy refresh to the Batch API." --register "$reg" > /dev/null
-gr actions close A-0003 --dropped --as-of 2026-11-03 --note "Superseded by the team actions A-0004 and A-0006." --register "$reg" > /dev/null
+gr actions close A-0006 --as-of 2026-10-28 --note "Moved the weekly ad-copy refresh to the Batch API; the sales assistant itself stays interactive." --register "$reg" > /dev/null
+gr actions close A-0003 --dropped --as-of 2026-11-03 --note "Superseded by A-0004 (data) and A-0006 (growth)." --register "$reg" > /dev/null
 
 # The October review, held 2026-11-10: A-0001 overdue and carried through two reviews, A-0003 and
-# A-0006 closed since the last review, A-0004 and A-0005 still open.
+# A-0006 closed since the last review (A-0006 captured nothing: the batch share it was to raise is
+# still 0%), A-0004 and A-0005 still open.
 gr review --month 2026-10 --as-of 2026-11-10 --out "$out" --quiet

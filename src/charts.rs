@@ -109,6 +109,20 @@ pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
             ),
         });
     }
+    let b = &m.backlog;
+    if b.items.iter().any(|i| !i.waits) {
+        out.push(ChartRef {
+            name: "backlog".into(),
+            title: "Backlog: savings a year against engineering weeks, in rank order".into(),
+            alt: format!(
+                "Backlog curve; {} free {} a year for {} weeks of engineering, wave 1 {} a year",
+                fmt::count(b.items.iter().filter(|i| !i.waits).count() as i64, "item"),
+                fmt::usd0(12.0 * b.funded_monthly),
+                fmt::num(b.funded_weeks),
+                fmt::usd0(b.waves.first().map_or(0.0, |w| w.annual))
+            ),
+        });
+    }
     out.push(ChartRef {
         name: "spend_by_team".into(),
         title: format!("Spend by team, {} vs {}", m.month, m.prev_month),
@@ -152,6 +166,7 @@ fn draw<DB: DrawingBackend>(
         "model_mix" => model_mix(root, m, title, k),
         "commitment_burnup" => burn_up(root, m, title, k),
         "spend_by_team" => spend_by_team(root, m, title, k),
+        "backlog" => backlog_curve(root, m, title, k),
         key => match crate::kpi::by_key(key).filter(|i| i.kpi.trend) {
             Some(inst) => share_line(root, m, title, key, k, |s| {
                 (inst.kpi.value)(&crate::kpi::Input {
@@ -503,6 +518,111 @@ fn burn_up<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The backlog as a curve: cumulative annual saving against cumulative effort, items in rank
+/// order, each wave shaded; the steepest part (the best dollars per week) comes first.
+fn backlog_curve<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    m: &ReportModel,
+    title: &str,
+    k: f64,
+) -> Result<()> {
+    let err = chart_err("backlog");
+    let items: Vec<&crate::report::Item> = m.backlog.items.iter().filter(|i| !i.waits).collect();
+    let mut points = vec![(0.0f64, 0.0f64)];
+    let mut waves: Vec<(usize, f64, f64)> = Vec::new();
+    let (mut x, mut y) = (0.0, 0.0);
+    for i in &items {
+        let w = i.wave.unwrap_or(1);
+        match waves.last_mut() {
+            Some(last) if last.0 == w => last.2 = x + i.effort_weeks,
+            _ => waves.push((w, x, x + i.effort_weeks)),
+        }
+        x += i.effort_weeks;
+        y += i.annual;
+        points.push((x, y));
+    }
+    let (x_max, y_max) = (x.max(1.0) * 1.05, y.max(1.0) * 1.15);
+    root.fill(&WHITE).map_err(&err)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FAMILY, 16.0 * k).into_font().color(&INK))
+        .margin(px(12, k))
+        .x_label_area_size(px(40, k))
+        .y_label_area_size(px(60, k))
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID.stroke_width(px(1, k)))
+        .x_desc("engineering weeks")
+        .x_labels(8)
+        .x_label_formatter(&|x| fmt::num(*x))
+        .y_labels(6)
+        .y_label_formatter(&|y| fmt::usd_short(*y))
+        .label_style((FAMILY, 12.0 * k).into_font().color(&INK))
+        .axis_desc_style((FAMILY, 12.0 * k).into_font().color(&INK))
+        .axis_style(MUTED.stroke_width(px(1, k)))
+        .draw()
+        .map_err(&err)?;
+    // Waves: every other one shaded, each labelled at its top.
+    chart
+        .draw_series(
+            waves.iter().filter(|w| w.0 % 2 == 1).map(|(_, a, b)| {
+                Rectangle::new([(*a, 0.0), (*b, y_max)], ACCENT.mix(0.06).filled())
+            }),
+        )
+        .map_err(&err)?;
+    chart
+        .draw_series(waves.iter().map(|(w, a, b)| {
+            Text::new(
+                format!("wave {w}"),
+                ((a + b) / 2.0, y_max * 0.97),
+                (FAMILY, 12.0 * k).into_font().color(&INK).pos(
+                    plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Top,
+                    ),
+                ),
+            )
+        }))
+        .map_err(&err)?;
+    let line = ACCENT.stroke_width(px(3, k));
+    chart
+        .draw_series(LineSeries::new(points.clone(), line))
+        .map_err(&err)?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .skip(1)
+                .map(|p| Circle::new(*p, px(3, k), ACCENT.filled())),
+        )
+        .map_err(&err)?;
+    // The first items by rank, named where they land.
+    chart
+        .draw_series(
+            items
+                .iter()
+                .zip(points.iter().skip(1))
+                .take(3)
+                .map(|(i, p)| {
+                    Text::new(
+                        format!("B{} {} {}", i.rank.unwrap_or(0), i.app, i.lever.as_str()),
+                        *p,
+                        (FAMILY, 11.0 * k).into_font().color(&INK).pos(
+                            plotters::style::text_anchor::Pos::new(
+                                plotters::style::text_anchor::HPos::Left,
+                                plotters::style::text_anchor::VPos::Bottom,
+                            ),
+                        ),
+                    )
+                }),
+        )
+        .map_err(&err)?;
+    Ok(())
+}
+
 fn spend_by_team<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     m: &ReportModel,
@@ -588,7 +708,7 @@ mod tests {
         let priced = crate::costing::price(&ds, &cfg).unwrap();
         let month = "2026-10".parse().unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
-        let m = crate::review::build(&cfg, &ds, &priced, month, date).unwrap();
+        let m = crate::review::build(&cfg, &ds, &priced, month, date, &[]).unwrap();
         let pngs = render_pngs(&m, 2).unwrap();
         assert_eq!(pngs.len(), chart_refs(&m).len());
         for p in &pngs {

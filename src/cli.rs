@@ -88,6 +88,38 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Email the review: write it as an .eml file and/or send it over SMTP.
     Email(EmailArgs),
+    /// Print the month's optimization backlog, ranked by dollars a year per week of effort,
+    /// without writing a pack.
+    Backlog(BacklogArgs),
+}
+
+/// Output format of `govreview backlog`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BacklogFormat {
+    /// A readable table.
+    Table,
+    /// JSON, for scripts (the `backlog` and `optimized_floor` of metrics.json).
+    Json,
+    /// CSV, for a spreadsheet (one row per item, money to the cent).
+    Csv,
+}
+
+/// Arguments of `govreview backlog`.
+#[derive(Debug, Args)]
+pub struct BacklogArgs {
+    /// Month whose backlog to print (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BacklogFormat::Table)]
+    pub format: BacklogFormat,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// The action register, read to show which action carries out each item. Default: the
+    /// config's output.register.
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
 }
 
 /// Arguments of `govreview email`.
@@ -178,8 +210,8 @@ pub struct DataArgs {
     #[arg(long, short = 'd', value_name = "PATH")]
     pub data: Vec<String>,
     /// What the --data files hold; by default detected from their content.
-    #[arg(long, value_enum, default_value_t = DataFormat::Auto)]
-    pub format: DataFormat,
+    #[arg(long = "data-format", value_name = "KIND", value_enum, default_value_t = DataFormat::Auto)]
+    pub data_format: DataFormat,
 }
 
 /// What `--data` files hold, when detection by content is not wanted.
@@ -204,7 +236,7 @@ impl DataArgs {
     pub fn inputs(&self) -> crate::pipeline::Inputs {
         crate::pipeline::Inputs {
             paths: self.data.clone(),
-            kind: self.format.kind(),
+            kind: self.data_format.kind(),
         }
     }
 }

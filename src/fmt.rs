@@ -33,6 +33,13 @@ pub fn usd_whole(v: f64) -> String {
     }
 }
 
+/// `$99,007`: rounded to the dollar, for annual figures and dollars per week.
+pub fn usd0(v: f64) -> String {
+    let d = v.abs().round() as u128;
+    let sign = if v < 0.0 && d > 0 { "-" } else { "" };
+    format!("{sign}${}", group(&d.to_string()))
+}
+
 /// `+$1,234.00` / `-$56.78`: a signed change in dollars.
 pub fn usd_signed(v: f64) -> String {
     if (v * 100.0).round() == 0.0 {
@@ -111,6 +118,16 @@ pub fn count(n: i64, noun: &str) -> String {
     }
 }
 
+/// A small quantity such as weeks of effort: at most one decimal, none when whole (`2`, `0.5`).
+pub fn num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{}", r as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
 /// A ratio such as pacing: `0.874` → `0.87`.
 pub fn ratio(v: f64) -> String {
     format!("{v:.2}")
@@ -119,6 +136,21 @@ pub fn ratio(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollars() {
+        assert_eq!(usd0(99_007.42), "$99,007");
+        assert_eq!(usd0(1_031.5), "$1,032");
+        assert_eq!(usd0(-0.2), "$0");
+    }
+
+    #[test]
+    fn small_quantities() {
+        assert_eq!(num(2.0), "2");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(11.04), "11");
+        assert_eq!(num(7.25), "7.3");
+    }
 
     #[test]
     fn money() {

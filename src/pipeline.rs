@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::actions::Action;
 use crate::anthropic::Kind;
 use crate::config::Config;
 use crate::costing;
@@ -88,18 +89,20 @@ pub fn priced(cfg: &Config, inputs: &Inputs, env: &Env) -> Result<(Dataset, Vec<
     Ok((ds, priced))
 }
 
-/// The review of `month` (None: the month before `as_of`), made on `as_of`, without the register.
+/// The review of `month` (None: the month before `as_of`), made on `as_of`, with the register as
+/// it stood then (to measure what earlier actions did); the register is linked by the caller.
 pub fn model(
     cfg: &Config,
     inputs: &Inputs,
     month: Option<Month>,
     as_of: NaiveDate,
     env: &Env,
+    register: &[Action],
 ) -> Result<(ReportModel, Dataset)> {
     let month = month.unwrap_or_else(|| Month::of(as_of).prev());
     check_month_over(month, as_of)?;
     let (ds, priced) = priced(cfg, inputs, env)?;
-    let model = review::build(cfg, &ds, &priced, month, as_of)?;
+    let model = review::build(cfg, &ds, &priced, month, as_of, register)?;
     Ok((model, ds))
 }
 

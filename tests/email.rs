@@ -174,7 +174,7 @@ fn check_message(raw: &[u8]) {
     );
     let text = alt.subparts[0].get_body().unwrap();
     assert!(text.contains("Spend $57,646.29"), "{text}");
-    assert!(text.contains("FINDINGS (14)"), "{text}");
+    assert!(text.contains("FINDINGS (17)"), "{text}");
     assert!(text.contains("A-0001  Commitment pacing 0.66"), "{text}");
     assert!(
         text.contains("owner: Dana Whitfield   due: 2026-09-30 (41 days late)"),
@@ -194,7 +194,7 @@ fn check_message(raw: &[u8]) {
     let h = &m.headers;
     assert_eq!(
         h.get_first_value("Subject").unwrap(),
-        "Claude cost review 2026-10: 14 findings, 1 action overdue"
+        "Claude cost review 2026-10: 17 findings, 1 action overdue"
     );
     assert!(
         h.get_first_value("Message-ID")
@@ -393,7 +393,7 @@ fn a_team_slice_goes_to_its_lead() {
     assert!(m.headers.get_first_value("Cc").is_none());
     assert_eq!(
         m.headers.get_first_value("Subject").unwrap(),
-        "Claude cost review 2026-10 (growth): 5 findings, 0 actions overdue"
+        "Claude cost review 2026-10 (growth): 8 findings, 0 actions overdue"
     );
     let text = find(&m, "text/plain")[0].get_body().unwrap();
     assert!(

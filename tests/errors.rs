@@ -371,3 +371,18 @@ fn every_config_problem_at_once_with_types_and_typos() {
     );
     insta::assert_snapshot!(e);
 }
+
+#[test]
+fn backlog_defaults_and_surge_problems_reported_together() {
+    let config = format!(
+        "{CONFIG}\n[targets]\nsurge = {{ growth = 0, min_usd = 100 }}\n\n[backlog]\nroute_to = \"claude-sonet-4-6\"\nwave_weeks = 0\nmin_annual_saving = -5\n\n[backlog.effort]\nrouting = -1\n\n[backlog.effort.apps.\"growth\"]\nbatch = 2\n\n[defaults]\nmax_opus_share = 1.5\nbatch_apps = [\"[nightly\"]\nnew_work_grace = 2\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &config),
+            ("usage.csv", &usage("2026-10-01,claude-sonnet-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}

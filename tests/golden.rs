@@ -178,6 +178,15 @@ fn parquet_and_csv_of_the_same_usage_agree() {
         let text = std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap();
         (serde_json::from_str(&text).unwrap(), stderr(&o))
     };
+    // The two configurations differ in where the data is, nothing else.
+    let sample = std::fs::read_to_string(root().join("sample-data/govreview.toml")).unwrap();
+    let twin =
+        std::fs::read_to_string(root().join("tests/fixtures/parquet/govreview.toml")).unwrap();
+    let from = |s: &str| s[s.find("[pricing]").unwrap()..].to_owned();
+    assert!(
+        from(&sample) == from(&twin),
+        "tests/fixtures/parquet/govreview.toml must match sample-data/govreview.toml from [pricing] on"
+    );
     let (mut csv, _) = metrics("sample-data/govreview.toml");
     let (mut parquet, timings) = metrics("tests/fixtures/parquet/govreview.toml");
     // The Parquet files took the dictionary-code path, not the general query.
@@ -196,4 +205,126 @@ fn parquet_and_csv_of_the_same_usage_agree() {
         assert_eq!(csv_data[key], parquet_data[key], "data.{key}");
     }
     assert!(csv["spend"].as_f64().unwrap() > 0.0);
+}
+
+/// Closing the loop across three reviews of `tests/fixtures/loop` (its replay.sh): July's wave-1
+/// items become actions that remember their KPI and saving; August shows both captured; in
+/// September search went back to Opus, a finding for whoever closed the action. Every file comes
+/// out as committed under `expected/`, and the numbers are checked by hand.
+#[test]
+fn loop_closes_across_three_reviews() {
+    let dir = root().join("tests/fixtures/loop");
+    let out = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new("bash")
+        .arg(dir.join("replay.sh"))
+        .arg(out.path())
+        .env("GOVREVIEW_BIN", env!("CARGO_BIN_EXE_govreview"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = dir.join("expected");
+    let got = files_below(out.path());
+    if std::env::var_os("GOVREVIEW_BLESS").is_some() {
+        let _ = std::fs::remove_dir_all(&expected);
+        for f in &got {
+            let to = expected.join(f);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(out.path().join(f), to).unwrap();
+        }
+    }
+    assert_eq!(got, files_below(&expected));
+    for f in &got {
+        assert!(
+            std::fs::read(out.path().join(f)).unwrap() == std::fs::read(expected.join(f)).unwrap(),
+            "{} differs from tests/fixtures/loop/expected/{}; rerun with GOVREVIEW_BLESS=1 if intended",
+            f.display(),
+            f.display()
+        );
+    }
+    let metrics = |month: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.path().join(month).join("metrics.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let num = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("{v} is no number"));
+    let near = |a: f64, b: f64| assert!((a - b).abs() < 1e-9, "{a} != {b}");
+
+    // July. a/assistant on Sonnet 4.6: 800M uncached at $3 + 200M reads at $0.30 = $2,460,
+    // h = 0.2; to h* = 0.5 moves 300M from $3 to $0.30: $810 a month.
+    // b/search: Opus 4.6 1,000M in + 100M out = $7,500, Sonnet 4.6 the same tokens = $4,500;
+    // s = 0.625, t = 0.5, f = 0.2 of the Opus tokens to Sonnet: 0.2 x (7,500 - 4,500) = $600.
+    let jul = metrics("2026-07");
+    let items = jul["backlog"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (&items[0]["app"], &items[0]["lever"]),
+        (&"assistant".into(), &"caching".into())
+    );
+    near(num(&items[0]["monthly"]), 810.0);
+    near(num(&items[0]["per_week"]), 9720.0);
+    assert_eq!(
+        (&items[1]["app"], &items[1]["lever"]),
+        (&"search".into(), &"routing".into())
+    );
+    near(num(&items[1]["monthly"]), 600.0);
+    near(num(&items[1]["per_week"]), 3600.0); // $7,200 a year over 2 weeks
+    near(num(&jul["optimized_floor"]["monthly"]), 14_460.0 - 1_410.0);
+    near(
+        num(&jul["optimized_floor"]["by_team"]["b"]["monthly"]),
+        12_000.0 - 600.0,
+    );
+    let register = std::fs::read_to_string(out.path().join("actions.toml")).unwrap();
+    assert!(register.contains("lever = \"caching\"\nkpi_then = 0.2\nsaving_then = 810.0"));
+    assert!(register.contains("lever = \"routing\"\nkpi_then = 0.625\nsaving_then = 600.0"));
+
+    // August: the assistant reads 600M of 1,000M (60%), search's Opus is $3,000 of $10,200:
+    // both on target, nothing left to save, both savings captured.
+    let aug = metrics("2026-08");
+    assert!(aug["findings"].as_array().unwrap().is_empty());
+    let fu = aug["follow_ups"]["actions"].as_array().unwrap();
+    assert_eq!(fu.len(), 2);
+    assert_eq!(fu[0]["id"], "A-0001");
+    near(num(&fu[0]["kpi_then"]), 0.2);
+    near(num(&fu[0]["kpi_now"]), 0.6);
+    assert_eq!(fu[0]["moved"], "better");
+    assert_eq!(fu[0]["on_target"], true);
+    near(num(&fu[0]["captured"]), 810.0);
+    near(num(&fu[1]["kpi_now"]), 3000.0 / 10_200.0);
+    near(num(&fu[1]["captured"]), 600.0);
+    near(num(&aug["follow_ups"]["captured"]), 1410.0);
+
+    // September: search's Opus is back to $13,500 of $14,400 (93.75%), worse than the 29.4% of
+    // August when A-0002 was closed: a finding owned by Cy Router, who closed it. Routing it
+    // again saves f = (0.9375 - 0.5) / 0.9375 of (13,500 - 8,100) = $2,520 a month.
+    let sep = metrics("2026-09");
+    let reg = sep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["regressed_after"] == "A-0002")
+        .expect("a regression finding");
+    assert_eq!(reg["scope"], "app");
+    assert_eq!(reg["app"], "search");
+    assert_eq!(reg["owner"], "Cy Router");
+    near(num(&reg["value"]), 0.9375);
+    near(num(&reg["est_monthly_saving"]), 2520.0);
+    assert!(
+        reg["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Regressed after A-0002 was closed (2026-08-25; 29.4% then)")
+    );
+    let new = sep["actions"]["new"].as_array().unwrap();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["owner"], "Cy Router");
+    assert!(
+        new[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Regressed after A-0002 was closed.")
+    );
+    // Closed before the last review: no longer followed up.
+    assert!(sep["follow_ups"]["actions"].as_array().unwrap().is_empty());
 }

@@ -100,13 +100,57 @@ fn tiny_numbers_match_hand_arithmetic() {
     assert!(findings.contains(&("model_mix.opus".into(), "org".into())));
     assert!(findings.contains(&("batch_share".into(), "org".into())));
     assert!(!findings.contains(&("commitment_pacing".into(), "org".into())));
-    // Every new action has a named owner and the next review as due date.
+    // Every finding has an action; every new action has a named owner and is due at the next
+    // review, but the backlog item's, which is due a week (its effort) later.
+    for f in m["findings"].as_array().unwrap() {
+        assert!(f["action"].is_string(), "{} has no action", f["id"]);
+    }
     let new = m["actions"]["new"].as_array().unwrap();
-    assert_eq!(new.len(), findings.len());
     for a in new {
         assert!(["Ann Example", "Bo Builder"].contains(&a["owner"].as_str().unwrap()));
-        assert_eq!(a["due"], "2026-12-10");
+        let item = a["scope"] == "a/assistant";
+        assert_eq!(a["due"], if item { "2026-12-17" } else { "2026-12-10" });
     }
+    // Team a's cache finding is answered by the backlog item of its one app.
+    assert!(
+        new.iter()
+            .any(|a| a["scope"] == "a/assistant" && a["finding"] == "cache_hit_rate")
+    );
+    assert!(
+        !new.iter()
+            .any(|a| a["scope"] == "a" && a["finding"] == "cache_hit_rate")
+    );
+
+    // The backlog of workload a/assistant, by hand. October: Opus 4.5 (standard) 60M uncached,
+    // 40M cache reads, 10M output = 300 + 20 + 250 = $570; Sonnet 4.5 (standard) 50M uncached,
+    // 10M 5-minute writes, 5M output = 150 + 37.5 + 75 = $262.50. Total $832.50.
+    let items = m["backlog"]["items"].as_array().unwrap();
+    let item = |app: &str, lever: &str| {
+        items
+            .iter()
+            .find(|i| i["app"] == app && i["lever"] == lever)
+            .unwrap_or_else(|| panic!("no {lever} item for {app}"))
+    };
+    let num = |v: &serde_json::Value| v.as_f64().unwrap();
+    // Routing: s = 570 / 832.5, t = 0.5, f = 1 - 416.25 / 570 of the Opus tokens move to Sonnet
+    // 4.6: $570 of usage becomes $342 (60 x 3 + 40 x 0.3 + 10 x 15): saving f x 228 = $61.50.
+    let f = 1.0 - 416.25 / 570.0;
+    assert!((num(&item("assistant", "routing")["monthly"]) - 61.5).abs() < 1e-9);
+    // Caching, on what routing left: I = 160M, R = 40M, h = 0.25, h* = 0.5: D = 40M of U = 110M
+    // (a fraction 4/11 of every row's uncached input) is read from the cache instead.
+    let caching = 4.0 / 11.0 * (60.0 * (1.0 - f) * 4.5 + 60.0 * f * 2.7 + 50.0 * 2.7);
+    assert!((num(&item("assistant", "caching")["monthly"]) - caching).abs() < 1e-9);
+    // Batch, on what caching left: b = 0, b* = 0.2: a fifth of the work at half price.
+    let batch = 0.2 * 0.5 * (832.5 - 61.5 - caching);
+    assert!((num(&item("assistant", "batch")["monthly"]) - batch).abs() < 1e-9);
+    // Only caching saves $1,000 a year (12 x 136.68); the others wait.
+    assert_eq!(item("assistant", "caching")["rank"], 1);
+    assert_eq!(item("assistant", "caching")["wave"], 1);
+    assert_eq!(item("assistant", "routing")["waits"], true);
+    // Floor: $956.50 less every saving, waits included.
+    let saving: f64 = items.iter().map(|i| num(&i["monthly"])).sum();
+    close(&m, "optimized_floor/monthly", 956.5 - saving);
+    close(&m, "optimized_floor/annual", 12.0 * (956.5 - saving));
 }
 
 #[test]
@@ -449,14 +493,14 @@ fn format_flag_names_what_detection_cannot() {
             "--data",
             "usage.csv",
         ])
-        .args(["--data", "billed.csv", "--format", "console-cost"]));
+        .args(["--data", "billed.csv", "--data-format", "console-cost"]));
     // Both --data files are named console-cost, so the usage file is refused as a cost export.
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let cfg_with_usage = format!("{cfg}[data]\npaths = [\"usage.csv\"]\n");
     write_files(dir.path(), &[("govreview.toml", &cfg_with_usage)]);
     let o = run(govreview(dir.path())
         .args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"])
-        .args(["--data", "billed.csv", "--format", "console-cost"]));
+        .args(["--data", "billed.csv", "--data-format", "console-cost"]));
     assert!(o.status.success(), "{}", stderr(&o));
     let m: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
@@ -472,13 +516,13 @@ fn format_flag_names_what_detection_cannot() {
         "-q",
         "--data",
         "billed.csv",
-        "--format",
+        "--data-format",
         "usage-report",
     ]));
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains(
-            "billed.csv: is read as usage-report pages (--format), which needs a .json file"
+            "billed.csv: is read as usage-report pages (--data-format), which needs a .json file"
         ),
         "{}",
         stderr(&o)
@@ -502,4 +546,58 @@ fn unknown_tiers_and_new_fields_are_accepted_with_a_warning() {
     );
     assert!(s.contains("warning: page.json has fields govreview does not know (carbon_grams): accepted and not used."), "{s}");
     assert!(s.contains("Spend                      $1.00"), "{s}");
+}
+
+/// `govreview backlog` prints the ranked list without writing a pack, as a table, JSON or CSV;
+/// a hostile team name cannot become a spreadsheet formula.
+#[test]
+fn backlog_command_prints_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            (
+                "govreview.toml",
+                "[organization]\nname = \"X\"\nreview_owner = \"Ann Example\"\n[data]\npaths = [\"u.csv\"]\n[targets]\nmin_cache_hit_rate = 0.5\n",
+            ),
+            (
+                "u.csv",
+                "date,team,app,model,service_tier,uncached_input_tokens,cache_creation_5m_input_tokens,cache_creation_1h_input_tokens,cache_read_input_tokens,output_tokens,requests\n\
+                 2026-10-01,=HYPERLINK(\"http://x\"),bot,claude-sonnet-4-6,standard,1000000000,0,0,0,0,10\n",
+            ),
+        ],
+    );
+    let g = |args: &[&str]| {
+        let o = run(govreview(dir.path())
+            .args(["backlog", "-m", "2026-10", "--as-of", "2026-11-10"])
+            .args(args));
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    // 1,000M uncached at $3, h* = 0.5: 500M read at $0.30 instead: $1,350 a month.
+    let table = g(&[]);
+    assert!(table.contains("$1,350.00"), "{table}");
+    assert!(table.contains("caching"), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&g(&["--format", "json"])).unwrap();
+    assert_eq!(json["backlog"]["items"][0]["monthly"], 1350.0);
+    assert_eq!(json["optimized_floor"]["monthly"], 3000.0 - 1350.0);
+    let csv = g(&["--format", "csv"]);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("rank,wave,waits,team,app,owner,lever,monthly_saving_usd")
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("1,1,false,\"'=HYPERLINK(\"\"http://x\"\")\",bot,"),
+        "{row}"
+    );
+    assert!(
+        row.contains(",caching,1350.00,16200.00,1,16200.00,false,"),
+        "{row}"
+    );
+    // Nothing written: no pack, no register.
+    assert_eq!(crate::util::files_below(dir.path()).len(), 2);
 }

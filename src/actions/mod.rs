@@ -23,8 +23,10 @@ pub const REGISTER_HEADER: &str = "\
 # govreview appends new actions at the end and keeps everything else as written: edit owners,
 # due dates, status and notes by hand (or with `govreview actions ...`), and keep your comments.
 #
-# Keys of an [[action]]: id, title, finding (metric), scope (\"org\" or a team), team, owner, due,
-# status (open | done | dropped), opened (review month), closed (date), notes, links.
+# Keys of an [[action]]: id, title, finding (metric), scope (\"org\", a team or \"team/app\"), team,
+# owner, due, status (open | done | dropped), opened (review month), closed (date), notes, links,
+# and for measuring what it did: lever (a backlog lever), kpi_then and saving_then (the KPI and the
+# estimated monthly saving when it was opened).
 ";
 
 /// Status of an action.
@@ -94,6 +96,12 @@ pub struct Action {
     pub notes: String,
     /// Links.
     pub links: Vec<String>,
+    /// The backlog lever it carries out (`routing`, `caching`, `batch`, `output`), if any.
+    pub lever: Option<String>,
+    /// The KPI's value when the action was opened.
+    pub kpi_then: Option<f64>,
+    /// The estimated monthly saving (USD) when the action was opened.
+    pub saving_then: Option<f64>,
 }
 
 impl Action {
@@ -127,6 +135,12 @@ pub struct NewAction {
     pub opened: Month,
     /// Notes.
     pub notes: Option<String>,
+    /// The backlog lever it carries out, if any.
+    pub lever: Option<String>,
+    /// The KPI's value now, remembered to measure what the action did.
+    pub kpi_then: Option<f64>,
+    /// The estimated monthly saving now.
+    pub saving_then: Option<f64>,
 }
 
 /// The register as read: its actions, and the text it was read from (to refuse overwriting a
@@ -336,6 +350,9 @@ closed = 2026-11-02
             due: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
             opened: "2026-10".parse().unwrap(),
             notes: None,
+            lever: None,
+            kpi_then: None,
+            saving_then: None,
         }
     }
 

@@ -12,9 +12,22 @@ use crate::diag::{self, Problem, line_col};
 use crate::error::{Error, Result};
 use crate::month::Month;
 
-pub(super) const KEYS: [&str; 12] = [
-    "id", "title", "finding", "scope", "team", "owner", "due", "status", "opened", "closed",
-    "notes", "links",
+pub(super) const KEYS: [&str; 15] = [
+    "id",
+    "title",
+    "finding",
+    "scope",
+    "team",
+    "owner",
+    "due",
+    "status",
+    "opened",
+    "closed",
+    "notes",
+    "links",
+    "lever",
+    "kpi_then",
+    "saving_then",
 ];
 
 pub(super) fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
@@ -93,6 +106,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
         let text_of = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         for k in [
             "id", "title", "finding", "scope", "team", "owner", "status", "opened", "notes",
+            "lever",
         ] {
             if let Some(v) = t.get(k)
                 && v.as_str().is_none()
@@ -219,6 +233,31 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
                 }
             },
         };
+        let mut number = |k: &str| match t.get(k).and_then(|v| v.as_value()) {
+            None => None,
+            Some(toml_edit::Value::Float(f)) => Some(*f.value()),
+            Some(toml_edit::Value::Integer(i)) => Some(*i.value() as f64),
+            Some(_) => {
+                push(
+                    span_of(k),
+                    format!("{label}.{k}"),
+                    "must be a number (write 0.45 for 45%, dollars as 1234.5)".into(),
+                );
+                None
+            }
+        };
+        let kpi_then = number("kpi_then");
+        let saving_then = number("saving_then");
+        let lever = text_of("lever").filter(|s| !s.is_empty());
+        if let Some(l) = &lever
+            && crate::config::Lever::parse(l).is_none()
+        {
+            push(
+                span_of("lever"),
+                format!("{label}.lever"),
+                format!("`{l}` is not a lever; use routing, caching, batch or output"),
+            );
+        }
         actions.push(Action {
             id,
             title,
@@ -233,6 +272,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
             closed,
             notes: text_of("notes").unwrap_or_default(),
             links,
+            lever,
+            kpi_then,
+            saving_then,
         });
     }
     if problems.is_empty() {

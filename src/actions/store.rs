@@ -73,6 +73,16 @@ impl Register {
         if let Some(n) = &new.notes {
             t.insert("notes", value(n.clone()));
         }
+        if let Some(l) = &new.lever {
+            t.insert("lever", value(l.clone()));
+        }
+        // Remembered to measure later what the action did (rounded to what a person reads).
+        if let Some(v) = new.kpi_then {
+            t.insert("kpi_then", value(round_sig(v)));
+        }
+        if let Some(v) = new.saving_then {
+            t.insert("saving_then", value((v * 100.0).round() / 100.0));
+        }
         // Comments at the end of the file (or a new register's header) stay where a person put
         // them: before the new action, not below it.
         let trailing = self.doc.trailing().as_str().unwrap_or_default().to_owned();
@@ -110,6 +120,9 @@ impl Register {
             closed: None,
             notes: new.notes.unwrap_or_default(),
             links: Vec::new(),
+            lever: new.lever,
+            kpi_then: new.kpi_then.map(round_sig),
+            saving_then: new.saving_then.map(|v| (v * 100.0).round() / 100.0),
         });
         self.dirty = true;
         id
@@ -319,6 +332,17 @@ impl Register {
 
 fn date_value(d: NaiveDate) -> toml_edit::Datetime {
     d.to_string().parse().expect("a date is a TOML date")
+}
+
+/// A KPI value kept to 6 significant digits: enough to compare, short enough to read.
+fn round_sig(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        // -0.0 (a sum of nothing) reads as 0.
+        return v + 0.0;
+    }
+    let digits = 6 - v.abs().log10().ceil() as i32;
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
 }
 
 /// An owner as written in a change log: `(none)` for a blank one.

@@ -254,6 +254,9 @@ pub fn run(
                 due: *due,
                 opened: month,
                 notes: note.clone(),
+                lever: None,
+                kpi_then: None,
+                saving_then: None,
             });
             reg.save()?;
             writeln!(out, "Added {id} to {}.", reg.path.display()).map_err(io)

@@ -8,6 +8,7 @@ use crate::Env;
 use crate::actions::Register;
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::error::{Error, Result};
+use crate::month::Month;
 use crate::{pipeline, review};
 
 /// Checks the month's findings and the register. Returns the problems found (empty: all good).
@@ -19,13 +20,14 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
     let cfg = pipeline::load_config(&global.config)?;
-    env.show("reading usage and computing the review…");
-    let built = pipeline::model(&cfg, &args.input.inputs(), args.month, as_of, env);
-    env.clear();
-    let (mut model, _) = built?;
+    let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
     let register = Register::load(&path)?;
-    let view = register.as_of(model.month, as_of);
+    let view = register.as_of(month, as_of);
+    env.show("reading usage and computing the review…");
+    let built = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &view);
+    env.clear();
+    let (mut model, _) = built?;
     review::register::link_register(&mut model, &view, &cfg);
     let mut problems = Vec::new();
     for f in model.findings.iter().filter(|f| f.action.is_none()) {

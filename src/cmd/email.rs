@@ -89,14 +89,16 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
         )));
     }
     let as_of = made_on;
-    let (mut model, _) = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env)?;
     let register_path = match (&args.register, &args.out) {
         (Some(r), _) => r.clone(),
         (None, Some(o)) => o.join(crate::config::REGISTER_FILE),
         (None, None) => cfg.register.clone(),
     };
     let register = Register::load(&register_path)?;
-    review::register::link_register(&mut model, &register.as_of(month, as_of), &cfg);
+    let view = register.as_of(month, as_of);
+    let (mut model, _) =
+        pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &view)?;
+    review::register::link_register(&mut model, &view, &cfg);
 
     let e = &cfg.email;
     let attach = !args.no_attachments && e.attach_pack.unwrap_or(true);

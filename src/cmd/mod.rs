@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod actions;
+pub mod backlog;
 pub mod check;
 pub mod email;
 pub mod fetch;

@@ -10,6 +10,7 @@ use crate::actions::Register;
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::error::{Error, Result};
 use crate::fsx::RepoLock;
+use crate::month::Month;
 use crate::render::{Templates, terminal};
 use crate::{pack, pipeline, review};
 
@@ -62,15 +63,16 @@ pub fn run(
         (None, Some(o)) => o.join(crate::config::REGISTER_FILE),
         (None, None) => cfg.register.clone(),
     };
-    env.show("reading usage and computing the review…");
-    let built = pipeline::model(&cfg, &args.input.inputs(), args.month, as_of, env);
-    env.clear();
-    let (mut model, ds) = built?;
-    report_timings(env, &ds, err);
-    let month = model.month;
+    let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     // From reading the register to writing the pack, no other run may write the repository.
     let _locks = lock_repository(&out_dir, &register_path)?;
     let mut register = Register::load(&register_path)?;
+    let before = register.as_of(month, as_of);
+    env.show("reading usage and computing the review…");
+    let built = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &before);
+    env.clear();
+    let (mut model, ds) = built?;
+    report_timings(env, &ds, err);
     let new_ids = review::register::propose(&mut register, &model);
     let view = register.as_of(month, as_of);
     review::register::link_register(&mut model, &view, &cfg);

@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::{self, Locator, Problem};
 
+pub mod backlog;
 pub mod targets;
+
+pub use backlog::{Backlog, Defaults, Lever};
 
 use crate::error::{Error, Result};
 use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
@@ -70,6 +73,10 @@ struct RawConfig {
     #[serde(default)]
     teams: BTreeMap<String, RawTeam>,
     email: Option<EmailConfig>,
+    #[serde(default)]
+    backlog: backlog::RawBacklog,
+    #[serde(default)]
+    defaults: backlog::RawDefaults,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +244,10 @@ pub struct Config {
     pub team_emails: BTreeMap<String, String>,
     /// Email settings.
     pub email: EmailConfig,
+    /// How the optimization backlog is modelled and ranked.
+    pub backlog: Backlog,
+    /// What new work is held to.
+    pub defaults: Defaults,
 }
 
 /// Whether `name` names a person: not blank, not a placeholder, not a team name, and among
@@ -453,6 +464,9 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
 
     // targets
     let targets = targets::parse(raw.targets.as_ref(), loc, problems);
+    let prices_now = PriceTable::new(entries.clone());
+    let backlog_cfg = backlog::backlog(raw.backlog, &prices_now, loc, problems);
+    let defaults_cfg = backlog::defaults(raw.defaults, loc, problems);
 
     // commitment
     let commitment = raw.commitment.and_then(|c| {
@@ -550,6 +564,8 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         team_owners,
         team_emails,
         email,
+        backlog: backlog_cfg,
+        defaults: defaults_cfg,
     }
 }
 

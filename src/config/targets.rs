@@ -40,6 +40,27 @@ pub struct Targets {
     pub apps: BTreeMap<(String, String), TargetSet>,
     /// How far a KPI may move away from its target in a month before the drift is worsening.
     pub drift_tolerance: f64,
+    /// How much a workload's spend may rise in a month before it is a finding.
+    pub surge: Surge,
+}
+
+/// A workload's month-on-month rise that is a finding: more than `growth` (1.0 = +100%) and at
+/// least `min_usd` dollars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Surge {
+    /// Relative rise (1.0 = +100%).
+    pub growth: f64,
+    /// Smallest rise in USD that counts.
+    pub min_usd: f64,
+}
+
+impl Default for Surge {
+    fn default() -> Self {
+        Surge {
+            growth: 1.0,
+            min_usd: 1000.0,
+        }
+    }
 }
 
 impl Targets {
@@ -75,7 +96,7 @@ impl Targets {
 }
 
 /// Keys of `[targets]` that are not KPI targets.
-const ORG_SETTINGS: [&str; 2] = ["drift_tolerance", "teams"];
+const ORG_SETTINGS: [&str; 3] = ["drift_tolerance", "surge", "teams"];
 
 fn number(v: &toml::Value) -> Option<f64> {
     match v {
@@ -93,6 +114,7 @@ pub(super) fn parse(
 ) -> Targets {
     let mut t = Targets {
         drift_tolerance: DEFAULT_DRIFT_TOLERANCE,
+        surge: Surge::default(),
         ..Targets::default()
     };
     let Some(table) = table else {
@@ -109,6 +131,36 @@ pub(super) fn parse(
                 format!("{d} is outside 0..1; shares and rates are fractions (write 0.35 for 35%)"),
             )),
             None => problems.push(loc.problem(&at, wrong_type(v, "a number"))),
+        }
+    }
+    if let Some(v) = table.get("surge") {
+        let at = ["targets", "surge"];
+        match v.as_table() {
+            None => problems.push(loc.problem(
+                &at,
+                wrong_type(v, "a table such as { growth = 1.0, min_usd = 1000 }"),
+            )),
+            Some(s) => {
+                for (k, x) in s {
+                    let key = ["targets", "surge", k.as_str()];
+                    let n = number(x);
+                    match (k.as_str(), n) {
+                        ("growth", Some(g)) if g > 0.0 && g.is_finite() => t.surge.growth = g,
+                        ("min_usd", Some(m)) if m >= 0.0 && m.is_finite() => t.surge.min_usd = m,
+                        ("growth" | "min_usd", Some(x)) => problems.push(loc.problem(
+                            &key,
+                            format!("{x} is out of range; growth is a fraction above 0 (1.0 = +100%), min_usd an amount of 0 or more"),
+                        )),
+                        ("growth" | "min_usd", None) => {
+                            problems.push(loc.problem(&key, wrong_type(x, "a number")))
+                        }
+                        _ => problems.push(loc.key_problem(
+                            &key,
+                            "unknown key; a surge has `growth` and `min_usd` (the README's configuration reference lists every key)",
+                        )),
+                    }
+                }
+            }
         }
     }
     if let Some(teams) = table.get("teams") {

@@ -77,7 +77,7 @@ pub(crate) fn unknown_extension(path: &Path) -> Error {
     )
 }
 
-/// What a file holds: `named` (`--format`) or judged by its content (JSON pages by their
+/// What a file holds: `named` (`--data-format`) or judged by its content (JSON pages by their
 /// results, CSV by its header). A JSON page is read and parsed here, once, and handed on.
 pub(crate) fn classify(
     path: &Path,
@@ -123,7 +123,7 @@ pub(crate) fn read_input(
             None,
             None,
             format!(
-                "is read as {what} (--format), which needs a .{} file",
+                "is read as {what} (--data-format), which needs a .{} file",
                 if what.contains("page") { "json" } else { "csv" }
             ),
         )

@@ -73,7 +73,7 @@ pub fn load(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Result<D
     load_with(&inputs, term, &Options::default())
 }
 
-/// Like [`load`], with the kind of some files named (`--format`) instead of detected.
+/// Like [`load`], with the kind of some files named (`--data-format`) instead of detected.
 ///
 /// Plain Parquet files are aggregated on their dictionary codes (see [`parquet`]) unless
 /// `options` turns that off.

@@ -50,6 +50,17 @@ impl Goal {
         }
     }
 
+    /// How bad `v` is by the goal's direction: higher is worse (the value itself for a maximum,
+    /// its negative for a minimum, its distance from the middle for a band). Only differences of
+    /// badness mean anything.
+    pub fn badness(&self, v: f64) -> f64 {
+        match *self {
+            Goal::AtMost(_) => v,
+            Goal::AtLeast(_) => -v,
+            Goal::Between(lo, hi) => (v - (lo + hi) / 2.0).abs(),
+        }
+    }
+
     /// Whether a move of `delta` from `previous` goes the wrong way by more than `tolerance`.
     pub fn worsening(&self, previous: f64, delta: f64, tolerance: f64) -> bool {
         let bad = match *self {
@@ -118,6 +129,15 @@ pub fn drift(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn badness_follows_the_goal_direction() {
+        assert!(Goal::AtMost(0.3).badness(0.5) > Goal::AtMost(0.3).badness(0.4));
+        assert!(Goal::AtLeast(0.5).badness(0.2) > Goal::AtLeast(0.5).badness(0.4));
+        let band = Goal::Between(0.9, 1.1);
+        assert!(band.badness(1.3) > band.badness(0.95));
+        assert!(band.badness(0.7) > band.badness(1.05));
+    }
 
     #[test]
     fn drift_against_last_month_and_trailing_mean() {

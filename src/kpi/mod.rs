@@ -173,8 +173,6 @@ pub struct Kpi {
     pub per_family: bool,
     /// The action proposed when it misses its target.
     pub action: fn(&Wording) -> String,
-    /// A rough monthly saving if the value met the goal, where a lever applies (value, goal).
-    pub saving: fn(&Input, f64, Goal) -> Option<f64>,
 }
 
 /// When a scope shows a KPI.
@@ -186,10 +184,6 @@ pub enum Shown {
     Targeted,
     /// Only when a commitment is configured.
     Committed,
-}
-
-fn no_saving(_: &Input, _: f64, _: Goal) -> Option<f64> {
-    None
 }
 
 fn same(g: Goal) -> Goal {
@@ -230,7 +224,6 @@ pub const CATALOGUE: &[Kpi] = &[
         shown: Shown::Always,
         per_family: false,
         action: |w| format!("Address {}'s {}: {}", w.scope, w.label, w.value),
-        saving: no_saving,
     },
     Kpi {
         key: "budget",
@@ -264,7 +257,6 @@ pub const CATALOGUE: &[Kpi] = &[
                 w.target.trim_start_matches("≤ ")
             )
         },
-        saving: no_saving,
     },
     Kpi {
         key: "model_mix",
@@ -302,13 +294,6 @@ pub const CATALOGUE: &[Kpi] = &[
                 )
             }
         },
-        // Rough: the Opus excess routed to Sonnet saves 40% of it (Opus 4.5 -> Sonnet 4.5 list).
-        saving: |i, value, goal| match (i.family, goal.max()) {
-            (Some("opus"), Some(max)) if value > max => {
-                Some((value - max) * i.totals.spend * 0.4).filter(|s| *s > 0.0)
-            }
-            _ => None,
-        },
     },
     Kpi {
         key: "cache_hit_rate",
@@ -329,19 +314,6 @@ pub const CATALOGUE: &[Kpi] = &[
                 w.scope, w.value, w.target
             )
         },
-        // Rough: cache reads replace uncached input at 10% of its cost.
-        saving: |i, value, goal| {
-            let min = goal.min().filter(|m| value < *m)?;
-            let t = i.totals;
-            let uncached = t.tokens.uncached_input as f64;
-            let shift = ((min - value) * t.tokens.input() as f64).min(uncached);
-            let s = if uncached > 0.0 {
-                shift / uncached * t.uncached_input_net * 0.9
-            } else {
-                0.0
-            };
-            (s > 0.0).then_some(s)
-        },
     },
     Kpi {
         key: "batch_share",
@@ -361,17 +333,6 @@ pub const CATALOGUE: &[Kpi] = &[
                 "Move {}'s latency-tolerant jobs back to the Batch API (batch share {}, target {})",
                 w.scope, w.value, w.target
             )
-        },
-        // Rough: work moved to the Batch API costs half.
-        saving: |i, value, goal| {
-            let min = goal.min().filter(|m| value < *m)?;
-            let non_batch = 1.0 - value;
-            let s = if non_batch > 0.0 {
-                (min - value) / non_batch * i.totals.non_batch_spend * 0.5
-            } else {
-                0.0
-            };
-            (s > 0.0).then_some(s)
         },
     },
     Kpi {
@@ -399,7 +360,6 @@ pub const CATALOGUE: &[Kpi] = &[
                 w.scope, w.value, w.target
             )
         },
-        saving: no_saving,
     },
     Kpi {
         key: "commitment_pacing",
@@ -435,7 +395,6 @@ pub const CATALOGUE: &[Kpi] = &[
             ),
             None => format!("Bring commitment pacing back within {}", w.target),
         },
-        saving: no_saving,
     },
 ];
 

@@ -56,6 +56,10 @@ struct Context<'a> {
     scope_open: Vec<&'a ActionLine>,
     scope_closed: Vec<&'a ActionLine>,
     scope_warnings: &'a [String],
+    /// The scope's backlog items to fund, best first (at most five).
+    scope_backlog: Vec<&'a crate::report::Item>,
+    /// The scope's backlog saving and optimized floor.
+    scope_floor: Option<&'a crate::report::Floor>,
     images: &'a [EmailImage],
     css: String,
     subject: String,
@@ -165,6 +169,17 @@ pub fn render(
             &model.data.team_warnings
         } else {
             &model.data.warnings
+        },
+        scope_backlog: model
+            .backlog
+            .items
+            .iter()
+            .filter(|i| !i.waits && team.is_none_or(|t| i.team == t))
+            .take(5)
+            .collect(),
+        scope_floor: match team {
+            Some(t) => model.backlog.floor_by_team.get(t),
+            None => Some(&model.backlog.floor),
         },
         images: &images,
         css: templates.render("email.css", &())?,

@@ -114,8 +114,34 @@ struct MetricsJson<'a> {
     teams: BTreeMap<&'a str, TeamJson<'a>>,
     months: Vec<MonthKpis<'a>>,
     findings: &'a [Finding],
+    backlog: BacklogJson<'a>,
+    optimized_floor: FloorJson<'a>,
+    follow_ups: &'a crate::report::FollowUps,
+    new_work: &'a crate::report::NewWork,
     actions: &'a crate::report::RegisterSection,
     data: &'a crate::report::DataNotes,
+}
+
+/// The backlog: every item (waits last), and the totals.
+#[derive(Serialize)]
+struct BacklogJson<'a> {
+    route_to: &'a str,
+    /// Monthly saving of every item, waits included.
+    total_monthly: f64,
+    total_annual: f64,
+    /// Monthly saving and effort of the items to fund (not the waits).
+    funded_monthly: f64,
+    funded_weeks: f64,
+    by_lever: &'a BTreeMap<crate::config::Lever, f64>,
+    items: &'a [crate::report::Item],
+}
+
+/// The optimized floor: the review month's spend less every backlog saving.
+#[derive(Serialize)]
+struct FloorJson<'a> {
+    #[serde(flatten)]
+    org: &'a crate::report::Floor,
+    by_team: &'a BTreeMap<String, crate::report::Floor>,
 }
 
 fn drift(r: &KpiRow) -> Drift<'_> {
@@ -128,6 +154,51 @@ fn drift(r: &KpiRow) -> Drift<'_> {
         vs_trailing_mean: r.drift.vs_trailing,
         worsening: r.drift.worsening,
     }
+}
+
+fn backlog(m: &ReportModel) -> BacklogJson<'_> {
+    BacklogJson {
+        route_to: &m.backlog.route_to,
+        total_monthly: m.backlog.total_monthly,
+        total_annual: m.backlog.total_annual,
+        funded_monthly: m.backlog.funded_monthly,
+        funded_weeks: m.backlog.funded_weeks,
+        by_lever: &m.backlog.by_lever,
+        items: &m.backlog.items,
+    }
+}
+
+fn floor(m: &ReportModel) -> FloorJson<'_> {
+    FloorJson {
+        org: &m.backlog.floor,
+        by_team: &m.backlog.floor_by_team,
+    }
+}
+
+#[derive(Serialize)]
+struct BacklogDocument<'a> {
+    schema_version: u32,
+    organization: &'a str,
+    month: Month,
+    as_of: chrono::NaiveDate,
+    backlog: BacklogJson<'a>,
+    optimized_floor: FloorJson<'a>,
+}
+
+/// The backlog alone, as `govreview backlog --format json` prints it: the `backlog` and
+/// `optimized_floor` of metrics.json.
+pub fn backlog_document(m: &ReportModel) -> Result<Value> {
+    let doc = BacklogDocument {
+        schema_version: SCHEMA_VERSION,
+        organization: &m.organization,
+        month: m.month,
+        as_of: m.as_of,
+        backlog: backlog(m),
+        optimized_floor: floor(m),
+    };
+    let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
+    positive_zero(&mut v);
+    Ok(v)
 }
 
 /// Builds the JSON document of a report.
@@ -200,6 +271,10 @@ pub fn document(m: &ReportModel) -> Result<Value> {
             })
             .collect(),
         findings: &m.findings,
+        backlog: backlog(m),
+        optimized_floor: floor(m),
+        follow_ups: &m.follow_ups,
+        new_work: &m.new_work,
         actions: &m.register,
         data: &m.data,
     };

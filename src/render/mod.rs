@@ -3,6 +3,7 @@
 //! Nothing here touches the file system except reading a user's template folder; renderers return
 //! bytes and the pack module writes them.
 
+pub mod csv;
 pub mod email;
 pub mod html;
 pub mod json;
@@ -248,6 +249,8 @@ impl Templates {
         env.add_filter("pp", filter(fmt::pp));
         env.add_filter("int", filter(fmt::int));
         env.add_filter("ratio", filter(fmt::ratio));
+        env.add_filter("num", filter(fmt::num));
+        env.add_filter("usd0", filter(fmt::usd0));
         env.add_filter("usd_diff", |cur: Value, prev: Value| {
             Value::from_safe_string(match (opt_num(&cur), opt_num(&prev)) {
                 (Some(c), Some(p)) => fmt::usd_change(c, p),

@@ -28,6 +28,41 @@ fn status_cell(r: &KpiRow) -> (String, Style) {
     }
 }
 
+/// One line on the backlog: its total and its top item.
+pub fn backlog_line(m: &ReportModel) -> String {
+    let b = &m.backlog;
+    match b.items.iter().find(|i| !i.waits) {
+        Some(top) => format!(
+            "Backlog: {} a month ({} a year) in {} item{}, floor {} a month; top: {} {} for {}/{}, {} a month for {} week{}{}.",
+            crate::fmt::usd(b.total_monthly),
+            crate::fmt::usd0(b.total_annual),
+            b.items.len(),
+            if b.items.len() == 1 { "" } else { "s" },
+            crate::fmt::usd(b.floor.monthly),
+            format_args!("B{}", top.rank.unwrap_or(0)),
+            top.lever.as_str(),
+            top.team,
+            top.app,
+            crate::fmt::usd(top.monthly),
+            crate::fmt::num(top.effort_weeks),
+            if top.effort_weeks == 1.0 { "" } else { "s" },
+            top.action
+                .as_ref()
+                .map_or(String::new(), |a| format!(" ({a})"))
+        ),
+        None if b.items.is_empty() => {
+            "Backlog: empty; every workload meets its lever targets.".to_owned()
+        }
+        None => format!(
+            "Backlog: {} a month in {} item{}, each under {} a year (waiting).",
+            crate::fmt::usd(b.total_monthly),
+            b.items.len(),
+            if b.items.len() == 1 { "" } else { "s" },
+            crate::fmt::usd0(b.min_annual_saving)
+        ),
+    }
+}
+
 /// The summary table as text with ANSI styles (strip them for a non-terminal).
 pub fn summary(m: &ReportModel) -> String {
     let bold = Style::new().bold();
@@ -69,6 +104,13 @@ pub fn summary(m: &ReportModel) -> String {
     out.push('\n');
     if let Some(c) = &m.commitment {
         out.push_str(&format!("  {}\n", c.outlook));
+    }
+    out.push_str(&format!("  {}\n", backlog_line(m)));
+    if m.follow_ups.captured > 0.0 {
+        out.push_str(&format!(
+            "  Earlier actions captured {} a month so far.\n",
+            crate::fmt::usd(m.follow_ups.captured)
+        ));
     }
     let n = m.findings.len();
     let r = &m.register;

@@ -10,6 +10,12 @@ use crate::kpi::{Drift, Goal, Unit};
 use crate::metrics::{CommitmentMetrics, Kpis, Totals};
 use crate::month::Month;
 
+mod backlog;
+
+pub use backlog::{
+    BacklogSection, Floor, FollowUp, FollowUps, Item, NewWork, NewWorkload, Subtotal,
+};
+
 /// Whether a KPI meets its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,8 +100,15 @@ pub struct Finding {
     pub delta_text: String,
     /// One sentence for the pack.
     pub summary: String,
-    /// Estimated monthly saving if the target were met, where a lever applies.
+    /// Estimated monthly saving if the target were met: the backlog's items of its lever in its
+    /// scope. None for the organisation (its teams' items carry the dollars).
     pub est_monthly_saving: Option<f64>,
+    /// For an organisation finding: its teams' backlog items of the lever, summed.
+    pub teams_saving: Option<f64>,
+    /// Who owns its action, when not the scope's owner (a regression goes to whoever closed it).
+    pub owner: Option<String>,
+    /// The closed action after which the KPI went back the wrong way.
+    pub regressed_after: Option<String>,
     /// The register action that addresses it.
     pub action: Option<String>,
 }
@@ -117,6 +130,10 @@ pub struct ProposedAction {
     pub due: NaiveDate,
     /// Estimated monthly saving.
     pub est_monthly_saving: Option<f64>,
+    /// The backlog lever it carries out, for a backlog item.
+    pub lever: Option<crate::config::Lever>,
+    /// The KPI's value now, remembered in the register.
+    pub kpi_then: Option<f64>,
 }
 
 /// A KPI column of a table.
@@ -353,6 +370,12 @@ pub struct ReportModel {
     pub movers: Vec<Mover>,
     /// Findings.
     pub findings: Vec<Finding>,
+    /// The optimization backlog and the optimized floor.
+    pub backlog: BacklogSection,
+    /// What the actions closed since the last review and those still open did.
+    pub follow_ups: FollowUps,
+    /// Workloads, teams and models new this month.
+    pub new_work: NewWork,
     /// Actions proposed for findings that have no open action yet (before the register assigns
     /// them IDs).
     pub actions: Vec<ProposedAction>,

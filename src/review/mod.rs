@@ -3,11 +3,16 @@
 //! [`build`] rolls the priced rows up per scope ([`scopes`]), computes every catalogue KPI of the
 //! organisation, each team and each app against its targets ([`rows`]), turns missed targets and
 //! worsening drifts into findings and proposed actions ([`findings`]), finds the biggest movers
-//! ([`movers`]) and writes the data notes ([`notes`]). [`register`] links the result to the
-//! action register. The output is the [`ReportModel`] every renderer reads.
+//! ([`movers`]) and writes the data notes ([`notes`]). [`backlog`] models the four levers of every
+//! workload and ranks them; [`follow`] measures what earlier actions did and finds regressions;
+//! [`newwork`] holds new work to the defaults and finds surges. [`register`] links the result to
+//! the action register. The output is the [`ReportModel`] every renderer reads.
 
+pub mod backlog;
 pub mod findings;
+pub mod follow;
 pub mod movers;
+pub mod newwork;
 pub mod notes;
 pub mod register;
 pub mod rows;
@@ -17,7 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use crate::config::Config;
+use crate::actions::Action;
+use crate::config::{Config, Lever};
 use crate::cube::Dataset;
 use crate::error::{Error, Result};
 use crate::fmt;
@@ -38,6 +44,7 @@ pub fn build(
     priced: &[PricedRow],
     month: Month,
     as_of: NaiveDate,
+    register: &[Action],
 ) -> Result<ReportModel> {
     let months: BTreeSet<Month> = priced.iter().map(|r| r.month).collect();
     if !months.contains(&month) {
@@ -101,17 +108,9 @@ pub fn build(
     // Findings: organisation first, then teams by name, each team's apps after it.
     let mut found = Found::default();
     for (inst, row) in org_rows.each() {
-        let f = findings::finding(
-            inst,
-            row,
-            Who::ORG,
-            &totals,
-            this_commitment,
-            found.next_id(),
-        );
+        let f = findings::finding(row, Who::ORG, found.next_id());
         found.add(inst, f, Who::ORG);
     }
-    let empty = Totals::default();
     let org_spend = totals.spend;
     let mut team_rows = Vec::new();
     for (team, by_month) in &rollup.teams {
@@ -128,9 +127,8 @@ pub fn build(
         let before = found.findings.len();
         // Unallocated spend is a data problem (warned in the data notes), not a team's KPI.
         if cur.is_some() && team != UNALLOCATED {
-            let t = cur.unwrap_or(&empty);
             for (inst, row) in r.each() {
-                let f = findings::finding(inst, row, who, t, None, found.next_id());
+                let f = findings::finding(row, who, found.next_id());
                 found.add(inst, f, who);
             }
         }
@@ -163,6 +161,26 @@ pub fn build(
     });
     let team_columns = team_columns(&team_rows, &families);
 
+    // The backlog of the review month, and everything that follows from it.
+    let month_rows: Vec<&PricedRow> = priced.iter().filter(|r| r.month == month).collect();
+    let backlog = backlog::backlog(cfg, &month_rows, org_spend);
+    regressions(cfg, &rollup, &families, register, month, as_of, &mut found);
+    let mut next = found.next_id();
+    let mut id = || {
+        next += 1;
+        next - 1
+    };
+    let (new_work, new_findings) = newwork::new_work(cfg, priced, &rollup, month, &mut id);
+    let surges = newwork::surges(cfg, &rollup, month, &mut id);
+    for f in new_findings.into_iter().chain(surges) {
+        found.findings.push(f);
+        found.whose.push(None);
+    }
+    for f in &mut found.findings {
+        price_finding(f, &backlog);
+    }
+    let follow_ups = follow::follow_ups(cfg, &rollup, &families, &backlog, register, month, as_of);
+
     let next_review = month.plus(2).day(cfg.review_day);
     let actions = findings::proposals(
         &found.findings,
@@ -170,6 +188,7 @@ pub fn build(
         cfg,
         this_commitment,
         next_review,
+        &backlog,
     );
     let findings = found.findings;
     let movers = movers::movers(&team_rows, &rollup, month);
@@ -209,6 +228,9 @@ pub fn build(
         team_columns,
         movers,
         findings,
+        backlog,
+        follow_ups,
+        new_work,
         actions,
         register: RegisterSection::default(),
         history,
@@ -216,11 +238,11 @@ pub fn build(
     })
 }
 
-/// The findings so far, each with the KPI and scope it is of.
+/// The findings so far, each with the KPI and scope it is of (none for new work and surges).
 #[derive(Default)]
 struct Found<'r> {
     findings: Vec<Finding>,
-    whose: Vec<(Instance, Who<'r>)>,
+    whose: Vec<Option<(Instance, Who<'r>)>>,
 }
 
 impl<'r> Found<'r> {
@@ -231,8 +253,62 @@ impl<'r> Found<'r> {
     fn add(&mut self, inst: &Instance, f: Option<Finding>, who: Who<'r>) {
         if let Some(f) = f {
             self.findings.push(f);
-            self.whose.push((inst.clone(), who));
+            self.whose.push(Some((inst.clone(), who)));
         }
+    }
+}
+
+/// Marks the findings of KPIs that went back the wrong way after their action was closed (owned
+/// by whoever closed it), adding a finding where the scope had none (an app without a target of
+/// its own).
+fn regressions<'r>(
+    cfg: &Config,
+    rollup: &'r scopes::Rollup,
+    families: &[String],
+    register: &[Action],
+    month: Month,
+    as_of: NaiveDate,
+    found: &mut Found<'r>,
+) {
+    for r in follow::regressions(cfg, rollup, families, register, month, as_of) {
+        let scope = r.who.register_scope();
+        let at = found
+            .findings
+            .iter()
+            .position(|f| f.metric == r.row.key && findings::register_scope(f) == scope);
+        let at = match at {
+            Some(i) => i,
+            None => {
+                let Some(f) = findings::finding(&r.row, r.who, found.next_id()) else {
+                    continue;
+                };
+                found.add(&r.inst, Some(f), r.who);
+                found.findings.len() - 1
+            }
+        };
+        let f = &mut found.findings[at];
+        f.summary = format!(
+            "Regressed after {} was closed ({}; {} then): {}",
+            r.action, r.closed, r.then_text, f.summary
+        );
+        f.owner = Some(r.owner).filter(|o| !o.trim().is_empty());
+        f.regressed_after = Some(r.action);
+    }
+}
+
+/// A finding's dollars, from the backlog: a team's or an app's are its items of the KPI's lever;
+/// the organisation's carry none of their own (they would count its teams' twice) but show the
+/// sum of its teams' items.
+fn price_finding(f: &mut Finding, backlog: &crate::report::BacklogSection) {
+    let Some(lever) = Lever::of_kpi(&f.metric) else {
+        return;
+    };
+    let scope = findings::register_scope(f);
+    let saving = Some(backlog::saving_in(backlog, lever, &scope)).filter(|s| *s > 0.0);
+    if f.scope == "org" {
+        f.teams_saving = saving;
+    } else {
+        f.est_monthly_saving = saving;
     }
 }
 
@@ -299,10 +375,10 @@ fn app_rows<'r>(
         };
         let r = rows::scope_rows(who, by_month, month, &cfg.targets, families, None);
         let before = found.findings.len();
-        if let Some(cur) = cur.filter(|_| t != UNALLOCATED) {
+        if cur.is_some() && t != UNALLOCATED {
             for (inst, row) in r.each() {
                 if cfg.targets.app_has_own(inst, t, app) {
-                    let f = findings::finding(inst, row, who, cur, None, found.next_id());
+                    let f = findings::finding(row, who, found.next_id());
                     found.add(inst, f, who);
                 }
             }

@@ -7,17 +7,19 @@ use crate::actions::{Action, NewAction, Register, Status};
 use crate::config::Config;
 use crate::report::{ActionLine, KpiRow, RegisterSection, ReportModel};
 
+use super::findings::{answers, covers};
+
 /// Appends an action for every finding that has no open action in the register as it stood on
 /// the review's date; returns the new IDs. Findings are matched on metric and scope (`org`, the
-/// team, or `team/app`).
+/// team, or `team/app`); a team's finding is answered by an action on one of its apps too.
 pub fn propose(register: &mut Register, model: &ReportModel) -> Vec<String> {
     let mut ids = Vec::new();
     let view = register.as_of(model.month, model.as_of);
     for p in &model.actions {
         let linked = view.iter().any(|a| {
             a.status == Status::Open
-                && a.finding.as_deref() == Some(p.metric.as_str())
-                && a.scope == p.scope
+                && a.finding.as_deref().is_some_and(|m| answers(m, &p.metric))
+                && covers(&a.scope, &p.scope)
         });
         if linked {
             continue;
@@ -33,6 +35,9 @@ pub fn propose(register: &mut Register, model: &ReportModel) -> Vec<String> {
             due: p.due,
             opened: model.month,
             notes: None,
+            lever: p.lever.map(|l| l.as_str().to_owned()),
+            kpi_then: p.kpi_then,
+            saving_then: p.est_monthly_saving,
         }));
     }
     ids
@@ -44,12 +49,7 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
     use crate::actions::Status as S;
     let month = model.month;
     let as_of = model.as_of;
-    // The last review was held on the review day of this month, unless this is the register's
-    // first review (nothing in it was opened before this month).
-    let last_review = actions
-        .iter()
-        .any(|a| a.opened.is_some_and(|o| o < month))
-        .then(|| month.day(cfg.review_day));
+    let last_review = super::follow::last_review(actions, month, cfg.review_day);
     let line = |a: &Action| ActionLine {
         id: a.id.clone(),
         title: a.title.clone(),
@@ -135,23 +135,44 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
             }
         }
     }
-    for f in &mut model.findings {
-        let scope = super::findings::register_scope(f);
-        f.action = actions
+    let open_action = |metric: &str, scope: &str| {
+        actions
             .iter()
             .filter(|a| {
-                a.status == S::Open
-                    && a.finding.as_deref() == Some(f.metric.as_str())
-                    && a.scope == scope
+                a.status == S::Open && a.finding.as_deref() == Some(metric) && a.scope == scope
             })
             .map(|a| a.id.clone())
-            .min();
+            .min()
+    };
+    // A finding's action: one of its own scope, else (for a team's) one of the team's apps.
+    for f in &mut model.findings {
+        let scope = super::findings::register_scope(f);
+        f.action = open_action(&f.metric, &scope).or_else(|| {
+            actions
+                .iter()
+                .filter(|a| {
+                    a.status == S::Open
+                        && a.finding.as_deref().is_some_and(|m| answers(m, &f.metric))
+                        && covers(&a.scope, &scope)
+                })
+                .map(|a| a.id.clone())
+                .min()
+        });
     }
-    let savings: BTreeMap<String, f64> = model
+    for i in &mut model.backlog.items {
+        i.action = open_action(&i.kpi, &i.scope());
+    }
+    // An action's saving now: its backlog item's, else its finding's.
+    let mut savings: BTreeMap<String, f64> = model
         .findings
         .iter()
         .filter_map(|f| Some((f.action.clone()?, f.est_monthly_saving?)))
         .collect();
+    for i in &model.backlog.items {
+        if let Some(a) = &i.action {
+            savings.insert(a.clone(), i.monthly);
+        }
+    }
     for l in sec
         .new
         .iter_mut()
