@@ -101,12 +101,23 @@ pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
         out.push(ChartRef {
             name: "commitment_burnup".into(),
             title: "Commitment burn-up".into(),
-            alt: format!(
-                "Commitment burn-up; {} consumed of {}, projected {} at term end",
-                fmt::usd(c.metrics.consumed_to_date),
-                fmt::usd(c.metrics.amount),
-                fmt::pct(c.metrics.projected_utilization)
-            ),
+            alt: match &c.forecast {
+                f if f.declined.is_none() && !f.band.is_empty() => format!(
+                    "Commitment burn-up; {} consumed of {}; forecast at term end {} at P50 ({} to {}), linear run rate {}",
+                    fmt::usd(c.metrics.consumed_to_date),
+                    fmt::usd(c.metrics.amount),
+                    fmt::pct(f.utilization[1]),
+                    fmt::pct(f.utilization[0]),
+                    fmt::pct(f.utilization[2]),
+                    fmt::pct(c.metrics.projected_utilization)
+                ),
+                _ => format!(
+                    "Commitment burn-up; {} consumed of {}, projected {} at term end",
+                    fmt::usd(c.metrics.consumed_to_date),
+                    fmt::usd(c.metrics.amount),
+                    fmt::pct(c.metrics.projected_utilization)
+                ),
+            },
         });
     }
     let b = &m.backlog;
@@ -436,7 +447,13 @@ fn burn_up<DB: DrawingBackend>(
     let c = &c.metrics;
     let day = |d: chrono::NaiveDate| (d - c.start).num_days() as f64;
     let total_days = c.term_days as f64;
-    let top = c.amount.max(c.projected_end_of_term) * 1.1;
+    let band = &m
+        .commitment
+        .as_ref()
+        .map(|s| s.forecast.band.clone())
+        .unwrap_or_default();
+    let band_top = band.last().map_or(0.0, |b| b.3);
+    let top = c.amount.max(c.projected_end_of_term).max(band_top) * 1.1;
     let mut actual: Vec<(f64, f64)> = vec![(0.0, 0.0)];
     actual.extend(c.burn_up.iter().map(|(d, v)| (day(*d) + 1.0, *v)));
     let last = *actual.last().unwrap_or(&(0.0, 0.0));
@@ -500,6 +517,63 @@ fn burn_up<DB: DrawingBackend>(
                 .map(|p| Circle::new(*p, px(3, k), ACCENT.filled())),
         )
         .map_err(&err)?;
+    if !band.is_empty() {
+        // The forecast: its P10-P90 band from the end of the review month, and its P50.
+        let mut poly: Vec<(f64, f64)> = vec![last];
+        poly.extend(band.iter().map(|b| (day(b.0) + 1.0, b.3)));
+        poly.extend(band.iter().rev().map(|b| (day(b.0) + 1.0, b.1)));
+        let shade = ACCENT.mix(0.15);
+        let (lo, hi) = (band[band.len() - 1].1, band[band.len() - 1].3);
+        chart
+            .draw_series(std::iter::once(Polygon::new(poly, shade.filled())))
+            .map_err(&err)?
+            .label(format!(
+                "forecast P10–P90 {}–{}",
+                fmt::usd_short(lo),
+                fmt::usd_short(hi)
+            ))
+            .legend(move |(x, y)| {
+                Rectangle::new(
+                    [(x, y - pxi(5, k)), (x + pxi(16, k), y + pxi(5, k))],
+                    shade.filled(),
+                )
+            });
+        let mid = ACCENT.stroke_width(px(2, k));
+        let mut p50 = vec![last];
+        p50.extend(band.iter().map(|b| (day(b.0) + 1.0, b.2)));
+        let end50 = band[band.len() - 1].2;
+        chart
+            .draw_series(DashedLineSeries::new(p50, px(6, k), px(4, k), mid))
+            .map_err(&err)?
+            .label(format!("forecast P50 {}", fmt::usd_short(end50)))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], mid));
+        // Where P50 and P90 reach the commitment, when they do within the term.
+        let f = &m
+            .commitment
+            .as_ref()
+            .expect("a band has a commitment")
+            .forecast;
+        for (when, name) in [(f.crosses_p50, "P50"), (f.crosses_p90, "P90")] {
+            if let Some(d) = when {
+                let at = (day(d) + 1.0, c.amount);
+                chart
+                    .draw_series([Circle::new(at, px(4, k), TARGET.filled())])
+                    .map_err(&err)?;
+                chart
+                    .draw_series([Text::new(
+                        format!("{name} reaches it {}", d.format("%b %-d")),
+                        at,
+                        (FAMILY, 11.0 * k).into_font().color(&INK).pos(
+                            plotters::style::text_anchor::Pos::new(
+                                plotters::style::text_anchor::HPos::Right,
+                                plotters::style::text_anchor::VPos::Bottom,
+                            ),
+                        ),
+                    )])
+                    .map_err(&err)?;
+            }
+        }
+    }
     let dash = TARGET.stroke_width(px(2, k));
     chart
         .draw_series(DashedLineSeries::new(
@@ -510,7 +584,7 @@ fn burn_up<DB: DrawingBackend>(
         ))
         .map_err(&err)?
         .label(format!(
-            "forecast {}",
+            "linear run rate {}",
             fmt::usd_short(c.projected_end_of_term)
         ))
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + pxi(16, k), y)], dash));

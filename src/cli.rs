@@ -91,6 +91,32 @@ pub enum Command {
     /// Print the month's optimization backlog, ranked by dollars a year per week of effort,
     /// without writing a pack.
     Backlog(BacklogArgs),
+    /// Print the commitment's forecast to the end of its term (with its backtest) and the sizing
+    /// of the next commitment, without writing a pack.
+    Commitment(CommitmentArgs),
+}
+
+/// Output format of `govreview commitment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CommitmentFormat {
+    /// Readable tables.
+    Table,
+    /// JSON, for scripts (the `commitment` and `next_commitment` of metrics.json).
+    Json,
+}
+
+/// Arguments of `govreview commitment`.
+#[derive(Debug, Args)]
+pub struct CommitmentArgs {
+    /// Month whose end the figures are of (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CommitmentFormat::Table)]
+    pub format: CommitmentFormat,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
 }
 
 /// Output format of `govreview backlog`.

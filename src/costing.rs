@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+
 use crate::config::{AllocationRule, Config};
 use crate::cube::{CubeRow, Dataset};
 use crate::error::{Error, Result};
@@ -103,6 +105,47 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
     }
     apply_billed(&mut out, ds, cfg);
     Ok(out)
+}
+
+/// Spend by day, for the forecast: each day's shape from its usage (billed cost where the rows
+/// carry it, else computed net cost), its level from the month's spend, so that the days of a
+/// month add up to that month's spend (billed costs of cost reports included). A month whose
+/// days carry no cost at all spreads its spend evenly over its days with data.
+pub fn daily_spend(
+    ds: &Dataset,
+    cfg: &Config,
+    month_spend: &BTreeMap<Month, f64>,
+) -> Vec<(NaiveDate, f64)> {
+    let mut raw: BTreeMap<NaiveDate, f64> = ds.days.iter().map(|d| (*d, 0.0)).collect();
+    for r in &ds.daily {
+        let cost = if r.billed {
+            r.billed_cost
+        } else {
+            cfg.prices.lookup(&r.model).map_or(0.0, |(_, p)| {
+                list_cost(p, &r.tokens, &r.tier) * (1.0 - cfg.discount)
+            })
+        };
+        *raw.entry(r.day).or_default() += cost;
+    }
+    let mut by_month: BTreeMap<Month, (f64, usize)> = BTreeMap::new();
+    for (d, v) in &raw {
+        let e = by_month.entry(Month::of(*d)).or_default();
+        e.0 += v;
+        e.1 += 1;
+    }
+    raw.into_iter()
+        .map(|(d, v)| {
+            let m = Month::of(d);
+            let (sum, days) = by_month[&m];
+            let target = month_spend.get(&m).copied().unwrap_or(0.0);
+            let s = if sum > 0.0 {
+                v * target / sum
+            } else {
+                target / days as f64
+            };
+            (d, s)
+        })
+        .collect()
 }
 
 /// The model key billed costs are matched on: the price-table prefix a model ID falls under, so
@@ -247,6 +290,7 @@ mod tests {
             rows: vec![usage("a", 1_000_000), usage("b", 333_333)],
             files: Vec::new(),
             days: Vec::new(),
+            daily: Vec::new(),
             // Billed $2.00 for the undated ID's cell (same price prefix), and $5.00 of Opus in a
             // workspace without usage.
             costs: vec![

@@ -51,6 +51,23 @@ pub struct CubeRow {
     pub last_day: NaiveDate,
 }
 
+/// One day's usage of one model and tier, for the daily spend series the forecast reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRow {
+    /// The day (UTC).
+    pub day: NaiveDate,
+    /// Model ID as it appears in the data.
+    pub model: String,
+    /// Service tier.
+    pub tier: String,
+    /// Whether the rows carry a billed cost.
+    pub billed: bool,
+    /// Token sums.
+    pub tokens: Tokens,
+    /// Billed cost in USD (0 unless `billed`).
+    pub billed_cost: f64,
+}
+
 /// What was read from one input file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileInfo {
@@ -84,6 +101,8 @@ pub struct Dataset {
     pub files: Vec<FileInfo>,
     /// Every day that has at least one row, sorted.
     pub days: Vec<NaiveDate>,
+    /// Usage by day, model and tier, sorted (only when asked for: the forecast needs it).
+    pub daily: Vec<DayRow>,
     /// Billed amounts from cost reports and Console cost exports: (index into `files`, record).
     pub costs: Vec<(usize, crate::anthropic::CostRecord)>,
     /// How long each loading stage took, in seconds (for `GOVREVIEW_TIMINGS`).

@@ -228,10 +228,22 @@ fn key_at(text: &str, offset: usize, message: &str) -> Option<Vec<String>> {
                 continue;
             }
             let hit = inside(key_span.clone()) || inside(item.span());
-            let contains_child = item.as_table_like().is_some_and(|t| {
-                t.iter()
-                    .any(|(kk, v)| inside(v.span()) || inside(t.key(kk).and_then(|x| x.span())))
-            });
+            let within = |t: &dyn toml_edit::TableLike| {
+                t.iter().any(|(kk, v)| {
+                    inside(v.span())
+                        || inside(t.key(kk).and_then(|x| x.span()))
+                        // An array of tables inside (`[[commitment.bands]]`): any of its keys.
+                        || v.as_array_of_tables().is_some_and(|a| {
+                            a.iter().any(|e| {
+                                inside(e.span())
+                                    || e.iter().any(|(k2, v2)| {
+                                        inside(v2.span()) || inside(e.key(k2).and_then(|x| x.span()))
+                                    })
+                            })
+                        })
+                })
+            };
+            let contains_child = item.as_table_like().is_some_and(within);
             if hit || contains_child {
                 path.push(k.to_owned());
                 match item.as_table_like() {
@@ -304,8 +316,10 @@ fn expected_keys(message: &str) -> Option<String> {
         .split("expected one of ")
         .nth(1)
         .or_else(|| message.split("expected ").nth(1))?;
+    // Serde lists them as "`a`, `b`, `c`", "`a` or `b`" or "`a`".
     let keys: Vec<&str> = list
         .split(", ")
+        .flat_map(|c| c.split(" or "))
         .map(|c| c.trim().trim_matches('`'))
         .filter(|c| !c.is_empty())
         .collect();

@@ -21,6 +21,7 @@ mod email;
 pub mod error;
 mod fetch;
 mod fmt;
+mod forecast;
 mod fsx;
 mod kpi;
 mod metrics;
@@ -33,6 +34,7 @@ mod render;
 mod report;
 mod review;
 mod secret;
+mod sizing;
 
 use std::process::ExitCode;
 
@@ -127,6 +129,9 @@ pub fn run(
         Command::Email(args) => cmd::email::run(&cli.global, args, env, out).map(|_| ok),
         Command::Fetch(args) => cmd::fetch::run(args, as_of, env, out, err).map(|_| ok),
         Command::Init(args) => cmd::init::run(args, out).map(|_| ok),
+        Command::Commitment(args) => {
+            cmd::commitment::run(&cli.global, args, as_of, env, out).map(|_| ok)
+        }
         Command::Backlog(args) => cmd::backlog::run(&cli.global, args, as_of, env, out).map(|_| ok),
     }
 }

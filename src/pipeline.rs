@@ -79,6 +79,8 @@ pub fn priced(cfg: &Config, inputs: &Inputs, env: &Env) -> Result<(Dataset, Vec<
     let files = files(cfg, inputs)?;
     let options = data::Options {
         fast_parquet: env.fast_parquet,
+        // The commitment's forecast reads spend by day.
+        daily: cfg.commitment.is_some(),
     };
     let ds = data::load_with(
         &files,

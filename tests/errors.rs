@@ -386,3 +386,18 @@ fn backlog_defaults_and_surge_problems_reported_together() {
     );
     insta::assert_snapshot!(e);
 }
+
+#[test]
+fn commitment_bands_out_of_order_and_out_of_range() {
+    let config = format!(
+        "{CONFIG}\n[commitment]\namount = 1000.0\nstart = 2026-01-01\nend = 2026-12-31\nnext_term_days = 0\noverage_factor = -1\n\n[[commitment.bands]]\nmin = 500_000\ndiscount = 0.10\n\n[[commitment.bands]]\nmin = 1_000_000\ndiscount = 0.05\n\n[[commitment.bands]]\nmin = 250_000\ndiscount = 1.5\n\n[[commitment.bands]]\nmin = 500_000\ndiscount = 0.12\nmax = 3\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &config),
+            ("usage.csv", &usage("2026-10-01,claude-sonnet-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}

@@ -601,3 +601,70 @@ fn backlog_command_prints_without_writing() {
     // Nothing written: no pack, no register.
     assert_eq!(crate::util::files_below(dir.path()).len(), 2);
 }
+
+/// `govreview commitment` prints the forecast and the next commitment without writing a pack;
+/// without a commitment it says what to configure.
+#[test]
+fn commitment_command_prints_the_forecast_and_the_sizing() {
+    let o = run(govreview(&root()).args([
+        "commitment",
+        "--config",
+        "sample-data/govreview.toml",
+        "-m",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "--format",
+        "json",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let f = &v["commitment"]["forecast"];
+    assert!(f["declined"].is_null());
+    let eot: Vec<f64> = f["end_of_term"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(eot[0] < eot[1] && eot[1] < eot[2], "{eot:?}");
+    assert_eq!(f["backtest"].as_array().unwrap().len(), 3);
+    let n = &v["next_commitment"];
+    assert!(n["recommended"]["amount"].as_f64().unwrap() > 0.0);
+    assert!(
+        n["sentence"]
+            .as_str()
+            .unwrap()
+            .starts_with("Committing at the current run rate")
+    );
+    let table = run(govreview(&root()).args([
+        "commitment",
+        "--config",
+        "sample-data/govreview.toml",
+        "-m",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    let t = stdout(&table);
+    assert!(
+        t.contains("At the end of the term") && t.contains("recommended"),
+        "{t}"
+    );
+    // A configuration without a commitment.
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_files(
+        dir.path(),
+        &[(
+            "govreview.toml",
+            "[organization]\nname = \"X\"\nreview_owner = \"Ann Example\"\n",
+        )],
+    );
+    let o = run(govreview(dir.path()).args(["commitment", "--as-of", "2026-11-10"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("configures no commitment: add [commitment]"),
+        "{}",
+        stderr(&o)
+    );
+}

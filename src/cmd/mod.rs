@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod backlog;
 pub mod check;
+pub mod commitment;
 pub mod email;
 pub mod fetch;
 pub mod init;

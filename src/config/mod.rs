@@ -22,9 +22,11 @@ use serde::{Deserialize, Serialize};
 use crate::diag::{self, Locator, Problem};
 
 pub mod backlog;
+pub mod renewal;
 pub mod targets;
 
 pub use backlog::{Backlog, Defaults, Lever};
+pub use renewal::{Band, Renewal};
 
 use crate::error::{Error, Result};
 use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
@@ -129,6 +131,10 @@ struct RawCommitment {
     start: toml::value::Datetime,
     end: toml::value::Datetime,
     name: Option<String>,
+    #[serde(default)]
+    bands: Vec<renewal::RawBand>,
+    next_term_days: Option<i64>,
+    overage_factor: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +254,8 @@ pub struct Config {
     pub backlog: Backlog,
     /// What new work is held to.
     pub defaults: Defaults,
+    /// How the next commitment is sized (`[commitment]` bands, next term, overage).
+    pub renewal: Renewal,
 }
 
 /// Whether `name` names a person: not blank, not a placeholder, not a team name, and among
@@ -469,7 +477,9 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
     let defaults_cfg = backlog::defaults(raw.defaults, loc, problems);
 
     // commitment
+    let mut renewal_cfg = Renewal::default();
     let commitment = raw.commitment.and_then(|c| {
+        renewal_cfg = renewal::renewal(c.bands, c.next_term_days, c.overage_factor, loc, problems);
         let start = toml_date(&c.start, &["commitment", "start"], loc, problems);
         let end = toml_date(&c.end, &["commitment", "end"], loc, problems);
         if !(c.amount > 0.0 && c.amount.is_finite()) {
@@ -566,6 +576,7 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         email,
         backlog: backlog_cfg,
         defaults: defaults_cfg,
+        renewal: renewal_cfg,
     }
 }
 

@@ -18,9 +18,9 @@ use crate::data::aggregate::from_epoch_days;
 use crate::data::aggregate::in_term_by_month;
 use crate::data::aggregate::parquet;
 use crate::data::aggregate::query::cube_query;
-use crate::data::aggregate::query::distinct_days;
 use crate::data::aggregate::query::partly_counted;
 use crate::data::aggregate::query::to_rows;
+use crate::data::aggregate::query::{daily_rows, distinct_days};
 use crate::data::detect::Input;
 use crate::data::detect::USAGE_REPORT;
 use crate::data::detect::classify;
@@ -57,11 +57,16 @@ pub struct Options {
     /// Aggregate plain Parquet on its dictionary codes (off: the general query for every file,
     /// for comparison).
     pub fast_parquet: bool,
+    /// Also sum usage by day, model and tier (the daily series the commitment forecast reads).
+    pub daily: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { fast_parquet: true }
+        Options {
+            fast_parquet: true,
+            daily: false,
+        }
     }
 }
 
@@ -82,13 +87,14 @@ pub fn load_with(
     term: Option<(NaiveDate, NaiveDate)>,
     options: &Options,
 ) -> Result<Dataset> {
-    load_inner(files, term, options.fast_parquet)
+    load_inner(files, term, options.fast_parquet, options.daily)
 }
 
 fn load_inner(
     files: &[(PathBuf, Option<anthropic::Kind>)],
     term: Option<(NaiveDate, NaiveDate)>,
     fast_parquet: bool,
+    want_daily: bool,
 ) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::Usage(
@@ -152,6 +158,7 @@ fn load_inner(
     let mut rows = Vec::new();
     let mut bad: Option<usize> = None;
     let mut days: Vec<NaiveDate> = Vec::new();
+    let mut daily: Vec<crate::cube::DayRow> = Vec::new();
     let mut timings: Vec<(&'static str, f64)> = Vec::new();
     let mut timing = |stage: &'static str, since: std::time::Instant| {
         timings.push((stage, since.elapsed().as_secs_f64()));
@@ -171,14 +178,20 @@ fn load_inner(
             sums_fit(&cube, &sources)?;
             rows = to_rows(&cube, &plan, term).map_err(|e| Error::Internal(e.to_string()))?;
             let t0 = std::time::Instant::now();
-            let sources: Vec<&Source> = general.iter().map(|(_, s)| *s).collect();
-            days = guard(only, || distinct_days(&sources))?;
-            timing("distinct days", t0);
+            if want_daily {
+                daily = guard(only, || daily_rows(&general, &plan))?;
+                days = daily.iter().map(|d| d.day).collect();
+                timing("daily series", t0);
+            } else {
+                let sources: Vec<&Source> = general.iter().map(|(_, s)| *s).collect();
+                days = guard(only, || distinct_days(&sources))?;
+                timing("distinct days", t0);
+            }
         }
     }
     if !fast.is_empty() && bad.is_none() {
         let t0 = std::time::Instant::now();
-        let scanned = guard(None, || parquet::scan(&fast, plan.split_term))?;
+        let scanned = guard(None, || parquet::scan(&fast, plan.split_term, want_daily))?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
         rows.extend(scanned.rows.into_iter().map(|mut r| {
@@ -188,6 +201,7 @@ fn load_inner(
             r
         }));
         days.extend(scanned.days.into_iter().map(from_epoch_days));
+        daily.extend(scanned.daily);
     }
     if let Some(file) = bad {
         return Err(diagnose(&sources[file], &plan));
@@ -245,10 +259,14 @@ fn load_inner(
         costs.extend(records.into_iter().map(|r| (file, r)));
     }
     check_cost_overlaps(&costs, &infos)?;
+    daily.sort_by(|a, b| {
+        (a.day, &a.model, &a.tier, a.billed).cmp(&(b.day, &b.model, &b.tier, b.billed))
+    });
     let mut ds = Dataset {
         rows,
         files: infos,
         days,
+        daily,
         costs,
         timings,
     };

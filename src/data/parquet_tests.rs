@@ -46,15 +46,19 @@ fn parquet(dir: &Path, name: &str, body: &str, rows: usize, ints: DataType) -> P
 fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Dataset) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(&inputs, term, true).unwrap();
-    let general = load_inner(&inputs, term, false).unwrap();
+    let fast = load_inner(&inputs, term, true, true).unwrap();
+    let general = load_inner(&inputs, term, false, true).unwrap();
+    assert!(
+        fast.daily == general.daily,
+        "the daily series differs between the engines"
+    );
     (fast, general)
 }
 
 fn errors(files: &[PathBuf]) -> (String, String) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let text = |fast| match load_inner(&inputs, None, fast) {
+    let text = |fast| match load_inner(&inputs, None, fast, true) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("expected an error"),
     };
@@ -389,7 +393,7 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
         let files = expand_config_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
         let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
             files.iter().map(|p| (p.clone(), None)).collect();
-        let text = load_inner(&inputs, term, false).unwrap();
+        let text = load_inner(&inputs, term, false, true).unwrap();
         let out = d.path().join(case);
         std::fs::create_dir_all(&out).unwrap();
         // Small row groups (61 rows), so that groups straddle days and months.
@@ -397,8 +401,8 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
             .iter()
             .map(|f| (as_parquet(&out, f, 61), None))
             .collect();
-        let fast = load_inner(&pq, term, true).unwrap();
-        let general = load_inner(&pq, term, false).unwrap();
+        let fast = load_inner(&pq, term, true, true).unwrap();
+        let general = load_inner(&pq, term, false, true).unwrap();
         assert!(!text.rows.is_empty(), "{case}");
         assert_eq!(
             cube(&fast),
@@ -411,5 +415,18 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
             "{case}: Parquet vs the text files"
         );
         assert_eq!(fast.days, text.days, "{case}: days with data");
+        assert!(!text.daily.is_empty(), "{case}");
+        assert!(
+            fast.daily == general.daily,
+            "{case}: daily series, fast vs general"
+        );
+        assert!(
+            general.daily == text.daily,
+            "{case}: daily series, Parquet vs text"
+        );
+        // The daily series sums to the cube's tokens.
+        let by_day: u64 = text.daily.iter().map(|d| d.tokens.total()).sum();
+        let by_cube: u64 = text.rows.iter().map(|r| r.tokens.total()).sum();
+        assert_eq!(by_day, by_cube, "{case}");
     }
 }

@@ -107,7 +107,8 @@ struct MetricsJson<'a> {
     spend_by_family: &'a BTreeMap<String, f64>,
     spend_by_tier: &'a BTreeMap<String, f64>,
     spend_by_model: &'a BTreeMap<String, f64>,
-    commitment: Option<&'a CommitmentMetrics>,
+    commitment: Option<CommitmentJson<'a>>,
+    next_commitment: Option<&'a crate::report::NextCommitment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     budget: Option<Budget>,
     kpis: BTreeMap<&'a str, Drift<'a>>,
@@ -120,6 +121,14 @@ struct MetricsJson<'a> {
     new_work: &'a crate::report::NewWork,
     actions: &'a crate::report::RegisterSection,
     data: &'a crate::report::DataNotes,
+}
+
+/// The commitment's figures and its forecast.
+#[derive(Serialize)]
+struct CommitmentJson<'a> {
+    #[serde(flatten)]
+    metrics: &'a CommitmentMetrics,
+    forecast: &'a crate::report::ForecastSection,
 }
 
 /// The backlog: every item (waits last), and the totals.
@@ -201,6 +210,35 @@ pub fn backlog_document(m: &ReportModel) -> Result<Value> {
     Ok(v)
 }
 
+#[derive(Serialize)]
+struct CommitmentDocument<'a> {
+    schema_version: u32,
+    organization: &'a str,
+    month: Month,
+    as_of: chrono::NaiveDate,
+    commitment: Option<CommitmentJson<'a>>,
+    next_commitment: Option<&'a crate::report::NextCommitment>,
+}
+
+/// The commitment alone, as `govreview commitment --format json` prints it: the `commitment` and
+/// `next_commitment` of metrics.json.
+pub fn commitment_document(m: &ReportModel) -> Result<Value> {
+    let doc = CommitmentDocument {
+        schema_version: SCHEMA_VERSION,
+        organization: &m.organization,
+        month: m.month,
+        as_of: m.as_of,
+        commitment: m.commitment.as_ref().map(|c| CommitmentJson {
+            metrics: &c.metrics,
+            forecast: &c.forecast,
+        }),
+        next_commitment: m.next_commitment.as_ref(),
+    };
+    let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
+    positive_zero(&mut v);
+    Ok(v)
+}
+
 /// Builds the JSON document of a report.
 pub fn document(m: &ReportModel) -> Result<Value> {
     let k = m.totals.kpis();
@@ -222,7 +260,11 @@ pub fn document(m: &ReportModel) -> Result<Value> {
         spend_by_family: &m.totals.by_family,
         spend_by_tier: &m.totals.by_tier,
         spend_by_model: &m.totals.by_model,
-        commitment: m.commitment.as_ref().map(|c| &c.metrics),
+        commitment: m.commitment.as_ref().map(|c| CommitmentJson {
+            metrics: &c.metrics,
+            forecast: &c.forecast,
+        }),
+        next_commitment: m.next_commitment.as_ref(),
         budget: budget(&m.kpis, m.totals.spend),
         kpis: m
             .kpis

@@ -28,6 +28,34 @@ fn status_cell(r: &KpiRow) -> (String, Style) {
     }
 }
 
+/// One line on the forecast to the end of the term.
+pub fn forecast_line(c: &crate::report::CommitmentSection) -> String {
+    use crate::fmt::usd0;
+    let f = &c.forecast;
+    match &f.declined {
+        Some(why) => format!("Forecast: {why}."),
+        None => {
+            let left = if f.overage[1] > 0.0 {
+                format!("{} overage at P50", usd0(f.overage[1]))
+            } else {
+                format!("{} unused at P50", usd0(f.unused[1]))
+            };
+            format!(
+                "Forecast ({}): {} consumed by {} at P50 (P10 {}, P90 {}): {left}.",
+                if f.headline == "method" {
+                    "trend and weekly cycle, better in the backtest"
+                } else {
+                    "linear run rate, better in the backtest"
+                },
+                usd0(f.end_of_term[1]),
+                c.metrics.end,
+                usd0(f.end_of_term[0]),
+                usd0(f.end_of_term[2])
+            )
+        }
+    }
+}
+
 /// One line on the backlog: its total and its top item.
 pub fn backlog_line(m: &ReportModel) -> String {
     let b = &m.backlog;
@@ -104,6 +132,10 @@ pub fn summary(m: &ReportModel) -> String {
     out.push('\n');
     if let Some(c) = &m.commitment {
         out.push_str(&format!("  {}\n", c.outlook));
+        out.push_str(&format!("  {}\n", forecast_line(c)));
+    }
+    if let Some(n) = &m.next_commitment {
+        out.push_str(&format!("  Next commitment: {}\n", n.sentence));
     }
     out.push_str(&format!("  {}\n", backlog_line(m)));
     if m.follow_ups.captured > 0.0 {

@@ -11,10 +11,12 @@ use crate::metrics::{CommitmentMetrics, Kpis, Totals};
 use crate::month::Month;
 
 mod backlog;
+mod commitment;
 
 pub use backlog::{
     BacklogSection, Floor, FollowUp, FollowUps, Item, NewWork, NewWorkload, Subtotal,
 };
+pub use commitment::{BacktestMonth, CandidateRow, ForecastSection, NextCommitment};
 
 /// Whether a KPI meets its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -327,6 +329,8 @@ pub struct CommitmentSection {
     pub pacing_row: KpiRow,
     /// A sentence on where the term is heading.
     pub outlook: String,
+    /// The forecast to the end of the term, with its uncertainty and backtest.
+    pub forecast: ForecastSection,
 }
 
 /// Everything a renderer needs.
@@ -362,6 +366,8 @@ pub struct ReportModel {
     pub by_tier: Vec<(String, f64, f64)>,
     /// Commitment, when configured.
     pub commitment: Option<CommitmentSection>,
+    /// Sizing the next commitment: when bands are configured or the term ends within 120 days.
+    pub next_commitment: Option<NextCommitment>,
     /// Team showback.
     pub teams: Vec<TeamRow>,
     /// The KPI columns of the team tables: every headline KPI but spend that a team shows.

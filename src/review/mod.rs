@@ -9,6 +9,7 @@
 //! the action register. The output is the [`ReportModel`] every renderer reads.
 
 pub mod backlog;
+pub mod commitment;
 pub mod findings;
 pub mod follow;
 pub mod movers;
@@ -78,6 +79,13 @@ pub fn build(
                 .collect()
         });
     let this_commitment = commitments.as_ref().and_then(|c| c.get(&month));
+    let spend_by_month: BTreeMap<Month, f64> =
+        rollup.org.iter().map(|(m, t)| (*m, t.spend)).collect();
+    let daily = if cfg.commitment.is_some() {
+        crate::costing::daily_spend(ds, cfg, &spend_by_month)
+    } else {
+        Vec::new()
+    };
 
     let org_rows = rows::scope_rows(
         Who::ORG,
@@ -102,6 +110,7 @@ pub fn build(
             metrics: m.clone(),
             pacing_row,
             outlook: outlook(m),
+            forecast: commitment::forecast_section(m, &daily, month, &spend_by_month),
         }
     });
 
@@ -164,6 +173,15 @@ pub fn build(
     // The backlog of the review month, and everything that follows from it.
     let month_rows: Vec<&PricedRow> = priced.iter().filter(|r| r.month == month).collect();
     let backlog = backlog::backlog(cfg, &month_rows, org_spend);
+    let next_commitment = commitment.as_ref().and_then(|c| {
+        commitment::next_commitment(
+            cfg,
+            &c.metrics,
+            &c.forecast,
+            org_spend,
+            backlog.floor.monthly,
+        )
+    });
     regressions(cfg, &rollup, &families, register, month, as_of, &mut found);
     let mut next = found.next_id();
     let mut id = || {
@@ -224,6 +242,7 @@ pub fn build(
         by_model,
         by_tier,
         commitment,
+        next_commitment,
         teams: team_rows,
         team_columns,
         movers,

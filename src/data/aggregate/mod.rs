@@ -196,6 +196,35 @@ pub(crate) fn cube_row(g: Group, texts: [Option<String>; 6], s: &Sums) -> CubeRo
     }
 }
 
+/// The slots the daily series sums, in order: U, W5, W1, R, O and the billed cost in 1e-8 USD.
+pub(crate) const DAY_SLOTS: [Slot; 6] =
+    [Slot::U, Slot::W5, Slot::W1, Slot::R, Slot::O, Slot::CostE8];
+
+/// A day's sums of one model and tier as a row of the daily series, by the cube's key rule.
+pub(crate) fn day_row(
+    day: i32,
+    model: Option<String>,
+    tier: Option<String>,
+    billed: bool,
+    s: &[i64; 6],
+) -> crate::cube::DayRow {
+    let k = TextKeys::new([None, None, None, None, model, tier]);
+    crate::cube::DayRow {
+        day: from_epoch_days(day),
+        model: k.model,
+        tier: k.tier,
+        billed,
+        tokens: Tokens {
+            uncached_input: s[0] as u64,
+            cache_write_5m: s[1] as u64,
+            cache_write_1h: s[2] as u64,
+            cache_read: s[3] as u64,
+            output: s[4] as u64,
+        },
+        billed_cost: s[5] as f64 / 1e8,
+    }
+}
+
 /// Whether a month lies in the commitment term (for terms of whole months).
 pub(crate) fn in_term_by_month(month: Month, term: Option<(NaiveDate, NaiveDate)>) -> bool {
     term.is_some_and(|(s, e)| month >= Month::of(s) && month <= Month::of(e))

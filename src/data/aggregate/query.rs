@@ -140,6 +140,88 @@ pub(crate) fn partly_counted(cube: &DataFrame) -> PolarsResult<bool> {
         .any(|(k, n)| matches!((k, n), (Some(k), Some(n)) if k > 0 && k < n)))
 }
 
+/// The daily series: token classes and billed cost summed by day, model and tier (and the billed
+/// flag), over the same canonical frames as the cube.
+pub(crate) fn daily_rows(
+    sources: &[(usize, &Source)],
+    plan: &Plan,
+) -> Result<Vec<crate::cube::DayRow>> {
+    let mut frames = Vec::with_capacity(sources.len());
+    for &(_, s) in sources {
+        let (frame, _) = canonical(s, plan)?;
+        frames.push(frame);
+    }
+    let all = concat(frames, UnionArgs::default()).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut keys = vec![
+        col("day").cast(DataType::Int32).alias("day"),
+        col("model"),
+        col("service_tier"),
+    ];
+    if plan.billed {
+        keys.push(col("billed"));
+    }
+    let sums: Vec<Expr> = super::DAY_SLOTS
+        .iter()
+        .filter(|s| plan.billed || **s != Slot::CostE8)
+        .map(|s| col(s.column()).sum())
+        .collect();
+    let df = all
+        .group_by(keys)
+        .agg(sums)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| query_error(sources.iter().map(|(_, s)| *s), e))?;
+    let n = df.height();
+    let err = |e: PolarsError| Error::Internal(e.to_string());
+    let i64s = |name: &str| -> Result<Vec<i64>> {
+        match df.column(name) {
+            Ok(c) => Ok(c
+                .cast(&DataType::Int64)
+                .and_then(|c| c.i64().map(|a| a.iter().map(|v| v.unwrap_or(0)).collect()))
+                .map_err(err)?),
+            Err(_) => Ok(vec![0; n]),
+        }
+    };
+    let strs = |name: &str| -> Result<Vec<Option<String>>> {
+        df.column(name)
+            .and_then(|c| {
+                c.str()
+                    .map(|a| a.iter().map(|v| v.map(str::to_owned)).collect())
+            })
+            .map_err(err)
+    };
+    let days: Vec<Option<i32>> = df
+        .column("day")
+        .and_then(|c| c.i32().map(|a| a.iter().collect()))
+        .map_err(err)?;
+    let (models, tiers) = (strs("model")?, strs("service_tier")?);
+    let billed: Vec<bool> = match df.column("billed") {
+        Ok(c) => c
+            .bool()
+            .map_err(err)?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect(),
+        Err(_) => vec![false; n],
+    };
+    let slots: Vec<Vec<i64>> = super::DAY_SLOTS
+        .iter()
+        .map(|s| i64s(s.column()))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let Some(day) = days[i] else { continue };
+        out.push(super::day_row(
+            day,
+            models[i].clone(),
+            tiers[i].clone(),
+            billed[i],
+            &std::array::from_fn(|s| slots[s][i]),
+        ));
+    }
+    Ok(out)
+}
+
 pub(crate) fn distinct_days(sources: &[&Source]) -> Result<Vec<NaiveDate>> {
     let mut frames = Vec::with_capacity(sources.len());
     for s in sources {

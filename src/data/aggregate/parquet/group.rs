@@ -257,6 +257,35 @@ pub(super) fn row_group(
                 .collect()
         })
         .collect();
+    if let Some(daily) = w.daily.as_mut() {
+        // The day's sums per model and tier, on local codes, then on the worker's ids.
+        let (models, tiers) = (&codes[MODEL], &codes[TIER]);
+        let mut by_day: FxMap<(i32, u32, u32, bool), [i64; 6]> = FxMap::default();
+        for (i, &day) in days.iter().enumerate().take(n) {
+            let key = (
+                day,
+                models.get(i).copied().unwrap_or(0),
+                tiers.get(i).copied().unwrap_or(0),
+                billed(i) == 1,
+            );
+            let a = by_day.entry(key).or_insert([0; 6]);
+            a[0] += cols.u[i];
+            a[1] += cols.w5[i];
+            a[2] += cols.w1[i];
+            a[3] += cols.r[i];
+            a[4] += cols.o[i];
+            a[5] += cols.cost[i];
+        }
+        for ((d, m, t, b), s) in by_day {
+            let key = (d, maps[MODEL][m as usize], maps[TIER][t as usize], b);
+            let acc = daily.entry(key).or_insert([0; 6]);
+            for (x, v) in acc.iter_mut().zip(s) {
+                *x = x
+                    .checked_add(v)
+                    .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(&l.path)))?;
+            }
+        }
+    }
     let file = l.index as u32;
     for (parts, acc) in local {
         // parts[0] = (month - first month) x 4 + in-term flag x 2 + billed flag.

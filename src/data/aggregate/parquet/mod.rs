@@ -58,6 +58,7 @@ const TEXT: [&str; 6] = [
     "service_tier",
 ];
 const MODEL: usize = 4;
+const TIER: usize = 5;
 
 /// The widest range of days one row group may span (about 11,000 years).
 const MAX_DAY_SPAN: i64 = 4_000_000;
@@ -128,6 +129,8 @@ pub(crate) struct Scanned {
     pub rows: Vec<CubeRow>,
     /// Every day that has rows.
     pub days: BTreeSet<i32>,
+    /// The daily series (when asked for).
+    pub daily: Vec<crate::cube::DayRow>,
     /// The first file (lowest index) with a bad row: no day, no model, or a negative count.
     pub bad_file: Option<usize>,
 }
@@ -182,10 +185,15 @@ impl Interner {
 /// the six text ids.
 type GroupKey = (u32, i32, [u32; 6]);
 
+/// A thread's daily sums: (day, model id, tier id, billed) → U, W5, W1, R, O, cost in 1e-8 USD.
+type DailyMap = FxMap<(i32, u32, u32, bool), [i64; 6]>;
+
 struct Worker {
     interner: [Interner; 6],
     groups: FxMap<GroupKey, Acc>,
     days: BTreeSet<i32>,
+    /// The daily series, when asked for.
+    daily: Option<DailyMap>,
     bad: Option<usize>,
 }
 
@@ -197,9 +205,13 @@ pub(crate) struct FastFile {
     pub day: Day,
 }
 
-/// Aggregates the files into cube rows. `split_term` is the commitment
-/// term as epoch days when rows need an in-term flag.
-pub(crate) fn scan(files: &[FastFile], split_term: Option<(i32, i32)>) -> Result<Scanned> {
+/// Aggregates the files into cube rows (and the daily series when `daily`). `split_term` is the
+/// commitment term as epoch days when rows need an in-term flag.
+pub(crate) fn scan(
+    files: &[FastFile],
+    split_term: Option<(i32, i32)>,
+    daily: bool,
+) -> Result<Scanned> {
     let mut layouts = Vec::with_capacity(files.len());
     for f in files {
         let l = std::panic::catch_unwind(|| layout(&f.path, f.index, f.day))
@@ -226,6 +238,7 @@ pub(crate) fn scan(files: &[FastFile], split_term: Option<(i32, i32)>) -> Result
                         interner: Default::default(),
                         groups: FxMap::default(),
                         days: BTreeSet::new(),
+                        daily: daily.then(FxMap::default),
                         bad: None,
                     };
                     let mut handles: Vec<Option<File>> = (0..layouts.len()).map(|_| None).collect();
@@ -264,9 +277,25 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
     type Key = (u32, i32, [Option<String>; 6]);
     let mut all: FxMap<Key, Acc> = FxMap::default();
     let mut days = BTreeSet::new();
+    type DayKey = (i32, Option<String>, Option<String>, bool);
+    let mut daily: FxMap<DayKey, [i64; 6]> = FxMap::default();
     let mut bad: Option<usize> = None;
     for w in workers {
         days.extend(w.days);
+        for ((day, model, tier, billed), s) in w.daily.into_iter().flatten() {
+            let key = (
+                day,
+                w.interner[MODEL].texts[model as usize].clone(),
+                w.interner[TIER].texts[tier as usize].clone(),
+                billed,
+            );
+            let acc = daily.entry(key).or_insert([0; 6]);
+            for (a, v) in acc.iter_mut().zip(s) {
+                *a = a
+                    .checked_add(v)
+                    .ok_or_else(|| crate::data::diagnose::too_many_tokens(None))?;
+            }
+        }
         bad = match (bad, w.bad) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -297,9 +326,14 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
         }
         rows.push(row);
     }
+    let daily = daily
+        .into_iter()
+        .map(|((day, model, tier, billed), s)| super::day_row(day, model, tier, billed, &s))
+        .collect();
     Ok(Scanned {
         rows,
         days,
+        daily,
         bad_file: bad,
     })
 }
