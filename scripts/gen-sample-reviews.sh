@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Replays the sample organisation's review history: the August, September and October 2026
 # reviews, with what owners did in between (closing, dropping and rescheduling actions, and a
-# hand-written comment and note in the register). Writes OUT/2026-08, OUT/2026-09, OUT/2026-10
-# and OUT/actions.toml (OUT defaults to reviews/, the committed example).
+# hand-written comment and note in the register). Writes OUT/2026-08, OUT/2026-09, OUT/2026-10,
+# OUT/actions.toml and OUT/exports/ (OUT defaults to reviews/, the committed example).
 #
 # Usage: scripts/gen-sample-reviews.sh [OUT]      GOVREVIEW_BIN=path/to/govreview to skip cargo
 set -euo pipefail
@@ -18,7 +18,7 @@ trap 'rm -f "$before"' EXIT
 sed '/max_monthly_spend/d' sample-data/govreview.toml > "$before"
 gr_before() { "${bin[@]}" --config "$before" --color never "$@"; }
 
-rm -rf "$out/2026-08" "$out/2026-09" "$out/2026-10" "$reg"
+rm -rf "$out/2026-08" "$out/2026-09" "$out/2026-10" "$out/exports" "$reg"
 
 # The August review, held 2026-09-10: every finding gets an owned, dated action (A-0001, A-0002).
 gr_before review --month 2026-08 --as-of 2026-09-10 --out "$out" --quiet
@@ -46,3 +46,7 @@ gr actions close A-0003 --dropped --as-of 2026-11-03 --note "Superseded by A-000
 # A-0006 closed since the last review (A-0006 captured nothing: the batch share it was to raise is
 # still 0%), A-0004 and A-0005 still open.
 gr review --month 2026-10 --as-of 2026-11-10 --out "$out" --quiet
+
+# What finance loads: October as FOCUS 1.0 rows and the chargeback file.
+mkdir -p "$out/exports"
+gr export --month 2026-10 --as-of 2026-11-10 --focus "$out/exports/2026-10-focus.csv" --chargeback "$out/exports/2026-10-chargeback.csv" > /dev/null

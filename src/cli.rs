@@ -94,6 +94,28 @@ pub enum Command {
     /// Print the commitment's forecast to the end of its term (with its backtest) and the sizing
     /// of the next commitment, without writing a pack.
     Commitment(CommitmentArgs),
+    /// Export FOCUS 1.0 cost and usage rows and/or the chargeback file for finance.
+    Export(ExportArgs),
+}
+
+/// Arguments of `govreview export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The (last) month to export (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// How many months, ending with --month.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=36))]
+    pub months: u32,
+    /// Write FOCUS 1.0 cost and usage rows to this file (.csv or .parquet).
+    #[arg(long, value_name = "FILE")]
+    pub focus: Option<PathBuf>,
+    /// Write the chargeback file (month x team x app) to this file (.csv).
+    #[arg(long, value_name = "FILE")]
+    pub chargeback: Option<PathBuf>,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
 }
 
 /// Output format of `govreview commitment`.

@@ -89,6 +89,7 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             uncached_input_net: list_cost(p, &uncached, &r.tier) * (1.0 - cfg.discount),
             billed: r.billed.then_some(r.billed_cost),
             file: r.file,
+            day: (r.first_day == r.last_day).then_some(r.first_day),
         });
     }
     if let Some((model, files)) = missing.into_iter().next() {
@@ -225,6 +226,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
                 uncached_input_net: 0.0,
                 billed: Some(*usd),
                 file: *file,
+                day: None,
             });
         }
     }

@@ -93,6 +93,26 @@ impl PendingFile {
         })
     }
 
+    /// A file written by `write` at a temporary path beside `path` (for contents streamed to
+    /// disk rather than held in memory); not yet in place. The folder must exist.
+    pub fn streamed(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<PendingFile> {
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a folder; give a file name",
+                path.display()
+            )));
+        }
+        let tmp = parent_of(path).join(format!(".{}.tmp-{}", file_name(path), std::process::id()));
+        let pending = PendingFile {
+            path: path.to_owned(),
+            tmp: tmp.clone(),
+            committed: false,
+        };
+        // On an error the pending file is dropped, and its temporary file with it.
+        write(&tmp)?;
+        Ok(pending)
+    }
+
     /// Puts the new contents in place.
     pub fn commit(mut self) -> Result<()> {
         std::fs::rename(&self.tmp, &self.path)

@@ -53,6 +53,8 @@ pub struct PricedRow {
     pub billed: Option<f64>,
     /// Index of the input file.
     pub file: usize,
+    /// The day, when the row holds one day's usage (a day-level cube, or a month with one day).
+    pub day: Option<NaiveDate>,
 }
 
 impl PricedRow {
@@ -352,6 +354,7 @@ mod tests {
             uncached_input_net: 0.0,
             billed: None,
             file: 0,
+            day: None,
         }
     }
 

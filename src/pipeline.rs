@@ -76,11 +76,22 @@ pub fn files(cfg: &Config, inputs: &Inputs) -> Result<Vec<(PathBuf, Option<Kind>
 
 /// Reads and prices the usage data.
 pub fn priced(cfg: &Config, inputs: &Inputs, env: &Env) -> Result<(Dataset, Vec<PricedRow>)> {
+    priced_by(cfg, inputs, env, false)
+}
+
+/// Reads and prices the usage data, one row per day when `by_day` (the FOCUS export).
+pub fn priced_by(
+    cfg: &Config,
+    inputs: &Inputs,
+    env: &Env,
+    by_day: bool,
+) -> Result<(Dataset, Vec<PricedRow>)> {
     let files = files(cfg, inputs)?;
     let options = data::Options {
         fast_parquet: env.fast_parquet,
         // The commitment's forecast reads spend by day.
         daily: cfg.commitment.is_some(),
+        by_day,
     };
     let ds = data::load_with(
         &files,

@@ -4,6 +4,7 @@ mod actions;
 mod architecture;
 mod email;
 mod errors;
+mod export;
 mod fetch;
 mod golden;
 mod help;

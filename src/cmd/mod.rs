@@ -5,6 +5,7 @@ pub mod backlog;
 pub mod check;
 pub mod commitment;
 pub mod email;
+pub mod export;
 pub mod fetch;
 pub mod init;
 pub mod review;

@@ -19,7 +19,11 @@ use crate::error::{Error, Result};
 /// keys), a negative count, or a count or cost that is not a number.
 pub(crate) fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
     let file = cube.column("file")?.cast(&DataType::Int64)?;
-    let month = cube.column("month")?.cast(&DataType::Int64)?;
+    // A day-level cube keys on the day instead of the month: either is null for a bad day.
+    let month = cube
+        .column("month")
+        .or_else(|_| cube.column("dayk"))?
+        .cast(&DataType::Int64)?;
     let model = cube.column("model")?.str()?.clone();
     let min = cube.column("min_count")?.cast(&DataType::Int64)?;
     let max = cube.column("max_count")?.cast(&DataType::Int64)?;

@@ -48,6 +48,7 @@ mod paths;
 mod source;
 mod sources;
 mod text_scan;
+pub mod write;
 
 pub use paths::{expand_config_paths, expand_paths};
 
@@ -59,6 +60,8 @@ pub struct Options {
     pub fast_parquet: bool,
     /// Also sum usage by day, model and tier (the daily series the commitment forecast reads).
     pub daily: bool,
+    /// One cube row per day instead of per month (the FOCUS export), by the general query.
+    pub by_day: bool,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
         Options {
             fast_parquet: true,
             daily: false,
+            by_day: false,
         }
     }
 }
@@ -87,7 +91,13 @@ pub fn load_with(
     term: Option<(NaiveDate, NaiveDate)>,
     options: &Options,
 ) -> Result<Dataset> {
-    load_inner(files, term, options.fast_parquet, options.daily)
+    load_inner(
+        files,
+        term,
+        options.fast_parquet && !options.by_day,
+        options.daily,
+        options.by_day,
+    )
 }
 
 fn load_inner(
@@ -95,6 +105,7 @@ fn load_inner(
     term: Option<(NaiveDate, NaiveDate)>,
     fast_parquet: bool,
     want_daily: bool,
+    by_day: bool,
 ) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::Usage(
@@ -138,6 +149,7 @@ fn load_inner(
         text_counts,
         split_term,
         precise_output: false,
+        by_day,
     };
     // Plain Parquet files take the dictionary-code fast path; the rest the general query.
     let mut fast: Vec<parquet::FastFile> = Vec::new();
@@ -282,6 +294,7 @@ fn load_inner(
             a.file,
             a.in_term,
             a.billed,
+            a.first_day,
         )
             .cmp(&(
                 b.month,
@@ -294,6 +307,7 @@ fn load_inner(
                 b.file,
                 b.in_term,
                 b.billed,
+                b.first_day,
             ))
     });
     check_overlaps(&ds)?;

@@ -60,6 +60,8 @@ pub(crate) struct Plan {
     /// Sum output tokens over rows with a request count separately (needed only when some rows
     /// lack a count where others have one).
     pub(crate) precise_output: bool,
+    /// Group by day instead of month (the FOCUS export's day-level cube).
+    pub(crate) by_day: bool,
 }
 
 /// One file: its scan and schema.

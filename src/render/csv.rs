@@ -18,6 +18,41 @@ pub fn usd(v: f64) -> String {
     format!("{:.2}", crate::fmt::cents(v) + 0.0)
 }
 
+/// Amounts in whole cents that add up to their total rounded to the cent: each rounded down,
+/// then the cents left over go to the largest remainders (ties: the earlier amount).
+pub fn cents_summing(values: &[f64]) -> Vec<i64> {
+    cents_summing_to(values, (values.iter().sum::<f64>() * 100.0).round() as i64)
+}
+
+/// Amounts in whole cents that add up to `total` cents (a part of a larger split), by the same
+/// largest-remainder rule.
+pub fn cents_summing_to(values: &[f64], total: i64) -> Vec<i64> {
+    let mut out: Vec<i64> = values.iter().map(|v| (v * 100.0).floor() as i64).collect();
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    let rem = |i: usize| values[i] * 100.0 - out[i] as f64;
+    order.sort_by(|&a, &b| rem(b).total_cmp(&rem(a)).then(a.cmp(&b)));
+    let mut left = total - out.iter().sum::<i64>();
+    for &i in order.iter().cycle().take(values.len() * 2) {
+        if left == 0 {
+            break;
+        }
+        let step = left.signum();
+        out[i] += step;
+        left -= step;
+    }
+    out
+}
+
+/// Whole cents as a money cell.
+pub fn cents(c: i64) -> String {
+    format!(
+        "{}{}.{:02}",
+        if c < 0 { "-" } else { "" },
+        c.abs() / 100,
+        c.abs() % 100
+    )
+}
+
 /// A plain number at full precision (the shortest text that reads back to the same value).
 pub fn num(v: f64) -> String {
     format!("{}", v + 0.0)
@@ -56,6 +91,19 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "team,note\r\n'=1+1,\"a, \"\"b\"\"\nc\"\r\n"
         );
+    }
+
+    #[test]
+    fn cents_add_up_to_the_rounded_total() {
+        // 3 x 0.333 = 0.999 -> $1.00: one row takes the extra cent.
+        let c = cents_summing(&[0.333, 0.333, 0.333]);
+        assert_eq!(c.iter().sum::<i64>(), 100);
+        assert_eq!(c, [34, 33, 33]);
+        // Rounded one by one they would give 1.01.
+        let v = [0.005, 0.005, 1.0];
+        assert_eq!(cents_summing(&v).iter().sum::<i64>(), 101);
+        assert_eq!(cents(-1234), "-12.34");
+        assert_eq!(cents(5), "0.05");
     }
 
     #[test]

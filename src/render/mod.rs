@@ -3,8 +3,10 @@
 //! Nothing here touches the file system except reading a user's template folder; renderers return
 //! bytes and the pack module writes them.
 
+pub mod chargeback;
 pub mod csv;
 pub mod email;
+pub mod focus;
 pub mod html;
 pub mod json;
 pub mod markdown;

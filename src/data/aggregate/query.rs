@@ -71,7 +71,11 @@ pub(crate) fn cube_query_with(
     let month = date.clone().dt().year().cast(DataType::Int32) * lit(12i32)
         + date.dt().month().cast(DataType::Int32)
         - lit(1i32);
-    let mut keys = vec![col("file"), month.alias("month")];
+    let mut keys = if plan.by_day {
+        vec![col("file"), col("day").cast(DataType::Int32).alias("dayk")]
+    } else {
+        vec![col("file"), month.alias("month")]
+    };
     if plan.split_term.is_some() {
         keys.push(col("in_term"));
     }
@@ -290,7 +294,15 @@ pub(crate) fn to_rows(
         }
     };
     let file = i32s("file")?;
-    let month = i32s("month")?;
+    // A day-level cube keys on the day: its month follows.
+    let month: Vec<Option<i32>> = if plan.by_day {
+        i32s("dayk")?
+            .into_iter()
+            .map(|d| d.map(|d| Month::of(from_epoch_days(d)).index()))
+            .collect()
+    } else {
+        i32s("month")?
+    };
     let first = i32s("first")?;
     let last = i32s("last")?;
     let rows_n = i64s("rows")?;

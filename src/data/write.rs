@@ -1,0 +1,122 @@
+//! Writing a table as Parquet, in batches (the FOCUS export): text and decimal columns, nulls
+//! where a cell is empty. The only polars writer of the tool, beside its readers.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// A cell of a table being written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A decimal number.
+    Dec(f64),
+    /// No value.
+    Null,
+}
+
+/// A column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text (String).
+    Text,
+    /// Decimal (Float64).
+    Dec,
+}
+
+/// Rows written to a Parquet file in batches of `BATCH` rows.
+pub struct ParquetSink {
+    path: PathBuf,
+    columns: Vec<(String, Kind)>,
+    writer: polars::io::parquet::write::BatchedWriter<File>,
+    pending: Vec<Vec<Cell>>,
+}
+
+const BATCH: usize = 65_536;
+
+fn err(path: &Path, e: PolarsError) -> Error {
+    Error::Internal(format!("writing {}: {e}", path.display()))
+}
+
+impl ParquetSink {
+    /// Starts a Parquet file at `path` (a temporary file the caller renames into place).
+    pub fn create(path: &Path, columns: &[(&str, Kind)]) -> Result<ParquetSink> {
+        let file = File::create(path).map_err(|e| Error::io(path, "cannot write", e))?;
+        let schema: Schema = columns
+            .iter()
+            .map(|(n, k)| {
+                Field::new(
+                    (*n).into(),
+                    match k {
+                        Kind::Text => DataType::String,
+                        Kind::Dec => DataType::Float64,
+                    },
+                )
+            })
+            .collect();
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(&schema)
+            .map_err(|e| err(path, e))?;
+        Ok(ParquetSink {
+            path: path.to_owned(),
+            columns: columns.iter().map(|(n, k)| ((*n).to_owned(), *k)).collect(),
+            writer,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Adds a row (cells in column order).
+    pub fn row(&mut self, cells: Vec<Cell>) -> Result<()> {
+        self.pending.push(cells);
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.pending);
+        let cols: Vec<Column> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| match kind {
+                Kind::Text => Column::new(
+                    name.as_str().into(),
+                    rows.iter()
+                        .map(|r| match &r[i] {
+                            Cell::Text(s) => Some(s.as_str()),
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<&str>>>(),
+                ),
+                Kind::Dec => Column::new(
+                    name.as_str().into(),
+                    rows.iter()
+                        .map(|r| match r[i] {
+                            Cell::Dec(v) => Some(v),
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<f64>>>(),
+                ),
+            })
+            .collect();
+        let df = DataFrame::new(rows.len(), cols).map_err(|e| err(&self.path, e))?;
+        self.writer.write_batch(&df).map_err(|e| err(&self.path, e))
+    }
+
+    /// Writes what is left and closes the file.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        self.writer.finish().map_err(|e| err(&self.path, e))?;
+        Ok(())
+    }
+}
