@@ -96,6 +96,22 @@ pub enum Command {
     Commitment(CommitmentArgs),
     /// Export FOCUS 1.0 cost and usage rows and/or the chargeback file for finance.
     Export(ExportArgs),
+    /// Print the month's five-line summary (as summary.txt in the pack), for a chat channel.
+    Summary(SummaryArgs),
+}
+
+/// Arguments of `govreview summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Month to summarize (YYYY-MM). Default: the month before --as-of.
+    #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// Data beyond the config's data.paths.
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// The action register (read for overdue actions). Default: the config's output.register.
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
 }
 
 /// Arguments of `govreview export`.

@@ -67,10 +67,19 @@ pub fn usd_change(current: f64, previous: f64) -> String {
 pub fn usd_short(v: f64) -> String {
     let a = v.abs();
     let sign = if v < 0.0 { "-" } else { "" };
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
     if a >= 1e6 {
-        format!("{sign}${:.2}M", a / 1e6)
+        format!("{sign}${}M", trim(format!("{:.2}", a / 1e6)))
+    } else if a >= 1e5 {
+        format!("{sign}${:.0}k", a / 1e3)
     } else if a >= 1e3 {
-        format!("{sign}${:.1}k", a / 1e3)
+        format!("{sign}${}k", trim(format!("{:.1}", a / 1e3)))
     } else {
         format!("{sign}${a:.0}")
     }
@@ -165,6 +174,9 @@ mod tests {
         assert_eq!(usd_change(10.005, 5.004), "+$5.01");
         assert_eq!(usd_change(5.0, 5.001), "$0.00");
         assert_eq!(usd_short(1_240_000.0), "$1.24M");
+        assert_eq!(usd_short(600_000.0), "$600k");
+        assert_eq!(usd_short(2_000_000.0), "$2M");
+        assert_eq!(usd_short(12_000.0), "$12k");
     }
 
     #[test]

@@ -28,10 +28,36 @@ pub fn assemble(model: &ReportModel, templates: &Templates) -> Result<Vec<Output
             bytes: svg.clone().into_bytes(),
         })
         .collect();
+    let mut sparks = std::collections::BTreeMap::new();
+    for c in &model.cards {
+        if c.spark.iter().filter(|v| v.is_some()).count() >= 2 {
+            let svg = charts::sparkline_svg(&c.spark, c.status == "met" || c.status == "none")?;
+            files.push(OutputFile {
+                path: Path::new("charts").join(format!("spark_{}.svg", c.key)),
+                bytes: svg.clone().into_bytes(),
+            });
+            sparks.insert(c.key.clone(), svg);
+        }
+    }
+    for (path, bytes) in crate::render::team::pages(model, templates)? {
+        files.push(OutputFile {
+            path: PathBuf::from(path),
+            bytes,
+        });
+    }
+    files.push(OutputFile {
+        path: PathBuf::from("summary.txt"),
+        bytes: crate::render::summary::render(model).into_bytes(),
+    });
     let ctx = RenderContext {
         model,
         charts: charts::chart_refs(model),
         svgs: svgs.into_iter().collect(),
+        sparks,
+        team_pages: crate::render::team::slugs(model)
+            .into_iter()
+            .map(|(t, s)| (t, format!("teams/{s}")))
+            .collect(),
     };
     let renderers: [&dyn Renderer; 4] = [&Markdown, &ActionsMarkdown, &Html, &Json];
     for r in renderers {
@@ -53,8 +79,10 @@ pub fn stage(dir: &Path, files: &[OutputFile]) -> Result<StagedDir> {
         staged.write(&f.path, &f.bytes)?;
     }
     staged.carry_over(|rel| {
-        let generated_kind =
-            rel.starts_with("charts") && rel.extension().is_some_and(|e| e == "svg" || e == "png");
+        let generated_kind = (rel.starts_with("charts")
+            && rel.extension().is_some_and(|e| e == "svg" || e == "png"))
+            || (rel.starts_with("teams")
+                && rel.extension().is_some_and(|e| e == "md" || e == "html"));
         !generated_kind
     })?;
     Ok(staged)

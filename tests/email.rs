@@ -157,7 +157,9 @@ fn check_message(raw: &[u8]) {
         .skip(1)
         .map(|s| s.split('"').next().unwrap().to_owned())
         .collect();
-    assert_eq!(cids.len(), 5, "five charts");
+    // The five cards' sparklines, the two trends, model mix, cache, batch, burn-up and spend by
+    // team.
+    assert_eq!(cids.len(), 12, "{cids:?}");
     let images = find(related, "image/png");
     for cid in &cids {
         let part = images
@@ -169,7 +171,7 @@ fn check_message(raw: &[u8]) {
         assert_eq!(&part.get_body_raw().unwrap()[..4], b"\x89PNG");
     }
     assert!(
-        html.contains("alt=\"Model mix by month; in 2026-10 Opus is 35.6% of spend\""),
+        html.contains("alt=\"Model mix by month; in October 2026 Opus is 35.6% of spend\""),
         "alt states the key number"
     );
     let text = alt.subparts[0].get_body().unwrap();
@@ -434,12 +436,20 @@ fn a_team_slice_goes_to_its_lead() {
 /// Runs scripts/screenshot (headless Chromium at 640 px) on a page; it fails on console errors,
 /// broken images and horizontal overflow.
 fn check_in_chromium(page: &Path, shot: Option<&Path>) -> serde_json::Value {
+    check_in_chromium_at(page, shot, 640)
+}
+
+/// The same at a window `width` pixels wide; it also fails on text under 11 px in tables and
+/// charts.
+fn check_in_chromium_at(page: &Path, shot: Option<&Path>, width: u32) -> serde_json::Value {
     assert!(
         Path::new("/usr/bin/chromium").exists(),
         "/usr/bin/chromium is missing: apt-get install chromium (.ci/run does)"
     );
     let mut cmd = Command::new("python3");
-    cmd.arg(root().join("scripts/screenshot")).arg(page);
+    cmd.arg(root().join("scripts/screenshot"))
+        .arg(page)
+        .args(["--width", &width.to_string()]);
     if let Some(s) = shot {
         cmd.arg(s);
     }
@@ -468,6 +478,55 @@ fn pack_and_email_render_cleanly_in_chromium_at_640_px() {
     assert!(
         font.contains("Segoe UI") && font.ends_with("sans-serif"),
         "{font}"
+    );
+}
+
+/// The first screen at 1280 and 640 px: cards, decisions, then findings and the action list,
+/// which starts within the first three screens; no text under 11 px in tables and charts; a
+/// team's page and a team's email render as cleanly.
+#[test]
+fn the_review_reads_at_a_glance_in_chromium() {
+    let dir = sample_repo();
+    let html = dir.path().join("reviews/2026-10/review.html");
+    for (width, screen) in [(1280u32, 800i64), (640, 1000)] {
+        let r = check_in_chromium_at(&html, None, width);
+        let top = r["actions_top"].as_i64().unwrap();
+        assert!(
+            top < 3 * screen,
+            "{width} px: the action list starts at {top} px: {r}"
+        );
+        assert!(
+            r["min_text_px"].as_f64().unwrap() >= 11.0,
+            "{width} px: {r}"
+        );
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    let cards = page.find("class=\"cards\"").unwrap();
+    let decisions = page.find("id=\"decisions\"").unwrap();
+    let findings = page.find("id=\"findings\"").unwrap();
+    let actions = page.find("id=\"actions\"").unwrap();
+    let supporting = page.find("id=\"model-mix\"").unwrap();
+    assert!(
+        cards < decisions && decisions < findings && findings < actions && actions < supporting
+    );
+    // Five cards, each with its sparkline.
+    assert_eq!(page.matches("<div class=\"card ").count(), 5);
+    assert_eq!(page.matches("<div class=\"spark\"").count(), 5);
+    // A team's page, linked from the main one.
+    assert!(page.contains("<a href=\"teams&#x2f;growth.html\">growth</a>"));
+    let team = dir.path().join("reviews/2026-10/teams/growth.html");
+    let r = check_in_chromium_at(&team, None, 640);
+    assert!(r["min_text_px"].as_f64().unwrap() >= 11.0, "{r}");
+    // A team's email: its own chart, as a PNG by cid.
+    let o = email(dir.path(), &["--eml", "growth.eml", "--team", "growth"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shot = dir.path().join("growth.png");
+    let r = check_in_chromium(&dir.path().join("growth.eml"), Some(&shot));
+    assert_eq!(r["broken_images"].as_array().unwrap().len(), 0, "{r}");
+    let raw = std::fs::read_to_string(dir.path().join("growth.eml")).unwrap();
+    assert!(
+        raw.contains("Content-ID: <team_apps@govreview>"),
+        "the team chart is attached"
     );
 }
 

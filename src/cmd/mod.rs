@@ -9,3 +9,4 @@ pub mod export;
 pub mod fetch;
 pub mod init;
 pub mod review;
+pub mod summary;

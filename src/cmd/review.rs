@@ -113,9 +113,15 @@ pub fn run(
                 .map_err(io)?;
             }
         }
+        let teams = pack_files
+            .iter()
+            .filter(|f| {
+                f.path.starts_with("teams") && f.path.extension().is_some_and(|e| e == "html")
+            })
+            .count();
         writeln!(
             out,
-            "\n  Wrote {}/: review.md, review.html, metrics.json, actions.md, charts/ ({charts} SVG)",
+            "\n  Wrote {}/: review.md, review.html, metrics.json, actions.md, summary.txt, teams/ ({teams} team pages), charts/ ({charts} SVG)",
             dir.display()
         )
         .map_err(io)?;

@@ -103,6 +103,7 @@ struct RawData {
 struct RawOutput {
     dir: Option<String>,
     register: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +229,8 @@ pub struct Config {
     /// The action register (`output.register`, relative to the config's folder; default
     /// `<out_dir>/actions.toml`).
     pub register: PathBuf,
+    /// Where the packs can be read (`output.url`): the summary links to the month's pack there.
+    pub pack_url: Option<String>,
     /// Price table (built-in merged with configured).
     pub prices: PriceTable,
     /// Prefixes of models whose price comes from the configuration.
@@ -553,6 +556,17 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         Some(r) => crate::fsx::tidy(&base_dir.join(r)),
         None => out_dir.join(REGISTER_FILE),
     };
+    let pack_url = raw.output.url.clone().filter(|u| {
+        let ok = (u.starts_with("https://") || u.starts_with("http://"))
+            && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            problems.push(loc.problem(
+                &["output", "url"],
+                format!("`{u}` is not a web address; give the http(s) URL the packs are read at (e.g. https://github.com/acme/reviews/blob/main/reviews)"),
+            ));
+        }
+        ok
+    });
     Config {
         path: path.to_owned(),
         base_dir,
@@ -563,6 +577,7 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         data_paths: raw.data.paths,
         out_dir,
         register,
+        pack_url,
         prices: PriceTable::new(entries),
         configured_prices,
         discount,

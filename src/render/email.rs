@@ -93,7 +93,7 @@ pub fn render(
     let r = &model.register;
     fn pick<'a>(list: &'a [ActionLine], team: Option<&str>) -> Vec<&'a ActionLine> {
         list.iter()
-            .filter(|a| team.is_none_or(|t| a.scope == t))
+            .filter(|a| team.is_none_or(|t| super::team::is_teams(a, t)))
             .collect()
     }
     let findings: Vec<&Finding> = model
@@ -107,21 +107,55 @@ pub fn render(
         pick(&r.open, team),
         pick(&r.closed, team),
     );
-    let images: Vec<EmailImage> = if team.is_some() {
-        Vec::new()
+    let images: Vec<EmailImage> = if let Some(t) = team_row {
+        // The team's own chart: its spend by app, month by month.
+        let p = charts::team_png(t, 2)?;
+        vec![EmailImage {
+            cid: "team_apps@govreview".into(),
+            name: "team_apps".into(),
+            width: p.width,
+            height: p.height,
+            alt: charts::team_chart_alt(t),
+            bytes: p.bytes,
+        }]
     } else {
         charts::render_pngs(model, 2)?
             .into_iter()
             .zip(&charts::chart_refs(model))
-            .map(|(p, c): (Png, _)| EmailImage {
-                cid: format!("{}@govreview", p.name),
-                name: p.name,
-                width: p.width,
-                height: p.height,
-                alt: c.alt.clone(),
-                bytes: p.bytes,
+            .map(|(p, c): (Png, _)| {
+                Ok(EmailImage {
+                    cid: format!("{}@govreview", p.name),
+                    name: p.name,
+                    width: p.width,
+                    height: p.height,
+                    alt: c.alt.clone(),
+                    bytes: p.bytes,
+                })
             })
-            .collect()
+            .chain(
+                model
+                    .cards
+                    .iter()
+                    .filter(|c| c.spark.iter().filter(|v| v.is_some()).count() >= 2)
+                    .map(|c| {
+                        let name = format!("spark_{}", c.key);
+                        charts::sparkline_png(
+                            &name,
+                            &c.spark,
+                            c.status == "met" || c.status == "none",
+                            2,
+                        )
+                        .map(|p| EmailImage {
+                            cid: format!("{name}@govreview"),
+                            name,
+                            width: p.width,
+                            height: p.height,
+                            alt: format!("{}, last six months", c.label),
+                            bytes: p.bytes,
+                        })
+                    }),
+            )
+            .collect::<Result<Vec<_>>>()?
     };
     #[derive(Serialize)]
     struct SubjectVars<'a> {

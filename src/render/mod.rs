@@ -10,6 +10,8 @@ pub mod focus;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod summary;
+pub mod team;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +24,9 @@ use crate::fmt;
 use crate::report::ReportModel;
 
 /// Built-in templates, compiled into the binary. A user's template folder overrides them by name.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 7] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 9] = [
+    ("team.md.j2", include_str!("../../templates/team.md.j2")),
+    ("team.html.j2", include_str!("../../templates/team.html.j2")),
     (
         "email.html.j2",
         include_str!("../../templates/email.html.j2"),
@@ -51,6 +55,10 @@ pub struct RenderContext<'a> {
     pub charts: Vec<crate::charts::ChartRef>,
     /// Charts as (name, SVG text).
     pub svgs: std::collections::BTreeMap<String, String>,
+    /// The KPI cards' sparklines as SVG, by KPI key.
+    pub sparks: std::collections::BTreeMap<String, String>,
+    /// Each team's page, `teams/<slug>` (without extension), by team.
+    pub team_pages: std::collections::BTreeMap<String, String>,
 }
 
 /// An output format of the pack.

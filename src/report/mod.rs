@@ -138,6 +138,28 @@ pub struct ProposedAction {
     pub kpi_then: Option<f64>,
 }
 
+/// A KPI card of the first screen: the value, its status against the target, how it moved, and
+/// its last six months.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    /// Metric key (`spend`, `model_mix.opus`, ...).
+    pub key: String,
+    /// Label.
+    pub label: String,
+    /// The value, formatted.
+    pub value_text: String,
+    /// `met`, `missed`, `worsening` or `none` (no target).
+    pub status: String,
+    /// The target, formatted (`—` without one).
+    pub target_text: String,
+    /// The change since last month, formatted.
+    pub delta_text: String,
+    /// One more line (budget use, the commitment's projected unused), if any.
+    pub note: Option<String>,
+    /// The last six months' values, oldest first (None where a month has none).
+    pub spark: Vec<Option<f64>>,
+}
+
 /// A KPI column of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Column {
@@ -172,6 +194,9 @@ pub struct TeamRow {
     pub findings: usize,
     /// The team's apps with usage this month or last, largest spend first.
     pub apps: Vec<AppRow>,
+    /// The team's spend by app in every month of the data to the review month, oldest first.
+    #[serde(skip)]
+    pub by_month: Vec<(Month, BTreeMap<String, f64>)>,
 }
 
 impl TeamRow {
@@ -358,6 +383,13 @@ pub struct ReportModel {
     pub prev_month: Month,
     /// Organisation KPI rows (spend, model mix, cache, batch, output per request).
     pub kpis: Vec<KpiRow>,
+    /// The first screen's KPI cards.
+    pub cards: Vec<Card>,
+    /// The commitment's risk in one sentence, for "needs a decision", when there is one.
+    pub commitment_risk: Option<String>,
+    /// Where the month's pack is read: `output.url` and the month, else its path in the review
+    /// repository.
+    pub pack_link: String,
     /// Model mix rows, one per family.
     pub model_mix: Vec<KpiRow>,
     /// Spend by model this month, largest first: (model, family, spend, share).

@@ -9,6 +9,7 @@
 //! the action register. The output is the [`ReportModel`] every renderer reads.
 
 pub mod backlog;
+pub mod cards;
 pub mod commitment;
 pub mod findings;
 pub mod follow;
@@ -97,6 +98,8 @@ pub fn build(
     );
     let totals = rollup.org[&month].clone();
     let kpis = org_rows.headline();
+    let kpis_for_cards: Vec<crate::report::KpiRow> =
+        kpis.iter().chain(org_rows.mix().iter()).cloned().collect();
     let model_mix = org_rows.mix();
 
     let commitment = this_commitment.map(|m| {
@@ -161,6 +164,19 @@ pub fn build(
             rows: r.headline(),
             findings: n,
             apps,
+            by_month: rollup
+                .org
+                .keys()
+                .map(|m| {
+                    let by_app = rollup
+                        .apps
+                        .range((team.clone(), String::new())..)
+                        .take_while(|((t, _), _)| t == team)
+                        .filter_map(|((_, a), bm)| bm.get(m).map(|t| (a.clone(), t.spend)))
+                        .collect();
+                    (*m, by_app)
+                })
+                .collect(),
         });
     }
     team_rows.sort_by(|a, b| {
@@ -225,6 +241,14 @@ pub fn build(
         .map(|(t, s)| (t.clone(), *s, share(*s)))
         .collect();
 
+    let the_cards = cards::cards(
+        &kpis_for_cards,
+        &rollup.org,
+        month,
+        commitments.as_ref(),
+        commitment.as_ref(),
+    );
+    let commitment_risk = cards::commitment_risk(commitment.as_ref(), next_commitment.as_ref());
     Ok(ReportModel {
         organization: cfg.org_name.clone(),
         month,
@@ -242,6 +266,17 @@ pub fn build(
         by_model,
         by_tier,
         commitment,
+        cards: the_cards,
+        commitment_risk,
+        pack_link: match &cfg.pack_url {
+            Some(u) => format!("{}/{month}/review.html", u.trim_end_matches('/')),
+            None => format!(
+                "{}/{month}/review.html",
+                cfg.out_dir
+                    .file_name()
+                    .map_or("reviews".into(), |n| n.to_string_lossy().into_owned())
+            ),
+        },
         next_commitment,
         teams: team_rows,
         team_columns,
