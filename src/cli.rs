@@ -83,8 +83,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Scaffold a new review repository (config, empty register, reviews/, .gitignore, README).
     Init(InitArgs),
-    /// Fetch usage and cost reports from the Admin API into data/anthropic/YYYY-MM/ (key from
-    /// ANTHROPIC_ADMIN_KEY).
+    /// Fetch usage and cost pages from the Usage and Cost Analytics API into
+    /// data/anthropic/YYYY-MM/ (key from ANTHROPIC_ADMIN_KEY or ANTHROPIC_ANALYTICS_KEY).
     Fetch(FetchArgs),
     /// Email the review: write it as an .eml file and/or send it over SMTP.
     Email(EmailArgs),
@@ -259,12 +259,25 @@ pub struct FetchArgs {
     /// The API's address (https, or http to loopback only).
     #[arg(long, default_value = crate::fetch::DEFAULT_BASE_URL, value_name = "URL")]
     pub base_url: String,
-    /// Fetch usage reports only, not cost reports.
+    /// Which API: the Usage and Cost Analytics API, or the legacy Admin API reports.
+    #[arg(long, value_enum, default_value_t = ApiChoice::Analytics, value_name = "API")]
+    pub api: ApiChoice,
+    /// Fetch usage only, not costs.
     #[arg(long)]
     pub no_costs: bool,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// The API `govreview fetch` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiChoice {
+    /// The Usage and Cost Analytics API (/v1/organizations/analytics/usage and /cost): Admin API
+    /// keys and Claude Enterprise Analytics API keys; the last 365 days, from 2026-01-01.
+    Analytics,
+    /// The legacy Admin API reports (usage_report/messages and cost_report): Admin API keys.
+    Legacy,
 }
 
 /// Usage data given on the command line.
@@ -289,9 +302,13 @@ pub enum DataFormat {
     ConsoleUsage,
     /// Console cost export (CSV).
     ConsoleCost,
-    /// Admin API usage-report pages (JSON).
+    /// Usage and Cost Analytics API usage pages (JSON).
+    AnalyticsUsage,
+    /// Usage and Cost Analytics API cost pages (JSON).
+    AnalyticsCost,
+    /// Legacy Admin API usage-report pages (JSON).
     UsageReport,
-    /// Admin API cost-report pages (JSON).
+    /// Legacy Admin API cost-report pages (JSON).
     CostReport,
 }
 
@@ -316,6 +333,8 @@ impl DataFormat {
             DataFormat::ConsoleCost => Some(Kind::ConsoleCost),
             DataFormat::UsageReport => Some(Kind::UsageReport),
             DataFormat::CostReport => Some(Kind::CostReport),
+            DataFormat::AnalyticsUsage => Some(Kind::AnalyticsUsage),
+            DataFormat::AnalyticsCost => Some(Kind::AnalyticsCost),
         }
     }
 }

@@ -6,47 +6,25 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::config::{AllocationRule, Config};
+use crate::anthropic::analytics::Amount;
+use crate::config::{AllocationRule, Config, RuleKeys, allocate_keys};
 use crate::cube::{CubeRow, Dataset};
 use crate::error::{Error, Result};
 use crate::metrics::{PricedRow, UNALLOCATED};
 use crate::month::Month;
 use crate::pricing::{Tokens, list_cost};
 
-/// Whether an allocation rule matches a row.
-fn rule_matches(rule: &AllocationRule, row: &CubeRow) -> bool {
-    let eq = |want: &Option<String>, have: &Option<String>| {
-        want.as_ref()
-            .is_none_or(|w| have.as_deref() == Some(w.as_str()))
-    };
-    eq(&rule.workspace_id, &row.workspace_id)
-        && eq(&rule.api_key_id, &row.api_key_id)
-        // Console exports carry names where the API carries IDs; the loader puts either in these columns.
-        && eq(&rule.workspace, &row.workspace_id)
-        && eq(&rule.api_key, &row.api_key_id)
-        && rule
-            .model
-            .as_ref()
-            .is_none_or(|m| row.model.starts_with(m.as_str()))
-}
-
 /// Team and app of a row: its own columns first, then the first matching rule for what is missing.
+/// (Rules on the actor were applied when Analytics API pages were read: the cube has no actor.)
 pub fn allocate(row: &CubeRow, rules: &[AllocationRule]) -> (String, String) {
-    let mut team = row.team.clone();
-    let mut app = row.app.clone();
-    for rule in rules {
-        if team.is_some() && app.is_some() {
-            break;
-        }
-        if rule_matches(rule, row) {
-            if team.is_none() {
-                team = rule.team.clone();
-            }
-            if app.is_none() {
-                app = rule.app.clone();
-            }
-        }
-    }
+    let keys = RuleKeys {
+        workspace_id: row.workspace_id.as_deref(),
+        api_key_id: row.api_key_id.as_deref(),
+        model: &row.model,
+        actor: None,
+        actor_type: None,
+    };
+    let (team, app) = allocate_keys(row.team.clone(), row.app.clone(), &keys, rules);
     (
         team.unwrap_or_else(|| UNALLOCATED.to_owned()),
         app.unwrap_or_else(|| UNALLOCATED.to_owned()),
@@ -170,7 +148,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
             .as_ref()
             .is_some_and(|c| c.start <= d && d <= c.end)
     };
-    let mut cells: BTreeMap<Cell, (f64, usize)> = BTreeMap::new();
+    let mut sums: BTreeMap<Cell, (Amount, usize)> = BTreeMap::new();
     for (file, r) in &ds.costs {
         let key = (
             Month::of(r.day),
@@ -178,9 +156,13 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
             r.workspace.clone(),
             r.model.as_deref().map(|m| model_key(cfg, m)),
         );
-        let e = cells.entry(key).or_insert((0.0, *file));
-        e.0 += r.usd;
+        let e = sums.entry(key).or_insert((Amount::default(), *file));
+        e.0.add(r.cents.map(|c| c.0), r.usd);
     }
+    let cells: BTreeMap<Cell, (f64, usize)> = sums
+        .into_iter()
+        .map(|(k, (a, f))| (k, (a.usd(), f)))
+        .collect();
     let keys: Vec<Option<String>> = rows
         .iter()
         .map(|r| Some(model_key(cfg, &r.model)))
@@ -284,6 +266,8 @@ mod tests {
                     service_tier: None,
                     description: None,
                     usd,
+                    list_usd: None,
+                    cents: None,
                 },
             )
         };

@@ -90,6 +90,9 @@ pub struct FileInfo {
     /// A text file whose last line has no line break: if the file was cut short, its last row is
     /// incomplete (the pack warns).
     pub unterminated: bool,
+    /// The day the file's figures stood, when it says (Analytics API pages): a month that ended
+    /// less than 30 days before it may still be revised.
+    pub snapshot: Option<NaiveDate>,
 }
 
 /// The loaded usage: the cube, the files it came from, and the days that have data.

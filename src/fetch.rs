@@ -1,12 +1,14 @@
-//! The Admin API client: usage-report and cost-report pages for a month, with paging, retries and
-//! clear failures. The admin key is sent as a header and appears nowhere else.
+//! The API client: a month of usage and cost pages from the Usage and Cost Analytics API (or the
+//! legacy Admin API reports), with paging, retries, cursor restarts and clear failures. The key is
+//! sent as a header and appears nowhere else.
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use serde_json::Value;
 
+use crate::anthropic::analytics;
 use crate::error::{Error, Result};
-use crate::month::Month;
 
 /// Anthropic's API, unless `--base-url` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -14,6 +16,17 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";
 /// Attempts per page before giving up on 429 / 5xx / network errors.
 pub const MAX_ATTEMPTS: u32 = 5;
+/// Times a month's walk restarts from the first page after its cursor was refused (400/410).
+pub const MAX_RESTARTS: u32 = 3;
+
+/// Which API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// The Usage and Cost Analytics API (`/v1/organizations/analytics/{usage,cost}`).
+    Analytics,
+    /// The legacy Admin API reports (`usage_report/messages`, `cost_report`).
+    Legacy,
+}
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,17 +38,32 @@ pub enum Report {
 }
 
 impl Report {
-    fn path(self) -> &'static str {
-        match self {
-            Report::Usage => "/v1/organizations/usage_report/messages",
-            Report::Cost => "/v1/organizations/cost_report",
+    fn path(self, api: Api) -> &'static str {
+        match (api, self) {
+            (Api::Analytics, Report::Usage) => analytics::USAGE_PATH,
+            (Api::Analytics, Report::Cost) => analytics::COST_PATH,
+            (Api::Legacy, Report::Usage) => "/v1/organizations/usage_report/messages",
+            (Api::Legacy, Report::Cost) => "/v1/organizations/cost_report",
         }
     }
 
-    fn group_by(self) -> &'static [&'static str] {
-        match self {
-            Report::Usage => &["model", "service_tier", "workspace_id", "api_key_id"],
-            Report::Cost => &["workspace_id", "description"],
+    fn group_by(self, api: Api) -> &'static [&'static str] {
+        match (api, self) {
+            (Api::Analytics, Report::Usage) => &[
+                "model",
+                "service_tier",
+                "workspace_id",
+                "api_key_id",
+                "actor",
+                "actor_type",
+            ],
+            (Api::Analytics, Report::Cost) => {
+                &["model", "service_tier", "workspace_id", "cost_type"]
+            }
+            (Api::Legacy, Report::Usage) => {
+                &["model", "service_tier", "workspace_id", "api_key_id"]
+            }
+            (Api::Legacy, Report::Cost) => &["workspace_id", "description"],
         }
     }
 
@@ -48,11 +76,27 @@ impl Report {
     }
 }
 
-/// A client for one base URL and key.
+/// The days one request asks for: `[start, end)` at UTC midnights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// First day.
+    pub start: NaiveDate,
+    /// The day after the last.
+    pub end: NaiveDate,
+}
+
+impl Range {
+    fn at(d: NaiveDate) -> String {
+        format!("{d}T00:00:00Z")
+    }
+}
+
+/// A client for one base URL, API and key.
 pub struct Client {
     agent: ureq::Agent,
     base: String,
     key: String,
+    api: Api,
     /// How long to wait before retry `n` (1-based) when the server gives no `retry-after`.
     pub backoff: fn(u32) -> Duration,
 }
@@ -65,11 +109,13 @@ fn default_backoff(attempt: u32) -> Duration {
 enum Outcome {
     Page(Value),
     Retry(String, Option<Duration>),
+    /// The cursor was refused (expired after a data refresh, or no longer matching): start over.
+    Expired(String),
 }
 
 impl Client {
     /// A client with sensible timeouts (10 s to connect, 60 s per request).
-    pub fn new(base: &str, key: String) -> Client {
+    pub fn new(base: &str, key: String, api: Api) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
@@ -81,24 +127,30 @@ impl Client {
             agent,
             base: base.trim_end_matches('/').to_owned(),
             key,
+            api,
             backoff: default_backoff,
         }
     }
 
-    fn once(&self, report: Report, month: Month, page: Option<&str>) -> Result<Outcome> {
-        let url = format!("{}{}", self.base, report.path());
-        let start = format!("{}T00:00:00Z", month.first_day());
-        let end = format!("{}T00:00:00Z", month.next().first_day());
+    fn once(&self, report: Report, range: Range, page: Option<&str>) -> Result<Outcome> {
+        let url = format!("{}{}", self.base, report.path(self.api));
         let mut req = self
             .agent
             .get(&url)
             .header("x-api-key", &self.key)
             .header("anthropic-version", API_VERSION)
-            .query("starting_at", &start)
-            .query("ending_at", &end)
-            .query("bucket_width", "1d")
-            .query("limit", "31");
-        for g in report.group_by() {
+            .query("starting_at", Range::at(range.start))
+            .query("ending_at", Range::at(range.end));
+        req = match self.api {
+            // Rows are the page unit here; 1000 is the largest page the sibling Enterprise API
+            // allows, and a smaller maximum would still be honoured by paging.
+            Api::Analytics => req
+                .header("anthropic-beta", analytics::BETA)
+                .query("time_bucket_width", "1d")
+                .query("limit", "1000"),
+            Api::Legacy => req.query("bucket_width", "1d").query("limit", "31"),
+        };
+        for g in report.group_by(self.api) {
             req = req.query("group_by[]", *g);
         }
         if let Some(p) = page {
@@ -141,7 +193,21 @@ impl Client {
                 ))
             }),
             401 | 403 => Err(Error::Usage(format!(
-                "the Admin API refused the key ({status}{}): ANTHROPIC_ADMIN_KEY must be an Admin API key (sk-ant-admin...) of the organisation, created by an organisation admin in the Console; a regular API key cannot read usage reports",
+                "the API refused the key ({status}{}): {}",
+                if api_message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {api_message}")
+                },
+                match self.api {
+                    Api::Analytics =>
+                        "give an Admin API key (sk-ant-admin..., created by an organisation admin in the Console) in ANTHROPIC_ADMIN_KEY, or a Claude Enterprise Analytics API key with the read:analytics scope in ANTHROPIC_ANALYTICS_KEY; a regular API key cannot read usage",
+                    Api::Legacy =>
+                        "ANTHROPIC_ADMIN_KEY must be an Admin API key (sk-ant-admin...) of the organisation, created by an organisation admin in the Console; a regular API key cannot read usage reports",
+                }
+            ))),
+            400 | 410 if page.is_some() => Ok(Outcome::Expired(format!(
+                "{url} refused the page cursor ({status}{})",
                 if api_message.is_empty() {
                     String::new()
                 } else {
@@ -174,14 +240,21 @@ impl Client {
     fn page(
         &self,
         report: Report,
-        month: Month,
+        range: Range,
         page: Option<&str>,
         on_wait: &mut dyn FnMut(&str, Duration),
-    ) -> Result<Value> {
+    ) -> Result<Option<Value>> {
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
-            match self.once(report, month, page)? {
-                Outcome::Page(v) => return Ok(v),
+            match self.once(report, range, page)? {
+                Outcome::Page(v) => return Ok(Some(v)),
+                Outcome::Expired(why) => {
+                    on_wait(
+                        &format!("{why}; starting again from the first page"),
+                        Duration::ZERO,
+                    );
+                    return Ok(None);
+                }
                 Outcome::Retry(why, after) => {
                     last = why;
                     if attempt < MAX_ATTEMPTS {
@@ -197,48 +270,59 @@ impl Client {
         )))
     }
 
-    /// Every page of a report for a month, following `has_more` / `next_page`.
+    /// Every page of a report for a range, following `has_more` / `next_page` with the query
+    /// unchanged; a refused cursor (400/410 mid-walk) restarts the walk from the first page.
     pub fn pages(
         &self,
         report: Report,
-        month: Month,
+        range: Range,
         on_wait: &mut dyn FnMut(&str, Duration),
         on_page: &mut dyn FnMut(usize),
     ) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let v = self.page(report, month, next.as_deref(), on_wait)?;
-            let more = v.get("has_more").and_then(Value::as_bool).unwrap_or(false);
-            next = v
-                .get("next_page")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            if v.get("data").and_then(Value::as_array).is_none() {
-                return Err(Error::Input(format!(
-                    "{}{} answered without a `data` array; is --base-url the Anthropic API?",
-                    self.base,
-                    report.path()
-                )));
-            }
-            out.push(v);
-            on_page(out.len());
-            if !more {
-                break;
-            }
-            if next.is_none() {
-                return Err(Error::Input(format!(
-                    "{}{} said has_more without a next_page; try again later",
-                    self.base,
-                    report.path()
-                )));
-            }
-            if out.len() > 1000 {
-                return Err(Error::Input(
-                    "more than 1000 pages for one month; stopping".into(),
-                ));
+        let path = report.path(self.api);
+        let mut restarts = 0;
+        'walk: loop {
+            let mut out = Vec::new();
+            let mut next: Option<String> = None;
+            loop {
+                let Some(v) = self.page(report, range, next.as_deref(), on_wait)? else {
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
+                        return Err(Error::Input(format!(
+                            "{}{path} refused its own page cursor {MAX_RESTARTS} times in a row (the data is being refreshed); try again later",
+                            self.base
+                        )));
+                    }
+                    continue 'walk;
+                };
+                let more = v.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+                next = v
+                    .get("next_page")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if v.get("data").and_then(Value::as_array).is_none() {
+                    return Err(Error::Input(format!(
+                        "{}{path} answered without a `data` array; is --base-url the Anthropic API?",
+                        self.base
+                    )));
+                }
+                out.push(v);
+                on_page(out.len());
+                if !more {
+                    return Ok(out);
+                }
+                if next.is_none() {
+                    return Err(Error::Input(format!(
+                        "{}{path} said has_more without a next_page; try again later",
+                        self.base
+                    )));
+                }
+                if out.len() > 1000 {
+                    return Err(Error::Input(
+                        "more than 1000 pages for one month; stopping".into(),
+                    ));
+                }
             }
         }
-        Ok(out)
     }
 }

@@ -60,6 +60,8 @@ pub struct Env {
     pub timings: bool,
     /// The Admin API key (`ANTHROPIC_ADMIN_KEY`).
     pub admin_key: Option<String>,
+    /// A Claude Enterprise Analytics API key (`ANTHROPIC_ANALYTICS_KEY`).
+    pub analytics_key: Option<String>,
     /// The SMTP password (`GOVREVIEW_SMTP_PASSWORD`).
     pub smtp_password: Option<String>,
     /// A progress indicator for long steps (a spinner on a terminal), if any.
@@ -75,6 +77,7 @@ impl Env {
             fast_parquet: true,
             timings: false,
             admin_key: None,
+            analytics_key: None,
             smtp_password: None,
             progress: None,
         }

@@ -30,6 +30,7 @@ fn env(quiet: bool) -> Env {
         fast_parquet: std::env::var_os("GOVREVIEW_NO_FAST_PARQUET").is_none(),
         timings: std::env::var_os("GOVREVIEW_TIMINGS").is_some(),
         admin_key: var("ANTHROPIC_ADMIN_KEY"),
+        analytics_key: var("ANTHROPIC_ANALYTICS_KEY"),
         smtp_password: var("GOVREVIEW_SMTP_PASSWORD"),
         progress: (!quiet && std::io::stderr().is_terminal())
             .then(|| Box::new(Spinner(indicatif::ProgressBar::new_spinner())) as Box<dyn Progress>),

@@ -92,6 +92,7 @@ pub fn priced_by(
         // The commitment's forecast reads spend by day.
         daily: cfg.commitment.is_some(),
         by_day,
+        rules: cfg.allocation.clone(),
     };
     let ds = data::load_with(
         &files,

@@ -401,3 +401,46 @@ fn commitment_bands_out_of_order_and_out_of_range() {
     );
     insta::assert_snapshot!(e);
 }
+
+/// Bad Analytics API pages: each names the file and the field, exits 2 and writes nothing.
+#[test]
+fn bad_analytics_api_pages_name_file_and_field() {
+    let cfg = CONFIG.replace("usage.csv", "pages");
+    let row = r#"{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","group":{"model":"claude-sonnet-4-5"},"usage":{"output_tokens":1}}"#;
+    let cost = r#"{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","group":{"model":"claude-sonnet-4-5"},"cost":{"amount":"twelve","currency":"USD"}}"#;
+    let legacy = r#"{"starting_at":"2026-10-01T00:00:00Z","results":[{"model":"claude-sonnet-4-5","output_tokens":1}]}"#;
+    let cases = [
+        (
+            format!(r#"{{"data":[{legacy},{row}],"has_more":false}}"#),
+            "pages/mixed.json, column `data[1]`: mixes the legacy report shape",
+        ),
+        (
+            format!(r#"{{"data":[{row},{cost}]}}"#),
+            "pages/mixed.json, column `data[1]`: mixes usage rows",
+        ),
+        (
+            format!(r#"{{"data":[{row}]}}"#)
+                .replace(r#""starting_at":"2026-10-01T00:00:00Z","#, ""),
+            "pages/mixed.json, column `data[0].starting_at`: is missing",
+        ),
+    ];
+    for (page, want) in cases {
+        let e = fails(
+            &[("govreview.toml", &cfg), ("pages/mixed.json", &page)],
+            &[],
+        );
+        assert!(e.contains(want), "want {want}\ngot {e}");
+    }
+    let e = fails(
+        &[
+            ("govreview.toml", &cfg),
+            ("pages/usage.json", &format!(r#"{{"data":[{row}]}}"#)),
+            ("pages/cost.json", &format!(r#"{{"data":[{cost}]}}"#)),
+        ],
+        &[],
+    );
+    assert!(
+        e.contains("pages/cost.json, column `data[0].cost.amount`: \"twelve\" is not an amount"),
+        "{e}"
+    );
+}

@@ -51,11 +51,167 @@ fn start(log: &Path) -> Server {
     Server { child, port }
 }
 
+/// The legacy reports.
 fn fetch(dir: &Path, server: &Server, key: &str) -> std::process::Output {
     run(govreview(dir)
-        .args(["fetch", "--month", "2026-10", "--base-url"])
+        .args([
+            "fetch",
+            "--api",
+            "legacy",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ])
+        .arg("--base-url")
         .arg(format!("http://127.0.0.1:{}", server.port))
         .env("ANTHROPIC_ADMIN_KEY", key))
+}
+
+/// The Usage and Cost Analytics API (the default).
+fn fetch_analytics(
+    dir: &Path,
+    server: &Server,
+    month: &str,
+    envs: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = govreview(dir);
+    cmd.args([
+        "fetch",
+        "--month",
+        month,
+        "--as-of",
+        "2026-11-10",
+        "--base-url",
+    ])
+    .arg(format!("http://127.0.0.1:{}", server.port))
+    .env_remove("ANTHROPIC_ADMIN_KEY")
+    .env_remove("ANTHROPIC_ANALYTICS_KEY");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+#[test]
+fn analytics_api_pages_with_a_429_and_an_expired_cursor_then_review_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.log");
+    let server = start(&log);
+    // A Claude Enterprise Analytics API key works as well as an Admin API key.
+    let o = fetch_analytics(
+        dir.path(),
+        &server,
+        "2026-10",
+        &[("ANTHROPIC_ANALYTICS_KEY", "sk-ant-api01-analytics-key")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Fetched 2026-10: 2 usage pages, 1 cost page -> data/anthropic/2026-10/ (provisional: Anthropic may revise it until 2026-11-30; fetch it again then)\n"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("answered 429 (slow down); retrying in 1.0 s"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "refused the page cursor (410: cursor expired); starting again from the first page"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("analytics-key"), "the key is never printed");
+    let requests = std::fs::read_to_string(&log).unwrap();
+    let usage: Vec<&str> = requests
+        .lines()
+        .filter(|l| l.starts_with("/v1/organizations/analytics/usage"))
+        .collect();
+    // 429, page 1, 410 on page 2, page 1 again, page 2.
+    let statuses: Vec<&str> = usage
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(statuses, ["429", "200", "410", "200", "200"], "{requests}");
+    assert!(usage[0].contains("time_bucket_width=1d"), "{requests}");
+    assert!(
+        usage[0].contains("group_by%5B%5D=model&group_by%5B%5D=service_tier&group_by%5B%5D=workspace_id&group_by%5B%5D=api_key_id&group_by%5B%5D=actor&group_by%5B%5D=actor_type"),
+        "{requests}"
+    );
+    let stored = dir.path().join("data/anthropic/2026-10");
+    let names: Vec<String> = files_below(&stored)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert_eq!(names, ["cost-001.json", "usage-001.json", "usage-002.json"]);
+    let page: Value =
+        serde_json::from_str(&std::fs::read_to_string(stored.join("usage-001.json")).unwrap())
+            .unwrap();
+    assert_eq!(page["govreview"]["fetched_on"], "2026-11-10");
+    assert_eq!(page["govreview"]["ending_at"], "2026-11-01T00:00:00Z");
+    drop(server);
+
+    // Offline: the analytics-api fixture's numbers, by hand in its govreview.toml.
+    let cfg = std::fs::read_to_string(root().join("tests/fixtures/analytics-api/govreview.toml"))
+        .unwrap()
+        .replace(
+            "paths = [\"data/2026-10\"]",
+            "paths = [\"data/anthropic/2026-10\"]",
+        );
+    std::fs::write(dir.path().join("govreview.toml"), cfg).unwrap();
+    let r =
+        run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"]));
+    assert!(r.status.success(), "{}", stderr(&r));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let spend = m["spend"].as_f64().unwrap();
+    assert!((spend - 104.42).abs() < 1e-9, "{spend}");
+    assert!((m["teams"]["research"]["spend"].as_f64().unwrap() - 55.85).abs() < 1e-9);
+    assert_eq!(m["data"]["provisional"]["final_from"], "2026-11-30");
+    assert_eq!(m["data"]["month_days_with_data"], 31);
+}
+
+#[test]
+fn the_analytics_api_window_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("requests.log"));
+    // Before 2026-01-01: refused before any request, pointing at the stored history.
+    let o = fetch_analytics(
+        dir.path(),
+        &server,
+        "2025-12",
+        &[("ANTHROPIC_ADMIN_KEY", "sk-ant-admin-x")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("2025-12 is outside what the Usage and Cost Analytics API serves"),
+        "{err}"
+    );
+    assert!(err.contains("stored in the review repository"), "{err}");
+    // No key at all names both variables.
+    let o = fetch_analytics(dir.path(), &server, "2026-10", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ANTHROPIC_ANALYTICS_KEY"),
+        "{}",
+        stderr(&o)
+    );
+    // A refused key says which keys work, without printing it.
+    let o = fetch_analytics(
+        dir.path(),
+        &server,
+        "2026-10",
+        &[("ANTHROPIC_ADMIN_KEY", "sk-ant-admin-revoked")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("the API refused the key (401"), "{err}");
+    assert!(err.contains("read:analytics"), "{err}");
+    assert!(!err.contains("sk-ant-admin-revoked"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing written");
 }
 
 #[test]
@@ -134,7 +290,7 @@ fn a_refused_key_says_what_key_is_needed_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("the Admin API refused the key (401: invalid x-api-key: [redacted])"),
+        err.contains("the API refused the key (401: invalid x-api-key: [redacted])"),
         "{err}"
     );
     assert!(
@@ -152,7 +308,7 @@ fn a_refused_key_says_what_key_is_needed_and_writes_nothing() {
 fn fetch_needs_a_key_and_https() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(govreview(dir.path())
-        .args(["fetch", "--month", "2026-10"])
+        .args(["fetch", "--api", "legacy", "--month", "2026-10"])
         .env_remove("ANTHROPIC_ADMIN_KEY"));
     assert_eq!(o.status.code(), Some(2));
     assert!(

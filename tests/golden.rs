@@ -158,6 +158,11 @@ fn admin_api_usage_and_cost_report_pages() {
 }
 
 #[test]
+fn analytics_api_usage_and_cost_pages() {
+    fixture("analytics-api");
+}
+
+#[test]
 fn console_usage_and_cost_exports() {
     fixture("console");
 }

@@ -435,6 +435,58 @@ fn billed_costs_are_spend_and_reconciled() {
     close(&cells[1], "difference", 0.0);
 }
 
+/// The analytics-api fixture, by hand (see its govreview.toml and make_pages.py): spend from the
+/// net amounts, teams from rules on the actor, the list amounts against the price table, the
+/// discount actually got, and the month marked provisional (read 10 days after it ended).
+#[test]
+fn analytics_api_pages_match_hand_arithmetic() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .args([
+            "review",
+            "--config",
+            "tests/fixtures/analytics-api/govreview.toml",
+            "--month",
+            "2026-10",
+        ])
+        .args(["--as-of", "2026-11-10", "--out"])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "has fields govreview does not know (group.carbon_region, usage.thinking_tokens)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Unknown service tier hyperflex"), "{text}");
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    close(&m, "spend", 22.32 + 3.00 + 55.85 + 23.25);
+    close(&m, "teams/support/spend", 25.32);
+    close(&m, "teams/research/spend", 55.85);
+    close(&m, "teams/data/spend", 23.25);
+    // Output per request counts only rows with a request count (Opus's are null):
+    // 31 x (20,000 + 100,000) output over 31 x (50 + 200) + 4 requests.
+    close(&m, "output_per_request", 3_720_000.0 / 7_754.0);
+    let cells = m["data"]["list_cells"].as_array().unwrap();
+    let opus = cells
+        .iter()
+        .find(|c| c["model"] == "claude-opus-4-5")
+        .unwrap();
+    close(opus, "net", 55.80);
+    close(opus, "list", 62.0);
+    close(opus, "computed_list", 62.0);
+    close(opus, "list_gap_pct", 0.0);
+    close(opus, "effective_discount", 0.10);
+    assert_eq!(m["data"]["provisional"]["fetched_on"], "2026-11-10");
+    assert_eq!(m["data"]["provisional"]["final_from"], "2026-11-30");
+    assert_eq!(m["data"]["files"][0]["format"], "analytics usage");
+    assert_eq!(m["data"]["files"][2]["format"], "analytics cost");
+}
+
 /// The console fixture, by hand (see its govreview.toml).
 #[test]
 fn console_exports_match_hand_arithmetic() {

@@ -1,19 +1,24 @@
-//! `govreview fetch`: Admin API usage and cost reports for one or more months, stored as pages.
+//! `govreview fetch`: a month (or several) of usage and cost pages from the Usage and Cost
+//! Analytics API (or, with `--api legacy`, the Admin API's legacy reports), stored as pages.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use serde_json::{Value, json};
 
 use crate::Env;
-use crate::cli::FetchArgs;
+use crate::anthropic::analytics;
+use crate::cli::{ApiChoice, FetchArgs};
 use crate::error::{Error, Result};
-use crate::fetch::{Client, Report};
+use crate::fetch::{Api, Client, Range, Report};
 use crate::month::Month;
 
-/// The environment variable that holds the admin key.
+/// The environment variable that holds an Admin API key.
 pub const KEY_VAR: &str = "ANTHROPIC_ADMIN_KEY";
+/// The environment variable that holds a Claude Enterprise Analytics API key.
+pub const ANALYTICS_KEY_VAR: &str = "ANTHROPIC_ANALYTICS_KEY";
 
 /// Replaces `dir` with the files given, whole: staged beside it, then swapped in.
 fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<()> {
@@ -24,6 +29,50 @@ fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<()> {
     staged.commit()
 }
 
+/// The key for `api`: an Admin API key, or (Analytics API only) an Analytics API key.
+fn key(api: Api, env: &Env) -> Result<String> {
+    let admin = env
+        .admin_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    let analytics = env
+        .analytics_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    match (api, admin, analytics) {
+        (_, Some(k), _) => Ok(k.to_owned()),
+        (Api::Analytics, None, Some(k)) => Ok(k.to_owned()),
+        (Api::Analytics, None, None) => Err(Error::Usage(format!(
+            "set {KEY_VAR} to an Admin API key (sk-ant-admin...), or {ANALYTICS_KEY_VAR} to a Claude Enterprise Analytics API key (read:analytics); keys are read from the environment only, never from a file"
+        ))),
+        (Api::Legacy, None, _) => Err(Error::Usage(format!(
+            "set {KEY_VAR} to an Admin API key (sk-ant-admin...); the legacy reports take no Analytics API key, and keys are read from the environment only, never from a file"
+        ))),
+    }
+}
+
+/// The days of `month` to ask for on `today`: the whole month, or up to yesterday for the current
+/// one (None: nothing of it has ended yet). The Analytics API serves only the last 365 days and
+/// nothing before 2026-01-01.
+fn range(api: Api, month: Month, today: NaiveDate) -> Result<Option<Range>> {
+    let end = month.next().first_day().min(today);
+    if api == Api::Analytics {
+        let first = analytics::first_served(today);
+        if month.first_day() < first {
+            return Err(Error::Usage(format!(
+                "{month} is outside what the Usage and Cost Analytics API serves on {today} (from {first}: never before 2026-01-01, at most {} days back). Review earlier months from the pages already stored in the review repository (data/anthropic/YYYY-MM/), which is why it keeps them; --api legacy reaches further back for Console organisations",
+                analytics::WINDOW_DAYS
+            )));
+        }
+    }
+    Ok((end > month.first_day()).then_some(Range {
+        start: month.first_day(),
+        end,
+    }))
+}
+
 /// Fetches the months and writes OUT/YYYY-MM/{usage,cost}-NNN.json.
 pub fn run(
     args: &FetchArgs,
@@ -32,17 +81,16 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<()> {
-    let key = env.admin_key.clone().unwrap_or_default();
-    if key.trim().is_empty() {
-        return Err(Error::Usage(format!(
-            "set {KEY_VAR} to an Admin API key (sk-ant-admin...); the key is read from the environment only, never from a file"
-        )));
-    }
+    let api = match args.api {
+        ApiChoice::Analytics => Api::Analytics,
+        ApiChoice::Legacy => Api::Legacy,
+    };
+    let key = key(api, env)?;
     if !args.base_url.starts_with("https://")
         && !crate::net::is_loopback_host(crate::net::url_host(&args.base_url))
     {
         return Err(Error::Usage(format!(
-            "`{}` is not HTTPS; the admin key would travel unencrypted. Use https:// (plain http only to 127.0.0.1 or localhost)",
+            "`{}` is not HTTPS; the key would travel unencrypted. Use https:// (plain http only to 127.0.0.1 or localhost)",
             args.base_url
         )));
     }
@@ -50,47 +98,88 @@ pub fn run(
         return Err(Error::Usage("--months must be 1 or more".into()));
     }
     let last = args.month.unwrap_or_else(|| Month::of(as_of).prev());
-    let client = Client::new(&args.base_url, key.trim().to_owned());
+    let months: Vec<Month> = (0..args.months as i32)
+        .rev()
+        .map(|k| last.plus(-k))
+        .collect();
+    // Every month is checked before the first request.
+    let mut ranges = Vec::new();
+    for m in &months {
+        ranges.push((*m, range(api, *m, as_of)?));
+    }
+    let client = Client::new(&args.base_url, key, api);
     let io = |e| Error::io("stdout", "cannot write", e);
     let quiet = args.quiet;
     let mut on_wait = |why: &str, wait: Duration| {
         if !quiet {
             env.clear();
-            let _ = writeln!(err, "{why}; retrying in {:.1} s", wait.as_secs_f64());
+            if wait.is_zero() {
+                let _ = writeln!(err, "{why}");
+            } else {
+                let _ = writeln!(err, "{why}; retrying in {:.1} s", wait.as_secs_f64());
+            }
         }
     };
     let mut reports = vec![Report::Usage];
     if !args.no_costs {
         reports.push(Report::Cost);
     }
-    for k in (0..args.months as i32).rev() {
-        let month = last.plus(-k);
+    for (month, range) in ranges {
+        let Some(range) = range else {
+            if !quiet {
+                env.clear();
+                writeln!(out, "Skipped {month}: no day of it has ended on {as_of}").map_err(io)?;
+            }
+            continue;
+        };
         let mut files = Vec::new();
         let mut counts = Vec::new();
         for report in &reports {
-            env.show(&format!("{month}: {} report", report.stem()));
-            let mut on_page =
-                |n: usize| env.show(&format!("{month}: {} report, page {n}", report.stem()));
-            let pages = client.pages(*report, month, &mut on_wait, &mut on_page)?;
+            env.show(&format!("{month}: {}", report.stem()));
+            let mut on_page = |n: usize| env.show(&format!("{month}: {}, page {n}", report.stem()));
+            let pages = client.pages(*report, range, &mut on_wait, &mut on_page)?;
             counts.push(format!(
                 "{} {} page{}",
                 pages.len(),
                 report.stem(),
                 if pages.len() == 1 { "" } else { "s" }
             ));
-            for (i, p) in pages.iter().enumerate() {
+            for (i, mut p) in pages.into_iter().enumerate() {
+                if api == Api::Analytics
+                    && let Value::Object(o) = &mut p
+                {
+                    // What the response does not say: when, and for which days, it was asked.
+                    o.insert(
+                        analytics::SAVED_BY.to_owned(),
+                        json!({
+                            "fetched_on": as_of.to_string(),
+                            "starting_at": format!("{}T00:00:00Z", range.start),
+                            "ending_at": format!("{}T00:00:00Z", range.end),
+                        }),
+                    );
+                }
                 let text =
-                    serde_json::to_string_pretty(p).map_err(|e| Error::Internal(e.to_string()))?;
+                    serde_json::to_string_pretty(&p).map_err(|e| Error::Internal(e.to_string()))?;
                 files.push((format!("{}-{:03}.json", report.stem(), i + 1), text + "\n"));
             }
         }
         let dir = args.out.join(month.to_string());
         write_folder(&dir, &files)?;
         if !quiet {
+            let provisional = api == Api::Analytics
+                && as_of < month.last_day() + chrono::Duration::days(analytics::REVISION_DAYS);
             let line = format!(
-                "Fetched {month}: {} -> {}/",
+                "Fetched {month}: {} -> {}/{}",
                 counts.join(", "),
-                dir.display()
+                dir.display(),
+                if provisional {
+                    format!(
+                        " (provisional: Anthropic may revise it until {}; fetch it again then)",
+                        month.last_day() + chrono::Duration::days(analytics::REVISION_DAYS)
+                    )
+                } else {
+                    String::new()
+                }
             );
             env.clear();
             writeln!(out, "{line}").map_err(io)?;
@@ -98,4 +187,39 @@ pub fn run(
     }
     env.clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_stop_before_today_and_inside_the_served_window() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        let r = range(Api::Analytics, m("2026-10"), d("2026-11-26"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.start, r.end), (d("2026-10-01"), d("2026-11-01")));
+        let r = range(Api::Analytics, m("2026-11"), d("2026-11-26"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.end, d("2026-11-26"), "today is not over yet");
+        assert_eq!(
+            range(Api::Analytics, m("2026-11"), d("2026-11-01")).unwrap(),
+            None
+        );
+        let e = range(Api::Analytics, m("2025-12"), d("2026-11-26"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("from 2026-01-01") && e.contains("stored in the review repository"),
+            "{e}"
+        );
+        let e = range(Api::Analytics, m("2026-06"), d("2027-06-15"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("from 2026-06-15"), "{e}");
+        assert!(range(Api::Legacy, m("2025-12"), d("2026-11-26")).is_ok());
+    }
 }

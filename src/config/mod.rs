@@ -199,10 +199,78 @@ pub struct AllocationRule {
     pub api_key: Option<String>,
     /// Model-ID prefix.
     pub model: Option<String>,
+    /// Exact actor ID (Analytics API pages: `user_...`, `svac_...`, `apikey_...`).
+    pub actor: Option<String>,
+    /// Exact actor type (Analytics API pages: `user`, `service_account`, `api_key`, ...).
+    pub actor_type: Option<String>,
     /// Team to assign.
     pub team: Option<String>,
     /// App to assign.
     pub app: Option<String>,
+}
+
+/// What an allocation rule can match on, of one row (or cube row).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleKeys<'a> {
+    /// Workspace ID (or a Console export's workspace name).
+    pub workspace_id: Option<&'a str>,
+    /// API key ID (or a Console export's key name).
+    pub api_key_id: Option<&'a str>,
+    /// Model ID.
+    pub model: &'a str,
+    /// Actor ID (Analytics API pages).
+    pub actor: Option<&'a str>,
+    /// Actor type (Analytics API pages).
+    pub actor_type: Option<&'a str>,
+}
+
+impl AllocationRule {
+    /// Whether every matcher the rule gives matches the row.
+    pub fn matches(&self, row: &RuleKeys<'_>) -> bool {
+        let eq = |want: &Option<String>, have: Option<&str>| {
+            want.as_ref().is_none_or(|w| have == Some(w.as_str()))
+        };
+        eq(&self.workspace_id, row.workspace_id)
+            && eq(&self.api_key_id, row.api_key_id)
+            // Console exports carry names where the API carries IDs; the loader puts either in
+            // the ID columns.
+            && eq(&self.workspace, row.workspace_id)
+            && eq(&self.api_key, row.api_key_id)
+            && eq(&self.actor, row.actor)
+            && eq(&self.actor_type, row.actor_type)
+            && self
+                .model
+                .as_ref()
+                .is_none_or(|m| row.model.starts_with(m.as_str()))
+    }
+
+    /// Whether the rule matches on the actor (and so applies to Analytics API pages only).
+    pub fn by_actor(&self) -> bool {
+        self.actor.is_some() || self.actor_type.is_some()
+    }
+}
+
+/// Team and app from the first matching rules, for what `team` and `app` leave missing.
+pub fn allocate_keys(
+    mut team: Option<String>,
+    mut app: Option<String>,
+    row: &RuleKeys<'_>,
+    rules: &[AllocationRule],
+) -> (Option<String>, Option<String>) {
+    for rule in rules {
+        if team.is_some() && app.is_some() {
+            break;
+        }
+        if rule.matches(row) {
+            if team.is_none() {
+                team = rule.team.clone();
+            }
+            if app.is_none() {
+                app = rule.app.clone();
+            }
+        }
+    }
+    (team, app)
 }
 
 /// The validated configuration.
@@ -519,11 +587,12 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
             && rule.workspace.is_none()
             && rule.api_key_id.is_none()
             && rule.api_key.is_none()
-            && rule.model.is_none();
+            && rule.model.is_none()
+            && !rule.by_actor();
         if no_matcher {
             problems.push(loc.problem(
                 &["allocation", &idx],
-                "matches nothing; give workspace_id, workspace, api_key_id, api_key or model",
+                "matches nothing; give workspace_id, workspace, api_key_id, api_key, model, actor or actor_type",
             ));
         }
         if rule.team.is_none() && rule.app.is_none() {

@@ -6,8 +6,10 @@ use std::path::Path;
 use crate::anthropic;
 use crate::error::{Error, Result};
 
-use super::sources::admin_api::usage_report_frame;
+use super::sources::admin_api::{analytics_usage_frame, usage_report_frame};
 use super::sources::console::console_cost_rows;
+use crate::anthropic::analytics;
+use crate::config::AllocationRule;
 use crate::data::source::Source;
 use crate::data::source::open;
 
@@ -102,20 +104,33 @@ pub(crate) fn classify(
     }
 }
 
-/// The label of Admin API usage-report pages in the data notes.
+/// The label of legacy Admin API usage-report pages in the data notes.
 pub(crate) const USAGE_REPORT: &str = "usage report";
+/// The label of Analytics API usage pages in the data notes.
+pub(crate) const ANALYTICS_USAGE: &str = "analytics usage";
+
+/// Billed costs read from a file.
+pub(crate) struct Costs {
+    pub(crate) records: Vec<anthropic::CostRecord>,
+    /// What the file is, for the data notes.
+    pub(crate) label: &'static str,
+    /// The day its figures stood, when it says (Analytics API pages).
+    pub(crate) snapshot: Option<chrono::NaiveDate>,
+}
 
 /// A file read as usage (to scan) or as billed costs.
 pub(crate) enum Input {
     Usage(Box<Source>),
-    Costs(Vec<anthropic::CostRecord>, &'static str),
+    Costs(Costs),
 }
 
-/// Reads a file as `kind`; `page` is the parsed JSON of a .json file.
+/// Reads a file as `kind`; `page` is the parsed JSON of a .json file; `rules` are the allocation
+/// rules (those on the actor apply to Analytics API pages as they are read).
 pub(crate) fn read_input(
     path: &Path,
     kind: anthropic::Kind,
     page: Option<serde_json::Value>,
+    rules: &[AllocationRule],
 ) -> Result<Input> {
     let needs = |what: &str| {
         Error::data(
@@ -130,17 +145,34 @@ pub(crate) fn read_input(
     };
     let csv = Format::of(path) == Some(Format::Csv);
     let usage = |s: Source| Input::Usage(Box::new(s));
+    let costs = |records, label| {
+        Input::Costs(Costs {
+            records,
+            label,
+            snapshot: None,
+        })
+    };
     match kind {
         anthropic::Kind::CostReport => {
             let page = page.ok_or_else(|| needs("cost-report pages"))?;
-            Ok(Input::Costs(
+            Ok(costs(
                 anthropic::cost_report_rows(path, &page)?,
                 "cost report",
             ))
         }
-        anthropic::Kind::ConsoleCost if csv => {
-            Ok(Input::Costs(console_cost_rows(path)?, "console cost"))
+        anthropic::Kind::AnalyticsCost => {
+            let page = page.ok_or_else(|| needs("analytics cost pages"))?;
+            Ok(Input::Costs(Costs {
+                records: analytics::cost_rows(path, &page)?,
+                label: "analytics cost",
+                snapshot: analytics::meta(&page).snapshot,
+            }))
         }
+        anthropic::Kind::AnalyticsUsage => {
+            let page = page.ok_or_else(|| needs("analytics usage pages"))?;
+            open(path, kind, Some(analytics_usage_frame(path, &page, rules)?)).map(usage)
+        }
+        anthropic::Kind::ConsoleCost if csv => Ok(costs(console_cost_rows(path)?, "console cost")),
         anthropic::Kind::ConsoleCost => Err(needs("a Console cost export")),
         anthropic::Kind::UsageReport => {
             let page = page.ok_or_else(|| needs("usage-report pages"))?;

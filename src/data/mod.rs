@@ -22,9 +22,9 @@ use crate::data::aggregate::query::partly_counted;
 use crate::data::aggregate::query::to_rows;
 use crate::data::aggregate::query::{daily_rows, distinct_days};
 use crate::data::detect::Input;
-use crate::data::detect::USAGE_REPORT;
 use crate::data::detect::classify;
 use crate::data::detect::read_input;
+use crate::data::detect::{ANALYTICS_USAGE, USAGE_REPORT};
 use crate::data::diagnose::diagnose;
 use crate::data::diagnose::first_bad_file;
 use crate::data::diagnose::sums_fit;
@@ -53,7 +53,7 @@ pub mod write;
 pub use paths::{expand_config_paths, expand_paths};
 
 /// How the data is loaded.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Aggregate plain Parquet on its dictionary codes (off: the general query for every file,
     /// for comparison).
@@ -62,6 +62,9 @@ pub struct Options {
     pub daily: bool,
     /// One cube row per day instead of per month (the FOCUS export), by the general query.
     pub by_day: bool,
+    /// The allocation rules: those on the actor are applied as Analytics API pages are read (the
+    /// cube has no actor column).
+    pub rules: Vec<crate::config::AllocationRule>,
 }
 
 impl Default for Options {
@@ -70,6 +73,7 @@ impl Default for Options {
             fast_parquet: true,
             daily: false,
             by_day: false,
+            rules: Vec::new(),
         }
     }
 }
@@ -97,6 +101,7 @@ pub fn load_with(
         options.fast_parquet && !options.by_day,
         options.daily,
         options.by_day,
+        &options.rules,
     )
 }
 
@@ -106,6 +111,7 @@ fn load_inner(
     fast_parquet: bool,
     want_daily: bool,
     by_day: bool,
+    rules: &[crate::config::AllocationRule],
 ) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::Usage(
@@ -117,8 +123,8 @@ fn load_inner(
     let mut cost_files = Vec::new();
     for (p, named) in files {
         let (kind, page) = classify(p, *named)?;
-        match guard(Some(p), || read_input(p, kind, page))? {
-            Input::Costs(records, label) => cost_files.push((p.clone(), records, label)),
+        match guard(Some(p), || read_input(p, kind, page, rules))? {
+            Input::Costs(costs) => cost_files.push((p.clone(), costs)),
             Input::Usage(source) => sources.push(*source),
         }
     }
@@ -230,6 +236,7 @@ fn load_inner(
             tier_missing: s.tier_missing,
             unknown_fields: s.unknown_fields.clone(),
             unterminated: s.unterminated,
+            snapshot: s.snapshot,
         })
         .collect();
     for r in &rows {
@@ -241,7 +248,7 @@ fn load_inner(
     // A usage-report page of empty buckets is a normal page; any other empty file is a mistake.
     if let Some(empty) = infos
         .iter()
-        .find(|i| i.rows == 0 && i.format != USAGE_REPORT)
+        .find(|i| i.rows == 0 && i.format != USAGE_REPORT && i.format != ANALYTICS_USAGE)
     {
         return Err(Error::data(
             &empty.path,
@@ -255,7 +262,15 @@ fn load_inner(
     days.sort();
     days.dedup();
     let mut costs = Vec::new();
-    for (path, records, label) in cost_files {
+    for (
+        path,
+        detect::Costs {
+            records,
+            label,
+            snapshot,
+        },
+    ) in cost_files
+    {
         let file = infos.len();
         infos.push(FileInfo {
             path,
@@ -267,6 +282,7 @@ fn load_inner(
             tier_missing: false,
             unknown_fields: Vec::new(),
             unterminated: false,
+            snapshot,
         });
         costs.extend(records.into_iter().map(|r| (file, r)));
     }

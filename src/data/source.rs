@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use super::sources::admin_api::ReportFrame;
 use super::text_scan;
 use crate::data::detect::Format;
-use crate::data::detect::USAGE_REPORT;
 use crate::data::detect::unknown_extension;
 use crate::data::diagnose::json_line_error;
 
@@ -78,6 +77,8 @@ pub(crate) struct Source {
     pub(crate) unknown_fields: Vec<String>,
     /// A text file whose last line has no line break (it may have been cut short).
     pub(crate) unterminated: bool,
+    /// The day its figures stood, when it says (Analytics API pages).
+    pub(crate) snapshot: Option<NaiveDate>,
     pub(crate) frame: LazyFrame,
     pub(crate) schema: SchemaRef,
 }
@@ -124,12 +125,14 @@ pub(crate) fn open(
     let mut covered = Vec::new();
     let mut tier_missing = false;
     let mut unknown_fields = Vec::new();
+    let mut snapshot = None;
     let (mut frame, label) = match (report, kind, format) {
         (Some(r), _, _) => {
             covered = r.covered;
             tier_missing = r.tier_missing;
             unknown_fields = r.unknown_fields;
-            (r.frame, USAGE_REPORT)
+            snapshot = r.snapshot;
+            (r.frame, r.label)
         }
         (None, anthropic::Kind::ConsoleUsage, _) => {
             let mut lf = scan(path, format)?;
@@ -165,6 +168,7 @@ pub(crate) fn open(
         tier_missing,
         unknown_fields,
         unterminated: shape.is_some_and(|s| s.unterminated_last_line),
+        snapshot,
     })
 }
 

@@ -308,6 +308,35 @@ pub struct ReconCell {
     pub difference_pct: Option<f64>,
 }
 
+/// A cost page's list amount against the price table, and the discount actually got, for one
+/// workspace and model of the review month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListCell {
+    /// Workspace (`default` when none).
+    pub workspace: String,
+    /// Model (price-table prefix; `(no model)` for cost not tied to one, such as code execution).
+    pub model: String,
+    /// Post-discount amount (the billed spend).
+    pub net: f64,
+    /// The API's amount at list price.
+    pub list: f64,
+    /// The same usage at the price table's list prices.
+    pub computed_list: f64,
+    /// (list - computed_list) / computed_list: how far the price table is from Anthropic's list.
+    pub list_gap_pct: Option<f64>,
+    /// 1 - net / list: the discount the organisation actually got.
+    pub effective_discount: Option<f64>,
+}
+
+/// Why the review month is provisional.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provisional {
+    /// The earliest day the month's Analytics API pages were read.
+    pub fetched_on: NaiveDate,
+    /// The first day its figures are final (30 days after the month's end).
+    pub final_from: NaiveDate,
+}
+
 /// What the data covered and anything the reader should know about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataNotes {
@@ -329,6 +358,12 @@ pub struct DataNotes {
     pub reconciliation: Vec<Reconciliation>,
     /// Billed vs computed in the review month, per workspace and model.
     pub reconciliation_cells: Vec<ReconCell>,
+    /// The list amounts cost pages give (Analytics API) against the price table, and the discount
+    /// the organisation actually got, by workspace and model, for the review month.
+    pub list_cells: Vec<ListCell>,
+    /// The review month's figures may still be revised: its Analytics API pages were read less
+    /// than 30 days after it ended.
+    pub provisional: Option<Provisional>,
     /// Spend that no team could be assigned to, this month.
     pub unallocated_spend: f64,
     /// Contract discount applied to computed costs.

@@ -4,12 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
+use crate::anthropic::analytics::Amount;
 use crate::config::Config;
 use crate::cube::Dataset;
 use crate::fmt;
 use crate::metrics::{PricedRow, UNALLOCATED};
 use crate::month::Month;
-use crate::report::{DataNotes, FileNote, ReconCell, Reconciliation};
+use crate::report::{DataNotes, FileNote, ListCell, Provisional, ReconCell, Reconciliation};
 
 use super::scopes::ByMonth;
 
@@ -218,6 +219,29 @@ pub fn data_notes(
             _ => {}
         }
     }
+    let list_cells = list_cells(cfg, ds, &this_month, month);
+    for c in &list_cells {
+        if let Some(p) = c.list_gap_pct.filter(|p| p.abs() > cfg.reconcile_tolerance) {
+            warnings.push(format!(
+                "Anthropic's list amount for {} in workspace {} differs from the price table's by {} ({} at list, {} computed): check [pricing] against Anthropic's current prices.",
+                c.model,
+                c.workspace,
+                fmt::pct_signed(p),
+                fmt::usd(c.list),
+                fmt::usd(c.computed_list)
+            ));
+        }
+    }
+    let provisional = provisional(ds, month);
+    if let Some(p) = &provisional {
+        notes.push(format!(
+            "Provisional: {month}'s Analytics API pages were read on {}, less than {} days after the month ended, and Anthropic may still revise its days. Fetch it again on or after {} (govreview fetch --month {}); the repository's diff shows the revisions.",
+            p.fetched_on,
+            crate::anthropic::analytics::REVISION_DAYS,
+            p.final_from,
+            month
+        ));
+    }
     if !ds.costs.is_empty() && this_month.iter().any(|r| r.tier.starts_with("priority")) {
         notes.push(
             "Priority Tier usage never appears in Anthropic's cost report; it is priced at list here.".to_owned(),
@@ -253,6 +277,8 @@ pub fn data_notes(
         missing_days: day_ranges(&missing),
         reconciliation,
         reconciliation_cells,
+        list_cells,
+        provisional,
         unallocated_spend,
         discount: cfg.discount,
         warnings: team_warnings.iter().cloned().chain(warnings).collect(),
@@ -280,6 +306,75 @@ fn day_ranges(days: &[NaiveDate]) -> Vec<String> {
         i += 1;
     }
     out
+}
+
+/// The review month's list amounts (cost pages that give them) against the price table's list
+/// cost of the same workspace and model, with the discount the organisation actually got.
+fn list_cells(
+    cfg: &Config,
+    ds: &Dataset,
+    this_month: &[&PricedRow],
+    month: Month,
+) -> Vec<ListCell> {
+    let key = |ws: &Option<String>, model: Option<&str>| {
+        (
+            ws.clone().unwrap_or_else(|| "default".to_owned()),
+            model.map_or_else(
+                || "(no model)".to_owned(),
+                |m| crate::costing::model_key(cfg, m),
+            ),
+        )
+    };
+    let mut cells: BTreeMap<(String, String), (Amount, Amount, f64)> = BTreeMap::new();
+    for (_, r) in ds.costs.iter().filter(|(_, r)| Month::of(r.day) == month) {
+        if let Some(list) = r.list_usd {
+            let e = cells
+                .entry(key(&r.workspace, r.model.as_deref()))
+                .or_default();
+            e.0.add(r.cents.map(|c| c.0), r.usd);
+            e.1.add(r.cents.and_then(|c| c.1), list);
+        }
+    }
+    for r in this_month {
+        if let Some(e) = cells.get_mut(&key(&r.workspace, Some(&r.model))) {
+            e.2 += r.list_cost;
+        }
+    }
+    cells
+        .into_iter()
+        .map(|((workspace, model), (net, list, computed_list))| {
+            (workspace, model, net.usd(), list.usd(), computed_list)
+        })
+        .map(|(workspace, model, net, list, computed_list)| ListCell {
+            workspace,
+            model,
+            net,
+            list,
+            computed_list,
+            list_gap_pct: (computed_list > 0.0).then(|| (list - computed_list) / computed_list),
+            effective_discount: (list > 0.0).then(|| 1.0 - net / list),
+        })
+        .collect()
+}
+
+/// Whether the review month's figures may still change: some file that covers it was read (by
+/// govreview fetch, or per the API's `data_refreshed_at`) less than 30 days after it ended.
+fn provisional(ds: &Dataset, month: Month) -> Option<Provisional> {
+    let final_from =
+        month.last_day() + chrono::Duration::days(crate::anthropic::analytics::REVISION_DAYS);
+    ds.files
+        .iter()
+        .filter(|f| {
+            f.first_day.is_some_and(|d| d <= month.last_day())
+                && f.last_day.is_some_and(|d| d >= month.first_day())
+        })
+        .filter_map(|f| f.snapshot)
+        .filter(|s| *s < final_from)
+        .min()
+        .map(|fetched_on| Provisional {
+            fetched_on,
+            final_from,
+        })
 }
 
 #[cfg(test)]

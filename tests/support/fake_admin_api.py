@@ -1,7 +1,15 @@
 #!/usr/bin/env python3
 """A stand-in for Anthropic's Admin API, for govreview's fetch tests. Loopback only.
 
-Serves recorded pages from the repository's fixtures for October 2026:
+Serves recorded pages from the repository's fixtures for October 2026.
+The Usage and Cost Analytics API (needs the anthropic-beta header, time_bucket_width=1d and
+group_by[]=actor; the query must stay the same across pages):
+  /v1/organizations/analytics/usage        two pages (tests/fixtures/analytics-api/...), linked by
+                                           next_page; the first request for page 1 answers 429
+                                           with retry-after: 1, the first for page 2 answers 410
+                                           (the cursor expired), so the walk starts again
+  /v1/organizations/analytics/cost         one page
+The legacy reports:
   /v1/organizations/usage_report/messages  two pages (tests/fixtures/admin-api/...), linked by
                                            next_page; the first request for page 1 answers 429
                                            with retry-after: 1, the first for page 2 answers 500
@@ -37,6 +45,13 @@ USAGE = [
 USAGE[0]["has_more"], USAGE[0]["next_page"] = True, "page_p2"
 USAGE[1]["has_more"], USAGE[1]["next_page"] = False, None
 COST = load("tests/fixtures/admin-api-costs/data/cost/cost-2026-10.json")
+A_USAGE = [
+    load("tests/fixtures/analytics-api/data/2026-10/usage-001.json"),
+    load("tests/fixtures/analytics-api/data/2026-10/usage-002.json"),
+]
+A_COST = load("tests/fixtures/analytics-api/data/2026-10/cost-001.json")
+BETA = "analytics-usage-cost-2026-08-24"
+first_query = {}
 seen = {}
 lock = threading.Lock()
 
@@ -71,6 +86,31 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             seen[key] = seen.get(key, 0) + 1
             first = seen[key] == 1
+        if url.path.startswith("/v1/organizations/analytics/"):
+            if self.headers.get("anthropic-beta") != BETA:
+                return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "this endpoint needs anthropic-beta: " + BETA}})
+            query = sorted((k, v) for k, v in q.items() if k != "page")
+            with lock:
+                same = first_query.setdefault(url.path, query) == query
+            if page is not None and not same:
+                return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "the cursor belongs to another query"}})
+            window = q.get("ending_at") == ["2026-11-01T00:00:00Z"] and q.get("time_bucket_width") == ["1d"]
+            if not (october and window):
+                return self.send(200, {"data": [], "has_more": False, "next_page": None})
+            if url.path == "/v1/organizations/analytics/usage":
+                if "actor" not in q.get("group_by[]", []):
+                    return self.send(200, {"data": [], "has_more": False, "next_page": None})
+                if page is None:
+                    if first:
+                        return self.send(429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}, [("retry-after", "1")])
+                    return self.send(200, A_USAGE[0])
+                if page == "cursor_p2":
+                    if first:
+                        return self.send(410, {"type": "error", "error": {"type": "invalid_request_error", "message": "cursor expired"}})
+                    return self.send(200, A_USAGE[1])
+                return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "bad page"}})
+            if url.path == "/v1/organizations/analytics/cost":
+                return self.send(200, A_COST)
         if url.path == "/v1/organizations/usage_report/messages":
             if not october:
                 return self.send(200, {"data": [], "has_more": False, "next_page": None})

@@ -70,6 +70,8 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
             service_tier: tiers[i].clone(),
             description: None,
             usd,
+            list_usd: None,
+            cents: None,
         });
     }
     Ok(out)

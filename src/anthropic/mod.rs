@@ -1,4 +1,5 @@
-//! Anthropic's own data formats: Admin API usage-report pages and Console CSV exports.
+//! Anthropic's own data formats: Admin API usage-report pages (legacy), Usage and Cost Analytics
+//! API pages ([`analytics`]) and Console CSV exports.
 //!
 //! Formats are recognised by content, not by file name. Usage-report pages are parsed here into
 //! plain rows; Console CSV exports are mapped onto the canonical columns by renaming (the data
@@ -9,6 +10,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+
+pub mod analytics;
 
 /// What a file holds, judged by its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,10 @@ pub enum Kind {
     UsageReport,
     /// Admin API cost-report page(s).
     CostReport,
+    /// Usage and Cost Analytics API usage page(s) (`/v1/organizations/analytics/usage`).
+    AnalyticsUsage,
+    /// Usage and Cost Analytics API cost page(s) (`/v1/organizations/analytics/cost`).
+    AnalyticsCost,
 }
 
 /// The kind of a CSV file from its header line.
@@ -136,9 +143,15 @@ pub struct ReportRow {
     pub output: i64,
     /// Web search requests.
     pub web_search_requests: i64,
+    /// Requests (Analytics API; None when the page gives none).
+    pub requests: Option<i64>,
+    /// The actor the usage is attributed to (Analytics API: user, service account or API key ID).
+    pub actor: Option<String>,
+    /// The kind of actor (`user`, `service_account`, `api_key`, ...).
+    pub actor_type: Option<String>,
 }
 
-fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+pub(crate) fn json_error(path: &Path, e: &serde_json::Error) -> Error {
     Error::data(
         path,
         None,
@@ -151,8 +164,9 @@ fn json_error(path: &Path, e: &serde_json::Error) -> Error {
     )
 }
 
-/// The kind of a JSON file: a usage-report or cost-report page, or neither (an error that says
-/// what was expected).
+/// The kind of a JSON file: a page of the legacy usage or cost report (time buckets of
+/// `results`), of the Analytics API's usage or cost endpoint (flat rows of `group` with `usage` or
+/// `cost`), or neither (an error that says what was expected).
 pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
     let v: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
     let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
@@ -160,9 +174,26 @@ pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
             path,
             None,
             Some("data"),
-            "is not an Admin API report page: it has no `data` array of buckets. Give pages of /v1/organizations/usage_report/messages",
+            "is not an Anthropic report page: it has no `data` array. Give pages of /v1/organizations/analytics/usage or /cost (or the legacy usage_report/messages and cost_report)",
         )
     })?;
+    let legacy = data.iter().position(|b| b.get("results").is_some());
+    let flat = data.iter().position(|b| {
+        b.get("group").is_some() || b.get("usage").is_some() || b.get("cost").is_some()
+    });
+    if let (Some(l), Some(f)) = (legacy, flat) {
+        return Err(Error::data(
+            path,
+            None,
+            Some(&format!("data[{}]", l.max(f))),
+            format!(
+                "mixes the legacy report shape (data[{l}] has `results`) with the Analytics API's (data[{f}] has `group`); a page comes from one endpoint. Keep each endpoint's pages in their own files"
+            ),
+        ));
+    }
+    if flat.is_some() {
+        return analytics::kind(path, data).map(|k| (k, v));
+    }
     let first = data
         .iter()
         .filter_map(|b| b.get("results").and_then(Value::as_array))
@@ -181,13 +212,26 @@ pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
                 "holds results of neither the usage report (token counts) nor the cost report (`amount`); is it a page of another endpoint?",
             ));
         }
-        // Only empty buckets: a usage page without usage.
-        None => Kind::UsageReport,
+        // Only empty buckets (or no rows at all): a usage page without usage.
+        None if data
+            .iter()
+            .all(|b| b.get("results").is_some() || b.get("starting_at").is_some()) =>
+        {
+            Kind::UsageReport
+        }
+        None => {
+            return Err(Error::data(
+                path,
+                None,
+                Some("data[0]"),
+                "has neither `results` (legacy report buckets) nor `group` with `usage` or `cost` (Analytics API rows); is it a page of another endpoint?",
+            ));
+        }
     };
     Ok((kind, v))
 }
 
-fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
+pub(crate) fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
     let v = field.split('.').try_fold(r, |v, k| v.get(k));
     match v {
         None | Some(Value::Null) => Ok(0),
@@ -215,7 +259,7 @@ fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
     }
 }
 
-fn text(r: &Value, field: &str) -> Option<String> {
+pub(crate) fn text(r: &Value, field: &str) -> Option<String> {
     r.get(field).and_then(Value::as_str).map(str::to_owned)
 }
 
@@ -292,6 +336,9 @@ pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
                 cache_read: count(r, "cache_read_input_tokens", &at, path)?,
                 output: count(r, "output_tokens", &at, path)?,
                 web_search_requests: count(r, "server_tool_use.web_search_requests", &at, path)?,
+                requests: None,
+                actor: None,
+                actor_type: None,
             });
         }
     }
@@ -317,6 +364,11 @@ pub struct CostRecord {
     pub description: Option<String>,
     /// Amount in USD.
     pub usd: f64,
+    /// The amount at list price in USD, when the source gives it (Analytics API `list_amount`).
+    pub list_usd: Option<f64>,
+    /// The amount and list amount in cents exactly, when the source gives decimal cents (Analytics
+    /// API), so that sums stay exact until they become dollars.
+    pub cents: Option<(rust_decimal::Decimal, Option<rust_decimal::Decimal>)>,
 }
 
 /// A cost-report amount: a decimal string in US cents ("123.78912" is $1.2378912).
@@ -389,6 +441,8 @@ pub fn cost_report_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
                 service_tier: text(r, "service_tier"),
                 description: text(r, "description"),
                 usd,
+                list_usd: None,
+                cents: None,
             });
         }
     }
