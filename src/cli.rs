@@ -98,6 +98,44 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the month's five-line summary (as summary.txt in the pack), for a chat channel.
     Summary(SummaryArgs),
+    /// Print the SQL that computes the daily usage cube where the data lives (DuckDB, Spark,
+    /// BigQuery, Snowflake, Postgres, Trino); its result is a --data input as it stands.
+    Sql(SqlArgs),
+}
+
+/// The engine `govreview sql` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    /// DuckDB.
+    Duckdb,
+    /// Apache Spark SQL, Databricks.
+    Spark,
+    /// Google BigQuery.
+    Bigquery,
+    /// Snowflake.
+    Snowflake,
+    /// PostgreSQL.
+    Postgres,
+    /// Trino, Presto, Amazon Athena.
+    Trino,
+}
+
+/// Arguments of `govreview sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The engine's SQL dialect.
+    #[arg(long, value_enum, value_name = "DIALECT")]
+    pub dialect: SqlDialect,
+    /// The table or view of per-request (or already aggregated) rows, dotted parts quoted one by
+    /// one (schema.table, project.dataset.table). Default: [warehouse] table.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// First UTC day to include (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Last UTC day to include (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
 }
 
 /// Arguments of `govreview summary`.

@@ -35,6 +35,7 @@ mod report;
 mod review;
 mod secret;
 mod sizing;
+mod sql;
 
 use std::process::ExitCode;
 
@@ -133,6 +134,7 @@ pub fn run(
         Command::Fetch(args) => cmd::fetch::run(args, as_of, env, out, err).map(|_| ok),
         Command::Init(args) => cmd::init::run(args, out).map(|_| ok),
         Command::Summary(args) => cmd::summary::run(&cli.global, args, as_of, env, out).map(|_| ok),
+        Command::Sql(args) => cmd::sql::run(&cli.global, args, out).map(|_| ok),
         Command::Export(args) => cmd::export::run(&cli.global, args, as_of, env, out).map(|_| ok),
         Command::Commitment(args) => {
             cmd::commitment::run(&cli.global, args, as_of, env, out).map(|_| ok)

@@ -42,3 +42,8 @@ fn fetch_help() {
 fn email_help() {
     insta::assert_snapshot!(help(&["email", "--help"]));
 }
+
+#[test]
+fn sql_help() {
+    insta::assert_snapshot!(help(&["sql", "--help"]));
+}

@@ -9,5 +9,6 @@ mod fetch;
 mod golden;
 mod help;
 mod review;
+mod sql;
 mod trust;
 mod util;

@@ -9,4 +9,5 @@ pub mod export;
 pub mod fetch;
 pub mod init;
 pub mod review;
+pub mod sql;
 pub mod summary;

@@ -24,9 +24,11 @@ use crate::diag::{self, Locator, Problem};
 pub mod backlog;
 pub mod renewal;
 pub mod targets;
+pub mod warehouse;
 
 pub use backlog::{Backlog, Defaults, Lever};
 pub use renewal::{Band, Renewal};
+pub use warehouse::{TimeType, Warehouse};
 
 use crate::error::{Error, Result};
 use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
@@ -79,6 +81,7 @@ struct RawConfig {
     backlog: backlog::RawBacklog,
     #[serde(default)]
     defaults: backlog::RawDefaults,
+    warehouse: Option<warehouse::RawWarehouse>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,6 +330,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// How the next commitment is sized (`[commitment]` bands, next term, overage).
     pub renewal: Renewal,
+    /// How a warehouse table maps onto the canonical columns (`govreview sql`).
+    pub warehouse: Warehouse,
 }
 
 /// Whether `name` names a person: not blank, not a placeholder, not a team name, and among
@@ -546,6 +551,7 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
     let prices_now = PriceTable::new(entries.clone());
     let backlog_cfg = backlog::backlog(raw.backlog, &prices_now, loc, problems);
     let defaults_cfg = backlog::defaults(raw.defaults, loc, problems);
+    let warehouse_cfg = warehouse::warehouse(raw.warehouse, loc, problems);
 
     // commitment
     let mut renewal_cfg = Renewal::default();
@@ -661,6 +667,7 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         backlog: backlog_cfg,
         defaults: defaults_cfg,
         renewal: renewal_cfg,
+        warehouse: warehouse_cfg,
     }
 }
 

@@ -1,0 +1,360 @@
+//! `govreview sql` on real engines: the query it writes runs on DuckDB and on Apache Spark in
+//! local mode, and the review of what the engine returns equals the review of the raw rows; the
+//! other dialects are parsed by sqlglot's parser for that dialect. Engines come from the virtual
+//! environments `.ci/run` installs (scripts/sql/requirements*.txt).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::{govreview, root, run, stderr, stdout};
+
+fn venv(var: &str, name: &str) -> PathBuf {
+    let dir = std::env::var(var).unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/govreview-venvs/{name}",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let python = Path::new(&dir).join("bin/python");
+    assert!(
+        python.exists(),
+        "{python:?} is missing: run .ci/run, which installs scripts/sql/requirements*.txt there"
+    );
+    python
+}
+
+fn sql_python() -> PathBuf {
+    venv("GOVREVIEW_SQL_VENV", "sql")
+}
+
+/// Writes `govreview sql` for `dialect` to `dir/q.sql`.
+fn write_sql(config: &Path, dialect: &str, table: &str, dir: &Path) -> PathBuf {
+    let o = run(govreview(&root()).arg("--config").arg(config).args([
+        "sql",
+        "--dialect",
+        dialect,
+        "--table",
+        table,
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let q = dir.join(format!("{dialect}.sql"));
+    std::fs::write(&q, stdout(&o)).unwrap();
+    q
+}
+
+/// Runs scripts/sql/run.py.
+fn engine(python: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(python)
+        .arg(root().join("scripts/sql/run.py"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// metrics.json of a review, without what may differ between raw rows and their cube: the files
+/// read and the number of rows in them.
+fn metrics(config: &Path, month: &str, as_of: &str) -> Value {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(govreview(&root())
+        .arg("--config")
+        .arg(config)
+        .args(["review", "-q", "--month", month, "--as-of", as_of, "--out"])
+        .arg(out.path()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut m: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join(month).join("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let data = m["data"].as_object_mut().unwrap();
+    data.remove("files");
+    data.remove("rows");
+    m
+}
+
+/// The sample's config, reading `data` instead of its CSVs, written into `dir`.
+fn sample_config_reading(dir: &Path, data: &str) -> PathBuf {
+    let cfg = std::fs::read_to_string(root().join("sample-data/govreview.toml"))
+        .unwrap()
+        .replace(
+            "paths = [\"usage/*.csv\"]",
+            &format!("paths = [\"{data}\"]"),
+        );
+    assert!(cfg.contains(data));
+    let p = dir.join("govreview.toml");
+    std::fs::write(&p, cfg).unwrap();
+    p
+}
+
+fn same(a: &Value, b: &Value, what: &str) {
+    assert!(
+        a == b,
+        "{what}: the review of the engine's cube differs from the direct review"
+    );
+}
+
+#[test]
+fn duckdb_cube_of_the_sample_reviews_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = root().join("sample-data/govreview.toml");
+    let q = write_sql(&sample, "duckdb", "usage", dir.path());
+    let cube = dir.path().join("cube.csv");
+    let csv = root().join("sample-data/usage/*.csv");
+    let o = engine(
+        &sql_python(),
+        &[
+            "duckdb",
+            "--sql",
+            q.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--out",
+            cube.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let direct = metrics(&sample, "2026-10", "2026-11-10");
+    let pushed = metrics(
+        &sample_config_reading(dir.path(), "cube.csv"),
+        "2026-10",
+        "2026-11-10",
+    );
+    same(&pushed, &direct, "DuckDB over the sample");
+}
+
+#[test]
+fn duckdb_cube_of_the_benchmark_files_reviews_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = dir.path().join("bench");
+    let python = sql_python();
+    let o = engine(
+        &python,
+        &["bench", "--dir", bench.to_str().unwrap(), "--rows", "20000"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config = bench.join("govreview.toml");
+    let q = write_sql(&config, "duckdb", "usage", dir.path());
+    let cube_dir = dir.path().join("cube");
+    std::fs::create_dir(&cube_dir).unwrap();
+    let cube = cube_dir.join("cube.csv");
+    let files = bench.join("*.parquet");
+    let o = engine(
+        &python,
+        &[
+            "duckdb",
+            "--sql",
+            q.to_str().unwrap(),
+            "--parquet",
+            files.to_str().unwrap(),
+            "--out",
+            cube.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cfg = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("paths = [\"*.parquet\"]", "paths = [\"cube.csv\"]");
+    std::fs::write(cube_dir.join("govreview.toml"), cfg).unwrap();
+    let direct = metrics(&config, "2026-12", "2027-01-10");
+    let pushed = metrics(&cube_dir.join("govreview.toml"), "2026-12", "2027-01-10");
+    same(
+        &pushed,
+        &direct,
+        "DuckDB over the benchmark's Parquet files",
+    );
+}
+
+#[test]
+fn spark_cube_of_the_sample_reviews_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = root().join("sample-data/govreview.toml");
+    let q = write_sql(&sample, "spark", "usage", dir.path());
+    let cube = dir.path().join("cube.csv");
+    let csv = root().join("sample-data/usage/*.csv");
+    let python = venv("GOVREVIEW_SPARK_VENV", "spark");
+    let o = engine(
+        &python,
+        &[
+            "spark",
+            "--sql",
+            q.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--out",
+            cube.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let direct = metrics(&sample, "2026-10", "2026-11-10");
+    let pushed = metrics(
+        &sample_config_reading(dir.path(), "cube.csv"),
+        "2026-10",
+        "2026-11-10",
+    );
+    same(&pushed, &direct, "Spark over the sample");
+}
+
+const GATEWAY: &str = r#"[organization]
+name = "Acme"
+review_owner = "Dana Whitfield"
+
+[warehouse]
+table = "analytics.llm_usage"
+time = "startTime"
+time_type = "timestamp_tz"
+rows_are_requests = true
+
+[warehouse.columns]
+team = "team_id"
+api_key_id = "api_key"
+model = "model"
+uncached_input_tokens = "prompt_tokens"
+cache_read_input_tokens = "cache_read_input_tokens"
+output_tokens = "completion_tokens"
+cost_usd = "spend"
+"#;
+
+/// Every dialect's query parses with sqlglot for that dialect (strictly: one SELECT, every
+/// identifier quoted, every source column read as a column), and the check can fail: Postgres's
+/// query read as Spark is caught.
+#[test]
+fn every_dialect_parses_with_sqlglot() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("govreview.toml");
+    std::fs::write(&config, GATEWAY).unwrap();
+    let columns = [
+        "startTime",
+        "team_id",
+        "api_key",
+        "model",
+        "prompt_tokens",
+        "cache_read_input_tokens",
+        "completion_tokens",
+        "spend",
+    ];
+    let validate = |dialect: &str, q: &Path| {
+        Command::new(sql_python())
+            .arg(root().join("scripts/sql/validate.py"))
+            .arg(dialect)
+            .arg(q)
+            .args(columns)
+            .output()
+            .unwrap()
+    };
+    for dialect in [
+        "duckdb",
+        "spark",
+        "bigquery",
+        "snowflake",
+        "postgres",
+        "trino",
+    ] {
+        let o = run(govreview(&root()).arg("--config").arg(&config).args([
+            "sql",
+            "--dialect",
+            dialect,
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-31",
+        ]));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let q = dir.path().join(format!("{dialect}.sql"));
+        std::fs::write(&q, stdout(&o)).unwrap();
+        let v = validate(dialect, &q);
+        assert!(
+            v.status.success(),
+            "{dialect}: {}",
+            String::from_utf8_lossy(&v.stdout)
+        );
+    }
+    let wrong = validate("spark", &dir.path().join("postgres.sql"));
+    assert!(
+        !wrong.status.success(),
+        "the validator must catch double-quoted identifiers in Spark"
+    );
+}
+
+/// A mapping naming a column the table lacks: the engine's error names the column, and the
+/// query's header names the configuration key it came from.
+#[test]
+fn a_missing_column_is_named_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(root().join("sample-data/govreview.toml")).unwrap()
+        + "\n[warehouse]\ntime = \"date\"\n[warehouse.columns]\nmodel = \"model\"\nteam = \"team\"\noutput_tokens = \"completion_tokens\"\n";
+    let config = dir.path().join("govreview.toml");
+    std::fs::write(&config, cfg).unwrap();
+    let q = write_sql(&config, "duckdb", "usage", dir.path());
+    let csv = root().join("sample-data/usage/*.csv");
+    let o = engine(
+        &sql_python(),
+        &[
+            "duckdb",
+            "--sql",
+            q.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--out",
+            dir.path().join("cube.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("completion_tokens"), "{err}");
+    assert!(
+        err.contains("`completion_tokens` comes from [warehouse.columns] output_tokens"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_sql_requests_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("govreview.toml");
+    std::fs::write(&config, GATEWAY).unwrap();
+    let sql = |args: &[&str]| {
+        run(govreview(&root())
+            .arg("--config")
+            .arg(&config)
+            .arg("sql")
+            .args(args))
+    };
+    let o = sql(&["--dialect", "oracle"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid value 'oracle'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sql(&[
+        "--dialect",
+        "duckdb",
+        "--from",
+        "2026-10-31",
+        "--to",
+        "2026-10-01",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--from 2026-10-31 is after --to 2026-10-01"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sql(&["--dialect", "postgres", "--table", "x\".y"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("quote character"), "{}", stderr(&o));
+    std::fs::write(
+        &config,
+        GATEWAY.replace("team = \"team_id\"", "teem = \"team_id\""),
+    )
+    .unwrap();
+    let o = sql(&["--dialect", "duckdb"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `team`?"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+}
