@@ -130,10 +130,10 @@ pub struct SqlArgs {
     /// one (schema.table, project.dataset.table). Default: [warehouse] table.
     #[arg(long, value_name = "NAME")]
     pub table: Option<String>,
-    /// First UTC day to include (YYYY-MM-DD).
+    /// First UTC day to include (YYYY-MM-DD). Default: no lower bound.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub from: Option<NaiveDate>,
-    /// Last UTC day to include (YYYY-MM-DD).
+    /// Last UTC day to include (YYYY-MM-DD). Default: no upper bound.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub to: Option<NaiveDate>,
 }
@@ -286,14 +286,10 @@ pub struct FetchArgs {
     /// How many months, ending with --month.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub months: u32,
-    /// Folder the pages go to, as OUT/YYYY-MM/usage-NNN.json and cost-NNN.json.
-    #[arg(
-        long,
-        short = 'o',
-        default_value = "data/anthropic",
-        value_name = "DIR"
-    )]
-    pub out: PathBuf,
+    /// Folder the pages go to, as OUT/YYYY-MM/usage-NNN.json and cost-NNN.json. Default:
+    /// data/anthropic beside the configuration file (or in the current folder when there is none).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// The API's address (https, or http to loopback only).
     #[arg(long, default_value = crate::fetch::DEFAULT_BASE_URL, value_name = "URL")]
     pub base_url: String,

@@ -155,7 +155,13 @@ fn format_data(
         out.push_str(&format!(": row {row}"));
     }
     if let Some(column) = column {
-        out.push_str(&format!(", column `{column}`"));
+        // A path into a JSON page (`data[3].cost.amount`) is a field, not a column.
+        let what = if column.contains('[') || column == "data" {
+            "field"
+        } else {
+            "column"
+        };
+        out.push_str(&format!(", {what} `{column}`"));
     }
     out.push_str(": ");
     out.push_str(msg);

@@ -96,6 +96,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     key: String,
+    /// The environment variable the key came from, for messages.
+    key_var: &'static str,
     api: Api,
     /// How long to wait before retry `n` (1-based) when the server gives no `retry-after`.
     pub backoff: fn(u32) -> Duration,
@@ -115,7 +117,7 @@ enum Outcome {
 
 impl Client {
     /// A client with sensible timeouts (10 s to connect, 60 s per request).
-    pub fn new(base: &str, key: String, api: Api) -> Client {
+    pub fn new(base: &str, key: String, key_var: &'static str, api: Api) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
@@ -127,6 +129,7 @@ impl Client {
             agent,
             base: base.trim_end_matches('/').to_owned(),
             key,
+            key_var,
             api,
             backoff: default_backoff,
         }
@@ -193,7 +196,8 @@ impl Client {
                 ))
             }),
             401 | 403 => Err(Error::Usage(format!(
-                "the API refused the key ({status}{}): {}",
+                "the API refused the key in {} ({status}{}): {}",
+                self.key_var,
                 if api_message.is_empty() {
                     String::new()
                 } else {

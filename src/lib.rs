@@ -131,7 +131,9 @@ pub fn run(
             }))
         }
         Command::Email(args) => cmd::email::run(&cli.global, args, env, out).map(|_| ok),
-        Command::Fetch(args) => cmd::fetch::run(args, as_of, env, out, err).map(|_| ok),
+        Command::Fetch(args) => {
+            cmd::fetch::run(&cli.global, args, as_of, env, out, err).map(|_| ok)
+        }
         Command::Init(args) => cmd::init::run(args, out).map(|_| ok),
         Command::Summary(args) => cmd::summary::run(&cli.global, args, as_of, env, out).map(|_| ok),
         Command::Sql(args) => cmd::sql::run(&cli.global, args, out).map(|_| ok),

@@ -80,12 +80,123 @@ impl Dialect {
 /// output alias (several engines let GROUP BY see aliases, and `requests` is both).
 const SRC: &str = "u";
 
+/// Snowflake's reserved words: never written unquoted.
+const SNOWFLAKE_RESERVED: [&str; 92] = [
+    "ACCOUNT",
+    "ALL",
+    "ALTER",
+    "AND",
+    "ANY",
+    "AS",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLUMN",
+    "CONNECT",
+    "CONNECTION",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CURRENT",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
+    "DATABASE",
+    "DELETE",
+    "DISTINCT",
+    "DROP",
+    "ELSE",
+    "EXISTS",
+    "FALSE",
+    "FOLLOWING",
+    "FOR",
+    "FROM",
+    "FULL",
+    "GRANT",
+    "GROUP",
+    "GSCLUSTER",
+    "HAVING",
+    "ILIKE",
+    "IN",
+    "INCREMENT",
+    "INNER",
+    "INSERT",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "ISSUE",
+    "JOIN",
+    "LATERAL",
+    "LEFT",
+    "LIKE",
+    "LOCALTIME",
+    "LOCALTIMESTAMP",
+    "MINUS",
+    "NATURAL",
+    "NOT",
+    "NULL",
+    "OF",
+    "ON",
+    "OR",
+    "ORDER",
+    "ORGANIZATION",
+    "QUALIFY",
+    "REGEXP",
+    "REVOKE",
+    "RIGHT",
+    "RLIKE",
+    "ROW",
+    "ROWS",
+    "SAMPLE",
+    "SCHEMA",
+    "SELECT",
+    "SET",
+    "SOME",
+    "START",
+    "TABLE",
+    "TABLESAMPLE",
+    "THEN",
+    "TO",
+    "TRIGGER",
+    "TRUE",
+    "TRY_CAST",
+    "UNION",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VALUES",
+    "VIEW",
+    "WHEN",
+    "WHENEVER",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+];
+
+/// Whether Snowflake gets the name unquoted: Snowflake stores unquoted names in upper case and a
+/// quoted name must match that case exactly, so a plain name in one case (`llm_usage`,
+/// `PROMPT_TOKENS`) is written unquoted and resolves as Snowflake resolves it; a mixed-case
+/// name (`startTime`, created quoted) and anything else is quoted.
+fn snowflake_plain(name: &str) -> bool {
+    let simple = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let one_case = name == name.to_ascii_lowercase() || name == name.to_ascii_uppercase();
+    simple && one_case && !SNOWFLAKE_RESERVED.contains(&name.to_ascii_uppercase().as_str())
+}
+
 fn ident(d: Dialect, name: &str, key: &str) -> Result<Ident> {
     match bad_identifier(name) {
         Some(why) => Err(Error::Usage(format!(
             "{key} `{}` {why}; give the name as the engine knows it",
             name.escape_debug()
         ))),
+        None if d == Dialect::Snowflake && snowflake_plain(name) => Ok(Ident::new(name)),
         None => Ok(Ident::with_quote(d.quote(), name)),
     }
 }
@@ -496,16 +607,20 @@ mod tests {
         for d in Dialect::ALL {
             let text = sql(d, &gateway());
             let q = d.quote();
-            assert!(
-                text.contains(&format!("{q}u{q}.{q}prompt_tokens{q}")),
-                "{text}"
-            );
+            // Snowflake: plain names unquoted (resolved case-insensitively), mixed case quoted.
+            let column = if d == Dialect::Snowflake {
+                format!("{q}u{q}.prompt_tokens")
+            } else {
+                format!("{q}u{q}.{q}prompt_tokens{q}")
+            };
+            assert!(text.contains(&column), "{text}");
+            assert!(text.contains(&format!("{q}startTime{q}")), "{text}");
             assert!(
                 text.contains("BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'"),
                 "{text}"
             );
             assert!(
-                text.contains(&format!("{q}u{q}.{q}requests{q} IS NULL")),
+                text.contains("requests IS NULL") || text.contains(&format!("requests{q} IS NULL")),
                 "{text}"
             );
             assert!(text.contains("-- uncached_input_tokens <- prompt_tokens ([warehouse.columns] uncached_input_tokens)"), "{text}");
@@ -520,6 +635,16 @@ mod tests {
             let parsed = sqlparser::parser::Parser::parse_sql(parser.as_ref(), &text)
                 .unwrap_or_else(|e| panic!("{}: {e}\n{text}", d.name()));
             assert_eq!(parsed.len(), 1);
+        }
+    }
+
+    #[test]
+    fn snowflake_names_unquoted_only_when_plain() {
+        for plain in ["llm_usage", "PROMPT_TOKENS", "_x1", "date"] {
+            assert!(snowflake_plain(plain), "{plain}");
+        }
+        for quoted in ["startTime", "select", "Group", "a-b", "1x", "naïve"] {
+            assert!(!snowflake_plain(quoted), "{quoted}");
         }
     }
 

@@ -412,16 +412,16 @@ fn bad_analytics_api_pages_name_file_and_field() {
     let cases = [
         (
             format!(r#"{{"data":[{legacy},{row}],"has_more":false}}"#),
-            "pages/mixed.json, column `data[1]`: mixes the legacy report shape",
+            "pages/mixed.json, field `data[1]`: mixes the legacy report shape",
         ),
         (
             format!(r#"{{"data":[{row},{cost}]}}"#),
-            "pages/mixed.json, column `data[1]`: mixes usage rows",
+            "pages/mixed.json, field `data[1]`: mixes usage rows",
         ),
         (
             format!(r#"{{"data":[{row}]}}"#)
                 .replace(r#""starting_at":"2026-10-01T00:00:00Z","#, ""),
-            "pages/mixed.json, column `data[0].starting_at`: is missing",
+            "pages/mixed.json, field `data[0].starting_at`: is missing",
         ),
     ];
     for (page, want) in cases {
@@ -440,7 +440,7 @@ fn bad_analytics_api_pages_name_file_and_field() {
         &[],
     );
     assert!(
-        e.contains("pages/cost.json, column `data[0].cost.amount`: \"twelve\" is not an amount"),
+        e.contains("pages/cost.json, field `data[0].cost.amount`: \"twelve\" is not an amount"),
         "{e}"
     );
 }

@@ -208,7 +208,10 @@ fn the_analytics_api_window_and_keys() {
     );
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("the API refused the key (401"), "{err}");
+    assert!(
+        err.contains("the API refused the key in ANTHROPIC_ADMIN_KEY (401"),
+        "{err}"
+    );
     assert!(err.contains("read:analytics"), "{err}");
     assert!(!err.contains("sk-ant-admin-revoked"), "{err}");
     assert!(!dir.path().join("data").exists(), "nothing written");
@@ -290,7 +293,9 @@ fn a_refused_key_says_what_key_is_needed_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("the API refused the key (401: invalid x-api-key: [redacted])"),
+        err.contains(
+            "the API refused the key in ANTHROPIC_ADMIN_KEY (401: invalid x-api-key: [redacted])"
+        ),
         "{err}"
     );
     assert!(
@@ -353,4 +358,43 @@ fn from_nothing_to_a_pack_with_init_fetch_review() {
         stdout(&r)
     );
     assert!(repo.join("reviews/2026-10/review.html").is_file());
+}
+
+/// Run from another folder, fetch stores the pages beside the configuration, where the review
+/// looks for them.
+#[test]
+fn pages_go_beside_the_config_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(govreview(dir.path()).args(["init", "repo"]))
+            .status
+            .success()
+    );
+    let server = start(&dir.path().join("requests.log"));
+    let o = run(govreview(dir.path())
+        .args([
+            "-c",
+            "repo/govreview.toml",
+            "fetch",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ])
+        .arg("--base-url")
+        .arg(format!("http://127.0.0.1:{}", server.port))
+        .env("ANTHROPIC_ADMIN_KEY", "sk-ant-admin-test-key")
+        .env("ANTHROPIC_ANALYTICS_KEY", "sk-ant-api-other"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("both set: using ANTHROPIC_ADMIN_KEY"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        dir.path()
+            .join("repo/data/anthropic/2026-10/usage-001.json")
+            .is_file()
+    );
+    assert!(!dir.path().join("data").exists());
 }

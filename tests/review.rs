@@ -1,5 +1,7 @@
 //! Behaviour of `govreview review` as a user meets it.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use crate::util::{files_below, govreview, root, run, stderr, stdout, write_files};
@@ -460,6 +462,13 @@ fn analytics_api_pages_match_hand_arithmetic() {
         "{text}"
     );
     assert!(text.contains("Unknown service tier hyperflex"), "{text}");
+    assert!(
+        text.contains("(final, as of 2026-11-10; data provisional until 2026-11-30)"),
+        "{text}"
+    );
+    // The billed amount is 9.9% under the computed cost, but the list amount matches the price
+    // table: that is the discount received, said as such, not a pricing warning.
+    assert!(!text.contains("check prices, discount and tiers"), "{text}");
     let m: Value = serde_json::from_str(
         &std::fs::read_to_string(out.path().join("2026-10/metrics.json")).unwrap(),
     )
@@ -481,6 +490,9 @@ fn analytics_api_pages_match_hand_arithmetic() {
     close(opus, "computed_list", 62.0);
     close(opus, "list_gap_pct", 0.0);
     close(opus, "effective_discount", 0.10);
+    assert!(m["data"]["notes"][0].as_str().unwrap().contains(
+        "the difference is the discount received (10.0% of list) against pricing.discount (0.0%)"
+    ));
     assert_eq!(m["data"]["provisional"]["fetched_on"], "2026-11-10");
     assert_eq!(m["data"]["provisional"]["final_from"], "2026-11-30");
     assert_eq!(m["data"]["files"][0]["format"], "analytics usage");
@@ -719,4 +731,67 @@ fn commitment_command_prints_the_forecast_and_the_sizing() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Analytics API pages split rows, not days: two pages of one fetch (one folder) may hold the
+/// same day, model, workspace and key for different actors, and both count. The same page in
+/// another folder, or a legacy page of the same day beside them, is a duplicate, whatever teams
+/// rules on the actor gave them.
+#[test]
+fn analytics_pages_of_one_fetch_share_days_but_duplicates_are_refused() {
+    let row = |actor: &str| {
+        format!(
+            r#"{{"starting_at":"2026-10-05T00:00:00Z","ending_at":"2026-10-06T00:00:00Z","group":{{"model":"claude-sonnet-4-5","workspace_id":"wrkspc_a","api_key_id":null,"service_tier":"standard","actor":"{actor}"}},"usage":{{"uncached_input_tokens":1000000}}}}"#
+        )
+    };
+    let page = |actor: &str| format!(r#"{{"data":[{}],"has_more":false}}"#, row(actor));
+    let cfg = "[organization]\nname = \"Acme\"\nreview_owner = \"Dana Whitfield\"\n\n[data]\npaths = [\"pages/**/*.json\"]\n\n[[allocation]]\nactor = \"user_ann\"\nteam = \"research\"\n\n[[allocation]]\nactor = \"user_bob\"\nteam = \"research\"\n";
+    let review = |dir: &Path| {
+        run(govreview(dir).args([
+            "review",
+            "-q",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ]))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", cfg),
+            ("pages/usage-001.json", &page("user_ann")),
+            ("pages/usage-002.json", &page("user_bob")),
+        ],
+    );
+    let o = review(dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    close(&m, "spend", 6.0);
+    close(&m, "teams/research/spend", 6.0);
+    // The same page again in another folder: refused.
+    write_files(
+        dir.path(),
+        &[("pages/copy/usage-001.json", &page("user_ann"))],
+    );
+    let o = review(dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("both hold usage of"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir.path().join("pages/copy")).unwrap();
+    // A legacy usage-report page of the same day and dimensions: refused, though the actor rule
+    // gave the Analytics rows a team the legacy rows do not have.
+    write_files(
+        dir.path(),
+        &[(
+            "pages/legacy/page-001.json",
+            r#"{"data":[{"starting_at":"2026-10-05T00:00:00Z","results":[{"model":"claude-sonnet-4-5","workspace_id":"wrkspc_a","service_tier":"standard","uncached_input_tokens":2000000}]}]}"#,
+        )],
+    );
+    let o = review(dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("both hold usage of"), "{}", stderr(&o));
 }

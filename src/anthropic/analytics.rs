@@ -356,10 +356,12 @@ pub fn cost_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
                         path,
                         None,
                         Some(&format!("{at}.cost.{key}")),
-                        format!(
-                            "{} is not an amount; the API gives cents as a decimal string such as \"41280.000000\" ($412.80)",
-                            v.map_or("nothing".to_owned(), Value::to_string)
-                        ),
+                        match v {
+                            None | Some(Value::Null) => "is missing; every cost row needs its amount in cents, as a decimal string such as \"41280.000000\" ($412.80)".to_owned(),
+                            Some(v) => format!(
+                                "{v} is not an amount; the API gives cents as a decimal string such as \"41280.000000\" ($412.80)"
+                            ),
+                        },
                     )
                 }),
             }

@@ -241,7 +241,7 @@ pub(crate) fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64
                 path,
                 None,
                 Some(&format!("{at}.{field}")),
-                format!("{i} is negative; token counts cannot be below 0"),
+                format!("{i} is negative; counts cannot be below 0"),
             )),
             None => Err(Error::data(
                 path,
@@ -575,7 +575,7 @@ mod tests {
         let (_, v) = json_kind(p, bad).unwrap();
         let e = usage_report_rows(p, &v).unwrap_err().to_string();
         assert!(
-            e.contains("column `data[0].results[0].output_tokens`: -4 is negative"),
+            e.contains("field `data[0].results[0].output_tokens`: -4 is negative"),
             "{e}"
         );
         let nomodel = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","results":[{"model":null,"output_tokens":4}]}]}"#;
@@ -605,7 +605,7 @@ mod tests {
         let (_, v) = json_kind(p, &bad).unwrap();
         let e = cost_report_rows(p, &v).unwrap_err().to_string();
         assert!(
-            e.contains("column `data[0].results[0].amount`: \"n/a\" is not an amount"),
+            e.contains("field `data[0].results[0].amount`: \"n/a\" is not an amount"),
             "{e}"
         );
     }

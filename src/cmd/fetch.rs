@@ -2,7 +2,7 @@
 //! Analytics API (or, with `--api legacy`, the Admin API's legacy reports), stored as pages.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::Env;
 use crate::anthropic::analytics;
-use crate::cli::{ApiChoice, FetchArgs};
+use crate::cli::{ApiChoice, FetchArgs, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::fetch::{Api, Client, Range, Report};
 use crate::month::Month;
@@ -29,8 +29,9 @@ fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<()> {
     staged.commit()
 }
 
-/// The key for `api`: an Admin API key, or (Analytics API only) an Analytics API key.
-fn key(api: Api, env: &Env) -> Result<String> {
+/// The key for `api` and the variable it came from: an Admin API key, or (Analytics API only) an
+/// Analytics API key.
+fn key(api: Api, env: &Env) -> Result<(String, &'static str)> {
     let admin = env
         .admin_key
         .as_deref()
@@ -42,8 +43,8 @@ fn key(api: Api, env: &Env) -> Result<String> {
         .map(str::trim)
         .filter(|k| !k.is_empty());
     match (api, admin, analytics) {
-        (_, Some(k), _) => Ok(k.to_owned()),
-        (Api::Analytics, None, Some(k)) => Ok(k.to_owned()),
+        (_, Some(k), _) => Ok((k.to_owned(), KEY_VAR)),
+        (Api::Analytics, None, Some(k)) => Ok((k.to_owned(), ANALYTICS_KEY_VAR)),
         (Api::Analytics, None, None) => Err(Error::Usage(format!(
             "set {KEY_VAR} to an Admin API key (sk-ant-admin...), or {ANALYTICS_KEY_VAR} to a Claude Enterprise Analytics API key (read:analytics); keys are read from the environment only, never from a file"
         ))),
@@ -73,8 +74,27 @@ fn range(api: Api, month: Month, today: NaiveDate) -> Result<Option<Range>> {
     }))
 }
 
+/// Where the pages go: `--out`, else `data/anthropic` beside the configuration file (where the
+/// review resolves its data paths), else in the current folder.
+fn out_dir(global: &GlobalArgs, args: &FetchArgs) -> PathBuf {
+    if let Some(o) = &args.out {
+        return o.clone();
+    }
+    let base = if global.config.is_file() {
+        global
+            .config
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    } else {
+        PathBuf::new()
+    };
+    base.join("data").join("anthropic")
+}
+
 /// Fetches the months and writes OUT/YYYY-MM/{usage,cost}-NNN.json.
 pub fn run(
+    global: &GlobalArgs,
     args: &FetchArgs,
     as_of: NaiveDate,
     env: &Env,
@@ -85,7 +105,13 @@ pub fn run(
         ApiChoice::Analytics => Api::Analytics,
         ApiChoice::Legacy => Api::Legacy,
     };
-    let key = key(api, env)?;
+    let (key, key_var) = key(api, env)?;
+    if key_var == KEY_VAR && api == Api::Analytics && env.analytics_key.is_some() && !args.quiet {
+        let _ = writeln!(
+            err,
+            "{KEY_VAR} and {ANALYTICS_KEY_VAR} are both set: using {KEY_VAR} (unset it to use the Analytics API key)"
+        );
+    }
     if !args.base_url.starts_with("https://")
         && !crate::net::is_loopback_host(crate::net::url_host(&args.base_url))
     {
@@ -107,7 +133,7 @@ pub fn run(
     for m in &months {
         ranges.push((*m, range(api, *m, as_of)?));
     }
-    let client = Client::new(&args.base_url, key, api);
+    let client = Client::new(&args.base_url, key, key_var, api);
     let io = |e| Error::io("stdout", "cannot write", e);
     let quiet = args.quiet;
     let mut on_wait = |why: &str, wait: Duration| {
@@ -163,7 +189,7 @@ pub fn run(
                 files.push((format!("{}-{:03}.json", report.stem(), i + 1), text + "\n"));
             }
         }
-        let dir = args.out.join(month.to_string());
+        let dir = out_dir(global, args).join(month.to_string());
         write_folder(&dir, &files)?;
         if !quiet {
             let provisional = api == Api::Analytics

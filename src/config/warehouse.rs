@@ -184,6 +184,13 @@ pub(super) fn warehouse(
         .copied()
         .collect();
     for (key, column) in raw.columns {
+        if ["date", "starting_at", "time", "timestamp"].contains(&key.as_str()) {
+            problems.push(loc.problem(
+                &["warehouse", "columns", &key],
+                "is not a column key: the time column is `time` under [warehouse] (with `time_type`), not under [warehouse.columns]",
+            ));
+            continue;
+        }
         if !known.contains(&key.as_str()) {
             let near = known
                 .iter()

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use crate::anthropic;
 use crate::cube::{Dataset, FileInfo};
+use crate::data::detect::{ANALYTICS_USAGE, USAGE_REPORT};
 use crate::error::{Error, Result};
 use crate::month::Month;
 
@@ -40,8 +41,20 @@ pub(crate) fn check_cost_overlaps(
     Ok(())
 }
 
+/// Formats that hold the organisation's whole usage as Anthropic reports it: their teams and apps
+/// come from allocation (rules on the actor are applied as Analytics API pages are read), so two
+/// of them covering the same days are duplicates whatever teams they were allocated to.
+const ORGANISATION_WIDE: [&str; 3] = [USAGE_REPORT, ANALYTICS_USAGE, "console usage"];
+
+/// The response a file is a page of: the Analytics API pages rows, not days, so pages of one
+/// response (one folder) share days by design and are never duplicates of each other.
+fn response(f: &FileInfo) -> Option<&std::path::Path> {
+    (f.format == ANALYTICS_USAGE).then(|| f.path.parent().unwrap_or(std::path::Path::new("")))
+}
+
 /// Fails when two files hold usage of the same dimensions on overlapping days: the same data
-/// loaded twice would double count silently.
+/// loaded twice would double count silently. Files of Anthropic's organisation-wide formats are
+/// compared without their team and app.
 pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
     type Key<'a> = (
         Month,
@@ -52,12 +65,14 @@ pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
         &'a str,
         &'a str,
     );
+    let none: Option<String> = None;
     let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
     for r in &ds.rows {
+        let wide = ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
         let key = (
             r.month,
-            &r.team,
-            &r.app,
+            if wide { &none } else { &r.team },
+            if wide { &none } else { &r.app },
             &r.workspace_id,
             &r.api_key_id,
             r.model.as_str(),
@@ -75,14 +90,18 @@ pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
         let v: Vec<(&usize, &(NaiveDate, NaiveDate))> = files.iter().collect();
         for (i, (fa, a)) in v.iter().enumerate() {
             for (fb, b) in &v[i + 1..] {
+                let (one, other) = (&ds.files[**fa], &ds.files[**fb]);
+                if response(one).is_some() && response(one) == response(other) {
+                    continue;
+                }
                 let from = a.0.max(b.0);
                 let to = a.1.min(b.1);
                 if from <= to {
                     let dims = describe_dims(key);
                     return Err(Error::Input(format!(
                         "{} and {} both hold usage of {dims} for {from}..{to}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
-                        ds.files[**fa].path.display(),
-                        ds.files[**fb].path.display(),
+                        one.path.display(),
+                        other.path.display(),
                     )));
                 }
             }

@@ -41,8 +41,14 @@ pub fn render(m: &ReportModel) -> String {
                 b.target_text.trim_start_matches("≤ ")
             )
         });
+    let provisional = m.data.provisional.as_ref().map_or(String::new(), |p| {
+        format!(
+            " Provisional: Anthropic may revise these figures until {}.",
+            p.final_from
+        )
+    });
     lines.push(format!(
-        "{}Claude cost review, {} ({}): spend {}{change}{budget}.",
+        "{}Claude cost review, {} ({}): spend {}{change}{budget}.{provisional}",
         if m.status == "draft" { "DRAFT " } else { "" },
         m.month_label,
         plain(&m.organization),

@@ -100,8 +100,11 @@ pub fn summary(m: &ReportModel) -> String {
     } else {
         "final"
     };
+    let provisional = m.data.provisional.as_ref().map_or(String::new(), |p| {
+        format!("; data provisional until {}", p.final_from)
+    });
     out.push_str(&format!(
-        "{bold}Claude cost review: {} · {}{bold:#}  ({badge}, as of {})\n\n",
+        "{bold}Claude cost review: {} · {}{bold:#}  ({badge}, as of {}{provisional})\n\n",
         m.organization, m.month_label, m.as_of
     ));
     let widths = [26, 14, 12, 14, 18];

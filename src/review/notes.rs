@@ -200,6 +200,17 @@ pub fn data_notes(
             difference_pct: (computed > 0.0).then(|| (billed - computed) / computed),
         })
         .collect();
+    let list_cells = list_cells(cfg, ds, &this_month, month);
+    // A cell whose list amount matches the price table: what is left of the difference is the
+    // discount actually received, not a pricing error.
+    let list_ok = |ws: &str, model: &str| {
+        list_cells.iter().find(|l| {
+            l.workspace == ws
+                && l.model == model
+                && l.list_gap_pct
+                    .is_some_and(|p| p.abs() <= cfg.reconcile_tolerance)
+        })
+    };
     for c in &reconciliation_cells {
         match c.difference_pct {
             None if c.billed.abs() >= 0.005 => warnings.push(format!(
@@ -208,18 +219,29 @@ pub fn data_notes(
                 c.model,
                 c.workspace
             )),
-            Some(p) if p.abs() > cfg.reconcile_tolerance => warnings.push(format!(
-                "Billed cost for {} in workspace {} differs from the computed cost by {} ({} billed, {} computed): check prices, discount and tiers.",
-                c.model,
-                c.workspace,
-                fmt::pct_signed(p),
-                fmt::usd(c.billed),
-                fmt::usd(c.computed)
-            )),
+            Some(p) if p.abs() > cfg.reconcile_tolerance => match list_ok(&c.workspace, &c.model) {
+                Some(l) => notes.push(format!(
+                    "Billed cost for {} in workspace {} differs from the computed cost by {} ({} billed, {} computed), and Anthropic's list amount matches the price table: the difference is the discount received ({} of list) against pricing.discount ({}). Set pricing.discount to what you get so that forecasts and the backlog use net prices.",
+                    c.model,
+                    c.workspace,
+                    fmt::pct_signed(p),
+                    fmt::usd(c.billed),
+                    fmt::usd(c.computed),
+                    l.effective_discount.map_or("—".to_owned(), fmt::pct),
+                    fmt::pct(cfg.discount)
+                )),
+                None => warnings.push(format!(
+                    "Billed cost for {} in workspace {} differs from the computed cost by {} ({} billed, {} computed): check prices, discount and tiers.",
+                    c.model,
+                    c.workspace,
+                    fmt::pct_signed(p),
+                    fmt::usd(c.billed),
+                    fmt::usd(c.computed)
+                )),
+            },
             _ => {}
         }
     }
-    let list_cells = list_cells(cfg, ds, &this_month, month);
     for c in &list_cells {
         if let Some(p) = c.list_gap_pct.filter(|p| p.abs() > cfg.reconcile_tolerance) {
             warnings.push(format!(
