@@ -20,12 +20,26 @@ pub const KEY_VAR: &str = "ANTHROPIC_ADMIN_KEY";
 /// The environment variable that holds a Claude Enterprise Analytics API key.
 pub const ANALYTICS_KEY_VAR: &str = "ANTHROPIC_ANALYTICS_KEY";
 
-/// Replaces `dir` with the files given, whole: staged beside it, then swapped in.
+/// Whether a file name is one of fetch's pages (`usage-001.json`, `cost-012.json`).
+fn is_page(name: &str) -> bool {
+    let stem = name
+        .strip_prefix("usage-")
+        .or_else(|| name.strip_prefix("cost-"))
+        .and_then(|r| r.strip_suffix(".json"));
+    stem.is_some_and(|n| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Replaces the pages in `dir` with the files given, whole: staged beside it with any other file
+/// already there (a person's notes stay), then swapped in.
 fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<()> {
     let staged = crate::fsx::StagedDir::new(dir)?;
     for (file, text) in files {
         staged.write(Path::new(file), text.as_bytes())?;
     }
+    staged.carry_over(|rel| {
+        let top = rel.parent().is_none_or(|p| p.as_os_str().is_empty());
+        !(top && rel.to_str().is_some_and(is_page))
+    })?;
     staged.commit()
 }
 
@@ -218,6 +232,32 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_are_replaced_and_other_files_kept() {
+        assert!(is_page("usage-001.json") && is_page("cost-120.json"));
+        assert!(!is_page("usage-1.json") && !is_page("notes.md") && !is_page("usage-001.json.bak"));
+        let dir = tempfile::tempdir().unwrap();
+        let month = dir.path().join("2026-10");
+        std::fs::create_dir_all(month.join("sub")).unwrap();
+        for f in ["usage-001.json", "usage-002.json", "notes.md", "sub/x.txt"] {
+            std::fs::write(month.join(f), f).unwrap();
+        }
+        write_folder(&month, &[("usage-001.json".into(), "new".into())]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(month.join("usage-001.json")).unwrap(),
+            "new"
+        );
+        assert!(!month.join("usage-002.json").exists(), "stale pages go");
+        assert_eq!(
+            std::fs::read_to_string(month.join("notes.md")).unwrap(),
+            "notes.md"
+        );
+        assert_eq!(
+            std::fs::read_to_string(month.join("sub/x.txt")).unwrap(),
+            "sub/x.txt"
+        );
+    }
 
     #[test]
     fn ranges_stop_before_today_and_inside_the_served_window() {
