@@ -5,6 +5,11 @@ use clap::Parser;
 use govreview::cli::{Cli, ColorChoice};
 use govreview::{Env, Progress};
 
+/// mimalloc reuses the per-row-group buffers of the Parquet fast path instead of handing them back
+/// to the kernel and faulting them in again (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A spinner on standard error, for a terminal.
 struct Spinner(indicatif::ProgressBar);
 

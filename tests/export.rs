@@ -159,6 +159,15 @@ fn focus_and_chargeback_add_up_to_the_review_to_the_cent() {
                 c.to_str().unwrap(),
             ],
         );
+        if config.starts_with("sample-data") {
+            // One row per day: every day of October has its own charge period.
+            let days: std::collections::BTreeSet<String> = read_csv(&f)
+                .iter()
+                .filter(|r| r["ChargeCategory"] == "Usage")
+                .map(|r| r["ChargePeriodStart"].clone())
+                .collect();
+            assert_eq!(days.len(), 31, "{days:?}");
+        }
         let m = metrics(config, month, as_of);
         let want: BTreeMap<String, f64> = m["teams"]
             .as_object()

@@ -795,3 +795,50 @@ fn analytics_pages_of_one_fetch_share_days_but_duplicates_are_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("both hold usage of"), "{}", stderr(&o));
 }
+
+/// The parts an engine writes for one table (Spark's `part-*`) split rows, not days: they count
+/// together. The same rows in two files not named as parts are a duplicate.
+#[test]
+fn parts_of_one_dataset_share_days_but_copies_are_refused() {
+    let head = "date,team,model,uncached_input_tokens\n";
+    let part = format!("{head}2026-10-05,search,claude-sonnet-4-5,1000000\n");
+    let cfg = "[organization]\nname = \"Acme\"\nreview_owner = \"Dana Whitfield\"\n\n[data]\npaths = [\"usage/*.csv\"]\n";
+    let review = |dir: &Path| {
+        run(govreview(dir).args([
+            "review",
+            "-q",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ]))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", cfg),
+            ("usage/part-00000-a1.csv", &part),
+            ("usage/part-00001-a1.csv", &part),
+        ],
+    );
+    let o = review(dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    close(&m, "spend", 6.0);
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", cfg),
+            ("usage/october.csv", &part),
+            ("usage/october-copy.csv", &part),
+        ],
+    );
+    let o = review(dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("both hold usage of"), "{}", stderr(&o));
+}

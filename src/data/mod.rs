@@ -328,7 +328,67 @@ fn load_inner(
     });
     check_overlaps(&ds)?;
     totals_fit(&ds)?;
+    if !by_day {
+        // (A day-level cube keeps a row per day and file: its rows are days, not months.)
+        ds.rows = merge_files(std::mem::take(&mut ds.rows));
+    }
     Ok(ds)
+}
+
+/// One cube row per set of dimensions, whatever files the usage came from: the per-file rows
+/// were needed for the files' own counts and the duplicate check, both done by now. Many files of
+/// one month (a file a day, a Spark job's parts) would otherwise multiply the cube and everything
+/// after it by the number of files. A merged row keeps its first file (for messages that name
+/// one).
+fn merge_files(mut rows: Vec<crate::cube::CubeRow>) -> Vec<crate::cube::CubeRow> {
+    #[allow(clippy::type_complexity)]
+    fn key(
+        r: &crate::cube::CubeRow,
+    ) -> (
+        Month,
+        &Option<String>,
+        &Option<String>,
+        &Option<String>,
+        &Option<String>,
+        &str,
+        &str,
+        bool,
+        bool,
+    ) {
+        (
+            r.month,
+            &r.team,
+            &r.app,
+            &r.workspace_id,
+            &r.api_key_id,
+            &r.model,
+            &r.tier,
+            r.in_term,
+            r.billed,
+        )
+    }
+    let files: std::collections::BTreeSet<usize> = rows.iter().map(|r| r.file).collect();
+    if files.len() < 2 {
+        return rows;
+    }
+    rows.sort_by(|a, b| key(a).cmp(&key(b)).then(a.file.cmp(&b.file)));
+    let mut out: Vec<crate::cube::CubeRow> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match out.last_mut() {
+            Some(last) if key(last) == key(&r) => {
+                last.tokens.add(&r.tokens);
+                last.requests += r.requests;
+                last.output_with_requests += r.output_with_requests;
+                last.web_search_requests += r.web_search_requests;
+                last.billed_cost += r.billed_cost;
+                last.rows += r.rows;
+                last.first_day = last.first_day.min(r.first_day);
+                last.last_day = last.last_day.max(r.last_day);
+            }
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -46,10 +46,23 @@ pub(crate) fn check_cost_overlaps(
 /// of them covering the same days are duplicates whatever teams they were allocated to.
 const ORGANISATION_WIDE: [&str; 3] = [USAGE_REPORT, ANALYTICS_USAGE, "console usage"];
 
-/// The response a file is a page of: the Analytics API pages rows, not days, so pages of one
-/// response (one folder) share days by design and are never duplicates of each other.
-fn response(f: &FileInfo) -> Option<&std::path::Path> {
-    (f.format == ANALYTICS_USAGE).then(|| f.path.parent().unwrap_or(std::path::Path::new("")))
+/// The dataset a file is one part of, when files of one folder split rows rather than days and
+/// so share days by design: pages of one Analytics API response (it pages rows), and the parts an
+/// engine writes for one table (Spark, Databricks, Hive and Hadoop `part-*` files; DuckDB's
+/// per-thread `data_N` files). Parts of one dataset are never duplicates of each other; the same
+/// dataset copied to another folder still is.
+fn dataset(f: &FileInfo) -> Option<(&std::path::Path, &'static str)> {
+    let folder = f.path.parent().unwrap_or(std::path::Path::new(""));
+    if f.format == ANALYTICS_USAGE {
+        return Some((folder, "pages"));
+    }
+    let name = f.path.file_name()?.to_str()?;
+    let stem = name.split('.').next().unwrap_or(name);
+    let numbered = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+    if name.starts_with("part-") || stem.strip_prefix("data_").is_some_and(numbered) {
+        return Some((folder, "parts"));
+    }
+    None
 }
 
 /// Fails when two files hold usage of the same dimensions on overlapping days: the same data
@@ -91,7 +104,7 @@ pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
         for (i, (fa, a)) in v.iter().enumerate() {
             for (fb, b) in &v[i + 1..] {
                 let (one, other) = (&ds.files[**fa], &ds.files[**fb]);
-                if response(one).is_some() && response(one) == response(other) {
+                if dataset(one).is_some() && dataset(one) == dataset(other) {
                     continue;
                 }
                 let from = a.0.max(b.0);
