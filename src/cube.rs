@@ -10,6 +10,17 @@ use serde::Serialize;
 use crate::month::Month;
 use crate::pricing::Tokens;
 
+/// The text columns that, with file and month, key the cube (and that a warehouse mapping can
+/// fill).
+pub const TEXT_KEYS: [&str; 6] = [
+    "team",
+    "app",
+    "workspace_id",
+    "api_key_id",
+    "model",
+    "service_tier",
+];
+
 /// Sums of the usage rows that share one month, file and set of dimensions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CubeRow {

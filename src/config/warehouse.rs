@@ -27,15 +27,8 @@ use serde::Deserialize;
 
 use crate::diag::{Locator, Problem};
 
-/// The canonical columns a mapping can fill, in the order the cube query gives them.
-pub const DIMENSIONS: [&str; 6] = [
-    "team",
-    "app",
-    "workspace_id",
-    "api_key_id",
-    "model",
-    "service_tier",
-];
+/// The dimension columns a mapping can fill, in the order the cube query gives them.
+pub use crate::cube::TEXT_KEYS as DIMENSIONS;
 /// Counts summed with a missing value as 0.
 pub const COUNTS: [&str; 6] = [
     "uncached_input_tokens",

@@ -11,15 +11,7 @@ use crate::data::source::{Plan, Source, canonical, day_expr};
 use crate::error::{Error, Result};
 use crate::month::Month;
 
-/// The text columns that, with file and month, key the cube.
-pub(crate) const TEXT_KEYS: [&str; 6] = [
-    "team",
-    "app",
-    "workspace_id",
-    "api_key_id",
-    "model",
-    "service_tier",
-];
+pub(crate) use crate::cube::TEXT_KEYS;
 
 /// A 64-bit hash of the text keys of a row: each column hashed with its own seeds, nulls made
 /// distinct first, combined by XOR. `round` picks an independent set of seeds.
