@@ -103,6 +103,28 @@ pub fn priced_by(
     Ok((ds, priced))
 }
 
+/// The review of `month` made on `as_of`, read only: the register at `register` as it stood then,
+/// linked to the review's findings (what `check`, `summary`, `backlog` and `email` show). `doing`
+/// is shown on a terminal meanwhile.
+pub fn linked_model(
+    cfg: &Config,
+    inputs: &Inputs,
+    month: Month,
+    as_of: NaiveDate,
+    env: &Env,
+    register: &Path,
+    doing: &str,
+) -> Result<(ReportModel, Dataset)> {
+    let register = crate::actions::Register::load(register)?;
+    let view = register.as_of(month, as_of);
+    env.show(doing);
+    let built = model(cfg, inputs, Some(month), as_of, env, &view);
+    env.clear();
+    let (mut m, ds) = built?;
+    review::register::link_register(&mut m, &view, cfg);
+    Ok((m, ds))
+}
+
 /// The review of `month` (None: the month before `as_of`), made on `as_of`, with the register as
 /// it stood then (to measure what earlier actions did); the register is linked by the caller.
 pub fn model(

@@ -5,14 +5,13 @@ use std::io::Write;
 use chrono::NaiveDate;
 
 use crate::Env;
-use crate::actions::Register;
 use crate::cli::{BacklogArgs, BacklogFormat, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::fmt;
 use crate::month::Month;
+use crate::pipeline;
 use crate::render::{csv, json, terminal};
 use crate::report::ReportModel;
-use crate::{pipeline, review};
 
 /// Prints the backlog of the month in the asked format.
 pub fn run(
@@ -26,13 +25,15 @@ pub fn run(
     let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
     // Read only: the register shows which action carries out an item; a missing one is empty.
-    let register = Register::load(&path)?;
-    let view = register.as_of(month, as_of);
-    env.show("reading usage and computing the backlog…");
-    let built = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &view);
-    env.clear();
-    let (mut model, _) = built?;
-    review::register::link_register(&mut model, &view, &cfg);
+    let (model, _) = pipeline::linked_model(
+        &cfg,
+        &args.input.inputs(),
+        month,
+        as_of,
+        env,
+        &path,
+        "reading usage and computing the backlog…",
+    )?;
     let bytes = match args.format {
         BacklogFormat::Table => table(&model).into_bytes(),
         BacklogFormat::Json => {

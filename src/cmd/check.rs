@@ -5,11 +5,10 @@ use std::io::Write;
 use chrono::NaiveDate;
 
 use crate::Env;
-use crate::actions::Register;
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::month::Month;
-use crate::{pipeline, review};
+use crate::pipeline;
 
 /// Checks the month's findings and the register. Returns the problems found (empty: all good).
 pub fn run(
@@ -22,13 +21,15 @@ pub fn run(
     let cfg = pipeline::load_config(&global.config)?;
     let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
-    let register = Register::load(&path)?;
-    let view = register.as_of(month, as_of);
-    env.show("reading usage and computing the review…");
-    let built = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &view);
-    env.clear();
-    let (mut model, _) = built?;
-    review::register::link_register(&mut model, &view, &cfg);
+    let (model, _) = pipeline::linked_model(
+        &cfg,
+        &args.input.inputs(),
+        month,
+        as_of,
+        env,
+        &path,
+        "reading usage and computing the review…",
+    )?;
     let mut problems = Vec::new();
     for f in model.findings.iter().filter(|f| f.action.is_none()) {
         problems.push(format!(

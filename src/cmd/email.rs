@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::actions::Register;
 use crate::cli::{EmailArgs, GlobalArgs};
 use crate::config::TlsMode;
 use crate::email::{self, Envelope, FileAttachment, Smtp, mailbox};
@@ -13,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::fsx::write_atomic;
 use crate::month::Month;
 use crate::render::Templates;
-use crate::{Env, pipeline, review};
+use crate::{Env, pipeline};
 
 /// The date a pack was made on, from its `metrics.json`.
 fn pack_date(pack: &Path) -> Result<NaiveDate> {
@@ -94,11 +93,15 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
         (None, Some(o)) => o.join(crate::config::REGISTER_FILE),
         (None, None) => cfg.register.clone(),
     };
-    let register = Register::load(&register_path)?;
-    let view = register.as_of(month, as_of);
-    let (mut model, _) =
-        pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &view)?;
-    review::register::link_register(&mut model, &view, &cfg);
+    let (model, _) = pipeline::linked_model(
+        &cfg,
+        &args.input.inputs(),
+        month,
+        as_of,
+        env,
+        &register_path,
+        "reading usage and computing the review…",
+    )?;
 
     let e = &cfg.email;
     let attach = !args.no_attachments && e.attach_pack.unwrap_or(true);
