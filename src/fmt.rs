@@ -142,9 +142,40 @@ pub fn ratio(v: f64) -> String {
     format!("{v:.2}")
 }
 
+/// A name as lowercase ASCII letters, digits and single dashes ("Growth & Ads" -> "growth-ads");
+/// empty when it has none.
+pub fn slug(name: &str) -> String {
+    let dashed: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    dashed
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_letters_digits_and_single_dashes() {
+        assert_eq!(slug("Growth & Ads"), "growth-ads");
+        assert_eq!(
+            slug("  Northwind Robotics, Inc. "),
+            "northwind-robotics-inc"
+        );
+        assert_eq!(slug("Über"), "ber");
+        assert_eq!(slug("&&"), "");
+    }
 
     #[test]
     fn dollars() {

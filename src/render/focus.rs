@@ -91,22 +91,7 @@ fn text(s: impl Into<String>) -> Cell {
 
 /// The billing account: the organisation, by name.
 fn account(cfg: &Config) -> (String, String) {
-    let slug: String = cfg
-        .org_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let slug = slug
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
+    let slug = crate::fmt::slug(&cfg.org_name);
     (format!("org-{slug}"), cfg.org_name.clone())
 }
 

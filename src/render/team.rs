@@ -16,21 +16,7 @@ pub fn slugs(m: &ReportModel) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut used = std::collections::BTreeSet::new();
     for t in &m.teams {
-        let base: String = t
-            .team
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect::<String>()
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
+        let base = crate::fmt::slug(&t.team);
         let base = if base.is_empty() {
             "team".to_owned()
         } else {
