@@ -442,6 +442,11 @@ pub fn covered_days(page: &Value) -> Vec<NaiveDate> {
     days
 }
 
+/// The first day on which a month's figures are final: 30 days after it ended.
+pub fn final_from(month: crate::month::Month) -> NaiveDate {
+    month.last_day() + chrono::Duration::days(REVISION_DAYS)
+}
+
 /// The first day the API serves on `today`: the later of 2026-01-01 and 365 days back.
 pub fn first_served(today: NaiveDate) -> NaiveDate {
     let (y, m, d) = FIRST_SERVED_DAY;

@@ -206,16 +206,14 @@ pub fn run(
         let dir = out_dir(global, args).join(month.to_string());
         write_folder(&dir, &files)?;
         if !quiet {
-            let provisional = api == Api::Analytics
-                && as_of < month.last_day() + chrono::Duration::days(analytics::REVISION_DAYS);
+            let final_from = analytics::final_from(month);
             let line = format!(
                 "Fetched {month}: {} -> {}/{}",
                 counts.join(", "),
                 dir.display(),
-                if provisional {
+                if api == Api::Analytics && as_of < final_from {
                     format!(
-                        " (provisional: Anthropic may revise it until {}; fetch it again then)",
-                        month.last_day() + chrono::Duration::days(analytics::REVISION_DAYS)
+                        " (provisional: Anthropic may revise it until {final_from}; fetch it again then)"
                     )
                 } else {
                     String::new()

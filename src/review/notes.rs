@@ -382,8 +382,7 @@ fn list_cells(
 /// Whether the review month's figures may still change: some file that covers it was read (by
 /// govreview fetch, or per the API's `data_refreshed_at`) less than 30 days after it ended.
 fn provisional(ds: &Dataset, month: Month) -> Option<Provisional> {
-    let final_from =
-        month.last_day() + chrono::Duration::days(crate::anthropic::analytics::REVISION_DAYS);
+    let final_from = crate::anthropic::analytics::final_from(month);
     ds.files
         .iter()
         .filter(|f| {
