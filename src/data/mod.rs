@@ -7,6 +7,7 @@
 //! cube, in plain Rust. Problems in the raw rows are counted in the same pass; only when there are
 //! some does a second, diagnostic query find the first offending row so the error can name it.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -207,11 +208,28 @@ fn load_inner(
             }
         }
     }
+    let mut general_rows = rows.len();
+    let mut fast_files = Vec::new();
+    let mut merged = Vec::new();
     if !fast.is_empty() && bad.is_none() {
         let t0 = std::time::Instant::now();
-        let scanned = guard(None, || parquet::scan(&fast, plan.split_term, want_daily))?;
+        // The days each file read so far spans: a fast file overlapping none of them (nor
+        // another fast file) cannot duplicate their usage.
+        let mut spans: BTreeMap<usize, (i32, i32)> = BTreeMap::new();
+        for r in &rows {
+            let (lo, hi) = (epoch_days(r.first_day), epoch_days(r.last_day));
+            let e = spans.entry(r.file).or_insert((lo, hi));
+            *e = (e.0.min(lo), e.1.max(hi));
+        }
+        let others: Vec<(i32, i32)> = spans.into_values().collect();
+        let scanned = guard(None, || {
+            parquet::scan(&fast, plan.split_term, want_daily, &others)
+        })?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
+        fast_files = scanned.files;
+        merged = scanned.merged;
+        general_rows = rows.len();
         rows.extend(scanned.rows.into_iter().map(|mut r| {
             if plan.split_term.is_none() {
                 r.in_term = in_term_by_month(r.month, term);
@@ -239,11 +257,18 @@ fn load_inner(
             snapshot: s.snapshot,
         })
         .collect();
-    for r in &rows {
+    for r in &rows[..general_rows] {
         let info = &mut infos[r.file];
         info.rows += r.rows;
         info.first_day = Some(info.first_day.map_or(r.first_day, |d| d.min(r.first_day)));
         info.last_day = Some(info.last_day.map_or(r.last_day, |d| d.max(r.last_day)));
+    }
+    // The fast path counts its files apart from its rows (which may hold several files').
+    for (f, (n, lo, hi)) in fast_files {
+        let info = &mut infos[f];
+        info.rows = n;
+        info.first_day = Some(from_epoch_days(lo));
+        info.last_day = Some(from_epoch_days(hi));
     }
     // A usage-report page of empty buckets is a normal page; any other empty file is a mistake.
     if let Some(empty) = infos
@@ -326,7 +351,7 @@ fn load_inner(
                 b.first_day,
             ))
     });
-    check_overlaps(&ds)?;
+    check_overlaps(&ds, &merged)?;
     totals_fit(&ds)?;
     if !by_day {
         // (A day-level cube keeps a row per day and file: its rows are days, not months.)

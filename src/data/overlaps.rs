@@ -67,8 +67,10 @@ fn dataset(f: &FileInfo) -> Option<(&std::path::Path, &'static str)> {
 
 /// Fails when two files hold usage of the same dimensions on overlapping days: the same data
 /// loaded twice would double count silently. Files of Anthropic's organisation-wide formats are
-/// compared without their team and app.
-pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
+/// compared without their team and app. The rows of the `merged` files hold the usage of several
+/// files whose days overlap no other file's (the Parquet fast path sums them as it reads them):
+/// they cannot be duplicates, and are not compared.
+pub(crate) fn check_overlaps(ds: &Dataset, merged: &[usize]) -> Result<()> {
     type Key<'a> = (
         Month,
         &'a Option<String>,
@@ -80,7 +82,11 @@ pub(crate) fn check_overlaps(ds: &Dataset) -> Result<()> {
     );
     let none: Option<String> = None;
     let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
-    for r in &ds.rows {
+    let mut skip = vec![false; ds.files.len()];
+    for f in merged {
+        skip[*f] = true;
+    }
+    for r in ds.rows.iter().filter(|r| !skip[r.file]) {
         let wide = ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
         let key = (
             r.month,

@@ -52,7 +52,44 @@ fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Da
         fast.daily == general.daily,
         "the daily series differs between the engines"
     );
+    fast_paths_agree(files, term);
     (fast, general)
+}
+
+/// The fast path's three ways of summing a row group (`parquet::Way`) give the same rows,
+/// daily series, file counts and bad file.
+fn fast_paths_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) {
+    let fast: Vec<parquet::FastFile> = files
+        .iter()
+        .enumerate()
+        .filter_map(|(index, p)| {
+            let s = open(p, anthropic::Kind::Canonical, None).ok()?;
+            let day = parquet::eligible(s.label, &s.schema)?;
+            Some(parquet::FastFile {
+                path: p.clone(),
+                index,
+                day,
+            })
+        })
+        .collect();
+    let split = term.map(|(s, e)| (epoch_days(s), epoch_days(e)));
+    let ways = [
+        None,
+        Some(parquet::Way::Packed),
+        Some(parquet::Way::Indexed),
+        Some(parquet::Way::Local),
+    ]
+    .map(|way| {
+        let s = parquet::scan_with(&fast, split, true, &[], way).unwrap();
+        let mut rows: Vec<String> = s.rows.iter().map(|r| format!("{r:?}")).collect();
+        rows.sort();
+        let mut daily: Vec<String> = s.daily.iter().map(|r| format!("{r:?}")).collect();
+        daily.sort();
+        (rows, daily, s.files, s.merged, s.bad_file)
+    });
+    for (way, got) in ways.iter().enumerate().skip(1) {
+        assert_eq!(&ways[0], got, "way {way} against the default");
+    }
 }
 
 fn errors(files: &[PathBuf]) -> (String, String) {
@@ -429,4 +466,124 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
         let by_cube: u64 = text.rows.iter().map(|r| r.tokens.total()).sum();
         assert_eq!(by_day, by_cube, "{case}");
     }
+}
+
+/// Files of disjoint days (a file a day) are summed as they are read, one cube row per set of
+/// dimensions rather than one per file, each file still counted on its own; a copy of one of
+/// them is still refused, naming both files; parts of one table sharing days sit beside them; a
+/// file without statistics keeps every file apart.
+#[test]
+fn files_of_disjoint_days_are_summed_as_they_are_read() {
+    let d = tempfile::tempdir().unwrap();
+    // Teams a and b on days 1 and 2, a and c on day 3.
+    let day = |n: u32| {
+        let other = if n == 3 { "c" } else { "b" };
+        format!(
+            "{HEADER}2026-10-{n:02},a,w,m,standard,1,0,0,{n},1,0\n2026-10-{n:02},{other},w,m,standard,2,0,0,1,1,0\n"
+        )
+    };
+    let files: Vec<PathBuf> = (1..=3)
+        .map(|n| {
+            parquet(
+                d.path(),
+                &format!("day-{n}.parquet"),
+                &day(n),
+                1,
+                DataType::Int64,
+            )
+        })
+        .collect();
+    let fast: Vec<parquet::FastFile> = files
+        .iter()
+        .enumerate()
+        .map(|(index, path)| parquet::FastFile {
+            path: path.clone(),
+            index,
+            day: parquet::Day::Date,
+        })
+        .collect();
+    let s = parquet::scan(&fast, None, false, &[]).unwrap();
+    assert_eq!(s.rows.len(), 3, "one row per team, not per team and file");
+    assert_eq!(s.merged, vec![0, 1, 2]);
+    let oct = |n: u32| epoch_days(NaiveDate::from_ymd_opt(2026, 10, n).unwrap());
+    let want: Vec<(usize, parquet::FileSpan)> = (0..3)
+        .map(|i| (i, (2, oct(i as u32 + 1), oct(i as u32 + 1))))
+        .collect();
+    assert_eq!(s.files, want);
+    let a = s
+        .rows
+        .iter()
+        .find(|r| r.team.as_deref() == Some("a"))
+        .unwrap();
+    assert_eq!((a.tokens.output, a.rows), (1 + 2 + 3, 3));
+    // Each row names the first file that holds it (messages name a file with the usage).
+    let file = |t: &str| {
+        s.rows
+            .iter()
+            .find(|r| r.team.as_deref() == Some(t))
+            .unwrap()
+            .file
+    };
+    assert_eq!((file("a"), file("b"), file("c")), (0, 0, 2));
+
+    // A general-query file on day 2 keeps day 2's file apart from the others.
+    let s = parquet::scan(&fast, None, false, &[(oct(2), oct(2))]).unwrap();
+    assert_eq!((s.rows.len(), s.merged), (5, vec![0, 2]));
+
+    let (f, g) = both(&files, None);
+    assert_eq!(cube(&f), cube(&g));
+    let spans = |ds: &Dataset| -> Vec<_> {
+        ds.files
+            .iter()
+            .map(|i| (i.rows, i.first_day, i.last_day))
+            .collect()
+    };
+    assert_eq!(spans(&f), spans(&g));
+
+    // A copy of day 2 under another name is the same data loaded twice.
+    let copy = d.path().join("copy.parquet");
+    std::fs::copy(&files[1], &copy).unwrap();
+    let mut with_copy = files.clone();
+    with_copy.push(copy);
+    let (fast_err, general_err) = errors(&with_copy);
+    assert_eq!(fast_err, general_err);
+    assert!(
+        fast_err.contains("day-2.parquet") && fast_err.contains("copy.parquet"),
+        "{fast_err}"
+    );
+
+    // Two parts of one table sharing day 5, beside the daily files.
+    let parts = d.path().join("table");
+    std::fs::create_dir_all(&parts).unwrap();
+    let mut with_parts = files.clone();
+    for (i, team) in ["a", "b"].iter().enumerate() {
+        let body = format!("{HEADER}2026-10-05,{team},w,m,standard,1,0,0,7,1,0\n");
+        with_parts.push(parquet(
+            &parts,
+            &format!("part-0000{i}.parquet"),
+            &body,
+            1,
+            DataType::Int64,
+        ));
+    }
+    let (f, g) = both(&with_parts, None);
+    assert_eq!(cube(&f), cube(&g));
+
+    // Without statistics a file could hold any day: nothing is summed across files.
+    let bare = d.path().join("bare.parquet");
+    let mut df = ParquetReader::new(std::fs::File::open(&files[0]).unwrap())
+        .finish()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&bare).unwrap())
+        .with_statistics(StatisticsOptions::empty())
+        .finish(&mut df)
+        .unwrap();
+    let mut fast_bare: Vec<parquet::FastFile> = fast.into_iter().skip(1).collect();
+    fast_bare.push(parquet::FastFile {
+        path: bare,
+        index: 3,
+        day: parquet::Day::Date,
+    });
+    let s = parquet::scan(&fast_bare, None, false, &[]).unwrap();
+    assert_eq!((s.rows.len(), s.merged), (6, Vec::<usize>::new()));
 }

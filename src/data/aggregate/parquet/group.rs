@@ -10,6 +10,7 @@ pub(super) fn row_group(
     g: usize,
     handle: &mut Option<File>,
     split_term: Option<(i32, i32)>,
+    way: Option<Way>,
 ) -> Result<()> {
     let n = l.meta.row_groups[g].num_rows();
     if n == 0 {
@@ -54,6 +55,11 @@ pub(super) fn row_group(
     let (dmin, dmax) = days
         .iter()
         .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
+    if l.span.is_some_and(|(lo, hi)| dmin < lo || dmax > hi) {
+        w.untrusted = true;
+    }
+    let f = w.files.entry(l.index).or_insert((0, i32::MAX, i32::MIN));
+    *f = (f.0 + n as u64, f.1.min(dmin), f.2.max(dmax));
     // The month table below has one entry per day of the range: refuse absurd ranges (which
     // the calendar could not show anyway) instead of allocating gigabytes.
     if i64::from(dmax) - i64::from(dmin) > MAX_DAY_SPAN {
@@ -99,6 +105,17 @@ pub(super) fn row_group(
             }
         }
     }
+    // A row without a model: the general query names it.
+    let no_model: Vec<bool> = dicts[MODEL]
+        .iter()
+        .map(|t| t.as_deref().is_none_or(str::is_empty))
+        .collect();
+    let maybe =
+        matches!(codes[MODEL], Cow::Owned(_)) || no_model[..no_model.len() - 1].contains(&true);
+    if maybe && codes[MODEL].iter().any(|&c| no_model[c as usize]) {
+        mark_bad(w);
+        return Ok(());
+    }
     let radix: Vec<u64> = dicts.iter().map(|d| d.len() as u64).collect();
     let fits = radix
         .iter()
@@ -123,6 +140,8 @@ pub(super) fn row_group(
         .collect::<Result<_, String>>()
         .map_err(fail)?;
     let mut counts: [Cow<[i64]>; SUMS] = Default::default();
+    // The most each sum of this row group can reach (see `Worker::budget`).
+    let mut bounds = [0i128; SUMS];
     let mut req_known: Option<Vec<i64>> = None;
     let mut has_req = false;
     for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
@@ -142,6 +161,7 @@ pub(super) fn row_group(
         if i128::from(hi) * n as i128 > i128::from(i64::MAX) {
             return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
         }
+        bounds[i] = i128::from(hi) * n as i128;
         if i == REQ {
             has_req = true;
             req_known = known;
@@ -202,52 +222,6 @@ pub(super) fn row_group(
     };
     let billed = |i: usize| billed_cost.as_ref().map_or(0, |(f, _)| f[i]);
 
-    let local: Vec<([u32; 7], Acc)> = if fits {
-        let mut keys: Vec<u64> = days
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + billed(i)))
-            .collect();
-        for (c, r) in codes.iter().zip(&radix) {
-            if c.is_empty() {
-                keys.iter_mut().for_each(|k| *k *= r);
-            } else {
-                for (k, &code) in keys.iter_mut().zip(c.iter()) {
-                    *k = *k * r + u64::from(code);
-                }
-            }
-        }
-        accumulate(&keys, &cols, &mut seen)
-            .into_iter()
-            .map(|(mut k, acc)| {
-                let mut parts = [0u32; 7];
-                for c in (0..6).rev() {
-                    parts[c + 1] = (k % radix[c]) as u32;
-                    k /= radix[c];
-                }
-                parts[0] = k as u32;
-                (parts, acc)
-            })
-            .collect()
-    } else {
-        let keys: Vec<[u32; 7]> = (0..n)
-            .map(|i| {
-                let mut k = [0u32; 7];
-                k[0] = table[(days[i] - dmin) as usize] * 2 + billed(i);
-                for c in 0..6 {
-                    k[c + 1] = codes[c].get(i).copied().unwrap_or(0);
-                }
-                k
-            })
-            .collect();
-        accumulate(&keys, &cols, &mut seen)
-    };
-
-    for (d, s) in seen.iter().enumerate() {
-        if *s {
-            w.days.insert(dmin + d as i32);
-        }
-    }
     // Local codes to the worker's text ids, once per group.
     let maps: Vec<Vec<u32>> = (0..6)
         .map(|c| {
@@ -257,6 +231,180 @@ pub(super) fn row_group(
                 .collect()
         })
         .collect();
+    bounds[REQ_ROWS] = n as i128;
+    bounds[O_REQ] = bounds[O];
+    bounds[COST] = i128::from(
+        cols.cost
+            .iter()
+            .map(|c| c.unsigned_abs())
+            .max()
+            .unwrap_or(0),
+    ) * n as i128;
+    let file = l.group_file;
+    let months = table.iter().max().map_or(0, |t| t >> 1) as i32;
+    let fits_budget = w
+        .budget
+        .iter()
+        .zip(&bounds)
+        .all(|(a, b)| a + b <= i128::from(i64::MAX));
+    let packs = maps.iter().flatten().all(|id| *id < 1 << ID_BITS)
+        && pack(&(file, (first_month + months) * 4 + 3, [0; 6])).is_some();
+    let way = match way {
+        Some(Way::Packed) if packs && fits_budget => Way::Packed,
+        Some(Way::Indexed) if fits && fits_budget => Way::Indexed,
+        Some(_) => Way::Local,
+        None if packs && fits_budget && n <= SMALL_GROUP => Way::Packed,
+        None if fits && fits_budget => Way::Indexed,
+        None => Way::Local,
+    };
+    if way != Way::Local {
+        for (a, b) in w.budget.iter_mut().zip(&bounds) {
+            *a += b;
+        }
+    }
+    if way == Way::Packed {
+        let high: Vec<u128> = table
+            .iter()
+            .map(|t| {
+                let code = (first_month + (t >> 1) as i32) * 4 + (t & 1) as i32 * 2;
+                pack(&(file, code, [0; 6])).expect("checked above")
+            })
+            .collect();
+        let shifted: Vec<Vec<u128>> = maps
+            .iter()
+            .enumerate()
+            .map(|(c, m)| {
+                m.iter()
+                    .map(|id| u128::from(*id) << (ID_BITS * (5 - c as u32)))
+                    .collect()
+            })
+            .collect();
+        let billed_bit: u128 = 1 << (6 * ID_BITS);
+        let mut keys: Vec<u128> = days
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| high[(d - dmin) as usize] | (u128::from(billed(i)) * billed_bit))
+            .collect();
+        for (c, sh) in codes.iter().zip(&shifted) {
+            if !c.is_empty() {
+                for (k, &code) in keys.iter_mut().zip(c.iter()) {
+                    *k |= sh[code as usize];
+                }
+            }
+        }
+        let (packed, groups) = (&mut w.packed, &mut w.groups);
+        let first = l.index as u32;
+        for (i, &k) in keys.iter().enumerate() {
+            let slot = *packed.entry(k).or_insert_with(|| {
+                groups.push((unpack(k), Sums::EMPTY, first));
+                groups.len() as u32 - 1
+            });
+            let (_, a, f) = &mut groups[slot as usize];
+            *f = (*f).min(first);
+            add_row(a, &cols, i);
+            seen[(days[i] - dmin) as usize] = true;
+        }
+    } else if way == Way::Indexed {
+        let mut index = std::mem::take(&mut w.scratch);
+        index.clear();
+        let mut keys: Vec<u64> = Vec::with_capacity(n.min(CHUNK));
+        for start in (0..n).step_by(CHUNK) {
+            let end = (start + CHUNK).min(n);
+            keys.clear();
+            keys.extend(
+                (start..end).map(|i| u64::from(table[(days[i] - dmin) as usize] * 2 + billed(i))),
+            );
+            for (c, r) in codes.iter().zip(&radix) {
+                if c.is_empty() {
+                    keys.iter_mut().for_each(|k| *k *= r);
+                } else {
+                    for (k, &code) in keys.iter_mut().zip(&c[start..end]) {
+                        *k = *k * r + u64::from(code);
+                    }
+                }
+            }
+            for (j, &k) in keys.iter().enumerate() {
+                let slot = *index.entry(k).or_insert_with(|| {
+                    let mut rest = k;
+                    let mut ids = [0u32; 6];
+                    for c in (0..6).rev() {
+                        ids[c] = maps[c][(rest % radix[c]) as usize];
+                        rest /= radix[c];
+                    }
+                    let code = rest as u32;
+                    let month = first_month + (code >> 2) as i32;
+                    let g = w.group((file, month * 4 + (code & 3) as i32, ids), l.index as u32);
+                    let first = &mut w.groups[g].2;
+                    *first = (*first).min(l.index as u32);
+                    g as u32
+                });
+                let i = start + j;
+                add_row(&mut w.groups[slot as usize].1, &cols, i);
+                seen[(days[i] - dmin) as usize] = true;
+            }
+        }
+        w.scratch = index;
+    } else {
+        let local: Vec<([u32; 7], Acc)> = if fits {
+            let mut keys: Vec<u64> = days
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + billed(i)))
+                .collect();
+            for (c, r) in codes.iter().zip(&radix) {
+                if c.is_empty() {
+                    keys.iter_mut().for_each(|k| *k *= r);
+                } else {
+                    for (k, &code) in keys.iter_mut().zip(c.iter()) {
+                        *k = *k * r + u64::from(code);
+                    }
+                }
+            }
+            accumulate(&keys, &cols, &mut seen, &mut w.scratch)
+                .into_iter()
+                .map(|(mut k, acc)| {
+                    let mut parts = [0u32; 7];
+                    for c in (0..6).rev() {
+                        parts[c + 1] = (k % radix[c]) as u32;
+                        k /= radix[c];
+                    }
+                    parts[0] = k as u32;
+                    (parts, acc)
+                })
+                .collect()
+        } else {
+            let keys: Vec<[u32; 7]> = (0..n)
+                .map(|i| {
+                    let mut k = [0u32; 7];
+                    k[0] = table[(days[i] - dmin) as usize] * 2 + billed(i);
+                    for c in 0..6 {
+                        k[c + 1] = codes[c].get(i).copied().unwrap_or(0);
+                    }
+                    k
+                })
+                .collect();
+            accumulate(&keys, &cols, &mut seen, &mut FxMap::default())
+        };
+
+        let file = l.group_file;
+        for (parts, acc) in local {
+            // parts[0] = (month - first month) x 4 + in-term flag x 2 + billed flag.
+            let code = parts[0];
+            let month = first_month + (code >> 2) as i32;
+            let ids: [u32; 6] = std::array::from_fn(|c| maps[c][parts[c + 1] as usize]);
+            let g = w.group((file, month * 4 + (code & 3) as i32, ids), l.index as u32);
+            let (_, sums, first) = &mut w.groups[g];
+            *first = (*first).min(l.index as u32);
+            if !sums.merge(&acc) {
+                return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+            }
+        }
+    }
+    for (d, s) in seen.iter().enumerate() {
+        if *s {
+            w.days.insert(dmin + d as i32);
+        }
+    }
     if let Some(daily) = w.daily.as_mut() {
         // The day's sums per model and tier, on local codes, then on the worker's ids.
         let (models, tiers) = (&codes[MODEL], &codes[TIER]);
@@ -286,21 +434,6 @@ pub(super) fn row_group(
             }
         }
     }
-    let file = l.index as u32;
-    for (parts, acc) in local {
-        // parts[0] = (month - first month) x 4 + in-term flag x 2 + billed flag.
-        let code = parts[0];
-        let month = first_month + (code >> 2) as i32;
-        let ids: [u32; 6] = std::array::from_fn(|c| maps[c][parts[c + 1] as usize]);
-        if !w
-            .groups
-            .entry((file, month * 4 + (code & 3) as i32, ids))
-            .or_insert(Sums::EMPTY)
-            .merge(&acc)
-        {
-            return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
-        }
-    }
     Ok(())
 }
 
@@ -320,13 +453,18 @@ pub(super) fn usd_e8(usd: f64) -> i64 {
     }
 }
 
-/// The UTC day (days since 1970-01-01) of each timestamp; None if one is beyond the calendar.
-pub(super) fn utc_days(ts: &[i64], unit: TimeUnit) -> Option<Cow<'static, [i32]>> {
-    let per_day: i64 = match unit {
+/// Timestamps a day holds, in their unit.
+pub(super) fn per_day(unit: TimeUnit) -> i64 {
+    match unit {
         TimeUnit::Nanoseconds => 86_400_000_000_000,
         TimeUnit::Microseconds => 86_400_000_000,
         TimeUnit::Milliseconds => 86_400_000,
-    };
+    }
+}
+
+/// The UTC day (days since 1970-01-01) of each timestamp; None if one is beyond the calendar.
+pub(super) fn utc_days(ts: &[i64], unit: TimeUnit) -> Option<Cow<'static, [i32]>> {
+    let per_day = per_day(unit);
     ts.iter()
         .map(|t| i32::try_from(t.div_euclid(per_day)).ok())
         .collect::<Option<Vec<i32>>>()
@@ -350,45 +488,44 @@ pub(super) struct Columns<'a> {
     pub(super) cost: &'a [i64],
 }
 
+/// Rows summed at a time on the direct path (bounds the key buffer of a large row group).
+const CHUNK: usize = 1 << 16;
+
+/// Adds row `i` to a group's sums.
+#[inline(always)]
+fn add_row(a: &mut Acc, c: &Columns, i: usize) {
+    let d = c.days[i];
+    a.slots[U] += c.u[i];
+    a.slots[W5] += c.w5[i];
+    a.slots[W1] += c.w1[i];
+    a.slots[R] += c.r[i];
+    a.slots[O] += c.o[i];
+    a.slots[REQ] += c.req[i];
+    a.slots[REQ_ROWS] += c.known[i];
+    a.slots[O_REQ] += c.o[i] * c.known[i];
+    a.slots[WEB] += c.web[i];
+    a.slots[COST] += c.cost[i];
+    a.rows += 1;
+    a.first = a.first.min(d);
+    a.last = a.last.max(d);
+}
+
 /// Sums the rows per key; marks the days seen.
 pub(super) fn accumulate<K: Copy + Eq + Hash>(
     keys: &[K],
     c: &Columns,
     seen: &mut [bool],
+    index: &mut FxMap<K, u32>,
 ) -> Vec<(K, Acc)> {
-    let n = keys.len();
-    let (days, u, w5, w1, r, o) = (
-        &c.days[..n],
-        &c.u[..n],
-        &c.w5[..n],
-        &c.w1[..n],
-        &c.r[..n],
-        &c.o[..n],
-    );
-    let (req, known, web, cost) = (&c.req[..n], &c.known[..n], &c.web[..n], &c.cost[..n]);
-    let mut index: FxMap<K, u32> = FxMap::default();
+    index.clear();
     let mut accs: Vec<(K, Acc)> = Vec::new();
-    for i in 0..n {
-        let slot = *index.entry(keys[i]).or_insert_with(|| {
-            accs.push((keys[i], Sums::EMPTY));
+    for (i, &k) in keys.iter().enumerate() {
+        let slot = *index.entry(k).or_insert_with(|| {
+            accs.push((k, Sums::EMPTY));
             accs.len() as u32 - 1
         });
-        let a = &mut accs[slot as usize].1;
-        let d = days[i];
-        a.slots[U] += u[i];
-        a.slots[W5] += w5[i];
-        a.slots[W1] += w1[i];
-        a.slots[R] += r[i];
-        a.slots[O] += o[i];
-        a.slots[REQ] += req[i];
-        a.slots[REQ_ROWS] += known[i];
-        a.slots[O_REQ] += o[i] * known[i];
-        a.slots[WEB] += web[i];
-        a.slots[COST] += cost[i];
-        a.rows += 1;
-        a.first = a.first.min(d);
-        a.last = a.last.max(d);
-        seen[(d - c.dmin) as usize] = true;
+        add_row(&mut accs[slot as usize].1, c, i);
+        seen[(c.days[i] - c.dmin) as usize] = true;
     }
     accs
 }

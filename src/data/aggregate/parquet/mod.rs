@@ -133,6 +133,11 @@ pub(crate) struct Scanned {
     pub daily: Vec<crate::cube::DayRow>,
     /// The first file (lowest index) with a bad row: no day, no model, or a negative count.
     pub bad_file: Option<usize>,
+    /// Each file's rows, first and last day, by file index.
+    pub files: Vec<(usize, FileSpan)>,
+    /// The files that overlap no other (see [`classes`]): summed together as read, each row
+    /// naming the first of them that holds it; they need no duplicate check.
+    pub merged: Vec<usize>,
 }
 
 /// One file's columns, resolved against its schema.
@@ -148,6 +153,10 @@ struct Layout {
     counts: [Option<(&'static str, bool)>; SUMS],
     /// The billed cost column, if the file has one.
     cost: Option<&'static str>,
+    /// The days its row groups' statistics say it spans (None: a row group has none).
+    span: Option<(i32, i32)>,
+    /// The group its rows are summed in: its own index, or [`MERGED`] (see [`classes`]).
+    group_file: u32,
 }
 
 /// The sums of one group: the shared [`Sums`].
@@ -181,7 +190,10 @@ impl Interner {
     }
 }
 
-/// A thread's groups: file, month code (month index x 4 + in-term flag x 2 + billed flag), and
+/// The group of the files summed together as they are read.
+const MERGED: u32 = u32::MAX;
+
+/// A thread's groups: file (or [`MERGED`]), month code (month index x 4 + in-term flag x 2 + billed flag), and
 /// the six text ids.
 type GroupKey = (u32, i32, [u32; 6]);
 
@@ -190,12 +202,85 @@ type DailyMap = FxMap<(i32, u32, u32, bool), [i64; 6]>;
 
 struct Worker {
     interner: [Interner; 6],
-    groups: FxMap<GroupKey, Acc>,
+    /// Each group's key, sums and the first file that holds it.
+    groups: Vec<(GroupKey, Acc, u32)>,
+    /// Where each group is in `groups`, by its key packed into 128 bits ([`pack`])...
+    packed: FxMap<u128, u32>,
+    /// ... or, for keys too wide to pack, by the key itself.
+    wide: FxMap<GroupKey, u32>,
+    /// The row group's local key index, kept between row groups for its capacity.
+    scratch: FxMap<u64, u32>,
+    /// The most each sum of the groups summed on the direct path can have reached: a row group
+    /// goes there only while no sum can pass 64 bits (rows times the largest value), and is
+    /// otherwise summed on its own and merged with checked additions.
+    budget: [i128; SUMS],
     days: BTreeSet<i32>,
     /// The daily series, when asked for.
     daily: Option<DailyMap>,
+    /// Each file's rows, first and last day.
+    files: FxMap<usize, FileSpan>,
+    /// A row group held days outside its file's statistics.
+    untrusted: bool,
     bad: Option<usize>,
 }
+
+impl Worker {
+    /// The index of a group in `groups`, added (with no sums yet) if new.
+    fn group(&mut self, key: GroupKey, file: u32) -> usize {
+        let groups = &mut self.groups;
+        let add = || {
+            groups.push((key, Sums::EMPTY, file));
+            groups.len() as u32 - 1
+        };
+        let i = match pack(&key) {
+            Some(p) => *self.packed.entry(p).or_insert_with(add),
+            None => *self.wide.entry(key).or_insert_with(add),
+        };
+        i as usize
+    }
+}
+
+/// Bits of a text id in a packed key.
+const ID_BITS: u32 = 14;
+/// A packed key's file part for [`MERGED`].
+const FILE: u32 = (1 << 20) - 1;
+
+/// A group key packed into 128 bits: file (20 bits, [`MERGED`] as all ones), month code (20),
+/// six text ids (14 each); None when a part does not fit. A key always packs or never does, so
+/// one group is never in both of a worker's indexes.
+fn pack(&(file, code, ids): &GroupKey) -> Option<u128> {
+    let file = if file == MERGED {
+        FILE
+    } else if file < FILE {
+        file
+    } else {
+        return None;
+    };
+    let code = u32::try_from(code).ok().filter(|c| *c < 1 << 20)?;
+    let mut key = (u128::from(file) << 20) | u128::from(code);
+    for id in ids {
+        if id >= 1 << ID_BITS {
+            return None;
+        }
+        key = (key << ID_BITS) | u128::from(id);
+    }
+    Some(key)
+}
+
+/// The key [`pack`] packed.
+fn unpack(key: u128) -> GroupKey {
+    let mask = (1u32 << ID_BITS) - 1;
+    let ids = std::array::from_fn(|c| (key >> (ID_BITS * (5 - c as u32))) as u32 & mask);
+    let code = (key >> (6 * ID_BITS)) as i32 & ((1 << 20) - 1);
+    let file = match (key >> (6 * ID_BITS + 20)) as u32 {
+        FILE => MERGED,
+        f => f,
+    };
+    (file, code, ids)
+}
+
+/// A file's rows, first and last day (epoch days).
+pub(crate) type FileSpan = (u64, i32, i32);
 
 /// A file for the fast path.
 pub(crate) struct FastFile {
@@ -206,11 +291,42 @@ pub(crate) struct FastFile {
 }
 
 /// Aggregates the files into cube rows (and the daily series when `daily`). `split_term` is the
-/// commitment term as epoch days when rows need an in-term flag.
+/// commitment term as epoch days when rows need an in-term flag; `others` are the day spans of
+/// the files read by the general query (for [`classes`]).
 pub(crate) fn scan(
     files: &[FastFile],
     split_term: Option<(i32, i32)>,
     daily: bool,
+    others: &[(i32, i32)],
+) -> Result<Scanned> {
+    scan_with(files, split_term, daily, others, None)
+}
+
+/// How a row group's rows reach the worker's groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Way {
+    /// Each row by its key packed with the worker's ids (one probe of the worker's index per
+    /// row): for small row groups, whose keys are nearly as many as their rows.
+    Packed,
+    /// Each row by its local key (codes folded into 64 bits), through a small per-row-group
+    /// index that finds the worker's group once per key: for large row groups.
+    Indexed,
+    /// The row group summed on its own, then merged with checked additions: when its keys do
+    /// not fold into 64 bits or pack, or a sum could pass 64 bits.
+    Local,
+}
+
+/// Row groups of at most this many rows take [`Way::Packed`], larger ones [`Way::Indexed`].
+const SMALL_GROUP: usize = 32_768;
+
+/// [`scan`], every row group summed one given way (None: each the way that suits it): for
+/// tests, which check that every way gives one cube.
+pub(crate) fn scan_with(
+    files: &[FastFile],
+    split_term: Option<(i32, i32)>,
+    daily: bool,
+    others: &[(i32, i32)],
+    way: Option<Way>,
 ) -> Result<Scanned> {
     let mut layouts = Vec::with_capacity(files.len());
     for f in files {
@@ -218,6 +334,29 @@ pub(crate) fn scan(
             .unwrap_or_else(|p| Err(caught(Some(&f.path), p.as_ref())))?;
         layouts.push(l);
     }
+    let mut merged = classes(&mut layouts, others);
+    let mut workers = run(&layouts, split_term, daily, way)?;
+    if workers.iter().any(|w| w.untrusted) && !merged.is_empty() {
+        // A row group held days its statistics did not state: trust no statistics, keep every
+        // file's rows apart and read again.
+        for l in &mut layouts {
+            l.group_file = l.index as u32;
+        }
+        merged.clear();
+        workers = run(&layouts, split_term, daily, way)?;
+    }
+    let mut scanned = merge(workers)?;
+    scanned.merged = merged;
+    Ok(scanned)
+}
+
+/// Reads every row group of the files, spread over all cores.
+fn run(
+    layouts: &[Layout],
+    split_term: Option<(i32, i32)>,
+    daily: bool,
+    way: Option<Way>,
+) -> Result<Vec<Worker>> {
     let tasks: Vec<(usize, usize)> = layouts
         .iter()
         .enumerate()
@@ -236,9 +375,15 @@ pub(crate) fn scan(
                 s.spawn(|| {
                     let mut w = Worker {
                         interner: Default::default(),
-                        groups: FxMap::default(),
+                        groups: Vec::new(),
+                        packed: FxMap::default(),
+                        wide: FxMap::default(),
+                        scratch: FxMap::default(),
+                        budget: [0; SUMS],
                         days: BTreeSet::new(),
                         daily: daily.then(FxMap::default),
+                        files: FxMap::default(),
+                        untrusted: false,
                         bad: None,
                     };
                     let mut handles: Vec<Option<File>> = (0..layouts.len()).map(|_| None).collect();
@@ -247,7 +392,7 @@ pub(crate) fn scan(
                         let Some(&(f, g)) = tasks.get(t) else { break };
                         let l = &layouts[f];
                         let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            row_group(&mut w, l, g, &mut handles[f], split_term)
+                            row_group(&mut w, l, g, &mut handles[f], split_term, way)
                         }))
                         .unwrap_or_else(|p| Err(caught(Some(&l.path), p.as_ref())));
                         if let Err(e) = done {
@@ -269,19 +414,24 @@ pub(crate) fn scan(
     if let Some((_, e)) = errors.into_iter().next() {
         return Err(e);
     }
-    merge(workers)
+    Ok(workers)
 }
 
 /// The cube rows of all workers, merged on their text.
 fn merge(workers: Vec<Worker>) -> Result<Scanned> {
     type Key = (u32, i32, [Option<String>; 6]);
-    let mut all: FxMap<Key, Acc> = FxMap::default();
+    let mut all: FxMap<Key, (Acc, u32)> = FxMap::default();
     let mut days = BTreeSet::new();
     type DayKey = (i32, Option<String>, Option<String>, bool);
     let mut daily: FxMap<DayKey, [i64; 6]> = FxMap::default();
     let mut bad: Option<usize> = None;
+    let mut files: FxMap<usize, FileSpan> = FxMap::default();
     for w in workers {
         days.extend(w.days);
+        for (f, (n, lo, hi)) in w.files {
+            let e = files.entry(f).or_insert((0, i32::MAX, i32::MIN));
+            *e = (e.0 + n, e.1.min(lo), e.2.max(hi));
+        }
         for ((day, model, tier, billed), s) in w.daily.into_iter().flatten() {
             let key = (
                 day,
@@ -300,19 +450,19 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        for ((file, code, ids), acc) in w.groups {
+        for ((file, code, ids), acc, first) in w.groups {
             let texts = std::array::from_fn(|c| w.interner[c].texts[ids[c] as usize].clone());
-            if !all
+            let (sums, f) = all
                 .entry((file, code, texts))
-                .or_insert(Sums::EMPTY)
-                .merge(&acc)
-            {
+                .or_insert((Sums::EMPTY, first));
+            *f = (*f).min(first);
+            if !sums.merge(&acc) {
                 return Err(crate::data::diagnose::too_many_tokens(None));
             }
         }
     }
     let mut rows = Vec::with_capacity(all.len());
-    for ((file, code, texts), acc) in all {
+    for ((_, code, texts), (acc, file)) in all {
         let group = Group {
             file: file as usize,
             month: Month::from_index(code >> 2),
@@ -330,11 +480,15 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
         .into_iter()
         .map(|((day, model, tier, billed), s)| super::day_row(day, model, tier, billed, &s))
         .collect();
+    let mut files: Vec<(usize, FileSpan)> = files.into_iter().collect();
+    files.sort_unstable();
     Ok(Scanned {
         rows,
         days,
         daily,
         bad_file: bad,
+        files,
+        merged: Vec::new(),
     })
 }
 
@@ -378,6 +532,7 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
     counts[REQ] = count("requests");
     counts[WEB] = count("web_search_requests");
     let cost = leaf("cost_usd");
+    let span = stated_span(&meta, day);
     if leaf(day.column()).is_none() || text[MODEL].is_none() {
         return Err(unreadable(
             path,
@@ -392,5 +547,102 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
         text,
         counts,
         cost,
+        span,
+        group_file: index as u32,
     })
+}
+
+/// The days a file's row groups say (in their statistics) that its day column spans; None when a
+/// row group has no statistics for it.
+fn stated_span(meta: &FileMetadata, day: Day) -> Option<(i32, i32)> {
+    use polars_parquet::parquet::statistics::Statistics;
+    let mut span: Option<(i32, i32)> = None;
+    for g in &meta.row_groups {
+        if g.num_rows() == 0 {
+            continue;
+        }
+        let c = g.columns_under_root_iter(day.column())?.next()?;
+        let (lo, hi) = match (c.statistics(&meta.footer_buf)?.ok()?, day) {
+            (Statistics::Int32(s), Day::Date) => (s.min_value?, s.max_value?),
+            (Statistics::Int64(s), Day::Timestamp(unit)) => {
+                let day = |t: i64| i32::try_from(t.div_euclid(per_day(unit))).ok();
+                (day(s.min_value?)?, day(s.max_value?)?)
+            }
+            _ => return None,
+        };
+        if lo > hi {
+            return None;
+        }
+        span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+    }
+    span
+}
+
+/// Which files' rows can be summed together as they are read: a file whose stated days overlap
+/// no other file's (fast or not) cannot hold a duplicate of another file's usage, so its rows
+/// need not be kept apart for the duplicate check. All such files are counted under the first of
+/// them; the others keep their own rows (a file without statistics, parts of one Spark table,
+/// and true duplicates, which the check then names). Returns the files summed together.
+fn classes(layouts: &mut [Layout], others: &[(i32, i32)]) -> Vec<usize> {
+    // A file without statistics could hold any day: then no file is alone.
+    let mut spans: Vec<((i32, i32), Option<usize>)> = Vec::with_capacity(layouts.len());
+    for (i, l) in layouts.iter().enumerate() {
+        let Some(span) = l.span else {
+            return Vec::new();
+        };
+        spans.push((span, Some(i)));
+    }
+    spans.extend(others.iter().map(|o| (*o, None)));
+    spans.sort_unstable();
+    // Sorted by first day, a span overlaps another if an earlier one reaches its first day or
+    // the next one starts by its last day.
+    let mut alone = vec![false; layouts.len()];
+    let mut reach = i32::MIN;
+    for (k, &((lo, hi), i)) in spans.iter().enumerate() {
+        let next = spans.get(k + 1).map_or(i32::MAX, |s| s.0.0);
+        if let Some(i) = i {
+            alone[i] = reach < lo && next > hi;
+        }
+        reach = reach.max(hi);
+    }
+    let mut merged = Vec::new();
+    for (l, a) in layouts.iter_mut().zip(alone) {
+        if a {
+            l.group_file = MERGED;
+            merged.push(l.index);
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_keys_pack_without_collisions_or_not_at_all() {
+        let key = |file, code, last| (file, code, [1, 2, 3, 4, 5, last]);
+        let a = pack(&key(3, 97_000, 6)).unwrap();
+        assert_ne!(a, pack(&key(3, 97_000, 7)).unwrap());
+        assert_ne!(a, pack(&key(4, 97_000, 6)).unwrap());
+        assert_ne!(a, pack(&key(3, 97_001, 6)).unwrap());
+        // Each part in its own bits: the highest id of one part does not reach the next.
+        assert_eq!(
+            pack(&(0, 0, [0, 0, 0, 0, 0, (1 << 14) - 1])).unwrap(),
+            (1 << 14) - 1
+        );
+        assert_eq!(pack(&(0, 0, [0, 0, 0, 0, 1, 0])).unwrap(), 1 << 14);
+        assert_eq!(pack(&(MERGED, 0, [0; 6])).unwrap() >> 104, (1 << 20) - 1);
+        assert!(pack(&(0, 0, [1 << 14, 0, 0, 0, 0, 0])).is_none());
+        assert!(pack(&((1 << 20) - 1, 0, [0; 6])).is_none());
+        assert!(pack(&(0, 1 << 20, [0; 6])).is_none());
+        assert!(pack(&(0, -4, [0; 6])).is_none());
+        for k in [
+            (3, 97_000, [1, 2, 3, 4, 5, 6]),
+            (MERGED, 4, [(1 << 14) - 1; 6]),
+            (0, (1 << 20) - 1, [0, 9, 0, 9, 0, 9]),
+        ] {
+            assert_eq!(unpack(pack(&k).unwrap()), k);
+        }
+    }
 }
