@@ -40,6 +40,21 @@ pub fn report_timings(env: &Env, ds: &crate::cube::Dataset, err: &mut dyn Write)
         for (stage, secs) in &ds.timings {
             let _ = writeln!(err, "timing: {stage}: {secs:.3} s");
         }
+        // Peak memory so far (Linux), to tell loading's share of the run's peak.
+        if let Some(peak) = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .map(str::to_owned)
+            })
+        {
+            let _ = writeln!(
+                err,
+                "timing: peak memory after loading: {}",
+                peak[6..].trim()
+            );
+        }
     }
 }
 

@@ -17,15 +17,46 @@ pub(super) fn row_group(
         return Ok(());
     }
     let chunk = read_chunk(l, g, handle)?;
+    // A large row group is summed a window of rows at a time, so that memory holds one window's
+    // decoded columns rather than the whole group's (pages before a window are skipped without
+    // being decompressed).
+    let mut start = 0;
+    while start < n {
+        let len = WINDOW.min(n - start);
+        let rows = (n > WINDOW).then(|| start..start + len);
+        window(w, l, &chunk, len, rows, split_term, way)?;
+        start += len;
+    }
+    Ok(())
+}
+
+/// Rows a window of a large row group holds (in unit tests, a few, so that their row groups of
+/// 61 and 4,096 rows are read in windows and those of 1 and 3 rows whole).
+#[cfg(not(test))]
+const WINDOW: usize = 1 << 20;
+#[cfg(test)]
+const WINDOW: usize = 7;
+
+/// Aggregates `n` rows of a row group (`rows` of it, or all) into the worker's groups.
+fn window(
+    w: &mut Worker,
+    l: &Layout,
+    chunk: &Chunk,
+    n: usize,
+    rows: Option<std::ops::Range<usize>>,
+    split_term: Option<(i32, i32)>,
+    way: Option<Way>,
+) -> Result<()> {
     let fail = |e: String| unreadable(&l.path, e);
     let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
 
     let day_array = match l.day {
-        Day::Date => chunk.decode("date", ArrowDataType::Date32, false),
+        Day::Date => chunk.decode("date", ArrowDataType::Date32, false, rows.clone()),
         Day::Timestamp(unit) => chunk.decode(
             "starting_at",
             ArrowDataType::Timestamp(unit.to_arrow(), None),
             false,
+            rows.clone(),
         ),
     }
     .map_err(fail)?;
@@ -87,7 +118,10 @@ pub(super) fn row_group(
     let text_arrays: Vec<Option<Box<dyn Array>>> = l
         .text
         .iter()
-        .map(|name| name.map(|c| decode_text(&chunk, c)).transpose())
+        .map(|name| {
+            name.map(|c| decode_text(chunk, c, rows.clone()))
+                .transpose()
+        })
         .collect::<Result<_, String>>()
         .map_err(fail)?;
     let mut dicts: Vec<Vec<Option<String>>> = Vec::with_capacity(6);
@@ -133,7 +167,7 @@ pub(super) fn row_group(
                     } else {
                         ArrowDataType::Int64
                     };
-                    chunk.decode(c, dtype, false)
+                    chunk.decode(c, dtype, false, rows.clone())
                 })
                 .transpose()
         })
@@ -173,7 +207,7 @@ pub(super) fn row_group(
         None => None,
         Some(name) => {
             let a = chunk
-                .decode(name, ArrowDataType::Float64, false)
+                .decode(name, ArrowDataType::Float64, false, rows.clone())
                 .map_err(fail)?;
             let p = a
                 .as_any()

@@ -17,6 +17,7 @@ impl Chunk<'_> {
         name: &str,
         dtype: ArrowDataType,
         categorical: bool,
+        rows: Option<std::ops::Range<usize>>,
     ) -> Result<Box<dyn Array>, String> {
         let meta = self
             .group
@@ -44,7 +45,7 @@ impl Chunk<'_> {
             vec![BasicDecompressor::new(pages, vec![])],
             vec![&meta.descriptor().descriptor.primitive_type],
             field,
-            None,
+            rows.map(Filter::Range),
         )
         .map_err(|e| e.to_string())?;
         match arrays.len() {
@@ -108,15 +109,19 @@ pub(super) struct TextCodes<'a> {
 }
 
 /// Decodes a text column, as dictionary codes when every page is dictionary encoded.
-pub(super) fn decode_text(chunk: &Chunk, name: &str) -> Result<Box<dyn Array>, String> {
+pub(super) fn decode_text(
+    chunk: &Chunk,
+    name: &str,
+    rows: Option<std::ops::Range<usize>>,
+) -> Result<Box<dyn Array>, String> {
     let dict_type = ArrowDataType::Dictionary(
         IntegerType::UInt32,
         Box::new(ArrowDataType::Utf8View),
         false,
     );
-    match chunk.decode(name, dict_type, true) {
+    match chunk.decode(name, dict_type, true, rows.clone()) {
         Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => Ok(a),
-        _ => chunk.decode(name, ArrowDataType::Utf8View, false),
+        _ => chunk.decode(name, ArrowDataType::Utf8View, false, rows),
     }
 }
 
