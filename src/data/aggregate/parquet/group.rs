@@ -30,6 +30,9 @@ pub(super) fn row_group(
     Ok(())
 }
 
+/// The most cells (days x models x tiers x billed flag) of a row group's dense daily table.
+const DENSE_DAYS: usize = 1 << 16;
+
 /// Rows a window of a large row group holds (in unit tests, a few, so that their row groups of
 /// 61 and 4,096 rows are read in windows and those of 1 and 3 rows whole).
 #[cfg(not(test))]
@@ -440,23 +443,57 @@ fn window(
         }
     }
     if let Some(daily) = w.daily.as_mut() {
-        // The day's sums per model and tier, on local codes, then on the worker's ids.
+        // The day's sums per model and tier, on local codes, then on the worker's ids: in a
+        // dense table over the row group's days, models, tiers and billed flag when it is small
+        // (no hashing per row), else in a map (and always in a map on the `Local` way, so that
+        // tests compare the two).
         let (models, tiers) = (&codes[MODEL], &codes[TIER]);
-        let mut by_day: FxMap<(i32, u32, u32, bool), [i64; 6]> = FxMap::default();
-        for (i, &day) in days.iter().enumerate().take(n) {
-            let key = (
-                day,
-                models.get(i).copied().unwrap_or(0),
-                tiers.get(i).copied().unwrap_or(0),
-                billed(i) == 1,
-            );
-            let a = by_day.entry(key).or_insert([0; 6]);
-            a[0] += cols.u[i];
-            a[1] += cols.w5[i];
-            a[2] += cols.w1[i];
-            a[3] += cols.r[i];
-            a[4] += cols.o[i];
-            a[5] += cols.cost[i];
+        let (nm, nt) = (dicts[MODEL].len(), dicts[TIER].len());
+        let span = (dmax - dmin) as usize + 1;
+        let cells = span.saturating_mul(nm).saturating_mul(nt).saturating_mul(2);
+        let mut by_day: Vec<(DayKey, [i64; 6])> = Vec::new();
+        if way != Way::Local && cells <= DENSE_DAYS {
+            let mut table = vec![([0i64; 6], false); cells];
+            for (i, &day) in days.iter().enumerate().take(n) {
+                let m = models.get(i).copied().unwrap_or(0) as usize;
+                let t = tiers.get(i).copied().unwrap_or(0) as usize;
+                let cell = ((((day - dmin) as usize * nm + m) * nt + t) << 1) | billed(i) as usize;
+                let (a, seen) = &mut table[cell];
+                *seen = true;
+                a[0] += cols.u[i];
+                a[1] += cols.w5[i];
+                a[2] += cols.w1[i];
+                a[3] += cols.r[i];
+                a[4] += cols.o[i];
+                a[5] += cols.cost[i];
+            }
+            for (cell, (a, seen)) in table.into_iter().enumerate() {
+                if seen {
+                    let b = cell & 1 == 1;
+                    let rest = cell >> 1;
+                    let (t, rest) = (rest % nt, rest / nt);
+                    let (m, d) = (rest % nm, rest / nm);
+                    by_day.push(((dmin + d as i32, m as u32, t as u32, b), a));
+                }
+            }
+        } else {
+            let mut map: DailyMap = FxMap::default();
+            for (i, &day) in days.iter().enumerate().take(n) {
+                let key = (
+                    day,
+                    models.get(i).copied().unwrap_or(0),
+                    tiers.get(i).copied().unwrap_or(0),
+                    billed(i) == 1,
+                );
+                let a = map.entry(key).or_insert([0; 6]);
+                a[0] += cols.u[i];
+                a[1] += cols.w5[i];
+                a[2] += cols.w1[i];
+                a[3] += cols.r[i];
+                a[4] += cols.o[i];
+                a[5] += cols.cost[i];
+            }
+            by_day.extend(map);
         }
         for ((d, m, t, b), s) in by_day {
             let key = (d, maps[MODEL][m as usize], maps[TIER][t as usize], b);

@@ -198,7 +198,10 @@ const MERGED: u32 = u32::MAX;
 type GroupKey = (u32, i32, [u32; 6]);
 
 /// A thread's daily sums: (day, model id, tier id, billed) → U, W5, W1, R, O, cost in 1e-8 USD.
-type DailyMap = FxMap<(i32, u32, u32, bool), [i64; 6]>;
+type DailyMap = FxMap<DayKey, [i64; 6]>;
+
+/// A daily sum's key: day, model id, tier id, billed.
+type DayKey = (i32, u32, u32, bool);
 
 struct Worker {
     interner: [Interner; 6],
