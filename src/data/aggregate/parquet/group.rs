@@ -127,7 +127,7 @@ fn window(
         })
         .collect::<Result<_, String>>()
         .map_err(fail)?;
-    let mut dicts: Vec<Vec<Option<String>>> = Vec::with_capacity(6);
+    let mut dicts: Vec<Vec<Option<&str>>> = Vec::with_capacity(6);
     let mut codes: Vec<Cow<[u32]>> = Vec::with_capacity(6);
     for (a, name) in text_arrays.iter().zip(l.text) {
         match (a, name) {

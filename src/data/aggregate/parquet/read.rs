@@ -105,7 +105,7 @@ pub(super) fn read_chunk<'a>(
 /// A text column of a row group: its local codes (`dict.len() - 1` = no value) and dictionary.
 pub(super) struct TextCodes<'a> {
     pub(super) codes: Cow<'a, [u32]>,
-    pub(super) dict: Vec<Option<String>>,
+    pub(super) dict: Vec<Option<&'a str>>,
 }
 
 /// Decodes a text column, as dictionary codes when every page is dictionary encoded.
@@ -140,8 +140,8 @@ pub(super) fn text_codes<'a>(
         && let Some(values) = d.values().as_any().downcast_ref::<Utf8ViewArray>()
     {
         let none = values.len() as u32;
-        let mut dict: Vec<Option<String>> = (0..values.len())
-            .map(|i| values.is_valid(i).then(|| values.value(i).to_owned()))
+        let mut dict: Vec<Option<&str>> = (0..values.len())
+            .map(|i| values.is_valid(i).then(|| values.value(i)))
             .collect();
         dict.push(None);
         let keys = d.keys();
@@ -176,7 +176,7 @@ pub(super) fn text_codes<'a>(
         .downcast_ref::<Utf8ViewArray>()
         .ok_or_else(|| format!("column `{name}` is not text"))?;
     let mut local: FxMap<&str, u32> = FxMap::default();
-    let mut dict: Vec<Option<String>> = Vec::new();
+    let mut dict: Vec<Option<&str>> = Vec::new();
     let mut codes: Vec<u32> = (0..s.len())
         .map(|i| {
             if !s.is_valid(i) {
@@ -184,7 +184,7 @@ pub(super) fn text_codes<'a>(
             }
             let v = s.value(i);
             *local.entry(v).or_insert_with(|| {
-                dict.push(Some(v.to_owned()));
+                dict.push(Some(v));
                 dict.len() as u32 - 1
             })
         })
