@@ -460,12 +460,7 @@ fn window(
                 let cell = ((((day - dmin) as usize * nm + m) * nt + t) << 1) | billed(i) as usize;
                 let (a, seen) = &mut table[cell];
                 *seen = true;
-                a[0] += cols.u[i];
-                a[1] += cols.w5[i];
-                a[2] += cols.w1[i];
-                a[3] += cols.r[i];
-                a[4] += cols.o[i];
-                a[5] += cols.cost[i];
+                add_day(a, &cols, i);
             }
             for (cell, (a, seen)) in table.into_iter().enumerate() {
                 if seen {
@@ -485,13 +480,7 @@ fn window(
                     tiers.get(i).copied().unwrap_or(0),
                     billed(i) == 1,
                 );
-                let a = map.entry(key).or_insert([0; 6]);
-                a[0] += cols.u[i];
-                a[1] += cols.w5[i];
-                a[2] += cols.w1[i];
-                a[3] += cols.r[i];
-                a[4] += cols.o[i];
-                a[5] += cols.cost[i];
+                add_day(map.entry(key).or_insert([0; 6]), &cols, i);
             }
             by_day.extend(map);
         }
@@ -579,6 +568,17 @@ fn add_row(a: &mut Acc, c: &Columns, i: usize) {
     a.rows += 1;
     a.first = a.first.min(d);
     a.last = a.last.max(d);
+}
+
+/// Adds row `i` to a day's sums (`DAY_SLOTS`: U, W5, W1, R, O, cost).
+#[inline(always)]
+fn add_day(a: &mut [i64; 6], c: &Columns, i: usize) {
+    a[0] += c.u[i];
+    a[1] += c.w5[i];
+    a[2] += c.w1[i];
+    a[3] += c.r[i];
+    a[4] += c.o[i];
+    a[5] += c.cost[i];
 }
 
 /// Sums the rows per key; marks the days seen.
