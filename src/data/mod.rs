@@ -7,7 +7,6 @@
 //! cube, in plain Rust. Problems in the raw rows are counted in the same pass; only when there are
 //! some does a second, diagnostic query find the first offending row so the error can name it.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -208,40 +207,7 @@ fn load_inner(
             }
         }
     }
-    let mut general_rows = rows.len();
-    let mut fast_files = Vec::new();
-    let mut merged = Vec::new();
-    if !fast.is_empty() && bad.is_none() {
-        let t0 = std::time::Instant::now();
-        // The days each file read so far spans: a fast file overlapping none of them (nor
-        // another fast file) cannot duplicate their usage.
-        let mut spans: BTreeMap<usize, (i32, i32)> = BTreeMap::new();
-        for r in &rows {
-            let (lo, hi) = (epoch_days(r.first_day), epoch_days(r.last_day));
-            let e = spans.entry(r.file).or_insert((lo, hi));
-            *e = (e.0.min(lo), e.1.max(hi));
-        }
-        let others: Vec<(i32, i32)> = spans.into_values().collect();
-        let scanned = guard(None, || {
-            parquet::scan(&fast, plan.split_term, want_daily, &others)
-        })?;
-        timing("parquet fast path", t0);
-        bad = scanned.bad_file;
-        fast_files = scanned.files;
-        merged = scanned.merged;
-        general_rows = rows.len();
-        rows.extend(scanned.rows.into_iter().map(|mut r| {
-            if plan.split_term.is_none() {
-                r.in_term = in_term_by_month(r.month, term);
-            }
-            r
-        }));
-        days.extend(scanned.days.into_iter().map(from_epoch_days));
-        daily.extend(scanned.daily);
-    }
-    if let Some(file) = bad {
-        return Err(diagnose(&sources[file], &plan));
-    }
+    // Each file's rows and days: the general query's from its rows, the fast path's below.
     let mut infos: Vec<FileInfo> = sources
         .iter()
         .map(|s| FileInfo {
@@ -257,11 +223,40 @@ fn load_inner(
             snapshot: s.snapshot,
         })
         .collect();
-    for r in &rows[..general_rows] {
+    for r in &rows {
         let info = &mut infos[r.file];
         info.rows += r.rows;
         info.first_day = Some(info.first_day.map_or(r.first_day, |d| d.min(r.first_day)));
         info.last_day = Some(info.last_day.map_or(r.last_day, |d| d.max(r.last_day)));
+    }
+    let mut fast_files = Vec::new();
+    let mut merged = Vec::new();
+    if !fast.is_empty() && bad.is_none() {
+        let t0 = std::time::Instant::now();
+        // The days each file read so far spans: a fast file overlapping none of them (nor
+        // another fast file) cannot duplicate their usage.
+        let others: Vec<(i32, i32)> = infos
+            .iter()
+            .filter_map(|i| Some((epoch_days(i.first_day?), epoch_days(i.last_day?))))
+            .collect();
+        let scanned = guard(None, || {
+            parquet::scan(&fast, plan.split_term, want_daily, &others)
+        })?;
+        timing("parquet fast path", t0);
+        bad = scanned.bad_file;
+        fast_files = scanned.files;
+        merged = scanned.merged;
+        rows.extend(scanned.rows.into_iter().map(|mut r| {
+            if plan.split_term.is_none() {
+                r.in_term = in_term_by_month(r.month, term);
+            }
+            r
+        }));
+        days.extend(scanned.days.into_iter().map(from_epoch_days));
+        daily.extend(scanned.daily);
+    }
+    if let Some(file) = bad {
+        return Err(diagnose(&sources[file], &plan));
     }
     // The fast path counts its files apart from its rows (which may hold several files').
     for (f, (n, lo, hi)) in fast_files {
