@@ -587,3 +587,57 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
     let s = parquet::scan(&fast_bare, None, false, &[]).unwrap();
     assert_eq!((s.rows.len(), s.merged), (6, Vec::<usize>::new()));
 }
+
+/// Billed costs whose sum could pass 64 bits of 1e-8 USD are refused as the general query
+/// refuses them, by a check rather than by the overflow (which only a debug build traps).
+#[test]
+fn billed_costs_too_large_to_sum_are_refused_on_both_paths() {
+    let d = tempfile::tempdir().unwrap();
+    // 60 billion USD is 6e18 in 1e-8 USD: two of them pass i64::MAX (about 9.2e18).
+    let body = "date,model,output_tokens,cost_usd\n\
+2026-10-01,m,1,60000000000\n\
+2026-10-02,m,1,60000000000\n";
+    let p = parquet(d.path(), "huge.parquet", body, 2, DataType::Int64);
+    // A debug build turns the overflow into a panic that reads the same: count the fast path's
+    // panics to tell the two apart.
+    let overflows = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = overflows.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|l| l.file().contains("aggregate/parquet"))
+        {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }));
+    let (fast, general) = errors(std::slice::from_ref(&p));
+    // Every way, with the daily series too (whose sums hold the cost as well).
+    let file = [parquet::FastFile {
+        path: p.clone(),
+        index: 0,
+        day: parquet::Day::Date,
+    }];
+    let ways = [
+        None,
+        Some(parquet::Way::Packed),
+        Some(parquet::Way::Indexed),
+        Some(parquet::Way::Local),
+    ]
+    .map(
+        |way| match parquet::scan_with(&file, None, true, &[], way) {
+            Ok(_) => "summed".to_owned(),
+            Err(e) => e.to_string(),
+        },
+    );
+    std::panic::set_hook(previous);
+    assert_eq!(fast, general);
+    for got in ways {
+        assert_eq!(got, fast);
+    }
+    assert_eq!(
+        overflows.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the fast path overflowed instead of refusing"
+    );
+}

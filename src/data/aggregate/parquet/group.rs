@@ -277,6 +277,11 @@ fn window(
             .max()
             .unwrap_or(0),
     ) * n as i128;
+    // A row group's billed cost is summed without a check, as its counts are: refuse it (as the
+    // count columns above) when its rows could pass 64 bits of 1e-8 USD.
+    if bounds[COST] > i128::from(i64::MAX) {
+        return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+    }
     let file = l.group_file;
     let months = table.iter().max().map_or(0, |t| t >> 1) as i32;
     let fits_budget = w
