@@ -641,3 +641,73 @@ fn billed_costs_too_large_to_sum_are_refused_on_both_paths() {
         "the fast path overflowed instead of refusing"
     );
 }
+
+/// The bound on a worker's sums counts every row group it summed, including those it summed on
+/// its own and merged: otherwise a row group after a large merged one takes an unchecked way
+/// and overflows. Here one row group of three windows (7 rows each in unit tests): the first
+/// bounds the sums at 4.2e18 (1e-8 USD), the second (7e18) passes the 64-bit limit with it and is
+/// merged with checks, the third (4.9e18) fits beside the first alone: its sums reach 1.25e19.
+#[test]
+fn a_worker_s_bound_counts_the_row_groups_it_merged() {
+    let d = tempfile::tempdir().unwrap();
+    let mut body = String::from("date,model,output_tokens,cost_usd\n");
+    for i in 0..21 {
+        let usd = match i {
+            0 => "6000000000",
+            1..=6 => "0",
+            7..=13 => "10000000000",
+            _ => "7000000000",
+        };
+        body.push_str(&format!("2026-10-01,m,1,{usd}\n"));
+    }
+    let p = parquet(d.path(), "three.parquet", &body, 21, DataType::Int64);
+    let overflows = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = overflows.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|l| l.file().contains("aggregate/parquet"))
+        {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }));
+    let file = [parquet::FastFile {
+        path: p.clone(),
+        index: 0,
+        day: parquet::Day::Date,
+    }];
+    let got = parquet::scan_with(&file, None, false, &[], None).map(|s| s.rows.len());
+    std::panic::set_hook(previous);
+    let err = got.expect_err("the sums pass 64 bits").to_string();
+    assert!(err.contains("more than govreview can count"), "{err}");
+    assert_eq!(
+        overflows.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the fast path overflowed instead of refusing"
+    );
+}
+
+/// A small row group whose days cross from year -1 into year 0 (a negative first month) is read
+/// like any other, not refused because its first month does not pack.
+#[test]
+fn a_row_group_across_year_zero_is_counted_like_any_other() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("year-zero.parquet");
+    // -0001-12-31 and 0000-01-01, days since 1970-01-01.
+    let days = Series::new("date".into(), [-719_529i32, -719_528])
+        .cast(&DataType::Date)
+        .unwrap();
+    let mut df = DataFrame::new_infer_height(vec![
+        days.into(),
+        Series::new("model".into(), ["m", "m"]).into(),
+        Series::new("output_tokens".into(), [1i64, 2]).into(),
+    ])
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let (fast, general) = both(std::slice::from_ref(&p), None);
+    assert_eq!(fast.rows, general.rows);
+    assert_eq!(fast.rows.len(), 2);
+}

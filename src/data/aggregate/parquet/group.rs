@@ -290,6 +290,7 @@ fn window(
         .zip(&bounds)
         .all(|(a, b)| a + b <= i128::from(i64::MAX));
     let packs = maps.iter().flatten().all(|id| *id < 1 << ID_BITS)
+        && pack(&(file, first_month * 4, [0; 6])).is_some()
         && pack(&(file, (first_month + months) * 4 + 3, [0; 6])).is_some();
     let way = match way {
         Some(Way::Packed) if packs && fits_budget => Way::Packed,
@@ -299,10 +300,9 @@ fn window(
         None if fits && fits_budget => Way::Indexed,
         None => Way::Local,
     };
-    if way != Way::Local {
-        for (a, b) in w.budget.iter_mut().zip(&bounds) {
-            *a += b;
-        }
+    // Every row group counts, whichever way: a merged one's sums are in the groups too.
+    for (a, b) in w.budget.iter_mut().zip(&bounds) {
+        *a += b;
     }
     if way == Way::Packed {
         let high: Vec<u128> = table

@@ -213,9 +213,9 @@ struct Worker {
     wide: FxMap<GroupKey, u32>,
     /// The row group's local key index, kept between row groups for its capacity.
     scratch: FxMap<u64, u32>,
-    /// The most each sum of the groups summed on the direct path can have reached: a row group
-    /// goes there only while no sum can pass 64 bits (rows times the largest value), and is
-    /// otherwise summed on its own and merged with checked additions.
+    /// The most any of the worker's sums can have reached (every row group's rows times its
+    /// largest value, whichever way it was summed): a row group takes an unchecked way only while
+    /// this stays within 64 bits, and is otherwise summed on its own and merged with checks.
     budget: [i128; SUMS],
     days: BTreeSet<i32>,
     /// The daily series, when asked for.
