@@ -102,6 +102,40 @@ fn errors(files: &[PathBuf]) -> (String, String) {
     (text(true), text(false))
 }
 
+/// A Parquet file with a `date` column, as the fast path's only file.
+fn fast_file(path: &Path) -> parquet::FastFile {
+    parquet::FastFile {
+        path: path.to_owned(),
+        index: 0,
+        day: parquet::Day::Date,
+    }
+}
+
+/// Runs `f`, failing if the fast path panicked meanwhile: a debug build turns an overflow into a
+/// panic that the loader reports as the right error, so only the panic tells a missing check.
+fn without_fast_path_panics<T>(f: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let panics = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = panics.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|l| l.file().contains("aggregate/parquet"))
+        {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    }));
+    let out = f();
+    std::panic::set_hook(previous);
+    assert_eq!(
+        panics.load(Ordering::SeqCst),
+        0,
+        "the fast path overflowed instead of refusing"
+    );
+    out
+}
+
 const HEADER: &str = "date,team,workspace_id,model,service_tier,uncached_input_tokens,cache_creation_input_tokens,cache_read_input_tokens,output_tokens,requests,web_search_requests\n";
 
 #[test]
@@ -598,48 +632,27 @@ fn billed_costs_too_large_to_sum_are_refused_on_both_paths() {
 2026-10-01,m,1,60000000000\n\
 2026-10-02,m,1,60000000000\n";
     let p = parquet(d.path(), "huge.parquet", body, 2, DataType::Int64);
-    // A debug build turns the overflow into a panic that reads the same: count the fast path's
-    // panics to tell the two apart.
-    let overflows = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = overflows.clone();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info
-            .location()
-            .is_some_and(|l| l.file().contains("aggregate/parquet"))
-        {
-            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }));
-    let (fast, general) = errors(std::slice::from_ref(&p));
-    // Every way, with the daily series too (whose sums hold the cost as well).
-    let file = [parquet::FastFile {
-        path: p.clone(),
-        index: 0,
-        day: parquet::Day::Date,
-    }];
-    let ways = [
-        None,
-        Some(parquet::Way::Packed),
-        Some(parquet::Way::Indexed),
-        Some(parquet::Way::Local),
-    ]
-    .map(
-        |way| match parquet::scan_with(&file, None, true, &[], way) {
-            Ok(_) => "summed".to_owned(),
-            Err(e) => e.to_string(),
-        },
-    );
-    std::panic::set_hook(previous);
+    let (fast, general, ways) = without_fast_path_panics(|| {
+        let (fast, general) = errors(std::slice::from_ref(&p));
+        // Every way, with the daily series too (whose sums hold the cost as well).
+        let ways = [
+            None,
+            Some(parquet::Way::Packed),
+            Some(parquet::Way::Indexed),
+            Some(parquet::Way::Local),
+        ]
+        .map(
+            |way| match parquet::scan_with(&[fast_file(&p)], None, true, &[], way) {
+                Ok(_) => "summed".to_owned(),
+                Err(e) => e.to_string(),
+            },
+        );
+        (fast, general, ways)
+    });
     assert_eq!(fast, general);
     for got in ways {
         assert_eq!(got, fast);
     }
-    assert_eq!(
-        overflows.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "the fast path overflowed instead of refusing"
-    );
 }
 
 /// The bound on a worker's sums counts every row group it summed, including those it summed on
@@ -661,31 +674,11 @@ fn a_worker_s_bound_counts_the_row_groups_it_merged() {
         body.push_str(&format!("2026-10-01,m,1,{usd}\n"));
     }
     let p = parquet(d.path(), "three.parquet", &body, 21, DataType::Int64);
-    let overflows = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = overflows.clone();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info
-            .location()
-            .is_some_and(|l| l.file().contains("aggregate/parquet"))
-        {
-            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }));
-    let file = [parquet::FastFile {
-        path: p.clone(),
-        index: 0,
-        day: parquet::Day::Date,
-    }];
-    let got = parquet::scan_with(&file, None, false, &[], None).map(|s| s.rows.len());
-    std::panic::set_hook(previous);
+    let got = without_fast_path_panics(|| {
+        parquet::scan_with(&[fast_file(&p)], None, false, &[], None).map(|s| s.rows.len())
+    });
     let err = got.expect_err("the sums pass 64 bits").to_string();
     assert!(err.contains("more than govreview can count"), "{err}");
-    assert_eq!(
-        overflows.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "the fast path overflowed instead of refusing"
-    );
 }
 
 /// A small row group whose days cross from year -1 into year 0 (a negative first month) is read
