@@ -40,20 +40,24 @@ pub fn report_timings(env: &Env, ds: &crate::cube::Dataset, err: &mut dyn Write)
         for (stage, secs) in &ds.timings {
             let _ = writeln!(err, "timing: {stage}: {secs:.3} s");
         }
-        // Peak memory so far (Linux), to tell loading's share of the run's peak.
-        if let Some(peak) = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .map(str::to_owned)
-            })
-        {
-            let _ = writeln!(
-                err,
-                "timing: peak memory after loading: {}",
-                peak[6..].trim()
-            );
+        // Peak memory so far (Linux), to tell loading's share of the run's peak,
+        // and what is resident now: the program's own pages (file) and the heap
+        // and stacks (anonymous).
+        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+            };
+            if let (Some(peak), Some(anon), Some(file)) =
+                (field("VmHWM:"), field("RssAnon:"), field("RssFile:"))
+            {
+                let _ = writeln!(
+                    err,
+                    "timing: peak memory after loading: {peak} (now {anon} anonymous, {file} file)"
+                );
+            }
         }
     }
 }

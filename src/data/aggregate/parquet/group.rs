@@ -85,7 +85,134 @@ fn window(
             .and_then(|t| utc_days(t.values(), unit)),
     }
     .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
-    let days = days.as_ref();
+    let mut batch = Batch {
+        days,
+        codes: Vec::with_capacity(6),
+        dicts: Vec::with_capacity(6),
+        counts: Default::default(),
+        req_known: None,
+        billed_cost: None,
+    };
+    // Text keys as local codes.
+    let text_arrays: Vec<Option<Box<dyn Array>>> = l
+        .text
+        .iter()
+        .map(|name| {
+            name.map(|c| decode_text(chunk, c, rows.clone()))
+                .transpose()
+        })
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    for (a, name) in text_arrays.iter().zip(l.text) {
+        match (a, name) {
+            (Some(a), Some(name)) => {
+                let t = text_codes(a.as_ref(), name, n).map_err(fail)?;
+                batch.codes.push(t.codes);
+                batch.dicts.push(t.dict);
+            }
+            _ => {
+                batch.codes.push(Cow::Borrowed(&[]));
+                batch.dicts.push(vec![None]);
+            }
+        }
+    }
+    let count_arrays: Vec<Option<Box<dyn Array>>> = l
+        .counts
+        .iter()
+        .map(|count| {
+            count
+                .map(|(c, int32)| {
+                    let dtype = if int32 {
+                        ArrowDataType::Int32
+                    } else {
+                        ArrowDataType::Int64
+                    };
+                    chunk.decode(c, dtype, false, rows.clone())
+                })
+                .transpose()
+        })
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
+        let (Some(a), Some((name, _))) = (a, name) else {
+            continue;
+        };
+        let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
+        if i == REQ {
+            batch.req_known = known;
+        }
+        batch.counts[i] = values;
+    }
+    // Billed cost: a flag per row (it has one) and the amount in 1e-8 USD.
+    if let Some(name) = l.cost {
+        let a = chunk
+            .decode(name, ArrowDataType::Float64, false, rows.clone())
+            .map_err(fail)?;
+        let p = a
+            .as_any()
+            .downcast_ref::<PrimitiveArray<f64>>()
+            .filter(|p| p.len() == n)
+            .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
+        let flags: Vec<u32> = (0..n).map(|i| u32::from(p.is_valid(i))).collect();
+        let e8 = p
+            .values()
+            .iter()
+            .zip(&flags)
+            .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { 0 })
+            .collect();
+        batch.billed_cost = Some((flags, e8));
+    }
+    let target = Target {
+        path: &l.path,
+        index: l.index,
+        group_file: l.group_file,
+        span: l.span,
+    };
+    sum_batch(w, &target, batch, split_term, way)
+}
+
+/// Where a batch of rows is summed: the file it comes from, the group its rows go in (its own
+/// index or [`MERGED`]) and the days its statistics say it spans.
+pub(super) struct Target<'a> {
+    pub(super) path: &'a Path,
+    pub(super) index: usize,
+    pub(super) group_file: u32,
+    pub(super) span: Option<(i32, i32)>,
+}
+
+/// A batch of decoded rows (a window of a row group, a block of a CSV file), ready to sum.
+pub(super) struct Batch<'a> {
+    /// Each row's day (days since 1970-01-01).
+    pub(super) days: Cow<'a, [i32]>,
+    /// Each text key's local codes (empty: the file has no such column) ...
+    pub(super) codes: Vec<Cow<'a, [u32]>>,
+    /// ... and their dictionary, whose last entry is "no value".
+    pub(super) dicts: Vec<Vec<Option<&'a str>>>,
+    /// Each count's values (`U`..`WEB`), nulls as 0 (empty: the file has no such column).
+    pub(super) counts: [Cow<'a, [i64]>; SUMS],
+    /// Which rows have a request count (1/0; None: all that have the column).
+    pub(super) req_known: Option<Vec<i64>>,
+    /// Billed cost: a flag per row (it has one) and the amount in 1e-8 USD.
+    pub(super) billed_cost: Option<(Vec<u32>, Vec<i64>)>,
+}
+
+/// Sums a batch of rows into the worker's groups (and daily series): marks the file bad instead
+/// where a row needs the general query's message (no model, a negative or absurd count).
+pub(super) fn sum_batch(
+    w: &mut Worker,
+    l: &Target,
+    batch: Batch,
+    split_term: Option<(i32, i32)>,
+    way: Option<Way>,
+) -> Result<()> {
+    let fail = |e: String| unreadable(l.path, e);
+    let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
+    let n = batch.days.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let days = batch.days.as_ref();
+    let (codes, dicts) = (&batch.codes, &batch.dicts);
     let (dmin, dmax) = days
         .iter()
         .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
@@ -117,31 +244,6 @@ fn window(
     let month_radix = (u64::from(table.iter().copied().max().unwrap_or(0)) + 1) * 2;
     let mut seen = vec![false; table.len()];
 
-    // Text keys as local codes, folded with the month code into one key per row.
-    let text_arrays: Vec<Option<Box<dyn Array>>> = l
-        .text
-        .iter()
-        .map(|name| {
-            name.map(|c| decode_text(chunk, c, rows.clone()))
-                .transpose()
-        })
-        .collect::<Result<_, String>>()
-        .map_err(fail)?;
-    let mut dicts: Vec<Vec<Option<&str>>> = Vec::with_capacity(6);
-    let mut codes: Vec<Cow<[u32]>> = Vec::with_capacity(6);
-    for (a, name) in text_arrays.iter().zip(l.text) {
-        match (a, name) {
-            (Some(a), Some(name)) => {
-                let t = text_codes(a.as_ref(), name, n).map_err(fail)?;
-                codes.push(t.codes);
-                dicts.push(t.dict);
-            }
-            _ => {
-                codes.push(Cow::Borrowed(&[]));
-                dicts.push(vec![None]);
-            }
-        }
-    }
     // A row without a model: the general query names it.
     let no_model: Vec<bool> = dicts[MODEL]
         .iter()
@@ -159,33 +261,13 @@ fn window(
         .try_fold(month_radix, |acc, r| acc.checked_mul(*r))
         .is_some();
 
-    let count_arrays: Vec<Option<Box<dyn Array>>> = l
-        .counts
-        .iter()
-        .map(|count| {
-            count
-                .map(|(c, int32)| {
-                    let dtype = if int32 {
-                        ArrowDataType::Int32
-                    } else {
-                        ArrowDataType::Int64
-                    };
-                    chunk.decode(c, dtype, false, rows.clone())
-                })
-                .transpose()
-        })
-        .collect::<Result<_, String>>()
-        .map_err(fail)?;
-    let mut counts: [Cow<[i64]>; SUMS] = Default::default();
+    let mut counts: [&[i64]; SUMS] = [&[]; SUMS];
     // The most each sum of this row group can reach (see `Worker::budget`).
     let mut bounds = [0i128; SUMS];
-    let mut req_known: Option<Vec<i64>> = None;
-    let mut has_req = false;
-    for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
-        let (Some(a), Some((name, _))) = (a, name) else {
+    for (i, values) in batch.counts.iter().enumerate() {
+        if values.is_empty() {
             continue;
-        };
-        let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
+        }
         let (lo, hi) = values
             .iter()
             .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
@@ -196,43 +278,20 @@ fn window(
         }
         // The group's sums are at most its rows times its largest count.
         if i128::from(hi) * n as i128 > i128::from(i64::MAX) {
-            return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+            return Err(crate::data::diagnose::too_many_tokens(Some(l.path)));
         }
         bounds[i] = i128::from(hi) * n as i128;
-        if i == REQ {
-            has_req = true;
-            req_known = known;
-        }
         counts[i] = values;
     }
-    // Billed cost: a flag per row (it has one) and the amount in 1e-8 USD.
-    let billed_cost: Option<(Vec<u32>, Vec<i64>)> = match l.cost {
-        None => None,
-        Some(name) => {
-            let a = chunk
-                .decode(name, ArrowDataType::Float64, false, rows.clone())
-                .map_err(fail)?;
-            let p = a
-                .as_any()
-                .downcast_ref::<PrimitiveArray<f64>>()
-                .filter(|p| p.len() == n)
-                .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
-            let flags: Vec<u32> = (0..n).map(|i| u32::from(p.is_valid(i))).collect();
-            let e8 = p
-                .values()
-                .iter()
-                .zip(&flags)
-                .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { 0 })
-                .collect();
-            Some((flags, e8))
-        }
-    };
+    let has_req = !counts[REQ].is_empty();
+    let req_known = &batch.req_known;
+    let billed_cost = &batch.billed_cost;
     let zeros = vec![0i64; n];
     let col = |i: usize| -> &[i64] {
         if counts[i].is_empty() {
             &zeros
         } else {
-            &counts[i]
+            counts[i]
         }
     };
     let ones;
@@ -280,7 +339,7 @@ fn window(
     // A row group's billed cost is summed without a check, as its counts are: refuse it (as the
     // count columns above) when its rows could pass 64 bits of 1e-8 USD.
     if bounds[COST] > i128::from(i64::MAX) {
-        return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+        return Err(crate::data::diagnose::too_many_tokens(Some(l.path)));
     }
     let file = l.group_file;
     let months = table.iter().max().map_or(0, |t| t >> 1) as i32;
@@ -438,7 +497,7 @@ fn window(
             let (_, sums, first) = &mut w.groups[g];
             *first = (*first).min(l.index as u32);
             if !sums.merge(&acc) {
-                return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
+                return Err(crate::data::diagnose::too_many_tokens(Some(l.path)));
             }
         }
     }
@@ -495,7 +554,7 @@ fn window(
             for (x, v) in acc.iter_mut().zip(s) {
                 *x = x
                     .checked_add(v)
-                    .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(&l.path)))?;
+                    .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(l.path)))?;
             }
         }
     }
