@@ -157,10 +157,18 @@ fn load_inner(
         precise_output: false,
         by_day,
     };
-    // Plain Parquet files take the dictionary-code fast path; the rest the general query.
+    // Plain Parquet and plain CSV files take the fast path; the rest the general query.
     let mut fast: Vec<parquet::FastFile> = Vec::new();
+    let mut fast_csv: Vec<parquet::csv::CsvFile> = Vec::new();
     let mut general: Vec<(usize, &Source)> = Vec::new();
     for (index, s) in sources.iter().enumerate() {
+        if fast_parquet && parquet::csv::eligible(s.label, s.format, &s.schema) {
+            fast_csv.push(parquet::csv::CsvFile {
+                path: s.path.clone(),
+                index,
+            });
+            continue;
+        }
         match fast_parquet
             .then(|| parquet::eligible(s.label, &s.schema))
             .flatten()
@@ -181,6 +189,18 @@ fn load_inner(
     let mut timing = |stage: &'static str, since: std::time::Instant| {
         timings.push((stage, since.elapsed().as_secs_f64()));
     };
+    // CSV first: a file the fast path does not read (see `parquet::csv`) joins the general query.
+    let mut from_csv = None;
+    if !fast_csv.is_empty() {
+        let t0 = std::time::Instant::now();
+        let scanned = guard(None, || {
+            parquet::csv::scan(&fast_csv, plan.split_term, want_daily, None)
+        })?;
+        timing("csv fast path", t0);
+        general.extend(scanned.declined.iter().map(|&i| (i, &sources[i])));
+        general.sort_by_key(|(i, _)| *i);
+        from_csv = Some(scanned.scanned);
+    }
     if !general.is_empty() {
         let t0 = std::time::Instant::now();
         let only = (general.len() == 1).then(|| general[0].1.path.as_path());
@@ -207,7 +227,19 @@ fn load_inner(
             }
         }
     }
-    // Each file's rows and days: the general query's from its rows, the fast path's below.
+    if let Some(scanned) = from_csv.filter(|_| bad.is_none()) {
+        bad = scanned.bad_file;
+        rows.extend(scanned.rows.into_iter().map(|mut r| {
+            if plan.split_term.is_none() {
+                r.in_term = in_term_by_month(r.month, term);
+            }
+            r
+        }));
+        days.extend(scanned.days.into_iter().map(from_epoch_days));
+        daily.extend(scanned.daily);
+    }
+    // Each file's rows and days: the general query's and the CSV fast path's from their rows
+    // (one file each), the Parquet fast path's below.
     let mut infos: Vec<FileInfo> = sources
         .iter()
         .map(|s| FileInfo {
@@ -411,6 +443,8 @@ fn merge_files(mut rows: Vec<crate::cube::CubeRow>) -> Vec<crate::cube::CubeRow>
     out
 }
 
+#[cfg(test)]
+mod csv_tests;
 #[cfg(test)]
 mod parquet_tests;
 #[cfg(test)]

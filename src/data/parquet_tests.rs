@@ -704,3 +704,26 @@ fn a_row_group_across_year_zero_is_counted_like_any_other() {
     assert_eq!(fast.rows, general.rows);
     assert_eq!(fast.rows.len(), 2);
 }
+
+/// A row without a tier is a `standard` row: in one month with rows that say `standard`, both
+/// engines give one cube row and one daily row (the fast path once kept them apart, as two rows
+/// with the same keys).
+#[test]
+fn a_missing_tier_and_standard_make_one_row_on_both_paths() {
+    let d = tempfile::tempdir().unwrap();
+    let a = parquet(
+        d.path(),
+        "a.parquet",
+        &format!(
+            "{HEADER}\
+2026-10-01,a,w1,claude-opus-4-5,standard,10,1,2,3,1,0\n\
+2026-10-01,a,w1,claude-opus-4-5,,20,0,0,4,1,1\n"
+        ),
+        2,
+        DataType::Int64,
+    );
+    let (fast, general) = both(&[a], None);
+    assert_eq!(general.rows.len(), 1);
+    assert_eq!(fast.rows.len(), 1, "{:?}", fast.rows);
+    assert_eq!(fast.daily.len(), 1);
+}

@@ -46,6 +46,21 @@ impl TextKeys {
     }
 }
 
+/// A group's text keys as [`TextKeys`] reads them, as keys again: texts that make the same cube
+/// row (a null and an empty team, a null and a `standard` tier) become the same key, for an
+/// engine that keys its groups on the text as read.
+pub(crate) fn same_keys(texts: [Option<String>; 6]) -> [Option<String>; 6] {
+    let k = TextKeys::new(texts);
+    [
+        k.team,
+        k.app,
+        k.workspace_id,
+        k.api_key_id,
+        Some(k.model),
+        Some(k.tier),
+    ]
+}
+
 /// The counts both engines sum per group, in this order: the general query names its sum columns
 /// by [`Slot::column`], the fast path indexes its accumulators by [`Slot`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

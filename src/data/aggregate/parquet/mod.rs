@@ -40,6 +40,7 @@ use crate::data::source::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS};
 use crate::error::{Error, Result};
 use crate::month::Month;
 
+pub(crate) mod csv;
 mod group;
 mod read;
 
@@ -228,6 +229,22 @@ struct Worker {
 }
 
 impl Worker {
+    fn new(daily: bool) -> Worker {
+        Worker {
+            interner: Default::default(),
+            groups: Vec::new(),
+            packed: FxMap::default(),
+            wide: FxMap::default(),
+            scratch: FxMap::default(),
+            budget: [0; SUMS],
+            days: BTreeSet::new(),
+            daily: daily.then(FxMap::default),
+            files: FxMap::default(),
+            untrusted: false,
+            bad: None,
+        }
+    }
+
     /// The index of a group in `groups`, added (with no sums yet) if new.
     fn group(&mut self, key: GroupKey, file: u32) -> usize {
         let groups = &mut self.groups;
@@ -348,7 +365,12 @@ pub(crate) fn scan_with(
         merged.clear();
         workers = run(&layouts, split_term, daily, way)?;
     }
-    let mut scanned = merge(workers)?;
+    let mut scanned = merge(workers, |i| {
+        layouts
+            .iter()
+            .find(|l| l.index == i)
+            .map(|l| l.path.as_path())
+    })?;
     scanned.merged = merged;
     Ok(scanned)
 }
@@ -365,9 +387,31 @@ fn run(
         .enumerate()
         .flat_map(|(f, l)| (0..l.meta.row_groups.len()).map(move |g| (f, g)))
         .collect();
+    spread(
+        tasks.len(),
+        daily,
+        || -> Vec<Option<File>> { (0..layouts.len()).map(|_| None).collect() },
+        |w, handles, t| {
+            let (f, g) = tasks[t];
+            row_group(w, &layouts[f], g, &mut handles[f], split_term, way)
+        },
+        |t| &layouts[tasks[t].0].path,
+    )
+}
+
+/// Runs `tasks` tasks over all cores, each thread summing into its own worker with its own
+/// state (open files, buffers); stops at the first error (the lowest task's, for a stable
+/// message) and turns a panic into an error naming the task's file.
+fn spread<'p, S>(
+    tasks: usize,
+    daily: bool,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut Worker, &mut S, usize) -> Result<()> + Sync,
+    path: impl Fn(usize) -> &'p Path + Sync,
+) -> Result<Vec<Worker>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(tasks.len())
+        .min(tasks)
         .max(1);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -376,28 +420,16 @@ fn run(
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
-                    let mut w = Worker {
-                        interner: Default::default(),
-                        groups: Vec::new(),
-                        packed: FxMap::default(),
-                        wide: FxMap::default(),
-                        scratch: FxMap::default(),
-                        budget: [0; SUMS],
-                        days: BTreeSet::new(),
-                        daily: daily.then(FxMap::default),
-                        files: FxMap::default(),
-                        untrusted: false,
-                        bad: None,
-                    };
-                    let mut handles: Vec<Option<File>> = (0..layouts.len()).map(|_| None).collect();
+                    let mut w = Worker::new(daily);
+                    let mut st = state();
                     while !failed.load(Ordering::Relaxed) {
                         let t = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(f, g)) = tasks.get(t) else { break };
-                        let l = &layouts[f];
-                        let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            row_group(&mut w, l, g, &mut handles[f], split_term, way)
-                        }))
-                        .unwrap_or_else(|p| Err(caught(Some(&l.path), p.as_ref())));
+                        if t >= tasks {
+                            break;
+                        }
+                        let done =
+                            std::panic::catch_unwind(AssertUnwindSafe(|| work(&mut w, &mut st, t)))
+                                .unwrap_or_else(|p| Err(caught(Some(path(t)), p.as_ref())));
                         if let Err(e) = done {
                             failed.store(true, Ordering::Relaxed);
                             errors.lock().expect("error list").push((t, e));
@@ -409,7 +441,7 @@ fn run(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("parquet worker panicked"))
+            .map(|h| h.join().expect("fast path worker panicked"))
             .collect()
     });
     let mut errors = errors.into_inner().expect("error list");
@@ -420,8 +452,9 @@ fn run(
     Ok(workers)
 }
 
-/// The cube rows of all workers, merged on their text.
-fn merge(workers: Vec<Worker>) -> Result<Scanned> {
+/// The cube rows of all workers, merged on their text; `path` names a file by its index (for a
+/// sum that does not fit, the first file of the group).
+fn merge<'p>(workers: Vec<Worker>, path: impl Fn(usize) -> Option<&'p Path>) -> Result<Scanned> {
     type Key = (u32, i32, [Option<String>; 6]);
     let mut all: FxMap<Key, (Acc, u32)> = FxMap::default();
     let mut days = BTreeSet::new();
@@ -436,12 +469,12 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
             *e = (e.0 + n, e.1.min(lo), e.2.max(hi));
         }
         for ((day, model, tier, billed), s) in w.daily.into_iter().flatten() {
-            let key = (
-                day,
-                w.interner[MODEL].texts[model as usize].clone(),
-                w.interner[TIER].texts[tier as usize].clone(),
-                billed,
-            );
+            let [.., model, tier] = super::same_keys(std::array::from_fn(|c| match c {
+                MODEL => w.interner[MODEL].texts[model as usize].clone(),
+                TIER => w.interner[TIER].texts[tier as usize].clone(),
+                _ => None,
+            }));
+            let key = (day, model, tier, billed);
             let acc = daily.entry(key).or_insert([0; 6]);
             for (a, v) in acc.iter_mut().zip(s) {
                 *a = a
@@ -454,13 +487,15 @@ fn merge(workers: Vec<Worker>) -> Result<Scanned> {
             (a, b) => a.or(b),
         };
         for ((file, code, ids), acc, first) in w.groups {
-            let texts = std::array::from_fn(|c| w.interner[c].texts[ids[c] as usize].clone());
+            let texts = super::same_keys(std::array::from_fn(|c| {
+                w.interner[c].texts[ids[c] as usize].clone()
+            }));
             let (sums, f) = all
                 .entry((file, code, texts))
                 .or_insert((Sums::EMPTY, first));
             *f = (*f).min(first);
             if !sums.merge(&acc) {
-                return Err(crate::data::diagnose::too_many_tokens(None));
+                return Err(crate::data::diagnose::too_many_tokens(path(*f as usize)));
             }
         }
     }
