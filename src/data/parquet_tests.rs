@@ -387,9 +387,19 @@ fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
     for (name, bad, want) in cases {
         let body = format!("{HEADER}2026-10-01,a,w,m,standard,1,0,0,1,1,0\n{bad}");
         let p = parquet(d.path(), name, &body, 1, DataType::Int64);
-        let (fast, general) = errors(&[p]);
+        let (fast, general) = errors(std::slice::from_ref(&p));
         assert_eq!(fast, general);
         assert!(fast.contains("row 2") && fast.contains(want), "{fast}");
+        // Every way marks the file for the general query to name the row.
+        for way in [
+            None,
+            Some(parquet::Way::Packed),
+            Some(parquet::Way::Indexed),
+            Some(parquet::Way::Local),
+        ] {
+            let s = parquet::scan_with(&[fast_file(&p)], None, true, &[], way).unwrap();
+            assert_eq!(s.bad_file, Some(0), "{name}: {way:?}");
+        }
     }
 }
 
@@ -674,11 +684,17 @@ fn a_worker_s_bound_counts_the_row_groups_it_merged() {
         body.push_str(&format!("2026-10-01,m,1,{usd}\n"));
     }
     let p = parquet(d.path(), "three.parquet", &body, 21, DataType::Int64);
-    let got = without_fast_path_panics(|| {
-        parquet::scan_with(&[fast_file(&p)], None, false, &[], None).map(|s| s.rows.len())
-    });
-    let err = got.expect_err("the sums pass 64 bits").to_string();
-    assert!(err.contains("more than govreview can count"), "{err}");
+    // Every way: the column-at-a-time one (`Indexed`) adds with checks once the bound passes.
+    for way in [None, Some(parquet::Way::Indexed)] {
+        let got = without_fast_path_panics(|| {
+            parquet::scan_with(&[fast_file(&p)], None, false, &[], way).map(|s| s.rows.len())
+        });
+        let err = got.expect_err("the sums pass 64 bits").to_string();
+        assert!(
+            err.contains("more than govreview can count"),
+            "{way:?}: {err}"
+        );
+    }
 }
 
 /// A small row group whose days cross from year -1 into year 0 (a negative first month) is read

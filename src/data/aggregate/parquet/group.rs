@@ -16,7 +16,8 @@ pub(super) fn row_group(
     if n == 0 {
         return Ok(());
     }
-    let chunk = read_chunk(l, g, handle)?;
+    // A row group summed a column at a time reads each column as it is decoded.
+    let chunk = read_chunk(l, g, handle, !streams(way, n.min(WINDOW)))?;
     // A large row group is summed a window of rows at a time, so that memory holds one window's
     // decoded columns rather than the whole group's (pages before a window are skipped without
     // being decompressed).
@@ -30,8 +31,29 @@ pub(super) fn row_group(
     Ok(())
 }
 
+/// Whether a window of `n` rows is summed a column at a time (see `stream`): a large one, unless
+/// a way is asked for.
+fn streams(way: Option<Way>, n: usize) -> bool {
+    match way {
+        None => n > SMALL_GROUP,
+        Some(way) => way == Way::Indexed,
+    }
+}
+
 /// The most cells (days x models x tiers x billed flag) of a row group's dense daily table.
-const DENSE_DAYS: usize = 1 << 16;
+pub(super) const DENSE_DAYS: usize = 1 << 16;
+
+/// Where each summed slot goes in the daily series' sums (`DAY_SLOTS`), if it does.
+pub(super) const DAY_SLOT: [Option<usize>; SUMS] = {
+    let mut at = [None; SUMS];
+    at[U] = Some(0);
+    at[W5] = Some(1);
+    at[W1] = Some(2);
+    at[R] = Some(3);
+    at[O] = Some(4);
+    at[COST] = Some(5);
+    at
+};
 
 /// Rows a window of a large row group holds (in unit tests, a few, so that their row groups of
 /// 61 and 4,096 rows are read in windows and those of 1 and 3 rows whole).
@@ -85,6 +107,9 @@ fn window(
             .and_then(|t| utc_days(t.values(), unit)),
     }
     .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
+    if streams(way, n) && super::stream::window(w, l, chunk, &days, rows.clone(), split_term)? {
+        return Ok(());
+    }
     let mut batch = Batch {
         days,
         codes: Vec::with_capacity(6),
@@ -196,41 +221,44 @@ pub(super) struct Batch<'a> {
     pub(super) billed_cost: Option<(Vec<u32>, Vec<i64>)>,
 }
 
-/// Sums a batch of rows into the worker's groups (and daily series): marks the file bad instead
-/// where a row needs the general query's message (no model, a negative or absurd count).
-pub(super) fn sum_batch(
-    w: &mut Worker,
-    l: &Target,
-    batch: Batch,
-    split_term: Option<(i32, i32)>,
-    way: Option<Way>,
-) -> Result<()> {
-    let fail = |e: String| unreadable(l.path, e);
-    let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
-    let n = batch.days.len();
-    if n == 0 {
-        return Ok(());
-    }
-    let days = batch.days.as_ref();
-    let (codes, dicts) = (&batch.codes, &batch.dicts);
-    let (dmin, dmax) = days
-        .iter()
-        .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
-    if l.span.is_some_and(|(lo, hi)| dmin < lo || dmax > hi) {
+/// A batch's days: their range, and the month code of each day in it.
+pub(super) struct Months {
+    pub(super) dmin: i32,
+    pub(super) dmax: i32,
+    /// The month of `dmin` (its index).
+    pub(super) first_month: i32,
+    /// Month code of each day in the range: (month - first month) x 2 + in-term flag; each
+    /// row's key then adds its billed flag as the lowest digit.
+    pub(super) table: Vec<u32>,
+    /// The month codes' radix in a key (the billed flag included).
+    pub(super) month_radix: u64,
+}
+
+/// Counts a batch's rows and days in its file's (see [`months`]); marks the worker's statistics
+/// untrusted when a day lies outside the file's stated span.
+pub(super) fn note_days(w: &mut Worker, l: &Target, n: usize, m: &Months) {
+    if l.span.is_some_and(|(lo, hi)| m.dmin < lo || m.dmax > hi) {
         w.untrusted = true;
     }
     let f = w.files.entry(l.index).or_insert((0, i32::MAX, i32::MIN));
-    *f = (f.0 + n as u64, f.1.min(dmin), f.2.max(dmax));
+    *f = (f.0 + n as u64, f.1.min(m.dmin), f.2.max(m.dmax));
+}
+
+/// A batch's day range and the month code of each day in it.
+pub(super) fn months(l: &Target, days: &[i32], split_term: Option<(i32, i32)>) -> Result<Months> {
+    let (dmin, dmax) = days
+        .iter()
+        .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
     // The month table below has one entry per day of the range: refuse absurd ranges (which
     // the calendar could not show anyway) instead of allocating gigabytes.
     if i64::from(dmax) - i64::from(dmin) > MAX_DAY_SPAN {
-        return Err(fail(format!(
-            "its `date` column spans more than 10,000 years (days {dmin} to {dmax} since 1970-01-01); check the years of its dates"
-        )));
+        return Err(unreadable(
+            l.path,
+            format!(
+                "its `date` column spans more than 10,000 years (days {dmin} to {dmax} since 1970-01-01); check the years of its dates"
+            ),
+        ));
     }
-
-    // Month code of each day in the group's range: (month - first month) x 2 + in-term flag;
-    // each row's key then adds its billed flag as the lowest digit.
     let first_month = Month::of(from_epoch_days(dmin)).index();
     let table: Vec<u32> = (dmin..=dmax)
         .map(|d| {
@@ -242,16 +270,56 @@ pub(super) fn sum_batch(
     // The largest code, not the last: a term that ends mid-month flags later days 0 again.
     // Doubled for the billed flag, the key's lowest month digit.
     let month_radix = (u64::from(table.iter().copied().max().unwrap_or(0)) + 1) * 2;
-    let mut seen = vec![false; table.len()];
+    Ok(Months {
+        dmin,
+        dmax,
+        first_month,
+        table,
+        month_radix,
+    })
+}
 
-    // A row without a model: the general query names it.
-    let no_model: Vec<bool> = dicts[MODEL]
+/// Whether a row has no model (no value or an empty one): the general query names it.
+pub(super) fn no_model(codes: &[u32], dict: &[Option<&str>]) -> bool {
+    let none: Vec<bool> = dict
         .iter()
         .map(|t| t.as_deref().is_none_or(str::is_empty))
         .collect();
-    let maybe =
-        matches!(codes[MODEL], Cow::Owned(_)) || no_model[..no_model.len() - 1].contains(&true);
-    if maybe && codes[MODEL].iter().any(|&c| no_model[c as usize]) {
+    // Only the last entry (no value) can be met when the dictionary's texts are all models.
+    let maybe = none[..none.len() - 1].contains(&true)
+        || codes.iter().any(|&c| c as usize >= none.len() - 1);
+    maybe && codes.iter().any(|&c| none[c as usize])
+}
+
+/// Sums a batch of rows into the worker's groups (and daily series): marks the file bad instead
+/// where a row needs the general query's message (no model, a negative or absurd count).
+pub(super) fn sum_batch(
+    w: &mut Worker,
+    l: &Target,
+    batch: Batch,
+    split_term: Option<(i32, i32)>,
+    way: Option<Way>,
+) -> Result<()> {
+    let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
+    let n = batch.days.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let days = batch.days.as_ref();
+    let (codes, dicts) = (&batch.codes, &batch.dicts);
+    let m = months(l, days, split_term)?;
+    note_days(w, l, n, &m);
+    let Months {
+        dmin,
+        dmax,
+        first_month,
+        table,
+        month_radix,
+    } = m;
+    let mut seen = vec![false; table.len()];
+
+    // A row without a model: the general query names it.
+    if no_model(&codes[MODEL], &dicts[MODEL]) {
         mark_bad(w);
         return Ok(());
     }

@@ -43,6 +43,7 @@ use crate::month::Month;
 pub(crate) mod csv;
 mod group;
 mod read;
+mod stream;
 
 use group::*;
 use read::*;

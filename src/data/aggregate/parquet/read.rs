@@ -3,11 +3,14 @@
 
 use super::*;
 
-/// The bytes of one row group's needed columns, read in one piece.
+/// The bytes of one row group's needed columns, read in one piece, or the file to read each
+/// column from as it is decoded.
 pub(super) struct Chunk<'a> {
     pub(super) group: &'a RowGroupMetadata,
     pub(super) start: u64,
     pub(super) bytes: Buffer<u8>,
+    /// Read each column when decoded (`bytes` is then empty).
+    pub(super) file: Option<&'a File>,
 }
 
 impl Chunk<'_> {
@@ -26,15 +29,20 @@ impl Chunk<'_> {
             .ok_or_else(|| format!("column `{name}` is missing from a row group"))?;
         let r = meta.byte_range();
         let (s, e) = (
-            (r.start - self.start) as usize,
-            (r.end - self.start) as usize,
+            r.start.saturating_sub(self.start) as usize,
+            r.end.saturating_sub(self.start) as usize,
         );
-        let pages = PageReader::new(
-            Cursor::new(self.bytes.clone().sliced(s..e)),
-            meta,
-            vec![],
-            usize::MAX,
-        );
+        let bytes = match self.file {
+            Some(file) => {
+                use std::os::unix::fs::FileExt;
+                let mut column = vec![0u8; (r.end - r.start) as usize];
+                file.read_exact_at(&mut column, r.start)
+                    .map_err(|e| e.to_string())?;
+                Buffer::from(column)
+            }
+            None => self.bytes.clone().sliced(s..e),
+        };
+        let pages = PageReader::new(Cursor::new(bytes), meta, vec![], usize::MAX);
         let mut field = Field::new(name.into(), dtype, true);
         if categorical {
             let mut md = Metadata::new();
@@ -58,12 +66,26 @@ impl Chunk<'_> {
     }
 }
 
+/// Reads a row group's needed columns in one piece, or (`whole` false: a row group summed a
+/// column at a time, see `stream`) opens its file for each column to be read when decoded.
 pub(super) fn read_chunk<'a>(
     l: &'a Layout,
     g: usize,
-    handle: &mut Option<File>,
+    handle: &'a mut Option<File>,
+    whole: bool,
 ) -> Result<Chunk<'a>> {
     let group = &l.meta.row_groups[g];
+    if !whole {
+        if handle.is_none() {
+            *handle = Some(File::open(&l.path).map_err(|e| Error::io(&l.path, "cannot open", e))?);
+        }
+        return Ok(Chunk {
+            group,
+            start: 0,
+            bytes: Buffer::from(Vec::new()),
+            file: handle.as_ref(),
+        });
+    }
     let names = l
         .text
         .iter()
@@ -85,6 +107,7 @@ pub(super) fn read_chunk<'a>(
             group,
             start: 0,
             bytes: Buffer::from(Vec::new()),
+            file: None,
         });
     }
     if handle.is_none() {
@@ -99,6 +122,7 @@ pub(super) fn read_chunk<'a>(
         group,
         start,
         bytes: Buffer::from(bytes),
+        file: None,
     })
 }
 
