@@ -10,6 +10,9 @@
 use super::group::{DAY_SLOT, Months, Target, months, no_model, note_days, usd_e8};
 use super::*;
 
+/// Each row's cell of the daily series, and each cell's key and sums.
+type Cells = (Vec<u32>, Vec<(DayKey, [i64; 6])>);
+
 /// Sums a window the column-at-a-time way; false (nothing noted or summed) when its keys do not
 /// fold into 64 bits, for the caller to sum it whole.
 pub(super) fn window(
@@ -149,7 +152,7 @@ pub(super) fn window(
 
     // Each row's cell of the daily series (day, model, tier, billed flag): in a dense table over
     // the window's days, models and tiers when it is small, else numbered as met.
-    let mut cells: Option<(Vec<u32>, Vec<(DayKey, [i64; 6])>)> = w.daily.is_some().then(|| {
+    let mut cells: Option<Cells> = w.daily.is_some().then(|| {
         let billed = |i: usize| billed_cost.as_ref().is_some_and(|(f, _)| f[i]);
         let model = |i: usize| models.get(i).copied().unwrap_or(0);
         let tier = |i: usize| tiers.get(i).copied().unwrap_or(0);
@@ -231,21 +234,28 @@ pub(super) fn window(
         if bound > i128::from(i64::MAX) {
             return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
         }
-        add(w, &slots, i, &values, bound, &l.path)?;
+        add(w, &slots, i, values.iter().copied(), bound, &l.path)?;
         if i == REQ {
             match &k {
-                Some(k) => add(w, &slots, REQ_ROWS, k, n as i128, &l.path)?,
-                None => add_ones(w, &slots, REQ_ROWS, &l.path)?,
+                Some(k) => add(w, &slots, REQ_ROWS, k.iter().copied(), n as i128, &l.path)?,
+                None => add(
+                    w,
+                    &slots,
+                    REQ_ROWS,
+                    std::iter::repeat(1),
+                    n as i128,
+                    &l.path,
+                )?,
             }
             known = k;
         }
         if i == O && has_req {
             match &known {
                 Some(k) => {
-                    let o: Vec<i64> = values.iter().zip(k).map(|(v, k)| v * k).collect();
-                    add(w, &slots, O_REQ, &o, bound, &l.path)?;
+                    let o = values.iter().zip(k).map(|(v, k)| v * k);
+                    add(w, &slots, O_REQ, o, bound, &l.path)?;
                 }
-                None => add(w, &slots, O_REQ, &values, bound, &l.path)?,
+                None => add(w, &slots, O_REQ, values.iter().copied(), bound, &l.path)?,
             }
         }
         if let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[i]) {
@@ -260,7 +270,7 @@ pub(super) fn window(
         if bound > i128::from(i64::MAX) {
             return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
         }
-        add(w, &slots, COST, e8, bound, &l.path)?;
+        add(w, &slots, COST, e8.iter().copied(), bound, &l.path)?;
         if let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[COST]) {
             for (&c, v) in cell.iter().zip(e8) {
                 sums[c as usize].1[d] += v;
@@ -290,13 +300,13 @@ pub(super) fn window(
     Ok(true)
 }
 
-/// Adds a column to slot `i` of each row's group: unchecked while the worker's bound on the
-/// slot's sums (`Worker::budget`) stays within 64 bits, else checked.
+/// Adds a column's values to slot `i` of each row's group: unchecked while the worker's bound on
+/// the slot's sums (`Worker::budget`) stays within 64 bits, else checked.
 fn add(
     w: &mut Worker,
     slots: &[u32],
     i: usize,
-    values: &[i64],
+    values: impl Iterator<Item = i64>,
     bound: i128,
     path: &Path,
 ) -> Result<()> {
@@ -312,20 +322,8 @@ fn add(
     for (&s, v) in slots.iter().zip(values) {
         let a = &mut groups[s as usize].1.slots[i];
         *a = a
-            .checked_add(*v)
+            .checked_add(v)
             .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(path)))?;
     }
     Ok(())
-}
-
-/// Adds 1 to slot `i` of each row's group.
-fn add_ones(w: &mut Worker, slots: &[u32], i: usize, path: &Path) -> Result<()> {
-    add(
-        w,
-        slots,
-        i,
-        &vec![1; slots.len()],
-        slots.len() as i128,
-        path,
-    )
 }
