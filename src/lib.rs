@@ -55,8 +55,8 @@ pub const EXIT_ERROR: u8 = 2;
 pub struct Env {
     /// Today (UTC): the default `--as-of`.
     pub today: NaiveDate,
-    /// Aggregate plain Parquet on its dictionary codes (`GOVREVIEW_NO_FAST_PARQUET` unset).
-    pub fast_parquet: bool,
+    /// Aggregate plain Parquet and plain CSV on the fast path (`GOVREVIEW_NO_FAST_PATH` unset).
+    pub fast_path: bool,
     /// Report how long each loading stage took (`GOVREVIEW_TIMINGS`).
     pub timings: bool,
     /// The Admin API key (`ANTHROPIC_ADMIN_KEY`).
@@ -75,7 +75,7 @@ impl Env {
     pub fn plain(today: NaiveDate) -> Env {
         Env {
             today,
-            fast_parquet: true,
+            fast_path: true,
             timings: false,
             admin_key: None,
             analytics_key: None,

@@ -57,7 +57,10 @@ fn env(quiet: bool) -> Env {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     Env {
         today: chrono::Utc::now().date_naive(),
-        fast_parquet: std::env::var_os("GOVREVIEW_NO_FAST_PARQUET").is_none(),
+        // GOVREVIEW_NO_FAST_PARQUET: the name from before CSV took the fast path too.
+        fast_path: ["GOVREVIEW_NO_FAST_PATH", "GOVREVIEW_NO_FAST_PARQUET"]
+            .iter()
+            .all(|k| std::env::var_os(k).is_none()),
         timings: std::env::var_os("GOVREVIEW_TIMINGS").is_some(),
         admin_key: var("ANTHROPIC_ADMIN_KEY"),
         analytics_key: var("ANTHROPIC_ANALYTICS_KEY"),

@@ -88,7 +88,7 @@ pub fn priced_by(
 ) -> Result<(Dataset, Vec<PricedRow>)> {
     let files = files(cfg, inputs)?;
     let options = data::Options {
-        fast_parquet: env.fast_parquet,
+        fast_path: env.fast_path,
         // The commitment's forecast reads spend by day.
         daily: cfg.commitment.is_some(),
         by_day,

@@ -253,7 +253,7 @@ fn damaged_parquet_files_are_named() {
             .unwrap();
             let mut cmd = govreview(dir.path());
             if general {
-                cmd.env("GOVREVIEW_NO_FAST_PARQUET", "1");
+                cmd.env("GOVREVIEW_NO_FAST_PATH", "1");
             }
             let o = run(cmd.args(["review", "--month", "2026-10"]));
             let e = stderr(&o);

@@ -55,9 +55,9 @@ pub use paths::{expand_config_paths, expand_paths};
 /// How the data is loaded.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Aggregate plain Parquet on its dictionary codes (off: the general query for every file,
-    /// for comparison).
-    pub fast_parquet: bool,
+    /// Aggregate plain Parquet and plain CSV on the fast path (off: the general query for every
+    /// file, for comparison).
+    pub fast_path: bool,
     /// Also sum usage by day, model and tier (the daily series the commitment forecast reads).
     pub daily: bool,
     /// One cube row per day instead of per month (the FOCUS export), by the general query.
@@ -70,7 +70,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            fast_parquet: true,
+            fast_path: true,
             daily: false,
             by_day: false,
             rules: Vec::new(),
@@ -98,7 +98,7 @@ pub fn load_with(
     load_inner(
         files,
         term,
-        options.fast_parquet && !options.by_day,
+        options.fast_path && !options.by_day,
         options.daily,
         options.by_day,
         &options.rules,
@@ -108,7 +108,7 @@ pub fn load_with(
 fn load_inner(
     files: &[(PathBuf, Option<anthropic::Kind>)],
     term: Option<(NaiveDate, NaiveDate)>,
-    fast_parquet: bool,
+    fast_path: bool,
     want_daily: bool,
     by_day: bool,
     rules: &[crate::config::AllocationRule],
@@ -162,14 +162,14 @@ fn load_inner(
     let mut fast_csv: Vec<parquet::csv::CsvFile> = Vec::new();
     let mut general: Vec<(usize, &Source)> = Vec::new();
     for (index, s) in sources.iter().enumerate() {
-        if fast_parquet && parquet::csv::eligible(s.label, s.format, &s.schema) {
+        if fast_path && parquet::csv::eligible(s.label, s.format, &s.schema) {
             fast_csv.push(parquet::csv::CsvFile {
                 path: s.path.clone(),
                 index,
             });
             continue;
         }
-        match fast_parquet
+        match fast_path
             .then(|| parquet::eligible(s.label, &s.schema))
             .flatten()
         {

@@ -12,6 +12,9 @@
 //! pages) is decoded as text and coded here instead: slower, same result. Files whose columns do
 //! not have the plain types this path expects (a text date, text counts, a text `cost_usd`)
 //! take the general polars query instead; see [`eligible`].
+//!
+//! Large row groups are summed a column at a time ([`stream`]). Plain CSV files are cut into
+//! blocks, parsed and coded into the same batches and groups ([`csv`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
