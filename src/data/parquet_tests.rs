@@ -743,3 +743,40 @@ fn a_missing_tier_and_standard_make_one_row_on_both_paths() {
     assert_eq!(fast.rows.len(), 1, "{:?}", fast.rows);
     assert_eq!(fast.daily.len(), 1);
 }
+
+/// One row group read a window at a time (seven rows a window in unit tests), with rows without
+/// a request count in every window and billed costs on some: each way, and the column-at-a-time
+/// one across windows, gives the general query's sums of output with and without requests.
+#[test]
+fn rows_without_requests_across_windows_sum_as_on_the_general_query() {
+    let d = tempfile::tempdir().unwrap();
+    let mut body = String::from("date,team,model,service_tier,output_tokens,requests,cost_usd\n");
+    for i in 0..40 {
+        let requests = if i % 3 == 0 {
+            String::new()
+        } else {
+            (i % 4).to_string()
+        };
+        let cost = if i % 5 == 0 {
+            String::new()
+        } else {
+            format!("{}.25", i)
+        };
+        body.push_str(&format!(
+            "2026-{:02}-{:02},t{},claude-opus-4-5,{},{},{requests},{cost}\n",
+            9 + i % 2,
+            i % 28 + 1,
+            i % 2,
+            ["standard", "batch"][i % 2],
+            (i + 1) * 1000,
+        ));
+    }
+    let p = parquet(d.path(), "w.parquet", &body, 40, DataType::Int64);
+    let (fast, general) = both(&[p], None);
+    assert_eq!(cube(&fast), cube(&general));
+    assert!(
+        fast.rows
+            .iter()
+            .any(|r| r.output_with_requests < r.tokens.output)
+    );
+}

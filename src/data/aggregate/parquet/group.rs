@@ -16,8 +16,12 @@ pub(super) fn row_group(
     if n == 0 {
         return Ok(());
     }
-    // A row group summed a column at a time reads each column as it is decoded.
-    let chunk = read_chunk(l, g, handle, !streams(way, n.min(WINDOW)))?;
+    // A large row group is summed a column at a time, each column read as it is decoded.
+    let streamed = streams(way, n.min(WINDOW));
+    let chunk = read_chunk(l, g, handle, !streamed)?;
+    if streamed && super::stream::row_group(w, l, &chunk, n, split_term)? {
+        return Ok(());
+    }
     // A large row group is summed a window of rows at a time, so that memory holds one window's
     // decoded columns rather than the whole group's (pages before a window are skipped without
     // being decompressed).
@@ -31,8 +35,55 @@ pub(super) fn row_group(
     Ok(())
 }
 
-/// Whether a window of `n` rows is summed a column at a time (see `stream`): a large one, unless
-/// a way is asked for.
+/// Decodes a window's day column (`rows` of the row group, or all).
+pub(super) fn decode_days(
+    l: &Layout,
+    chunk: &Chunk,
+    rows: Option<std::ops::Range<usize>>,
+) -> Result<Box<dyn Array>, String> {
+    match l.day {
+        Day::Date => chunk.decode("date", ArrowDataType::Date32, false, rows),
+        Day::Timestamp(unit) => chunk.decode(
+            "starting_at",
+            ArrowDataType::Timestamp(unit.to_arrow(), None),
+            false,
+            rows,
+        ),
+    }
+}
+
+/// A decoded day column of `n` rows as days since 1970-01-01; None when a row has no day.
+pub(super) fn days_of<'a>(
+    l: &Layout,
+    day_array: &'a dyn Array,
+    n: usize,
+) -> Result<Option<Cow<'a, [i32]>>> {
+    let fail = |e: String| unreadable(&l.path, e);
+    if day_array.len() != n {
+        return Err(fail(format!(
+            "column `{}` has the wrong length",
+            l.day.column()
+        )));
+    }
+    if day_array.null_count() > 0 {
+        return Ok(None);
+    }
+    let days: Cow<[i32]> = match l.day {
+        Day::Date => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i32>>()
+            .map(|d| Cow::Borrowed(d.values().as_slice())),
+        Day::Timestamp(unit) => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .and_then(|t| utc_days(t.values(), unit)),
+    }
+    .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
+    Ok(Some(days))
+}
+
+/// Whether a row group whose windows hold `n` rows is summed a column at a time (see `stream`):
+/// a large one, unless a way is asked for.
 fn streams(way: Option<Way>, n: usize) -> bool {
     match way {
         None => n > SMALL_GROUP,
@@ -58,9 +109,9 @@ pub(super) const DAY_SLOT: [Option<usize>; SUMS] = {
 /// Rows a window of a large row group holds (in unit tests, a few, so that their row groups of
 /// 61 and 4,096 rows are read in windows and those of 1 and 3 rows whole).
 #[cfg(not(test))]
-const WINDOW: usize = 1 << 20;
+pub(super) const WINDOW: usize = 1 << 20;
 #[cfg(test)]
-const WINDOW: usize = 7;
+pub(super) const WINDOW: usize = 7;
 
 /// Aggregates `n` rows of a row group (`rows` of it, or all) into the worker's groups.
 fn window(
@@ -75,41 +126,12 @@ fn window(
     let fail = |e: String| unreadable(&l.path, e);
     let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
 
-    let day_array = match l.day {
-        Day::Date => chunk.decode("date", ArrowDataType::Date32, false, rows.clone()),
-        Day::Timestamp(unit) => chunk.decode(
-            "starting_at",
-            ArrowDataType::Timestamp(unit.to_arrow(), None),
-            false,
-            rows.clone(),
-        ),
-    }
-    .map_err(fail)?;
-    if day_array.len() != n {
-        return Err(fail(format!(
-            "column `{}` has the wrong length",
-            l.day.column()
-        )));
-    }
-    if day_array.null_count() > 0 {
+    let day_array = decode_days(l, chunk, rows.clone()).map_err(fail)?;
+    let Some(days) = days_of(l, day_array.as_ref(), n)? else {
         // A row without a day: the general query names it.
         mark_bad(w);
         return Ok(());
-    }
-    let days: Cow<[i32]> = match l.day {
-        Day::Date => day_array
-            .as_any()
-            .downcast_ref::<PrimitiveArray<i32>>()
-            .map(|d| Cow::Borrowed(d.values().as_slice())),
-        Day::Timestamp(unit) => day_array
-            .as_any()
-            .downcast_ref::<PrimitiveArray<i64>>()
-            .and_then(|t| utc_days(t.values(), unit)),
-    }
-    .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
-    if streams(way, n) && super::stream::window(w, l, chunk, &days, rows.clone(), split_term)? {
-        return Ok(());
-    }
+    };
     let mut batch = Batch {
         days,
         codes: Vec::with_capacity(6),

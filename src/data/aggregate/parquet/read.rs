@@ -13,7 +13,35 @@ pub(super) struct Chunk<'a> {
     pub(super) file: Option<&'a File>,
 }
 
-impl Chunk<'_> {
+impl<'a> Chunk<'a> {
+    /// One column's bytes in memory, read once for decoding it a window at a time.
+    pub(super) fn only(&self, name: &str) -> Result<Chunk<'a>, String> {
+        let Some(file) = self.file else {
+            return Ok(Chunk {
+                group: self.group,
+                start: self.start,
+                bytes: self.bytes.clone(),
+                file: None,
+            });
+        };
+        let meta = self
+            .group
+            .columns_under_root_iter(name)
+            .and_then(|mut c| c.next())
+            .ok_or_else(|| format!("column `{name}` is missing from a row group"))?;
+        let r = meta.byte_range();
+        use std::os::unix::fs::FileExt;
+        let mut column = vec![0u8; (r.end - r.start) as usize];
+        file.read_exact_at(&mut column, r.start)
+            .map_err(|e| e.to_string())?;
+        Ok(Chunk {
+            group: self.group,
+            start: r.start,
+            bytes: Buffer::from(column),
+            file: None,
+        })
+    }
+
     /// Decodes one column as the given arrow type (`categorical` asks for dictionary codes).
     pub(super) fn decode(
         &self,
