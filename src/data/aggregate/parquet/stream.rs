@@ -1,12 +1,13 @@
 //! Large row groups summed a column at a time.
 //!
 //! Decoding a window of a million rows whole holds fourteen decoded columns per core (over a
-//! hundred megabytes, several hundred for text written without dictionaries). Here each row's
-//! group is found once from the text columns, each decoded, folded into the rows' keys and
-//! dropped in turn; then each count column is decoded, added to the groups (and the daily
-//! series) and dropped. Each column's bytes are read once and decoded a window of rows at a time
-//! (Spark's row groups hold three million rows); between columns the row group holds each row's
-//! day, key, group and daily cell, and one window of one column.
+//! hundred megabytes, several hundred for text written without dictionaries). Here a row group
+//! is summed in two passes. First, a window of rows at a time, each row's group and daily cell
+//! are found from its day and text columns (small: dictionary codes and runs of days), each
+//! decoded, folded into the rows' keys and dropped in turn. Then each count column (the bulk of
+//! the bytes) is read once and decoded a window at a time, each window's values added to their
+//! rows' groups and cells. Between the passes the row group holds eight bytes a row (a group and
+//! a cell) and whether each row is billed.
 
 use std::ops::Range;
 
@@ -15,6 +16,18 @@ use super::group::{
     note_days, usd_e8,
 };
 use super::*;
+
+/// Whether a window's keys, numbering `width`, fold into one integer: any that fit 64 bits (in
+/// unit tests, at most 1,024, so that their small windows also take the way of keys too wide to
+/// fold).
+#[cfg(not(test))]
+fn folds(_width: u64) -> bool {
+    true
+}
+#[cfg(test)]
+fn folds(width: u64) -> bool {
+    width <= 1 << 10
+}
 
 /// Each row's cell of the daily series, and each cell's key and sums.
 type Cells = (Vec<u32>, Vec<(DayKey, [i64; 6])>);
@@ -42,9 +55,7 @@ fn each_window(
     Ok(true)
 }
 
-/// Sums a row group of `n` rows the column-at-a-time way; false (nothing noted or summed) when
-/// its keys do not fold into 64 bits or a text column's dictionary differs between windows (a
-/// writer fell back to plain pages), for the caller to sum it a window at a time.
+/// Sums a row group of `n` rows the column-at-a-time way.
 pub(super) fn row_group(
     w: &mut Worker,
     l: &Layout,
@@ -66,28 +77,7 @@ pub(super) fn row_group(
         .collect();
     let whole = windows.len() == 1;
 
-    // Days: a row without one is the general query's to name.
-    let mut days: Vec<i32> = Vec::with_capacity(n);
-    let day_column = chunk.only(l.day.column()).map_err(fail)?;
-    for r in &windows {
-        let a = decode_days(l, &day_column, (!whole).then(|| r.clone())).map_err(fail)?;
-        let Some(d) = days_of(l, a.as_ref(), r.len())? else {
-            mark_bad(w);
-            return Ok(true);
-        };
-        days.extend_from_slice(&d);
-    }
-    drop(day_column);
-    let m = months(&target, &days, split_term)?;
-    let Months {
-        dmin,
-        first_month,
-        ref table,
-        month_radix,
-        ..
-    } = m;
-
-    // Which rows have a billed cost: each row's key holds it.
+    // Which rows have a billed cost (each row's key holds it), from one read of the cost column.
     let mut billed: Vec<bool> = Vec::new();
     if let Some(name) = l.cost {
         billed.reserve(n);
@@ -107,185 +97,186 @@ pub(super) fn row_group(
         )?;
     }
     let is_billed = |i: usize| billed.get(i).copied().unwrap_or(false);
-    let mut keys: Vec<u64> = days
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + u32::from(is_billed(i))))
-        .collect();
 
-    // Text keys folded into the rows' keys one column at a time; each row's model and tier kept
-    // (as one code) for the daily series.
-    let mut radix = [1u64; 6];
-    let mut local: [Vec<Option<String>>; 6] = Default::default();
-    let mut model_tier: Vec<u32> = Vec::new();
-    let mut width = month_radix;
-    let mut missing_model = false;
+    // Each row's group and daily cell, a window at a time: the day and text columns are small
+    // (dictionary codes, runs of days), so each window decodes them from the file again and
+    // keeps only its rows' groups and cells.
+    let mut slots: Vec<u32> = Vec::with_capacity(n);
+    let mut cells: Vec<u32> = Vec::with_capacity(if w.daily.is_some() { n } else { 0 });
+    let mut cell_at: FxMap<DayKey, u32> = FxMap::default();
+    let mut cell_sums: Vec<(DayKey, [i64; 6])> = Vec::new();
     let text_type = ArrowDataType::Dictionary(
         IntegerType::UInt32,
         Box::new(ArrowDataType::Utf8View),
         false,
     );
-    for c in 0..6 {
-        let Some(name) = l.text[c] else {
-            local[c] = vec![None];
-            continue;
+    for r in &windows {
+        let rows = (!whole).then(|| r.clone());
+        let len = r.len();
+        let a = decode_days(l, chunk, rows.clone()).map_err(fail)?;
+        let Some(days) = days_of(l, a.as_ref(), len)? else {
+            // A row without a day: the general query names it.
+            mark_bad(w);
+            return Ok(true);
         };
-        let column = chunk.only(name).map_err(fail)?;
-        let mut dict: Option<Vec<Option<String>>> = None;
-        for r in &windows {
-            let rows = (!whole).then(|| r.clone());
-            let a = match column.decode(name, text_type.clone(), true, rows.clone()) {
+        let m = months(&target, &days, split_term)?;
+        note_days(w, &target, len, &m);
+        let Months {
+            dmin,
+            first_month,
+            ref table,
+            month_radix,
+            ..
+        } = m;
+        let billed_at = |i: usize| is_billed(r.start + i);
+        // Text keys as local codes folded into one key per row (when they fit 64 bits).
+        let mut keys: Vec<u64> = days
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + u32::from(billed_at(i))))
+            .collect();
+        let mut radix = [1u64; 6];
+        let mut width = Some(month_radix);
+        let mut maps: Vec<Vec<u32>> = vec![vec![0]; 6];
+        let mut codes: Vec<Vec<u32>> = vec![Vec::new(); 6];
+        for c in 0..6 {
+            let Some(name) = l.text[c] else { continue };
+            let a = match chunk.decode(name, text_type.clone(), true, rows.clone()) {
                 Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => a,
-                _ => column
-                    .decode(name, ArrowDataType::Utf8View, false, rows)
+                _ => chunk
+                    .decode(name, ArrowDataType::Utf8View, false, rows.clone())
                     .map_err(fail)?,
             };
-            let t = text_codes(a.as_ref(), name, r.len()).map_err(fail)?;
-            // The codes of every window must mean the same texts.
-            match &dict {
-                None => {
-                    let r = t.dict.len() as u64;
-                    match width.checked_mul(r) {
-                        Some(v) => width = v,
-                        None => return Ok(false),
-                    }
-                    radix[c] = r;
-                    dict = Some(t.dict.iter().map(|d| d.map(str::to_owned)).collect());
-                }
-                Some(first) => {
-                    let same = first.len() == t.dict.len()
-                        && first.iter().zip(&t.dict).all(|(a, b)| a.as_deref() == *b);
-                    if !same {
-                        return Ok(false);
-                    }
+            let t = text_codes(a.as_ref(), name, len).map_err(fail)?;
+            if c == MODEL && no_model(&t.codes, &t.dict) {
+                // A row without a model: the general query names it.
+                mark_bad(w);
+                return Ok(true);
+            }
+            let rc = t.dict.len() as u64;
+            radix[c] = rc;
+            width = width.and_then(|v| v.checked_mul(rc)).filter(|v| folds(*v));
+            if width.is_some() {
+                for (k, &code) in keys.iter_mut().zip(t.codes.iter()) {
+                    *k = *k * rc + u64::from(code);
                 }
             }
-            if c == MODEL {
-                missing_model |= no_model(&t.codes, &t.dict);
-            }
-            let rc = radix[c];
-            for (k, &code) in keys[r.clone()].iter_mut().zip(t.codes.iter()) {
-                *k = *k * rc + u64::from(code);
-            }
-            match c {
-                MODEL => model_tier.extend_from_slice(&t.codes),
-                TIER => {
-                    for (mt, &code) in model_tier[r.clone()].iter_mut().zip(t.codes.iter()) {
-                        *mt = *mt * rc as u32 + code;
-                    }
-                }
-                _ => {}
+            maps[c] = t.dict.iter().map(|t| w.interner[c].id(*t)).collect();
+            // Kept for the daily series, and for keys too wide to fold.
+            if c == MODEL || c == TIER || width.is_none() {
+                codes[c] = t.codes.into_owned();
             }
         }
-        local[c] = dict.unwrap_or_else(|| vec![None]);
-    }
-    note_days(w, &target, n, &m);
-    if missing_model {
-        // A row without a model: the general query names it.
-        mark_bad(w);
-        return Ok(true);
-    }
-    let maps: Vec<Vec<u32>> = (0..6)
-        .map(|c| {
-            local[c]
-                .iter()
-                .map(|t| w.interner[c].id(t.as_deref()))
-                .collect()
-        })
-        .collect();
-
-    // Each row's group, found once; its rows and days counted.
-    let mut index = std::mem::take(&mut w.scratch);
-    index.clear();
-    let mut seen = vec![false; table.len()];
-    let file = l.group_file;
-    let slots: Vec<u32> = keys
-        .iter()
-        .zip(&days)
-        .map(|(&k, &d)| {
-            let slot = *index.entry(k).or_insert_with(|| {
-                let mut rest = k;
-                let mut ids = [0u32; 6];
-                for c in (0..6).rev() {
-                    ids[c] = maps[c][(rest % radix[c]) as usize];
-                    rest /= radix[c];
-                }
-                let code = rest as u32;
-                let month = first_month + (code >> 2) as i32;
-                let g = w.group((file, month * 4 + (code & 3) as i32, ids), l.index as u32);
-                let first = &mut w.groups[g].2;
-                *first = (*first).min(l.index as u32);
-                g as u32
-            });
+        let file = l.group_file;
+        let mut seen = vec![false; table.len()];
+        let mut count = |w: &mut Worker, slot: u32, d: i32| {
             let a = &mut w.groups[slot as usize].1;
             a.rows += 1;
             a.first = a.first.min(d);
             a.last = a.last.max(d);
             seen[(d - dmin) as usize] = true;
-            slot
-        })
-        .collect();
-    w.scratch = index;
-    drop(keys);
-
-    // Each row's cell of the daily series (day, model, tier, billed flag): in a dense table over
-    // the row group's days, models and tiers when it is small, else numbered as met.
-    let (nm, nt) = (radix[MODEL] as usize, radix[TIER] as usize);
-    let mt = |i: usize| model_tier.get(i).copied().unwrap_or(0) as usize;
-    let mut cells: Option<Cells> = w.daily.is_some().then(|| {
-        let dense = table
-            .len()
-            .saturating_mul(nm)
-            .saturating_mul(nt)
-            .saturating_mul(2);
-        if dense <= DENSE_DAYS {
-            let cell: Vec<u32> = (0..n)
-                .map(|i| {
-                    let c = (((days[i] - dmin) as usize * nm * nt + mt(i)) << 1)
-                        | usize::from(is_billed(i));
-                    c as u32
-                })
-                .collect();
-            // Cells numbered by their place in the table: every cell has its key, used or not;
-            // unused ones are dropped before the merge (`used`).
-            let sums = (0..dense)
-                .map(|c| {
-                    let b = c & 1 == 1;
-                    let rest = c >> 1;
-                    let (t, rest) = (rest % nt, rest / nt);
-                    let (m, d) = (rest % nm, rest / nm);
-                    ((dmin + d as i32, m as u32, t as u32, b), [0i64; 6])
-                })
-                .collect();
-            (cell, sums)
+        };
+        if width.is_some() {
+            let mut index = std::mem::take(&mut w.scratch);
+            index.clear();
+            for (&k, &d) in keys.iter().zip(days.iter()) {
+                let slot = *index.entry(k).or_insert_with(|| {
+                    let mut rest = k;
+                    let mut ids = [0u32; 6];
+                    for c in (0..6).rev() {
+                        ids[c] = maps[c][(rest % radix[c]) as usize];
+                        rest /= radix[c];
+                    }
+                    let code = rest as u32;
+                    let month = first_month + (code >> 2) as i32;
+                    let g = w.group((file, month * 4 + (code & 3) as i32, ids), l.index as u32);
+                    let first = &mut w.groups[g].2;
+                    *first = (*first).min(l.index as u32);
+                    g as u32
+                });
+                count(w, slot, d);
+                slots.push(slot);
+            }
+            w.scratch = index;
         } else {
-            let mut at: FxMap<DayKey, u32> = FxMap::default();
-            let mut sums: Vec<(DayKey, [i64; 6])> = Vec::new();
-            let cell = (0..n)
-                .map(|i| {
-                    let key = (
-                        days[i],
-                        (mt(i) / nt) as u32,
-                        (mt(i) % nt) as u32,
-                        is_billed(i),
-                    );
-                    *at.entry(key).or_insert_with(|| {
-                        sums.push((key, [0; 6]));
-                        sums.len() as u32 - 1
-                    })
+            // Keys too wide to fold: each row's group found by its ids (the codes of the columns
+            // folded before the keys grew too wide decoded again).
+            for (held, name) in codes.iter_mut().zip(l.text) {
+                let Some(name) = name.filter(|_| held.is_empty()) else {
+                    continue;
+                };
+                let a = match chunk.decode(name, text_type.clone(), true, rows.clone()) {
+                    Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => a,
+                    _ => chunk
+                        .decode(name, ArrowDataType::Utf8View, false, rows.clone())
+                        .map_err(fail)?,
+                };
+                *held = text_codes(a.as_ref(), name, len)
+                    .map_err(fail)?
+                    .codes
+                    .into_owned();
+            }
+            for (i, &d) in days.iter().enumerate() {
+                let ids: [u32; 6] =
+                    std::array::from_fn(|c| codes[c].get(i).map_or(0, |&x| maps[c][x as usize]));
+                let month = Month::of(from_epoch_days(d)).index();
+                let in_term = split_term.is_some_and(|(s, e)| d >= s && d <= e);
+                let code = month * 4 + i32::from(in_term) * 2 + i32::from(billed_at(i));
+                let g = w.group((file, code, ids), l.index as u32) as u32;
+                let first = &mut w.groups[g as usize].2;
+                *first = (*first).min(l.index as u32);
+                count(w, g, d);
+                slots.push(g);
+            }
+        }
+        drop(keys);
+        for (d, s) in seen.iter().enumerate() {
+            if *s {
+                w.days.insert(dmin + d as i32);
+            }
+        }
+        // Each row's cell of the daily series (day, model, tier, billed flag, on the worker's
+        // ids): through a dense table of the window's cells when it is small, else a probe per row.
+        if w.daily.is_some() {
+            let model = |i: usize| codes[MODEL].get(i).copied().unwrap_or(0) as usize;
+            let tier = |i: usize| codes[TIER].get(i).copied().unwrap_or(0) as usize;
+            let (nm, nt) = (radix[MODEL] as usize, radix[TIER] as usize);
+            let mut cell_of = |key: DayKey| {
+                *cell_at.entry(key).or_insert_with(|| {
+                    cell_sums.push((key, [0; 6]));
+                    cell_sums.len() as u32 - 1
                 })
-                .collect();
-            (cell, sums)
+            };
+            let dense = table
+                .len()
+                .saturating_mul(nm)
+                .saturating_mul(nt)
+                .saturating_mul(2);
+            if dense <= DENSE_DAYS {
+                let mut to: Vec<u32> = vec![u32::MAX; dense];
+                for (i, &d) in days.iter().enumerate() {
+                    let local = (((((d - dmin) as usize * nm) + model(i)) * nt + tier(i)) << 1)
+                        | usize::from(billed_at(i));
+                    if to[local] == u32::MAX {
+                        to[local] =
+                            cell_of((d, maps[MODEL][model(i)], maps[TIER][tier(i)], billed_at(i)));
+                    }
+                    cells.push(to[local]);
+                }
+            } else {
+                for (i, &d) in days.iter().enumerate() {
+                    cells.push(cell_of((
+                        d,
+                        maps[MODEL][model(i)],
+                        maps[TIER][tier(i)],
+                        billed_at(i),
+                    )));
+                }
+            }
         }
-    });
-    let used: Option<Vec<bool>> = cells.as_ref().map(|(cell, sums)| {
-        let mut used = vec![false; sums.len()];
-        for &c in cell {
-            used[c as usize] = true;
-        }
-        used
-    });
-    drop((days, model_tier, billed));
+    }
+    drop(billed);
+    let mut cells: Option<Cells> = w.daily.is_some().then_some((cells, cell_sums));
 
     // The counts, a column at a time; requests before output, whose rows with a request count
     // are summed apart. Each window's bound (rows x largest value) counts towards the worker's
@@ -409,18 +400,8 @@ pub(super) fn row_group(
             fail,
         )?;
     }
-    for (d, s) in seen.iter().enumerate() {
-        if *s {
-            w.days.insert(dmin + d as i32);
-        }
-    }
-    if let (Some(daily), Some((_, sums)), Some(used)) = (w.daily.as_mut(), cells, used) {
-        for ((d, m, t, b), s) in sums
-            .into_iter()
-            .zip(used)
-            .filter_map(|(s, u)| u.then_some(s))
-        {
-            let key = (d, maps[MODEL][m as usize], maps[TIER][t as usize], b);
+    if let (Some(daily), Some((_, sums))) = (w.daily.as_mut(), cells) {
+        for (key, s) in sums {
             let acc = daily.entry(key).or_insert([0; 6]);
             for (x, v) in acc.iter_mut().zip(s) {
                 *x = x
