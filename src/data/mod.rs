@@ -227,16 +227,23 @@ fn load_inner(
             }
         }
     }
-    if let Some(scanned) = from_csv.filter(|_| bad.is_none()) {
-        bad = scanned.bad_file;
-        rows.extend(scanned.rows.into_iter().map(|mut r| {
+    // A fast path's rows, days and daily series join the general query's.
+    let take = |s: parquet::Scanned,
+                rows: &mut Vec<crate::cube::CubeRow>,
+                days: &mut Vec<NaiveDate>,
+                daily: &mut Vec<crate::cube::DayRow>| {
+        rows.extend(s.rows.into_iter().map(|mut r| {
             if plan.split_term.is_none() {
                 r.in_term = in_term_by_month(r.month, term);
             }
             r
         }));
-        days.extend(scanned.days.into_iter().map(from_epoch_days));
-        daily.extend(scanned.daily);
+        days.extend(s.days.into_iter().map(from_epoch_days));
+        daily.extend(s.daily);
+    };
+    if let Some(scanned) = from_csv.filter(|_| bad.is_none()) {
+        bad = scanned.bad_file;
+        take(scanned, &mut rows, &mut days, &mut daily);
     }
     // Each file's rows and days: the general query's and the CSV fast path's from their rows
     // (one file each), the Parquet fast path's below.
@@ -271,21 +278,14 @@ fn load_inner(
             .iter()
             .filter_map(|i| Some((epoch_days(i.first_day?), epoch_days(i.last_day?))))
             .collect();
-        let scanned = guard(None, || {
+        let mut scanned = guard(None, || {
             parquet::scan(&fast, plan.split_term, want_daily, &others)
         })?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
-        fast_files = scanned.files;
-        merged = scanned.merged;
-        rows.extend(scanned.rows.into_iter().map(|mut r| {
-            if plan.split_term.is_none() {
-                r.in_term = in_term_by_month(r.month, term);
-            }
-            r
-        }));
-        days.extend(scanned.days.into_iter().map(from_epoch_days));
-        daily.extend(scanned.daily);
+        fast_files = std::mem::take(&mut scanned.files);
+        merged = std::mem::take(&mut scanned.merged);
+        take(scanned, &mut rows, &mut days, &mut daily);
     }
     if let Some(file) = bad {
         return Err(diagnose(&sources[file], &plan));

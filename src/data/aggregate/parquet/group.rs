@@ -35,6 +35,32 @@ pub(super) fn row_group(
     Ok(())
 }
 
+/// The worker's group of a row-group-local key (the month code and text codes folded with
+/// `radix`; `maps` turns each text code into the worker's id), added if new, and the first file
+/// that holds it.
+pub(super) fn group_of(
+    w: &mut Worker,
+    key: u64,
+    radix: &[u64],
+    maps: &[Vec<u32>],
+    first_month: i32,
+    file: u32,
+    index: usize,
+) -> u32 {
+    let mut rest = key;
+    let mut ids = [0u32; 6];
+    for c in (0..6).rev() {
+        ids[c] = maps[c][(rest % radix[c]) as usize];
+        rest /= radix[c];
+    }
+    let code = rest as u32;
+    let month = first_month + (code >> 2) as i32;
+    let g = w.group((file, month * 4 + (code & 3) as i32, ids), index as u32);
+    let first = &mut w.groups[g].2;
+    *first = (*first).min(index as u32);
+    g as u32
+}
+
 /// Decodes a window's day column (`rows` of the row group, or all).
 pub(super) fn decode_days(
     l: &Layout,
@@ -515,20 +541,9 @@ pub(super) fn sum_batch(
                 }
             }
             for (j, &k) in keys.iter().enumerate() {
-                let slot = *index.entry(k).or_insert_with(|| {
-                    let mut rest = k;
-                    let mut ids = [0u32; 6];
-                    for c in (0..6).rev() {
-                        ids[c] = maps[c][(rest % radix[c]) as usize];
-                        rest /= radix[c];
-                    }
-                    let code = rest as u32;
-                    let month = first_month + (code >> 2) as i32;
-                    let g = w.group((file, month * 4 + (code & 3) as i32, ids), l.index as u32);
-                    let first = &mut w.groups[g].2;
-                    *first = (*first).min(l.index as u32);
-                    g as u32
-                });
+                let slot = *index
+                    .entry(k)
+                    .or_insert_with(|| group_of(w, k, &radix, &maps, first_month, file, l.index));
                 let i = start + j;
                 add_row(&mut w.groups[slot as usize].1, &cols, i);
                 seen[(days[i] - dmin) as usize] = true;

@@ -31,8 +31,8 @@ use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray}
 use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_buffer::Buffer;
 use polars_parquet::read::{
-    BasicDecompressor, FileMetadata, Filter, PageReader, PhysicalType, RowGroupMetadata,
-    column_iter_to_arrays, read_metadata,
+    BasicDecompressor, ColumnChunkMetadata, FileMetadata, Filter, PageReader, PhysicalType,
+    RowGroupMetadata, column_iter_to_arrays, read_metadata,
 };
 use rustc_hash::FxHasher;
 

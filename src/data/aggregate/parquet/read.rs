@@ -24,12 +24,7 @@ impl<'a> Chunk<'a> {
                 file: None,
             });
         };
-        let meta = self
-            .group
-            .columns_under_root_iter(name)
-            .and_then(|mut c| c.next())
-            .ok_or_else(|| format!("column `{name}` is missing from a row group"))?;
-        let r = meta.byte_range();
+        let r = self.column(name)?.byte_range();
         use std::os::unix::fs::FileExt;
         let mut column = vec![0u8; (r.end - r.start) as usize];
         file.read_exact_at(&mut column, r.start)
@@ -42,6 +37,14 @@ impl<'a> Chunk<'a> {
         })
     }
 
+    /// A column's chunk in the row group.
+    fn column(&self, name: &str) -> Result<&'a ColumnChunkMetadata, String> {
+        self.group
+            .columns_under_root_iter(name)
+            .and_then(|mut c| c.next())
+            .ok_or_else(|| format!("column `{name}` is missing from a row group"))
+    }
+
     /// Decodes one column as the given arrow type (`categorical` asks for dictionary codes).
     pub(super) fn decode(
         &self,
@@ -50,11 +53,7 @@ impl<'a> Chunk<'a> {
         categorical: bool,
         rows: Option<std::ops::Range<usize>>,
     ) -> Result<Box<dyn Array>, String> {
-        let meta = self
-            .group
-            .columns_under_root_iter(name)
-            .and_then(|mut c| c.next())
-            .ok_or_else(|| format!("column `{name}` is missing from a row group"))?;
+        let meta = self.column(name)?;
         let r = meta.byte_range();
         let (s, e) = (
             r.start.saturating_sub(self.start) as usize,

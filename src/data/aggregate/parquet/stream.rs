@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use super::group::{
-    DAY_SLOT, DENSE_DAYS, Months, Target, WINDOW, days_of, decode_days, months, no_model,
+    DAY_SLOT, DENSE_DAYS, Months, Target, WINDOW, days_of, decode_days, group_of, months, no_model,
     note_days, usd_e8,
 };
 use super::*;
@@ -180,20 +180,9 @@ pub(super) fn row_group(
             let mut index = std::mem::take(&mut w.scratch);
             index.clear();
             for (&k, &d) in keys.iter().zip(days.iter()) {
-                let slot = *index.entry(k).or_insert_with(|| {
-                    let mut rest = k;
-                    let mut ids = [0u32; 6];
-                    for c in (0..6).rev() {
-                        ids[c] = maps[c][(rest % radix[c]) as usize];
-                        rest /= radix[c];
-                    }
-                    let code = rest as u32;
-                    let month = first_month + (code >> 2) as i32;
-                    let g = w.group((file, month * 4 + (code & 3) as i32, ids), l.index as u32);
-                    let first = &mut w.groups[g].2;
-                    *first = (*first).min(l.index as u32);
-                    g as u32
-                });
+                let slot = *index
+                    .entry(k)
+                    .or_insert_with(|| group_of(w, k, &radix, &maps, first_month, file, l.index));
                 count(w, slot, d);
                 slots.push(slot);
             }
