@@ -780,3 +780,31 @@ fn rows_without_requests_across_windows_sum_as_on_the_general_query() {
             .any(|r| r.output_with_requests < r.tokens.output)
     );
 }
+
+/// A daily cell summed over several windows of one row group is checked like the cube's sums:
+/// two windows of $10 billion charges on one day, model and tier pass 64 bits of 1e-8 USD in the
+/// daily series though each team's cube sums fit. Every way refuses it, without a panic.
+#[test]
+fn a_daily_sum_over_windows_too_large_to_count_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let mut body = String::from("date,team,model,output_tokens,cost_usd\n");
+    for i in 0..14 {
+        body.push_str(&format!("2026-10-01,t{},m,1,10000000000\n", i / 7));
+    }
+    let p = parquet(d.path(), "days.parquet", &body, 14, DataType::Int64);
+    for way in [
+        None,
+        Some(parquet::Way::Packed),
+        Some(parquet::Way::Indexed),
+        Some(parquet::Way::Local),
+    ] {
+        let got = without_fast_path_panics(|| {
+            parquet::scan_with(&[fast_file(&p)], None, true, &[], way).map(|s| s.rows.len())
+        });
+        let err = got.expect_err("the daily sum passes 64 bits").to_string();
+        assert!(
+            err.contains("more than govreview can count"),
+            "{way:?}: {err}"
+        );
+    }
+}

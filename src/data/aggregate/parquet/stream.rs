@@ -271,6 +271,8 @@ pub(super) fn row_group(
     // are summed apart. Each window's bound (rows x largest value) counts towards the worker's
     // (see `add`).
     let mut known: Option<Vec<i64>> = None;
+    // The most each daily sum of the row group can reach, over the windows added so far.
+    let mut day_bounds = [0i128; 6];
     let has_req = l.counts[REQ].is_some();
     let mut bad = false;
     for i in [U, W5, W1, R, REQ, O, WEB] {
@@ -337,9 +339,15 @@ pub(super) fn row_group(
                     }
                 }
                 if let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[i]) {
-                    for (&c, v) in cell[r].iter().zip(values.iter()) {
-                        sums[c as usize].1[d] += v;
-                    }
+                    day_bounds[d] += bound;
+                    add_cells(
+                        sums,
+                        &cell[r],
+                        d,
+                        values.iter().copied(),
+                        day_bounds[d],
+                        &l.path,
+                    )?;
                 }
                 Ok(true)
             },
@@ -380,9 +388,15 @@ pub(super) fn row_group(
                     &l.path,
                 )?;
                 if let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[COST]) {
-                    for (&c, v) in cell[r].iter().zip(&e8) {
-                        sums[c as usize].1[d] += v;
-                    }
+                    day_bounds[d] += bound;
+                    add_cells(
+                        sums,
+                        &cell[r],
+                        d,
+                        e8.iter().copied(),
+                        day_bounds[d],
+                        &l.path,
+                    )?;
                 }
                 Ok(true)
             },
@@ -400,6 +414,32 @@ pub(super) fn row_group(
         }
     }
     Ok(true)
+}
+
+/// Adds a window's values to slot `d` of their rows' daily cells: unchecked while `bound` (the
+/// most the row group's cells can reach, over every window so far) stays within 64 bits, else
+/// checked.
+fn add_cells(
+    sums: &mut [(DayKey, [i64; 6])],
+    cells: &[u32],
+    d: usize,
+    values: impl Iterator<Item = i64>,
+    bound: i128,
+    path: &Path,
+) -> Result<()> {
+    if bound <= i128::from(i64::MAX) {
+        for (&c, v) in cells.iter().zip(values) {
+            sums[c as usize].1[d] += v;
+        }
+        return Ok(());
+    }
+    for (&c, v) in cells.iter().zip(values) {
+        let a = &mut sums[c as usize].1[d];
+        *a = a
+            .checked_add(v)
+            .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(path)))?;
+    }
+    Ok(())
 }
 
 /// Adds a column's values to slot `i` of each row's group: unchecked while the worker's bound on
