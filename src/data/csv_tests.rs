@@ -279,3 +279,22 @@ fn a_parquet_copy_of_a_csv_file_is_still_refused() {
         "{fast}"
     );
 }
+
+/// Two files on the same days, one read on the fast path and one handed back to the general
+/// query, give one daily row per day, model and tier, as the general query alone does.
+#[test]
+fn a_day_read_by_both_engines_is_one_row_of_the_daily_series() {
+    let d = tempfile::tempdir().unwrap();
+    let fast = write(
+        d.path(),
+        "a.csv",
+        "date,team,model,output_tokens,cost_usd\n2026-10-01,a,claude-opus-4-6,3,0.1\n2026-10-02,a,claude-opus-4-6,4,0.2\n",
+    );
+    // A byte-order mark: the general query's to read.
+    let general = write(
+        d.path(),
+        "b.csv",
+        "\u{feff}date,team,model,output_tokens,cost_usd\n2026-10-01,b,claude-opus-4-6,5,0.7\n",
+    );
+    assert_eq!(same_on_both(&[fast, general], None), vec![1]);
+}

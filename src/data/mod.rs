@@ -342,6 +342,18 @@ fn load_inner(
     daily.sort_by(|a, b| {
         (a.day, &a.model, &a.tier, a.billed).cmp(&(b.day, &b.model, &b.tier, b.billed))
     });
+    // A day read by two engines (the fast path and the general query) is one row, as one engine
+    // gives it: tokens added, costs added in 1e-8 USD (as each engine summed them).
+    daily.dedup_by(|later, kept| {
+        let same = (later.day, &later.model, &later.tier, later.billed)
+            == (kept.day, &kept.model, &kept.tier, kept.billed);
+        if same {
+            kept.tokens.add(&later.tokens);
+            let e8 = |usd: f64| (usd * 1e8).round() as i64;
+            kept.billed_cost = (e8(kept.billed_cost) + e8(later.billed_cost)) as f64 / 1e8;
+        }
+        same
+    });
     let mut ds = Dataset {
         rows,
         files: infos,
