@@ -338,17 +338,7 @@ pub(super) fn row_group(
                         None => add(w, slots, O_REQ, values.iter().copied(), bound, &l.path)?,
                     }
                 }
-                if let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[i]) {
-                    day_bounds[d] += bound;
-                    add_cells(
-                        sums,
-                        &cell[r],
-                        d,
-                        values.iter().copied(),
-                        day_bounds[d],
-                        &l.path,
-                    )?;
-                }
+                add_daily(&mut cells, &mut day_bounds, i, r, &values, bound, &l.path)?;
                 Ok(true)
             },
             fail,
@@ -387,17 +377,7 @@ pub(super) fn row_group(
                     bound,
                     &l.path,
                 )?;
-                if let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[COST]) {
-                    day_bounds[d] += bound;
-                    add_cells(
-                        sums,
-                        &cell[r],
-                        d,
-                        e8.iter().copied(),
-                        day_bounds[d],
-                        &l.path,
-                    )?;
-                }
+                add_daily(&mut cells, &mut day_bounds, COST, r, &e8, bound, &l.path)?;
                 Ok(true)
             },
             fail,
@@ -416,27 +396,33 @@ pub(super) fn row_group(
     Ok(true)
 }
 
-/// Adds a window's values to slot `d` of their rows' daily cells: unchecked while `bound` (the
-/// most the row group's cells can reach, over every window so far) stays within 64 bits, else
-/// checked.
-fn add_cells(
-    sums: &mut [(DayKey, [i64; 6])],
-    cells: &[u32],
-    d: usize,
-    values: impl Iterator<Item = i64>,
+/// Adds a window's values of slot `i`, if the daily series sums it, to their rows' daily cells:
+/// unchecked while the most the row group's cells can reach (`day_bounds`, over every window so
+/// far, this one's `bound` included) stays within 64 bits, else checked.
+fn add_daily(
+    cells: &mut Option<Cells>,
+    day_bounds: &mut [i128; 6],
+    i: usize,
+    rows: Range<usize>,
+    values: &[i64],
     bound: i128,
     path: &Path,
 ) -> Result<()> {
-    if bound <= i128::from(i64::MAX) {
-        for (&c, v) in cells.iter().zip(values) {
+    let (Some((cell, sums)), Some(d)) = (cells.as_mut(), DAY_SLOT[i]) else {
+        return Ok(());
+    };
+    day_bounds[d] += bound;
+    let pairs = cell[rows].iter().zip(values);
+    if day_bounds[d] <= i128::from(i64::MAX) {
+        for (&c, v) in pairs {
             sums[c as usize].1[d] += v;
         }
         return Ok(());
     }
-    for (&c, v) in cells.iter().zip(values) {
+    for (&c, v) in pairs {
         let a = &mut sums[c as usize].1[d];
         *a = a
-            .checked_add(v)
+            .checked_add(*v)
             .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(path)))?;
     }
     Ok(())
