@@ -19,8 +19,8 @@ pub(super) fn row_group(
     // A large row group is summed a column at a time, each column read as it is decoded.
     let streamed = streams(way, n.min(WINDOW));
     let chunk = read_chunk(l, g, handle, !streamed)?;
-    if streamed && super::stream::row_group(w, l, &chunk, n, split_term)? {
-        return Ok(());
+    if streamed {
+        return super::stream::row_group(w, l, &chunk, n, split_term);
     }
     // A large row group is summed a window of rows at a time, so that memory holds one window's
     // decoded columns rather than the whole group's (pages before a window are skipped without

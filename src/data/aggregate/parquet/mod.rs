@@ -332,8 +332,9 @@ pub(crate) enum Way {
     /// Each row by its key packed with the worker's ids (one probe of the worker's index per
     /// row): for small row groups, whose keys are nearly as many as their rows.
     Packed,
-    /// Each row by its local key (codes folded into 64 bits), through a small per-row-group
-    /// index that finds the worker's group once per key: for large row groups.
+    /// Each row by its local key (codes folded into 64 bits), through a small per-batch index
+    /// that finds the worker's group once per key: for large row groups, summed a column at a
+    /// time (`stream`), and for CSV blocks.
     Indexed,
     /// The row group summed on its own, then merged with checked additions: when its keys do
     /// not fold into 64 bits or pack, or a sum could pass 64 bits.

@@ -62,7 +62,7 @@ pub(super) fn row_group(
     chunk: &Chunk,
     n: usize,
     split_term: Option<(i32, i32)>,
-) -> Result<bool> {
+) -> Result<()> {
     let fail = |e: String| unreadable(&l.path, e);
     let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
     let target = Target {
@@ -117,7 +117,7 @@ pub(super) fn row_group(
         let Some(days) = days_of(l, a.as_ref(), len)? else {
             // A row without a day: the general query names it.
             mark_bad(w);
-            return Ok(true);
+            return Ok(());
         };
         let m = months(&target, &days, split_term)?;
         note_days(w, &target, len, &m);
@@ -151,7 +151,7 @@ pub(super) fn row_group(
             if c == MODEL && no_model(&t.codes, &t.dict) {
                 // A row without a model: the general query names it.
                 mark_bad(w);
-                return Ok(true);
+                return Ok(());
             }
             let rc = t.dict.len() as u64;
             radix[c] = rc;
@@ -345,7 +345,7 @@ pub(super) fn row_group(
         )?;
         if !go && bad {
             mark_bad(w);
-            return Ok(true);
+            return Ok(());
         }
     }
     if let Some(name) = l.cost {
@@ -393,7 +393,7 @@ pub(super) fn row_group(
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Adds a window's values of slot `i`, if the daily series sums it, to their rows' daily cells:
