@@ -73,23 +73,39 @@ fn fast_paths_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) {
         })
         .collect();
     let split = term.map(|(s, e)| (epoch_days(s), epoch_days(e)));
-    let ways = [
-        None,
-        Some(parquet::Way::Packed),
-        Some(parquet::Way::Indexed),
-        Some(parquet::Way::Local),
-    ]
-    .map(|way| {
+    every_way(|way| {
         let s = parquet::scan_with(&fast, split, true, &[], way).unwrap();
-        let mut rows: Vec<String> = s.rows.iter().map(|r| format!("{r:?}")).collect();
-        rows.sort();
-        let mut daily: Vec<String> = s.daily.iter().map(|r| format!("{r:?}")).collect();
-        daily.sort();
-        (rows, daily, s.files, s.merged, s.bad_file)
+        (sorted_rows(&s), s.files, s.merged, s.bad_file)
     });
-    for (way, got) in ways.iter().enumerate().skip(1) {
-        assert_eq!(&ways[0], got, "way {way} against the default");
+}
+
+/// The default way and every way a test can ask for (`parquet::Way`).
+pub(super) const WAYS: [Option<parquet::Way>; 4] = [
+    None,
+    Some(parquet::Way::Packed),
+    Some(parquet::Way::Indexed),
+    Some(parquet::Way::Local),
+];
+
+/// What `f` gives for every way, asserted equal to the default way's, which it returns.
+pub(super) fn every_way<T: PartialEq + std::fmt::Debug>(
+    f: impl Fn(Option<parquet::Way>) -> T,
+) -> T {
+    let mut got = WAYS.map(f).into_iter();
+    let first = got.next().expect("the default way");
+    for (way, other) in got.enumerate() {
+        assert_eq!(first, other, "way {:?} against the default", WAYS[way + 1]);
     }
+    first
+}
+
+/// A fast path's cube rows and daily series, each sorted, as text (for comparing ways).
+pub(super) fn sorted_rows(s: &parquet::Scanned) -> (Vec<String>, Vec<String>) {
+    let mut rows: Vec<String> = s.rows.iter().map(|r| format!("{r:?}")).collect();
+    rows.sort();
+    let mut daily: Vec<String> = s.daily.iter().map(|r| format!("{r:?}")).collect();
+    daily.sort();
+    (rows, daily)
 }
 
 fn errors(files: &[PathBuf]) -> (String, String) {
@@ -391,12 +407,7 @@ fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
         assert_eq!(fast, general);
         assert!(fast.contains("row 2") && fast.contains(want), "{fast}");
         // Every way marks the file for the general query to name the row.
-        for way in [
-            None,
-            Some(parquet::Way::Packed),
-            Some(parquet::Way::Indexed),
-            Some(parquet::Way::Local),
-        ] {
+        for way in WAYS {
             let s = parquet::scan_with(&[fast_file(&p)], None, true, &[], way).unwrap();
             assert_eq!(s.bad_file, Some(0), "{name}: {way:?}");
         }
@@ -645,18 +656,13 @@ fn billed_costs_too_large_to_sum_are_refused_on_both_paths() {
     let (fast, general, ways) = without_fast_path_panics(|| {
         let (fast, general) = errors(std::slice::from_ref(&p));
         // Every way, with the daily series too (whose sums hold the cost as well).
-        let ways = [
-            None,
-            Some(parquet::Way::Packed),
-            Some(parquet::Way::Indexed),
-            Some(parquet::Way::Local),
-        ]
-        .map(
-            |way| match parquet::scan_with(&[fast_file(&p)], None, true, &[], way) {
-                Ok(_) => "summed".to_owned(),
-                Err(e) => e.to_string(),
-            },
-        );
+        let ways =
+            WAYS.map(
+                |way| match parquet::scan_with(&[fast_file(&p)], None, true, &[], way) {
+                    Ok(_) => "summed".to_owned(),
+                    Err(e) => e.to_string(),
+                },
+            );
         (fast, general, ways)
     });
     assert_eq!(fast, general);
@@ -792,12 +798,7 @@ fn a_daily_sum_over_windows_too_large_to_count_is_refused() {
         body.push_str(&format!("2026-10-01,t{},m,1,10000000000\n", i / 7));
     }
     let p = parquet(d.path(), "days.parquet", &body, 14, DataType::Int64);
-    for way in [
-        None,
-        Some(parquet::Way::Packed),
-        Some(parquet::Way::Indexed),
-        Some(parquet::Way::Local),
-    ] {
+    for way in WAYS {
         let got = without_fast_path_panics(|| {
             parquet::scan_with(&[fast_file(&p)], None, true, &[], way).map(|s| s.rows.len())
         });
