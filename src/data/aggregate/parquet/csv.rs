@@ -154,15 +154,7 @@ fn layout(path: &Path, index: usize) -> Result<Option<CsvLayout>> {
     if text[MODEL].is_none() {
         return Ok(None);
     }
-    let mut counts = [None; SUMS];
-    for (i, (name, _)) in TOKEN_COLUMNS.iter().enumerate() {
-        counts[i] = at(name);
-    }
-    if counts[W5].is_none() {
-        counts[W5] = at(LEGACY_CACHE_WRITE);
-    }
-    counts[REQ] = at("requests");
-    counts[WEB] = at("web_search_requests");
+    let counts = count_columns(at);
     Ok(Some(CsvLayout {
         path: path.to_owned(),
         index,

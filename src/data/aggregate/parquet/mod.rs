@@ -565,15 +565,7 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
         Some((name, int32))
     };
     let text = TEXT.map(leaf);
-    let mut counts: [Option<(&'static str, bool)>; SUMS] = [None; SUMS];
-    for (i, (name, _)) in TOKEN_COLUMNS.iter().enumerate() {
-        counts[i] = count(name);
-    }
-    if counts[W5].is_none() {
-        counts[W5] = count(LEGACY_CACHE_WRITE);
-    }
-    counts[REQ] = count("requests");
-    counts[WEB] = count("web_search_requests");
+    let counts = count_columns(count);
     let cost = leaf("cost_usd");
     let span = stated_span(&meta, day);
     if leaf(day.column()).is_none() || text[MODEL].is_none() {
@@ -593,6 +585,22 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
         span,
         group_file: index as u32,
     })
+}
+
+/// Where each summed count (`U`..`WEB`) is read from, by `find` on its column's name: the token
+/// columns (5-minute cache writes from the older single cache-write column when the file has no
+/// other), requests and web searches; `REQ_ROWS` and `O_REQ` are derived.
+fn count_columns<T: Copy>(find: impl Fn(&'static str) -> Option<T>) -> [Option<T>; SUMS] {
+    let mut counts = [None; SUMS];
+    for (i, (name, _)) in TOKEN_COLUMNS.iter().enumerate() {
+        counts[i] = find(name);
+    }
+    if counts[W5].is_none() {
+        counts[W5] = find(LEGACY_CACHE_WRITE);
+    }
+    counts[REQ] = find("requests");
+    counts[WEB] = find("web_search_requests");
+    counts
 }
 
 /// The days a file's row groups say (in their statistics) that its day column spans; None when a
