@@ -158,6 +158,13 @@ fn load_inner(
         by_day,
     };
     // Plain Parquet and plain CSV files take the fast path; the rest the general query.
+    if fast_path {
+        for s in sources.iter_mut() {
+            if parquet::eligible(s.label, &s.schema).is_some() {
+                s.forget_footer()?;
+            }
+        }
+    }
     let mut fast: Vec<parquet::FastFile> = Vec::new();
     let mut fast_csv: Vec<parquet::csv::CsvFile> = Vec::new();
     let mut general: Vec<(usize, &Source)> = Vec::new();

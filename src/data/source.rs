@@ -83,6 +83,18 @@ pub(crate) struct Source {
     pub(crate) schema: SchemaRef,
 }
 
+impl Source {
+    /// Drops what the frame learnt of the file when its schema was read (for Parquet, the
+    /// whole footer: tens of MB over a year of small row groups), keeping a frame that reads it
+    /// again if it is ever queried: for files the fast path reads itself.
+    pub(crate) fn forget_footer(&mut self) -> Result<()> {
+        if self.format == Format::Parquet && self.label == Format::Parquet.name() {
+            self.frame = scan(&self.path, self.format)?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn polars_err(path: &Path, e: PolarsError) -> Error {
     if let Some(located) = json_line_error(path) {
         return located;

@@ -12,13 +12,15 @@ pub(super) fn row_group(
     split_term: Option<(i32, i32)>,
     way: Option<Way>,
 ) -> Result<()> {
-    let n = l.meta.row_groups[g].num_rows();
+    let meta = l.meta()?;
+    let group = &meta.row_groups[g];
+    let n = group.num_rows();
     if n == 0 {
         return Ok(());
     }
     // A large row group is summed a column at a time, each column read as it is decoded.
     let streamed = streams(way, n.min(WINDOW));
-    let chunk = read_chunk(l, g, handle, !streamed)?;
+    let chunk = read_chunk(l, group, handle, !streamed)?;
     if streamed {
         return super::stream::row_group(w, l, &chunk, n, split_term);
     }

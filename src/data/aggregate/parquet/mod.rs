@@ -23,8 +23,8 @@ use std::hash::{BuildHasherDefault, Hash};
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::{DataType, Schema, TimeUnit};
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
@@ -149,7 +149,11 @@ pub(crate) struct Scanned {
 struct Layout {
     path: PathBuf,
     index: usize,
-    meta: FileMetadata,
+    /// Its footer's metadata while kept (see [`Layout::meta`]).
+    meta: Mutex<Option<Arc<FileMetadata>>>,
+    /// How many row groups it has, and how many of them are still to be summed in this run.
+    row_groups: usize,
+    left: AtomicUsize,
     day: Day,
     /// Source column of each text key, if the file has it.
     text: [Option<&'static str>; 6],
@@ -162,6 +166,43 @@ struct Layout {
     span: Option<(i32, i32)>,
     /// The group its rows are summed in: its own index, or [`MERGED`] (see [`classes`]).
     group_file: u32,
+}
+
+/// Footer bytes of the files whose metadata is kept from the first read to the summing: beyond
+/// this, a file's metadata is read again when its row groups are summed and dropped after its
+/// last one, so that memory holds a few files' metadata at a time however many row groups the
+/// files have (parsed, a footer takes about seven times its size; twelve files of 10,000-row
+/// groups held 125 MB). In unit tests, about one small file's footer, so that tests take both
+/// ways.
+#[cfg(not(test))]
+const KEPT_FOOTERS: usize = 2 << 20;
+#[cfg(test)]
+const KEPT_FOOTERS: usize = 3 << 10;
+
+impl Layout {
+    /// The file's metadata, read again if it was dropped.
+    fn meta(&self) -> Result<Arc<FileMetadata>> {
+        let mut kept = self.meta.lock().expect("metadata lock");
+        if let Some(m) = kept.as_ref() {
+            return Ok(Arc::clone(m));
+        }
+        let mut file =
+            File::open(&self.path).map_err(|e| Error::io(&self.path, "cannot open", e))?;
+        let meta = Arc::new(read_metadata(&mut file).map_err(|e| unreadable(&self.path, e))?);
+        if meta.row_groups.len() != self.row_groups {
+            return Err(unreadable(&self.path, "it changed while being read"));
+        }
+        *kept = Some(Arc::clone(&meta));
+        Ok(meta)
+    }
+
+    /// One of the file's row groups is summed: after the last, its metadata is dropped unless
+    /// it was kept from the first read.
+    fn summed(&self, keep: bool) {
+        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 && !keep {
+            *self.meta.lock().expect("metadata lock") = None;
+        }
+    }
 }
 
 /// The sums of one group: the shared [`Sums`].
@@ -354,9 +395,17 @@ pub(crate) fn scan_with(
     way: Option<Way>,
 ) -> Result<Scanned> {
     let mut layouts = Vec::with_capacity(files.len());
+    // Metadata is kept from this first read while the footers fit KEPT_FOOTERS.
+    let mut footers = 0;
     for f in files {
         let l = std::panic::catch_unwind(|| layout(&f.path, f.index, f.day))
             .unwrap_or_else(|p| Err(caught(Some(&f.path), p.as_ref())))?;
+        let mut meta = l.meta.lock().expect("metadata lock");
+        footers += meta.as_ref().map_or(0, |m| m.footer_buf.len());
+        if footers > KEPT_FOOTERS {
+            *meta = None;
+        }
+        drop(meta);
         layouts.push(l);
     }
     let mut merged = classes(&mut layouts, others);
@@ -387,10 +436,18 @@ fn run(
     daily: bool,
     way: Option<Way>,
 ) -> Result<Vec<Worker>> {
+    // The files whose metadata was kept from the first read keep it (see `scan_with`).
+    let keep: Vec<bool> = layouts
+        .iter()
+        .map(|l| {
+            l.left.store(l.row_groups, Ordering::Release);
+            l.meta.lock().expect("metadata lock").is_some()
+        })
+        .collect();
     let tasks: Vec<(usize, usize)> = layouts
         .iter()
         .enumerate()
-        .flat_map(|(f, l)| (0..l.meta.row_groups.len()).map(move |g| (f, g)))
+        .flat_map(|(f, l)| (0..l.row_groups).map(move |g| (f, g)))
         .collect();
     spread(
         tasks.len(),
@@ -398,7 +455,10 @@ fn run(
         || -> Vec<Option<File>> { (0..layouts.len()).map(|_| None).collect() },
         |w, handles, t| {
             let (f, g) = tasks[t];
-            row_group(w, &layouts[f], g, &mut handles[f], split_term, way)
+            let l = &layouts[f];
+            let done = row_group(w, l, g, &mut handles[f], split_term, way);
+            l.summed(keep[f]);
+            done
         },
         |t| &layouts[tasks[t].0].path,
     )
@@ -577,7 +637,9 @@ fn layout(path: &Path, index: usize, day: Day) -> Result<Layout> {
     Ok(Layout {
         path: path.to_owned(),
         index,
-        meta,
+        row_groups: meta.row_groups.len(),
+        left: AtomicUsize::new(0),
+        meta: Mutex::new(Some(Arc::new(meta))),
         day,
         text,
         counts,

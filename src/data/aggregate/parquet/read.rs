@@ -96,12 +96,11 @@ impl<'a> Chunk<'a> {
 /// Reads a row group's needed columns in one piece, or (`whole` false: a row group summed a
 /// column at a time, see `stream`) opens its file for each column to be read when decoded.
 pub(super) fn read_chunk<'a>(
-    l: &'a Layout,
-    g: usize,
+    l: &Layout,
+    group: &'a RowGroupMetadata,
     handle: &'a mut Option<File>,
     whole: bool,
 ) -> Result<Chunk<'a>> {
-    let group = &l.meta.row_groups[g];
     if !whole {
         if handle.is_none() {
             *handle = Some(File::open(&l.path).map_err(|e| Error::io(&l.path, "cannot open", e))?);
