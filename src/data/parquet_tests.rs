@@ -13,6 +13,18 @@ use std::path::{Path, PathBuf};
 /// Writes `body` (CSV) as Parquet with typed columns (counts as `ints`), `rows` rows per row
 /// group.
 fn parquet(dir: &Path, name: &str, body: &str, rows: usize, ints: DataType) -> PathBuf {
+    parquet_paged(dir, name, body, rows, ints, None)
+}
+
+/// [`parquet`], with data pages of about `page` bytes.
+fn parquet_paged(
+    dir: &Path,
+    name: &str,
+    body: &str,
+    rows: usize,
+    ints: DataType,
+    page: Option<usize>,
+) -> PathBuf {
     let csv = dir.join(format!("{name}.csv"));
     std::fs::write(&csv, body).unwrap();
     let lf = scan(&csv, Format::Csv).unwrap();
@@ -38,6 +50,7 @@ fn parquet(dir: &Path, name: &str, body: &str, rows: usize, ints: DataType) -> P
     let p = dir.join(name);
     ParquetWriter::new(std::fs::File::create(&p).unwrap())
         .with_row_group_size(Some(rows))
+        .with_data_page_size(page)
         .finish(&mut df)
         .unwrap();
     p
@@ -808,4 +821,54 @@ fn a_daily_sum_over_windows_too_large_to_count_is_refused() {
             "{way:?}: {err}"
         );
     }
+}
+
+/// A row group summed a segment at a time (fourteen rows a segment in unit tests) reads of each
+/// column only the pages that hold the segment's rows, with the dictionary page: with pages of
+/// a few rows each, every way gives the general query's cube and daily series, rows without a
+/// request count and all.
+#[test]
+fn segments_read_only_their_pages_and_sum_as_the_whole_row_group() {
+    let d = tempfile::tempdir().unwrap();
+    let mut body = HEADER.to_string();
+    for i in 0..300u64 {
+        let requests = if i % 11 == 0 {
+            String::new()
+        } else {
+            (1 + i % 3).to_string()
+        };
+        body += &format!(
+            "2026-10-{:02},team-{},w{},claude-{}-4-5,{},{},{},{},{},{requests},{}\n",
+            1 + i % 28,
+            i % 5,
+            i % 2,
+            ["opus", "sonnet", "haiku"][(i % 3) as usize],
+            ["standard", "batch"][(i % 7 == 0) as usize],
+            i * 7919 % 100_003,
+            i % 13,
+            i * 31 % 977,
+            i * 104_729 % 50_021,
+            i % 4,
+        );
+    }
+    let p = parquet_paged(
+        d.path(),
+        "paged.parquet",
+        &body,
+        300,
+        DataType::Int64,
+        Some(64),
+    );
+    // The file has what the test is about: one row group of many pages, text with a
+    // dictionary page.
+    let pages = parquet::page_counts(&p);
+    let count = |name: &str| pages.iter().find(|(c, ..)| c == name).unwrap();
+    let (_, output_pages, _, output_rows) = count("output_tokens");
+    assert!(*output_pages > 10, "{pages:?}");
+    assert_eq!(*output_rows, 300);
+    let (_, team_pages, dict, _) = count("team");
+    assert!(*team_pages > 2 && *dict, "{pages:?}");
+    let (fast, general) = both(&[p], None);
+    assert_eq!(cube(&fast), cube(&general));
+    assert_eq!(fast.rows.iter().map(|r| r.rows).sum::<u64>(), 300);
 }

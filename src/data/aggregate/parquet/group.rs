@@ -20,9 +20,20 @@ pub(super) fn row_group(
     }
     // A large row group is summed a column at a time, each column read as it is decoded.
     let streamed = streams(way, n.min(WINDOW));
-    let chunk = read_chunk(l, group, handle, !streamed)?;
+    let mut chunk = read_chunk(l, group, handle, !streamed)?;
     if streamed {
-        return super::stream::row_group(w, l, &chunk, n, split_term);
+        // A segment at a time, so that memory holds a segment's rows' groups and cells and
+        // one column's pages for it, however large the row group.
+        if n <= SEGMENT {
+            return super::stream::row_group(w, l, &chunk, n, split_term);
+        }
+        for start in (0..n).step_by(SEGMENT) {
+            let rows = start..(start + SEGMENT).min(n);
+            let len = rows.len();
+            chunk.segment = Some(rows);
+            super::stream::row_group(w, l, &chunk, len, split_term)?;
+        }
+        return Ok(());
     }
     // A large row group is summed a window of rows at a time, so that memory holds one window's
     // decoded columns rather than the whole group's (pages before a window are skipped without
@@ -133,6 +144,11 @@ pub(super) const DAY_SLOT: [Option<usize>; SUMS] = {
     at[COST] = Some(5);
     at
 };
+
+/// Rows a segment of a large row group holds when it is summed a column at a time (see
+/// `stream`): two windows (in unit tests, so that their row groups of 61 and 4,096 rows take
+/// several segments of several windows).
+pub(super) const SEGMENT: usize = 2 * WINDOW;
 
 /// Rows a window of a large row group holds (in unit tests, a few, so that their row groups of
 /// 61 and 4,096 rows are read in windows and those of 1 and 3 rows whole).

@@ -518,28 +518,47 @@ fn spread<'p, S>(
 }
 
 /// The cube rows of all workers, merged on their text; `path` names a file by its index (for a
-/// sum that does not fit, the first file of the group).
-fn merge<'p>(workers: Vec<Worker>, path: impl Fn(usize) -> Option<&'p Path>) -> Result<Scanned> {
-    type Key = (u32, i32, [Option<String>; 6]);
-    let mut all: FxMap<Key, (Acc, u32)> = FxMap::default();
+/// sum that does not fit, the first file of the group). Groups are merged on global ids of their
+/// texts as the cube reads them (a null and an empty team are one text), each text copied once
+/// rather than once per group.
+fn merge<'p>(
+    mut workers: Vec<Worker>,
+    path: impl Fn(usize) -> Option<&'p Path>,
+) -> Result<Scanned> {
+    for w in &mut workers {
+        // The workers' indexes are not needed any more.
+        w.packed = FxMap::default();
+        w.wide = FxMap::default();
+        w.scratch = FxMap::default();
+    }
+    let mut texts: [Interner; 6] = Default::default();
+    let mut at: FxMap<GroupKey, u32> = FxMap::default();
+    let mut all: Vec<(GroupKey, Acc, u32)> = Vec::new();
     let mut days = BTreeSet::new();
-    type DayKey = (i32, Option<String>, Option<String>, bool);
     let mut daily: FxMap<DayKey, [i64; 6]> = FxMap::default();
     let mut bad: Option<usize> = None;
     let mut files: FxMap<usize, FileSpan> = FxMap::default();
     for w in workers {
+        // The worker's ids as global ones.
+        let ids: [Vec<u32>; 6] = std::array::from_fn(|c| {
+            w.interner[c]
+                .texts
+                .iter()
+                .map(|t| texts[c].id(same_key(c, t.as_deref()).as_deref()))
+                .collect()
+        });
         days.extend(w.days);
         for (f, (n, lo, hi)) in w.files {
             let e = files.entry(f).or_insert((0, i32::MAX, i32::MIN));
             *e = (e.0 + n, e.1.min(lo), e.2.max(hi));
         }
         for ((day, model, tier, billed), s) in w.daily.into_iter().flatten() {
-            let [.., model, tier] = super::same_keys(std::array::from_fn(|c| match c {
-                MODEL => w.interner[MODEL].texts[model as usize].clone(),
-                TIER => w.interner[TIER].texts[tier as usize].clone(),
-                _ => None,
-            }));
-            let key = (day, model, tier, billed);
+            let key = (
+                day,
+                ids[MODEL][model as usize],
+                ids[TIER][tier as usize],
+                billed,
+            );
             let acc = daily.entry(key).or_insert([0; 6]);
             for (a, v) in acc.iter_mut().zip(s) {
                 *a = a
@@ -551,28 +570,34 @@ fn merge<'p>(workers: Vec<Worker>, path: impl Fn(usize) -> Option<&'p Path>) -> 
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        for ((file, code, ids), acc, first) in w.groups {
-            let texts = super::same_keys(std::array::from_fn(|c| {
-                w.interner[c].texts[ids[c] as usize].clone()
-            }));
-            let (sums, f) = all
-                .entry((file, code, texts))
-                .or_insert((Sums::EMPTY, first));
+        for ((file, code, local), acc, first) in w.groups {
+            let key = (
+                file,
+                code,
+                std::array::from_fn(|c| ids[c][local[c] as usize]),
+            );
+            let i = *at.entry(key).or_insert_with(|| {
+                all.push((key, Sums::EMPTY, first));
+                all.len() as u32 - 1
+            });
+            let (_, sums, f) = &mut all[i as usize];
             *f = (*f).min(first);
             if !sums.merge(&acc) {
                 return Err(crate::data::diagnose::too_many_tokens(path(*f as usize)));
             }
         }
     }
+    drop(at);
+    let text = |c: usize, id: u32| texts[c].texts[id as usize].clone();
     let mut rows = Vec::with_capacity(all.len());
-    for ((_, code, texts), (acc, file)) in all {
+    for ((_, code, ids), acc, file) in all {
         let group = Group {
             file: file as usize,
             month: Month::from_index(code >> 2),
             in_term: code & 2 == 2,
             billed: code & 1 == 1,
         };
-        let row = cube_row(group, texts, &acc);
+        let row = cube_row(group, std::array::from_fn(|c| text(c, ids[c])), &acc);
         if row.model.is_empty() {
             let f = file as usize;
             bad = Some(bad.map_or(f, |b| b.min(f)));
@@ -581,7 +606,9 @@ fn merge<'p>(workers: Vec<Worker>, path: impl Fn(usize) -> Option<&'p Path>) -> 
     }
     let daily = daily
         .into_iter()
-        .map(|((day, model, tier, billed), s)| super::day_row(day, model, tier, billed, &s))
+        .map(|((day, model, tier, billed), s)| {
+            super::day_row(day, text(MODEL, model), text(TIER, tier), billed, &s)
+        })
         .collect();
     let mut files: Vec<(usize, FileSpan)> = files.into_iter().collect();
     files.sort_unstable();
@@ -593,6 +620,14 @@ fn merge<'p>(workers: Vec<Worker>, path: impl Fn(usize) -> Option<&'p Path>) -> 
         files,
         merged: Vec::new(),
     })
+}
+
+/// A text of key `c` as the cube reads it ([`super::same_keys`]).
+fn same_key(c: usize, text: Option<&str>) -> Option<String> {
+    let mut texts: [Option<String>; 6] = Default::default();
+    texts[c] = text.map(str::to_owned);
+    let mut same = super::same_keys(texts);
+    same[c].take()
 }
 
 fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -726,6 +761,29 @@ fn classes(layouts: &mut [Layout], others: &[(i32, i32)]) -> Vec<usize> {
         }
     }
     merged
+}
+
+/// Each column of a file's first row group: its name, data pages, whether it has a dictionary
+/// page, and the rows its pages hold (for tests of files written with small pages).
+#[cfg(test)]
+pub(crate) fn page_counts(path: &Path) -> Vec<(String, usize, bool, usize)> {
+    let mut file = File::open(path).unwrap();
+    let meta = read_metadata(&mut file).unwrap();
+    let group = &meta.row_groups[0];
+    group
+        .parquet_columns()
+        .iter()
+        .map(|c| {
+            let p = pages(&file, c, group.num_rows()).expect("pages walked");
+            let rows = p.data.iter().map(|(_, n)| n).sum();
+            (
+                c.descriptor().path_in_schema[0].to_string(),
+                p.data.len(),
+                p.dict.is_some(),
+                rows,
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! Reading a row group: its column chunks in one read each, text as dictionary codes, counts as
 //! integers.
 
+use std::ops::Range;
+
+use polars_parquet::parquet::read::PageMetaData;
+
 use super::*;
 
 /// The bytes of one row group's needed columns, read in one piece, or the file to read each
@@ -11,10 +15,17 @@ pub(super) struct Chunk<'a> {
     pub(super) bytes: Buffer<u8>,
     /// Read each column when decoded (`bytes` is then empty).
     pub(super) file: Option<&'a File>,
+    /// The rows of the row group this chunk stands for (None: all of them): a large row group
+    /// is summed a segment at a time, each column read only as far as the segment's pages.
+    pub(super) segment: Option<Range<usize>>,
+    /// `bytes` holds one column's pages (see [`Chunk::only`]): its values, and how many of them
+    /// come before the segment's first row.
+    pub(super) piece: Option<(usize, usize)>,
 }
 
 impl<'a> Chunk<'a> {
-    /// One column's bytes in memory, read once for decoding it a window at a time.
+    /// One column's bytes in memory (its segment's pages), read once for decoding it a window
+    /// at a time; the chunk returned decodes that column only.
     pub(super) fn only(&self, name: &str) -> Result<Chunk<'a>, String> {
         let Some(file) = self.file else {
             return Ok(Chunk {
@@ -22,18 +33,18 @@ impl<'a> Chunk<'a> {
                 start: self.start,
                 bytes: self.bytes.clone(),
                 file: None,
+                segment: self.segment.clone(),
+                piece: self.piece,
             });
         };
-        let r = self.column(name)?.byte_range();
-        use std::os::unix::fs::FileExt;
-        let mut column = vec![0u8; (r.end - r.start) as usize];
-        file.read_exact_at(&mut column, r.start)
-            .map_err(|e| e.to_string())?;
+        let (bytes, values, skip) = self.piece(file, self.column(name)?)?;
         Ok(Chunk {
             group: self.group,
-            start: r.start,
-            bytes: Buffer::from(column),
+            start: 0,
+            bytes,
             file: None,
+            segment: self.segment.clone(),
+            piece: Some((values, skip)),
         })
     }
 
@@ -45,31 +56,98 @@ impl<'a> Chunk<'a> {
             .ok_or_else(|| format!("column `{name}` is missing from a row group"))
     }
 
-    /// Decodes one column as the given arrow type (`categorical` asks for dictionary codes).
+    /// Reads the pages of a column that hold the segment's rows (the dictionary page first, if
+    /// any): their bytes, their values, and how many values come before the segment's first
+    /// row. Without a segment, or when the pages cannot be walked, the whole column.
+    fn piece(
+        &self,
+        file: &File,
+        meta: &ColumnChunkMetadata,
+    ) -> Result<(Buffer<u8>, usize, usize), String> {
+        use std::os::unix::fs::FileExt;
+        let read = |r: Range<u64>, into: &mut Vec<u8>| {
+            let at = into.len();
+            into.resize(at + (r.end - r.start) as usize, 0);
+            file.read_exact_at(&mut into[at..], r.start)
+                .map_err(|e| e.to_string())
+        };
+        let whole = || -> Result<(Buffer<u8>, usize, usize), String> {
+            let mut column = Vec::new();
+            read(meta.byte_range(), &mut column)?;
+            let skip = self.segment.as_ref().map_or(0, |s| s.start);
+            Ok((Buffer::from(column), meta.num_values() as usize, skip))
+        };
+        let Some(segment) = &self.segment else {
+            return whole();
+        };
+        let Some(pages) = pages(file, meta, self.group.num_rows()) else {
+            return whole();
+        };
+        // The data pages that hold the segment's rows.
+        let (mut first, mut values, mut bytes) = (None, 0usize, None::<Range<u64>>);
+        let mut row = 0usize;
+        for (range, rows) in &pages.data {
+            let (from, to) = (row, row + rows);
+            row = to;
+            if to <= segment.start || from >= segment.end {
+                continue;
+            }
+            first.get_or_insert(from);
+            values += rows;
+            bytes = Some(bytes.map_or(range.clone(), |b| b.start..range.end));
+        }
+        let (Some(first), Some(bytes)) = (first, bytes) else {
+            return whole();
+        };
+        let mut piece = Vec::new();
+        if let Some(dict) = pages.dict {
+            read(dict, &mut piece)?;
+        }
+        read(bytes, &mut piece)?;
+        Ok((Buffer::from(piece), values, segment.start - first))
+    }
+
+    /// Decodes one column as the given arrow type (`categorical` asks for dictionary codes):
+    /// `rows` of the chunk's segment (or of the row group), or all of them.
     pub(super) fn decode(
         &self,
         name: &str,
         dtype: ArrowDataType,
         categorical: bool,
-        rows: Option<std::ops::Range<usize>>,
+        rows: Option<Range<usize>>,
     ) -> Result<Box<dyn Array>, String> {
         let meta = self.column(name)?;
-        let r = meta.byte_range();
-        let (s, e) = (
-            r.start.saturating_sub(self.start) as usize,
-            r.end.saturating_sub(self.start) as usize,
-        );
-        let bytes = match self.file {
-            Some(file) => {
-                use std::os::unix::fs::FileExt;
-                let mut column = vec![0u8; (r.end - r.start) as usize];
-                file.read_exact_at(&mut column, r.start)
-                    .map_err(|e| e.to_string())?;
-                Buffer::from(column)
+        let (bytes, values, skip) = match (self.file, self.piece) {
+            (Some(file), _) => self.piece(file, meta)?,
+            (None, Some((values, skip))) => (self.bytes.clone(), values, skip),
+            (None, None) => {
+                let r = meta.byte_range();
+                let (s, e) = (
+                    r.start.saturating_sub(self.start) as usize,
+                    r.end.saturating_sub(self.start) as usize,
+                );
+                let skip = self.segment.as_ref().map_or(0, |s| s.start);
+                (
+                    self.bytes.clone().sliced(s..e),
+                    meta.num_values() as usize,
+                    skip,
+                )
             }
-            None => self.bytes.clone().sliced(s..e),
         };
-        let pages = PageReader::new(Cursor::new(bytes), meta, vec![], usize::MAX);
+        // The rows asked for, among the values read.
+        let rows = match (rows, &self.segment) {
+            (Some(r), _) => Some(r.start + skip..r.end + skip),
+            (None, Some(s)) if skip > 0 || values != s.len() => Some(skip..skip + s.len()),
+            (None, _) => None,
+        };
+        let page_meta = PageMetaData::new(
+            meta.byte_range().start,
+            values as i64,
+            meta.compression(),
+            meta.descriptor().descriptor.clone(),
+        );
+        let pages =
+            PageReader::new_with_page_meta(Cursor::new(bytes), page_meta, vec![], usize::MAX);
         let mut field = Field::new(name.into(), dtype, true);
         if categorical {
             let mut md = Metadata::new();
@@ -93,6 +171,72 @@ impl<'a> Chunk<'a> {
     }
 }
 
+/// Where a column chunk's pages are: its dictionary page's bytes, if any, and each data page's
+/// bytes (header included) and rows.
+#[derive(Debug, PartialEq)]
+pub(super) struct Pages {
+    pub(super) dict: Option<Range<u64>>,
+    pub(super) data: Vec<(Range<u64>, usize)>,
+}
+
+/// Walks a column chunk's page headers (a small read each). None when the column is nested, a
+/// header does not parse, a page is of another kind or reaches past the chunk, or the pages do
+/// not hold the row group's `rows` rows and the chunk's values: then the chunk is read whole.
+pub(super) fn pages(file: &File, meta: &ColumnChunkMetadata, rows: usize) -> Option<Pages> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    use polars_parquet_format::{PageHeader, PageType};
+    use std::os::unix::fs::FileExt;
+    if meta.descriptor().descriptor.max_rep_level != 0 {
+        return None;
+    }
+    let range = meta.byte_range();
+    let mut at = range.start;
+    let mut pages = Pages {
+        dict: None,
+        data: Vec::new(),
+    };
+    let mut buf = Vec::new();
+    while at < range.end {
+        // A header is a few dozen bytes; more with large statistics.
+        let mut header = None;
+        for size in [1u64 << 12, 1 << 16, 1 << 20] {
+            let len = size.min(range.end - at) as usize;
+            buf.resize(len, 0);
+            file.read_exact_at(&mut buf, at).ok()?;
+            let mut cursor = Cursor::new(&buf[..]);
+            let mut protocol = TCompactInputProtocol::new(&mut cursor, len);
+            if let Ok(h) = PageHeader::read_from_in_protocol(&mut protocol) {
+                header = Some((h, cursor.position()));
+                break;
+            }
+            if len as u64 == range.end - at {
+                break;
+            }
+        }
+        let (h, header_len) = header?;
+        let size = u64::try_from(h.compressed_page_size).ok()?;
+        let end = at.checked_add(header_len)?.checked_add(size)?;
+        if end > range.end {
+            return None;
+        }
+        let values = match h.type_ {
+            PageType::DICTIONARY_PAGE if pages.data.is_empty() && pages.dict.is_none() => {
+                pages.dict = Some(at..end);
+                None
+            }
+            PageType::DATA_PAGE => Some(h.data_page_header?.num_values),
+            PageType::DATA_PAGE_V2 => Some(h.data_page_header_v2?.num_rows),
+            _ => return None,
+        };
+        if let Some(v) = values {
+            pages.data.push((at..end, usize::try_from(v).ok()?));
+        }
+        at = end;
+    }
+    let total: usize = pages.data.iter().map(|(_, n)| n).sum();
+    (total == rows && total as i64 == meta.num_values()).then_some(pages)
+}
+
 /// Reads a row group's needed columns in one piece, or (`whole` false: a row group summed a
 /// column at a time, see `stream`) opens its file for each column to be read when decoded.
 pub(super) fn read_chunk<'a>(
@@ -110,6 +254,8 @@ pub(super) fn read_chunk<'a>(
             start: 0,
             bytes: Buffer::from(Vec::new()),
             file: handle.as_ref(),
+            segment: None,
+            piece: None,
         });
     }
     let names = l
@@ -134,6 +280,8 @@ pub(super) fn read_chunk<'a>(
             start: 0,
             bytes: Buffer::from(Vec::new()),
             file: None,
+            segment: None,
+            piece: None,
         });
     }
     if handle.is_none() {
@@ -149,6 +297,8 @@ pub(super) fn read_chunk<'a>(
         start,
         bytes: Buffer::from(bytes),
         file: None,
+        segment: None,
+        piece: None,
     })
 }
 

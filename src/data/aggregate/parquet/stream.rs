@@ -7,7 +7,10 @@
 //! decoded, folded into the rows' keys and dropped in turn. Then each count column (the bulk of
 //! the bytes) is read once and decoded a window at a time, each window's values added to their
 //! rows' groups and cells. Between the passes the row group holds eight bytes a row (a group and
-//! a cell) and whether each row is billed.
+//! a cell) and whether each row is billed. A row group of more than two windows is summed so a
+//! segment of two windows at a time (`group::SEGMENT`), each column read only as far as the
+//! pages that hold the segment's rows (`read::pages`), so that neither the bytes a row nor a
+//! count column's bytes grow with the row group.
 
 use std::ops::Range;
 
@@ -55,7 +58,8 @@ fn each_window(
     Ok(true)
 }
 
-/// Sums a row group of `n` rows the column-at-a-time way.
+/// Sums a row group (or a segment of one, see `Chunk::segment`) of `n` rows the column-at-a-time
+/// way.
 pub(super) fn row_group(
     w: &mut Worker,
     l: &Layout,
