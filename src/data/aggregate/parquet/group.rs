@@ -529,11 +529,18 @@ pub(super) fn sum_batch(
         }
         let (packed, groups) = (&mut w.packed, &mut w.groups);
         let first = l.index as u32;
-        for (i, &k) in keys.iter().enumerate() {
-            let slot = *packed.entry(k).or_insert_with(|| {
-                groups.push((unpack(k), Sums::EMPTY, first));
-                groups.len() as u32 - 1
-            });
+        // Each row's group first, then the sums: two tight loops, in which the processor
+        // overlaps the rows' cache misses (in the index, then in the groups) better than in one.
+        let slots: Vec<u32> = keys
+            .iter()
+            .map(|&k| {
+                *packed.entry(k).or_insert_with(|| {
+                    groups.push((unpack(k), Sums::EMPTY, first));
+                    groups.len() as u32 - 1
+                })
+            })
+            .collect();
+        for (i, &slot) in slots.iter().enumerate() {
             let (_, a, f) = &mut groups[slot as usize];
             *f = (*f).min(first);
             add_row(a, &cols, i);
@@ -543,6 +550,7 @@ pub(super) fn sum_batch(
         let mut index = std::mem::take(&mut w.scratch);
         index.clear();
         let mut keys: Vec<u64> = Vec::with_capacity(n.min(CHUNK));
+        let mut slots: Vec<u32> = Vec::with_capacity(n.min(CHUNK));
         for start in (0..n).step_by(CHUNK) {
             let end = (start + CHUNK).min(n);
             keys.clear();
@@ -558,10 +566,16 @@ pub(super) fn sum_batch(
                     }
                 }
             }
-            for (j, &k) in keys.iter().enumerate() {
-                let slot = *index
-                    .entry(k)
-                    .or_insert_with(|| group_of(w, k, &radix, &maps, first_month, file, l.index));
+            // Each row's group, then the sums (see the packed way above).
+            slots.clear();
+            for &k in &keys {
+                slots.push(
+                    *index.entry(k).or_insert_with(|| {
+                        group_of(w, k, &radix, &maps, first_month, file, l.index)
+                    }),
+                );
+            }
+            for (j, &slot) in slots.iter().enumerate() {
                 let i = start + j;
                 add_row(&mut w.groups[slot as usize].1, &cols, i);
                 seen[(days[i] - dmin) as usize] = true;

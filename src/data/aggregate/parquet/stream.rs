@@ -105,7 +105,9 @@ pub(super) fn row_group(
     // Each row's group and daily cell, a window at a time: the day and text columns are small
     // (dictionary codes, runs of days), so each window decodes them from the file again and
     // keeps only its rows' groups and cells.
+    // Each row's group among the segment's (`Local`).
     let mut slots: Vec<u32> = Vec::with_capacity(n);
+    let mut local = Local::default();
     let mut cells: Vec<u32> = Vec::with_capacity(if w.daily.is_some() { n } else { 0 });
     let mut cell_at: FxMap<DayKey, u32> = FxMap::default();
     let mut cell_sums: Vec<(DayKey, [i64; 6])> = Vec::new();
@@ -173,21 +175,21 @@ pub(super) fn row_group(
         }
         let file = l.group_file;
         let mut seen = vec![false; table.len()];
-        let mut count = |w: &mut Worker, slot: u32, d: i32| {
-            let a = &mut w.groups[slot as usize].1;
-            a.rows += 1;
-            a.first = a.first.min(d);
-            a.last = a.last.max(d);
+        let mut count = |local: &mut Local, slot: u32, d: i32| {
+            let a = &mut local.span[slot as usize];
+            a.0 += 1;
+            a.1 = a.1.min(d);
+            a.2 = a.2.max(d);
             seen[(d - dmin) as usize] = true;
         };
         if width.is_some() {
             let mut index = std::mem::take(&mut w.scratch);
             index.clear();
             for (&k, &d) in keys.iter().zip(days.iter()) {
-                let slot = *index
-                    .entry(k)
-                    .or_insert_with(|| group_of(w, k, &radix, &maps, first_month, file, l.index));
-                count(w, slot, d);
+                let slot = *index.entry(k).or_insert_with(|| {
+                    local.at(group_of(w, k, &radix, &maps, first_month, file, l.index))
+                });
+                count(&mut local, slot, d);
                 slots.push(slot);
             }
             w.scratch = index;
@@ -218,8 +220,9 @@ pub(super) fn row_group(
                 let g = w.group((file, code, ids), l.index as u32) as u32;
                 let first = &mut w.groups[g as usize].2;
                 *first = (*first).min(l.index as u32);
-                count(w, g, d);
-                slots.push(g);
+                let slot = local.at(g);
+                count(&mut local, slot, d);
+                slots.push(slot);
             }
         }
         drop(keys);
@@ -269,6 +272,7 @@ pub(super) fn row_group(
         }
     }
     drop(billed);
+    local.count_rows(w);
     let mut cells: Option<Cells> = w.daily.is_some().then_some((cells, cell_sums));
 
     // The counts, a column at a time; requests before output, whose rows with a request count
@@ -309,11 +313,27 @@ pub(super) fn row_group(
                     return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
                 }
                 let slots = &slots[r.clone()];
-                add(w, slots, i, values.iter().copied(), bound, &l.path)?;
+                add(
+                    w,
+                    &mut local,
+                    slots,
+                    i,
+                    values.iter().copied(),
+                    bound,
+                    &l.path,
+                )?;
                 if i == REQ {
                     match &k {
                         Some(k) => {
-                            add(w, slots, REQ_ROWS, k.iter().copied(), len as i128, &l.path)?;
+                            add(
+                                w,
+                                &mut local,
+                                slots,
+                                REQ_ROWS,
+                                k.iter().copied(),
+                                len as i128,
+                                &l.path,
+                            )?;
                             // Rows of earlier windows all had a count.
                             let all = known.get_or_insert_with(|| vec![1; r.start]);
                             all.extend_from_slice(k);
@@ -321,6 +341,7 @@ pub(super) fn row_group(
                         None => {
                             add(
                                 w,
+                                &mut local,
                                 slots,
                                 REQ_ROWS,
                                 std::iter::repeat(1),
@@ -337,9 +358,17 @@ pub(super) fn row_group(
                     match &known {
                         Some(k) => {
                             let o = values.iter().zip(&k[r.clone()]).map(|(v, k)| v * k);
-                            add(w, slots, O_REQ, o, bound, &l.path)?;
+                            add(w, &mut local, slots, O_REQ, o, bound, &l.path)?;
                         }
-                        None => add(w, slots, O_REQ, values.iter().copied(), bound, &l.path)?,
+                        None => add(
+                            w,
+                            &mut local,
+                            slots,
+                            O_REQ,
+                            values.iter().copied(),
+                            bound,
+                            &l.path,
+                        )?,
                     }
                 }
                 add_daily(&mut cells, &mut day_bounds, i, r, &values, bound, &l.path)?;
@@ -375,6 +404,7 @@ pub(super) fn row_group(
                 }
                 add(
                     w,
+                    &mut local,
                     &slots[r.clone()],
                     COST,
                     e8.iter().copied(),
@@ -432,30 +462,75 @@ fn add_daily(
     Ok(())
 }
 
-/// Adds a column's values to slot `i` of each row's group: unchecked while the worker's bound on
-/// the slot's sums (`Worker::budget`) stays within 64 bits, else checked.
+/// The groups of a segment's rows, numbered densely as met: rows are summed into small arrays
+/// by these numbers (which stay in the processor's caches), and each array is added to the
+/// worker's groups once, rather than each row's values to its group's wide entry.
+#[derive(Default)]
+struct Local {
+    /// The worker's group of each.
+    groups: Vec<u32>,
+    /// The number of each of the worker's groups met.
+    of: FxMap<u32, u32>,
+    /// Each one's rows, first and last day.
+    span: Vec<(i64, i32, i32)>,
+    /// One column's sums (reused).
+    sums: Vec<i64>,
+}
+
+impl Local {
+    /// The number of the worker's group `g`, added if new.
+    fn at(&mut self, g: u32) -> u32 {
+        let (groups, span) = (&mut self.groups, &mut self.span);
+        *self.of.entry(g).or_insert_with(|| {
+            groups.push(g);
+            span.push((0, i32::MAX, i32::MIN));
+            groups.len() as u32 - 1
+        })
+    }
+
+    /// Adds the rows and days counted to the worker's groups.
+    fn count_rows(&self, w: &mut Worker) {
+        for (&g, &(rows, first, last)) in self.groups.iter().zip(&self.span) {
+            let a = &mut w.groups[g as usize].1;
+            a.rows += rows;
+            a.first = a.first.min(first);
+            a.last = a.last.max(last);
+        }
+    }
+}
+
+/// Adds a window's values of slot `i` to its rows' groups (`slots`, numbered as in `local`): per
+/// group first (no sum passes `bound`, which fits 64 bits), then to the worker's groups,
+/// unchecked while the worker's bound on the slot's sums (`Worker::budget`) stays within 64 bits,
+/// else checked.
 fn add(
     w: &mut Worker,
+    local: &mut Local,
     slots: &[u32],
     i: usize,
     values: impl Iterator<Item = i64>,
     bound: i128,
     path: &Path,
 ) -> Result<()> {
+    debug_assert!(bound <= i128::from(i64::MAX));
+    let sums = &mut local.sums;
+    sums.clear();
+    sums.resize(local.groups.len(), 0);
+    for (&s, v) in slots.iter().zip(values) {
+        sums[s as usize] += v;
+    }
     let unchecked = w.budget[i] + bound <= i128::from(i64::MAX);
     w.budget[i] += bound;
     let groups = &mut w.groups;
-    if unchecked {
-        for (&s, v) in slots.iter().zip(values) {
-            groups[s as usize].1.slots[i] += v;
+    for (&g, &v) in local.groups.iter().zip(sums.iter()) {
+        let a = &mut groups[g as usize].1.slots[i];
+        if unchecked {
+            *a += v;
+        } else {
+            *a = a
+                .checked_add(v)
+                .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(path)))?;
         }
-        return Ok(());
-    }
-    for (&s, v) in slots.iter().zip(values) {
-        let a = &mut groups[s as usize].1.slots[i];
-        *a = a
-            .checked_add(v)
-            .ok_or_else(|| crate::data::diagnose::too_many_tokens(Some(path)))?;
     }
     Ok(())
 }
