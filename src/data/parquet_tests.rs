@@ -871,4 +871,34 @@ fn segments_read_only_their_pages_and_sum_as_the_whole_row_group() {
     let (fast, general) = both(&[p], None);
     assert_eq!(cube(&fast), cube(&general));
     assert_eq!(fast.rows.iter().map(|r| r.rows).sum::<u64>(), 300);
+
+    // A workspace on every row: written without a dictionary, decoded as text in smaller
+    // windows.
+    let unique = body
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => line.to_owned(),
+            _ => line.replacen(",w0,", &format!(",ws-{i},"), 1).replacen(
+                ",w1,",
+                &format!(",ws-{i},"),
+                1,
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let p = parquet_paged(
+        d.path(),
+        "plain.parquet",
+        &unique,
+        300,
+        DataType::Int64,
+        Some(64),
+    );
+    let pages = parquet::page_counts(&p);
+    let (_, _, dict, _) = pages.iter().find(|(c, ..)| c == "workspace_id").unwrap();
+    assert!(!dict, "{pages:?}");
+    let (fast, general) = both(&[p], None);
+    assert_eq!(cube(&fast), cube(&general));
+    assert_eq!(fast.rows.len(), 300);
 }

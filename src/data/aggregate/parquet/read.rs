@@ -16,16 +16,16 @@ pub(super) struct Chunk<'a> {
     /// Read each column when decoded (`bytes` is then empty).
     pub(super) file: Option<&'a File>,
     /// The rows of the row group this chunk stands for (None: all of them): a large row group
-    /// is summed a segment at a time, each column read only as far as the segment's pages.
+    /// is summed a segment at a time, each column read only as far as the pages asked for.
     pub(super) segment: Option<Range<usize>>,
-    /// `bytes` holds one column's pages (see [`Chunk::only`]): its values, and how many of them
-    /// come before the segment's first row.
+    /// `bytes` holds one column's pages (see [`Chunk::only`]): their values, and the row of the
+    /// row group that the first of them is.
     pub(super) piece: Option<(usize, usize)>,
 }
 
 impl<'a> Chunk<'a> {
-    /// One column's bytes in memory (its segment's pages), read once for decoding it a window
-    /// at a time; the chunk returned decodes that column only.
+    /// One column's bytes in memory (the pages that hold its segment's rows), read once for
+    /// decoding it a window at a time; the chunk returned decodes that column only.
     pub(super) fn only(&self, name: &str) -> Result<Chunk<'a>, String> {
         let Some(file) = self.file else {
             return Ok(Chunk {
@@ -37,14 +37,16 @@ impl<'a> Chunk<'a> {
                 piece: self.piece,
             });
         };
-        let (bytes, values, skip) = self.piece(file, self.column(name)?)?;
+        let all = 0..self.group.num_rows();
+        let want = self.segment.clone().unwrap_or(all);
+        let (bytes, values, first) = self.piece(file, self.column(name)?, &want)?;
         Ok(Chunk {
             group: self.group,
             start: 0,
             bytes,
             file: None,
             segment: self.segment.clone(),
-            piece: Some((values, skip)),
+            piece: Some((values, first)),
         })
     }
 
@@ -56,13 +58,21 @@ impl<'a> Chunk<'a> {
             .ok_or_else(|| format!("column `{name}` is missing from a row group"))
     }
 
-    /// Reads the pages of a column that hold the segment's rows (the dictionary page first, if
-    /// any): their bytes, their values, and how many values come before the segment's first
-    /// row. Without a segment, or when the pages cannot be walked, the whole column.
+    /// Whether a column's chunk starts with a dictionary page (as its metadata says): text
+    /// without one is decoded as text straight away.
+    pub(super) fn has_dictionary(&self, name: &str) -> bool {
+        self.column(name)
+            .is_ok_and(|c| c.dictionary_page_offset().is_some())
+    }
+
+    /// Reads the pages of a column that hold the rows `want` of the row group (the dictionary
+    /// page first, if any): their bytes, their values, and the row the first of them is. The
+    /// whole column when all rows are wanted or its pages cannot be walked.
     fn piece(
         &self,
         file: &File,
         meta: &ColumnChunkMetadata,
+        want: &Range<usize>,
     ) -> Result<(Buffer<u8>, usize, usize), String> {
         use std::os::unix::fs::FileExt;
         let read = |r: Range<u64>, into: &mut Vec<u8>| {
@@ -74,22 +84,22 @@ impl<'a> Chunk<'a> {
         let whole = || -> Result<(Buffer<u8>, usize, usize), String> {
             let mut column = Vec::new();
             read(meta.byte_range(), &mut column)?;
-            let skip = self.segment.as_ref().map_or(0, |s| s.start);
-            Ok((Buffer::from(column), meta.num_values() as usize, skip))
+            Ok((Buffer::from(column), meta.num_values() as usize, 0))
         };
-        let Some(segment) = &self.segment else {
+        let n = self.group.num_rows();
+        if want.start == 0 && want.end >= n {
+            return whole();
+        }
+        let Some(pages) = pages(file, meta, n) else {
             return whole();
         };
-        let Some(pages) = pages(file, meta, self.group.num_rows()) else {
-            return whole();
-        };
-        // The data pages that hold the segment's rows.
+        // The data pages that hold the rows.
         let (mut first, mut values, mut bytes) = (None, 0usize, None::<Range<u64>>);
         let mut row = 0usize;
         for (range, rows) in &pages.data {
             let (from, to) = (row, row + rows);
             row = to;
-            if to <= segment.start || from >= segment.end {
+            if to <= want.start || from >= want.end {
                 continue;
             }
             first.get_or_insert(from);
@@ -104,7 +114,7 @@ impl<'a> Chunk<'a> {
             read(dict, &mut piece)?;
         }
         read(bytes, &mut piece)?;
-        Ok((Buffer::from(piece), values, segment.start - first))
+        Ok((Buffer::from(piece), values, first))
     }
 
     /// Decodes one column as the given arrow type (`categorical` asks for dictionary codes):
@@ -117,29 +127,35 @@ impl<'a> Chunk<'a> {
         rows: Option<Range<usize>>,
     ) -> Result<Box<dyn Array>, String> {
         let meta = self.column(name)?;
-        let (bytes, values, skip) = match (self.file, self.piece) {
-            (Some(file), _) => self.piece(file, meta)?,
-            (None, Some((values, skip))) => (self.bytes.clone(), values, skip),
+        // The rows asked for, as rows of the row group.
+        let base = self.segment.as_ref().map_or(0, |s| s.start);
+        let want = match (rows, &self.segment) {
+            (Some(r), _) => base + r.start..base + r.end,
+            (None, Some(s)) => s.clone(),
+            (None, None) => 0..self.group.num_rows(),
+        };
+        let (bytes, values, first) = match (self.file, self.piece) {
+            (Some(file), _) => self.piece(file, meta, &want)?,
+            (None, Some((values, first))) => (self.bytes.clone(), values, first),
             (None, None) => {
                 let r = meta.byte_range();
                 let (s, e) = (
                     r.start.saturating_sub(self.start) as usize,
                     r.end.saturating_sub(self.start) as usize,
                 );
-                let skip = self.segment.as_ref().map_or(0, |s| s.start);
                 (
                     self.bytes.clone().sliced(s..e),
                     meta.num_values() as usize,
-                    skip,
+                    0,
                 )
             }
         };
         // The rows asked for, among the values read.
-        let rows = match (rows, &self.segment) {
-            (Some(r), _) => Some(r.start + skip..r.end + skip),
-            (None, Some(s)) if skip > 0 || values != s.len() => Some(skip..skip + s.len()),
-            (None, _) => None,
-        };
+        let from = want
+            .start
+            .checked_sub(first)
+            .ok_or("a page was read past")?;
+        let filter = (from > 0 || want.len() != values).then(|| from..from + want.len());
         let page_meta = PageMetaData::new(
             meta.byte_range().start,
             values as i64,
@@ -158,7 +174,7 @@ impl<'a> Chunk<'a> {
             vec![BasicDecompressor::new(pages, vec![])],
             vec![&meta.descriptor().descriptor.primitive_type],
             field,
-            rows.map(Filter::Range),
+            filter.map(Filter::Range),
         )
         .map_err(|e| e.to_string())?;
         match arrays.len() {
@@ -319,6 +335,9 @@ pub(super) fn decode_text(
         Box::new(ArrowDataType::Utf8View),
         false,
     );
+    if !chunk.has_dictionary(name) {
+        return chunk.decode(name, ArrowDataType::Utf8View, false, rows);
+    }
     match chunk.decode(name, dict_type, true, rows.clone()) {
         Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => Ok(a),
         _ => chunk.decode(name, ArrowDataType::Utf8View, false, rows),

@@ -32,6 +32,12 @@ fn folds(width: u64) -> bool {
     width <= 1 << 10
 }
 
+/// Rows a window holds where a text column has no dictionary (in unit tests, a few).
+#[cfg(not(test))]
+const PLAIN_WINDOW: usize = WINDOW / 4;
+#[cfg(test)]
+const PLAIN_WINDOW: usize = 3;
+
 /// Each row's cell of the daily series, and each cell's key and sums.
 type Cells = (Vec<u32>, Vec<(DayKey, [i64; 6])>);
 
@@ -75,10 +81,14 @@ pub(super) fn row_group(
         group_file: l.group_file,
         span: l.span,
     };
-    let windows: Vec<Range<usize>> = (0..n)
-        .step_by(WINDOW)
-        .map(|s| s..(s + WINDOW).min(n))
-        .collect();
+    // Text written without a dictionary decodes to a few dozen bytes a row: a quarter of the
+    // rows at a time then.
+    let step = if l.text.iter().flatten().all(|c| chunk.has_dictionary(c)) {
+        WINDOW
+    } else {
+        PLAIN_WINDOW
+    };
+    let windows: Vec<Range<usize>> = (0..n).step_by(step).map(|s| s..(s + step).min(n)).collect();
     let whole = windows.len() == 1;
 
     // Which rows have a billed cost (each row's key holds it), from one read of the cost column.
@@ -111,11 +121,6 @@ pub(super) fn row_group(
     let mut cells: Vec<u32> = Vec::with_capacity(if w.daily.is_some() { n } else { 0 });
     let mut cell_at: FxMap<DayKey, u32> = FxMap::default();
     let mut cell_sums: Vec<(DayKey, [i64; 6])> = Vec::new();
-    let text_type = ArrowDataType::Dictionary(
-        IntegerType::UInt32,
-        Box::new(ArrowDataType::Utf8View),
-        false,
-    );
     for r in &windows {
         let rows = (!whole).then(|| r.clone());
         let len = r.len();
@@ -147,12 +152,7 @@ pub(super) fn row_group(
         let mut codes: Vec<Vec<u32>> = vec![Vec::new(); 6];
         for c in 0..6 {
             let Some(name) = l.text[c] else { continue };
-            let a = match chunk.decode(name, text_type.clone(), true, rows.clone()) {
-                Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => a,
-                _ => chunk
-                    .decode(name, ArrowDataType::Utf8View, false, rows.clone())
-                    .map_err(fail)?,
-            };
+            let a = decode_text(chunk, name, rows.clone()).map_err(fail)?;
             let t = text_codes(a.as_ref(), name, len).map_err(fail)?;
             if c == MODEL && no_model(&t.codes, &t.dict) {
                 // A row without a model: the general query names it.
@@ -200,12 +200,7 @@ pub(super) fn row_group(
                 let Some(name) = name.filter(|_| held.is_empty()) else {
                     continue;
                 };
-                let a = match chunk.decode(name, text_type.clone(), true, rows.clone()) {
-                    Ok(a) if a.as_any().is::<DictionaryArray<u32>>() => a,
-                    _ => chunk
-                        .decode(name, ArrowDataType::Utf8View, false, rows.clone())
-                        .map_err(fail)?,
-                };
+                let a = decode_text(chunk, name, rows.clone()).map_err(fail)?;
                 *held = text_codes(a.as_ref(), name, len)
                     .map_err(fail)?
                     .codes
