@@ -23,8 +23,8 @@ pub(super) fn row_group(
     let mut chunk = read_chunk(l, group, handle, !streamed)?;
     if streamed {
         // A segment at a time, so that memory holds a segment's rows' groups and cells and
-        // one column's pages for it, however large the row group.
-        if n <= SEGMENT {
+        // one column's pages for it, however large the row group (when its pages can be found).
+        if n <= SEGMENT || !chunk.walkable(l) {
             return super::stream::row_group(w, l, &chunk, n, split_term);
         }
         for start in (0..n).step_by(SEGMENT) {

@@ -253,6 +253,33 @@ pub(super) fn pages(file: &File, meta: &ColumnChunkMetadata, rows: usize) -> Opt
     (total == rows && total as i64 == meta.num_values()).then_some(pages)
 }
 
+/// The columns of a file the fast path reads: text keys, counts, billed cost and day.
+fn needed(l: &Layout) -> impl Iterator<Item = &'static str> + '_ {
+    l.text
+        .iter()
+        .flatten()
+        .copied()
+        .chain(l.counts.iter().flatten().map(|(c, _)| *c))
+        .chain(l.cost)
+        .chain([l.day.column()])
+}
+
+impl Chunk<'_> {
+    /// Whether the pages of every column the fast path reads can be walked (see [`pages`]), so
+    /// that a segment reads only its own: otherwise each segment would read whole columns, and
+    /// the row group is better summed in one piece.
+    pub(super) fn walkable(&self, l: &Layout) -> bool {
+        let Some(file) = self.file else {
+            return false;
+        };
+        let n = self.group.num_rows();
+        needed(l).all(|name| {
+            self.column(name)
+                .is_ok_and(|meta| pages(file, meta, n).is_some())
+        })
+    }
+}
+
 /// Reads a row group's needed columns in one piece, or (`whole` false: a row group summed a
 /// column at a time, see `stream`) opens its file for each column to be read when decoded.
 pub(super) fn read_chunk<'a>(
@@ -274,16 +301,8 @@ pub(super) fn read_chunk<'a>(
             piece: None,
         });
     }
-    let names = l
-        .text
-        .iter()
-        .flatten()
-        .copied()
-        .chain(l.counts.iter().flatten().map(|(c, _)| *c))
-        .chain(l.cost)
-        .chain([l.day.column()]);
     let (mut start, mut end) = (u64::MAX, 0u64);
-    for name in names {
+    for name in needed(l) {
         for c in group.columns_under_root_iter(name).into_iter().flatten() {
             let r = c.byte_range();
             start = start.min(r.start);
