@@ -790,6 +790,57 @@ pub(crate) fn page_counts(path: &Path) -> Vec<(String, usize, bool, usize)> {
 mod tests {
     use super::*;
 
+    /// A file's footer dropped after its first read is read again for its row groups and dropped
+    /// after the last; a second run over the same layouts (as after untrusted statistics) reads
+    /// it again and sums the same.
+    #[test]
+    fn dropped_footers_are_read_again_for_each_run() {
+        use polars::prelude::*;
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("u.parquet");
+        let n = 40i32;
+        let days: Vec<i32> = (0..n).map(|i| 20_400 + i % 9).collect();
+        let models: Vec<&str> = (0..n).map(|i| ["m1", "m2"][(i % 2) as usize]).collect();
+        let output: Vec<i64> = (0..n).map(|i| i64::from(i) * 3).collect();
+        let mut df = DataFrame::new(
+            n as usize,
+            vec![
+                Column::new("date".into(), days)
+                    .cast(&DataType::Date)
+                    .unwrap(),
+                Column::new("model".into(), models),
+                Column::new("output_tokens".into(), output),
+            ],
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(&path).unwrap())
+            .with_row_group_size(Some(7))
+            .finish(&mut df)
+            .unwrap();
+        let layouts = vec![layout(&path, 0, Day::Date).unwrap()];
+        assert!(layouts[0].row_groups > 1);
+        *layouts[0].meta.lock().unwrap() = None;
+        let scan = |layouts: &[Layout]| {
+            let workers = run(layouts, None, true, None).unwrap();
+            let s = merge(workers, |_| None).unwrap();
+            let mut rows: Vec<String> = s.rows.iter().map(|r| format!("{r:?}")).collect();
+            rows.sort();
+            rows
+        };
+        let first = scan(&layouts);
+        assert!(
+            layouts[0].meta.lock().unwrap().is_none(),
+            "dropped after the last row group"
+        );
+        assert_eq!(scan(&layouts), first);
+        assert!(layouts[0].meta.lock().unwrap().is_none());
+        assert_eq!(first.len(), 2, "one row per model: {first:?}");
+        // The footer kept from the first read stays for the next run.
+        let kept = vec![layout(&path, 0, Day::Date).unwrap()];
+        assert_eq!(scan(&kept), first);
+        assert!(kept[0].meta.lock().unwrap().is_some());
+    }
+
     #[test]
     fn group_keys_pack_without_collisions_or_not_at_all() {
         let key = |file, code, last| (file, code, [1, 2, 3, 4, 5, last]);
