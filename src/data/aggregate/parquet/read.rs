@@ -1,6 +1,7 @@
 //! Reading a row group: its column chunks in one read each, text as dictionary codes, counts as
 //! integers.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use polars_parquet::parquet::read::PageMetaData;
@@ -21,6 +22,9 @@ pub(super) struct Chunk<'a> {
     /// `bytes` holds one column's pages (see [`Chunk::only`]): their values, and the row of the
     /// row group that the first of them is.
     pub(super) piece: Option<(usize, usize)>,
+    /// Each column's pages once walked (by the column chunk's first byte), for every segment
+    /// and window read from the file.
+    pub(super) walked: RefCell<FxMap<u64, Option<Pages>>>,
 }
 
 impl<'a> Chunk<'a> {
@@ -35,6 +39,7 @@ impl<'a> Chunk<'a> {
                 file: None,
                 segment: self.segment.clone(),
                 piece: self.piece,
+                walked: RefCell::default(),
             });
         };
         let all = 0..self.group.num_rows();
@@ -47,6 +52,7 @@ impl<'a> Chunk<'a> {
             file: None,
             segment: self.segment.clone(),
             piece: Some((values, first)),
+            walked: RefCell::default(),
         })
     }
 
@@ -86,31 +92,32 @@ impl<'a> Chunk<'a> {
             read(meta.byte_range(), &mut column)?;
             Ok((Buffer::from(column), meta.num_values() as usize, 0))
         };
-        let n = self.group.num_rows();
-        if want.start == 0 && want.end >= n {
+        if want.start == 0 && want.end >= self.group.num_rows() {
             return whole();
         }
-        let Some(pages) = pages(file, meta, n) else {
-            return whole();
-        };
-        // The data pages that hold the rows.
-        let (mut first, mut values, mut bytes) = (None, 0usize, None::<Range<u64>>);
-        let mut row = 0usize;
-        for (range, rows) in &pages.data {
-            let (from, to) = (row, row + rows);
-            row = to;
-            if to <= want.start || from >= want.end {
-                continue;
+        // The data pages that hold the rows: their bytes, the first one's row and their values;
+        // and the dictionary page's bytes.
+        let found = self.walked(file, meta, |pages| {
+            let pages = pages?;
+            let (mut first, mut values, mut bytes) = (None, 0usize, None::<Range<u64>>);
+            let mut row = 0usize;
+            for (range, rows) in &pages.data {
+                let (from, to) = (row, row + rows);
+                row = to;
+                if to <= want.start || from >= want.end {
+                    continue;
+                }
+                first.get_or_insert(from);
+                values += rows;
+                bytes = Some(bytes.map_or(range.clone(), |b| b.start..range.end));
             }
-            first.get_or_insert(from);
-            values += rows;
-            bytes = Some(bytes.map_or(range.clone(), |b| b.start..range.end));
-        }
-        let (Some(first), Some(bytes)) = (first, bytes) else {
+            Some((bytes?, first?, values, pages.dict.clone()))
+        });
+        let Some((bytes, first, values, dict)) = found else {
             return whole();
         };
         let mut piece = Vec::new();
-        if let Some(dict) = pages.dict {
+        if let Some(dict) = dict {
             read(dict, &mut piece)?;
         }
         read(bytes, &mut piece)?;
@@ -272,11 +279,24 @@ impl Chunk<'_> {
         let Some(file) = self.file else {
             return false;
         };
-        let n = self.group.num_rows();
         needed(l).all(|name| {
             self.column(name)
-                .is_ok_and(|meta| pages(file, meta, n).is_some())
+                .is_ok_and(|meta| self.walked(file, meta, |p| p.is_some()))
         })
+    }
+
+    /// `f` of a column's pages (None: they cannot be walked), walked once for the row group.
+    fn walked<T>(
+        &self,
+        file: &File,
+        meta: &ColumnChunkMetadata,
+        f: impl FnOnce(Option<&Pages>) -> T,
+    ) -> T {
+        let mut walked = self.walked.borrow_mut();
+        let pages = walked
+            .entry(meta.byte_range().start)
+            .or_insert_with(|| pages(file, meta, self.group.num_rows()));
+        f(pages.as_ref())
     }
 }
 
@@ -299,6 +319,7 @@ pub(super) fn read_chunk<'a>(
             file: handle.as_ref(),
             segment: None,
             piece: None,
+            walked: RefCell::default(),
         });
     }
     let (mut start, mut end) = (u64::MAX, 0u64);
@@ -317,6 +338,7 @@ pub(super) fn read_chunk<'a>(
             file: None,
             segment: None,
             piece: None,
+            walked: RefCell::default(),
         });
     }
     if handle.is_none() {
@@ -334,6 +356,7 @@ pub(super) fn read_chunk<'a>(
         file: None,
         segment: None,
         piece: None,
+        walked: RefCell::default(),
     })
 }
 
