@@ -8,6 +8,7 @@ mod export;
 mod fetch;
 mod golden;
 mod help;
+mod hostile;
 mod review;
 mod sql;
 mod trust;

@@ -120,7 +120,7 @@ fn plain_csv_in_all_its_forms_reads_as_the_general_query_reads_it() {
         let cost = match i % 6 {
             0 => String::new(),
             1 => "0.000000015".to_owned(),
-            2 => "-0.25".to_owned(),
+            2 => "0.25".to_owned(),
             k => format!("{}.{k}5", i * 13),
         };
         body.push_str(&format!(

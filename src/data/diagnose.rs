@@ -32,6 +32,10 @@ pub(crate) fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
         Ok(c) => Some(c.cast(&DataType::Int64)?),
         Err(_) => None,
     };
+    let cost_bad = match cube.column("cost_bad") {
+        Ok(c) => Some(c.cast(&DataType::Int64)?),
+        Err(_) => None,
+    };
     let (file, month, min) = (file.i64()?, month.i64()?, min.i64()?);
     let mut bad: Option<i64> = None;
     for i in 0..cube.height() {
@@ -39,10 +43,11 @@ pub(crate) fn first_bad_file(cube: &DataFrame) -> PolarsResult<Option<usize>> {
             || model.get(i).is_none_or(str::is_empty)
             || min.get(i).is_some_and(|m| m < 0)
             || max.get(i).is_some_and(|m| m > MAX_COUNT)
-            || unparsed
-                .as_ref()
-                .and_then(|u| u.i64().ok().and_then(|a| a.get(i)))
-                .is_some_and(|n| n > 0);
+            || [&unparsed, &cost_bad].iter().any(|c| {
+                c.as_ref()
+                    .and_then(|u| u.i64().ok().and_then(|a| a.get(i)))
+                    .is_some_and(|n| n > 0)
+            });
         if broken && let Some(f) = file.get(i) {
             bad = Some(bad.map_or(f, |b| b.min(f)));
         }
@@ -78,6 +83,20 @@ pub(crate) fn sums_fit(cube: &DataFrame, sources: &[Source]) -> Result<()> {
         if i128::from(n) * i128::from(m.max(0)) > i128::from(i64::MAX) {
             let f = file.get(i).unwrap_or(0) as usize;
             return Err(too_many_tokens(sources.get(f).map(|s| s.path.as_path())));
+        }
+    }
+    // The billed cost's sums, bounded the same way by the largest amount.
+    if let Ok(c) = cube.column("max_cost") {
+        let c = c.cast(&DataType::Int64).map_err(internal)?;
+        let c = c.i64().map_err(internal)?;
+        for i in 0..cube.height() {
+            let (Some(n), Some(m)) = (rows.get(i), c.get(i)) else {
+                continue;
+            };
+            if i128::from(n) * i128::from(m.max(0)) > i128::from(i64::MAX) {
+                let f = file.get(i).unwrap_or(0) as usize;
+                return Err(too_many_tokens(sources.get(f).map(|s| s.path.as_path())));
+            }
         }
     }
     Ok(())
@@ -233,20 +252,14 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
                 .column(&format!("__raw_{}", ch.column))
                 .ok()
                 .and_then(|c| c.str().ok().and_then(|a| a.get(0).map(str::to_owned)));
-            // A whole number too long for 64 bits fails the cast like text does: say what it is.
-            let too_long = raw.as_deref().is_some_and(|v| {
-                let d = v.trim().trim_start_matches('+');
-                !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
-            });
             let shown = match &raw {
                 Some(v) => format!("`{v}`"),
                 None => "the empty value".to_owned(),
             };
-            let message = if too_long {
-                TOO_LARGE
-            } else {
-                ch.message.as_str()
-            };
+            let message = raw
+                .as_deref()
+                .and_then(|v| misread(v, &ch.column))
+                .unwrap_or_else(|| ch.message.clone());
             let e = Error::data(
                 path,
                 Some(row),
@@ -257,4 +270,68 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
         }
     }
     Error::data(path, Some(row), None, "is invalid")
+}
+
+/// The real cause of a value that failed to read, where it is a common way of writing a number
+/// that the column does not take: spaces around it, scientific notation, a fraction in a count,
+/// or a whole number too long for 64 bits.
+fn misread(raw: &str, column: &str) -> Option<String> {
+    let t = raw.trim();
+    if t != raw && !t.is_empty() && t.parse::<f64>().is_ok() {
+        return Some(format!(
+            "has spaces around the number; remove them (write {t})"
+        ));
+    }
+    let is_count = column != "cost_usd";
+    if is_count {
+        let d = t.trim_start_matches('+');
+        if d.len() > 18 && d.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(TOO_LARGE.to_owned());
+        }
+        if let Ok(v) = t.parse::<f64>()
+            && v.is_finite()
+        {
+            if t.contains(['e', 'E']) && v.fract() == 0.0 && v.abs() < 1e18 {
+                return Some(format!(
+                    "is in scientific notation; write counts as whole numbers ({})",
+                    v as i64
+                ));
+            }
+            if v.fract() != 0.0 {
+                return Some(
+                    "has a fraction; token and request counts are whole numbers".to_owned(),
+                );
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::misread;
+
+    #[test]
+    fn a_misread_number_says_why() {
+        assert!(misread(" 150", "cost_usd").unwrap().contains("spaces"));
+        assert!(
+            misread("150 ", "output_tokens")
+                .unwrap()
+                .contains("write 150")
+        );
+        assert!(misread("2e4", "output_tokens").unwrap().contains("(20000)"));
+        assert!(
+            misread("1.5", "output_tokens")
+                .unwrap()
+                .contains("fraction")
+        );
+        assert!(
+            misread("99999999999999999999", "output_tokens")
+                .unwrap()
+                .contains("largest count")
+        );
+        assert_eq!(misread("abc", "output_tokens"), None);
+        assert_eq!(misread("1e40", "cost_usd"), None);
+        assert_eq!(misread("12", "output_tokens"), None);
+    }
 }

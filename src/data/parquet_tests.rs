@@ -320,12 +320,12 @@ fn timestamps_count_by_their_utc_day_on_both_paths() {
 #[test]
 fn billed_costs_are_summed_exactly_on_both_paths() {
     let d = tempfile::tempdir().unwrap();
-    // Billed and unbilled rows of the same keys stay apart; a credit; a half-cent-of-a-
-    // millionth that rounds away from zero.
+    // Billed and unbilled rows of the same keys stay apart; a half-cent-of-a-millionth that
+    // rounds away from zero.
     let body = "date,model,output_tokens,cost_usd\n\
 2026-10-01,m,1,0.123456785\n\
 2026-10-02,m,2,\n\
-2026-10-03,m,4,-1.5\n\
+2026-10-03,m,4,1.5\n\
 2026-10-04,m,8,2.000000004\n\
 2026-09-30,m,16,0.25\n";
     let p = parquet(d.path(), "billed.parquet", body, 2, DataType::Int64);
@@ -341,8 +341,8 @@ fn billed_costs_are_summed_exactly_on_both_paths() {
         .iter()
         .find(|r| r.month.to_string() == "2026-10" && r.billed)
         .unwrap();
-    // 12345678.5 -> 12345679; -150000000; 200000000.4 -> 200000000 (1e-8 USD).
-    assert_eq!(oct_billed.billed_cost, 0.62345679);
+    // 12345678.5 -> 12345679; 150000000; 200000000.4 -> 200000000 (1e-8 USD).
+    assert_eq!(oct_billed.billed_cost, 3.62345679);
     assert_eq!((oct_billed.tokens.output, oct_billed.rows), (13, 3));
     let oct_unbilled = fast
         .rows

@@ -33,6 +33,38 @@ pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
 pub(crate) const TOO_LARGE: &str = "exceeds the largest count govreview accepts in one row (1,000,000,000,000,000); check that the column holds token or request counts";
 pub(crate) const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
 
+/// The largest billed cost one row may hold, in US dollars: $10 million. (Unit tests allow more,
+/// to reach the bounds that keep sums of 1e-8 USD within 64 bits with a few rows.)
+#[cfg(not(test))]
+pub(crate) const MAX_COST_USD: f64 = 10_000_000.0;
+/// The largest billed cost one row may hold in unit tests: 9e18 in 1e-8 USD.
+#[cfg(test)]
+pub(crate) const MAX_COST_USD: f64 = 90_000_000_000.0;
+
+/// The checks of a billed cost column: a finite amount, not negative (usage files carry
+/// charges; credits come from cost reports that mark them), at most [`MAX_COST_USD`].
+fn cost_checks(raw: &Expr, v: &Expr, checks: &mut Vec<Check>) {
+    let given = raw.clone().is_not_null().and(v.clone().is_not_null());
+    checks.push(Check {
+        column: "cost_usd".into(),
+        bad: given.clone().and(v.clone().is_finite().not()),
+        message: "is not a finite amount; billed cost must be US dollars such as 12.34".into(),
+    });
+    checks.push(Check {
+        column: "cost_usd".into(),
+        bad: given.clone().and(v.clone().lt(lit(0.0))),
+        message: "is negative; usage files carry charges, not credits (credits come from Anthropic's cost reports, which mark them): fix or drop the row".into(),
+    });
+    checks.push(Check {
+        column: "cost_usd".into(),
+        bad: given.and(v.clone().gt(lit(MAX_COST_USD))),
+        message: format!(
+            "exceeds the largest billed cost govreview accepts in one row (${}); check that the column holds US dollars, not cents or micro-dollars",
+            crate::fmt::int(MAX_COST_USD)
+        ),
+    });
+}
+
 /// A check on raw rows: which column, the expression that is true on a bad row, and the message.
 /// Checks run only in the diagnostic query, after the main pass has seen that something is wrong.
 pub(crate) struct Check {
@@ -169,6 +201,9 @@ pub(crate) fn open(
         _ => (scan(path, format)?, format.name()),
     };
     let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
+    if label == format.name() {
+        check_token_columns(path, &schema)?;
+    }
     tier_missing |= schema.get("service_tier").is_none();
     Ok(Source {
         path: path.to_owned(),
@@ -182,6 +217,98 @@ pub(crate) fn open(
         unterminated: shape.is_some_and(|s| s.unterminated_last_line),
         snapshot,
     })
+}
+
+/// Names other tools give the token classes, with the canonical column each means: a file that
+/// uses one would otherwise count those tokens as zero without a word.
+const TOKEN_ALIASES: [(&str, &str, &str); 9] = [
+    (
+        "input_tokens",
+        "uncached_input_tokens",
+        "the Messages API's name for uncached input",
+    ),
+    (
+        "prompt_tokens",
+        "uncached_input_tokens",
+        "another API's name for input",
+    ),
+    (
+        "completion_tokens",
+        "output_tokens",
+        "another API's name for output",
+    ),
+    (
+        "cache_write_tokens",
+        "cache_creation_5m_input_tokens",
+        "a name for 5-minute cache writes",
+    ),
+    (
+        "cache_creation_tokens",
+        "cache_creation_5m_input_tokens",
+        "a name for 5-minute cache writes",
+    ),
+    (
+        "cache_read_tokens",
+        "cache_read_input_tokens",
+        "a name for cache reads",
+    ),
+    (
+        "cached_tokens",
+        "cache_read_input_tokens",
+        "a name for cache reads",
+    ),
+    (
+        "cached_input_tokens",
+        "cache_read_input_tokens",
+        "a name for cache reads",
+    ),
+    ("generated_tokens", "output_tokens", "a name for output"),
+];
+
+/// A canonical file's token columns: a known alias of one (`input_tokens`, `prompt_tokens`, ...)
+/// or no token column at all is an error naming the columns to write.
+fn check_token_columns(path: &Path, schema: &Schema) -> Result<()> {
+    for (alias, canonical, what) in TOKEN_ALIASES {
+        if let Some(found) = schema.iter_names().find(|n| n.eq_ignore_ascii_case(alias)) {
+            return Err(Error::data(
+                path,
+                None,
+                Some(found.as_str()),
+                format!(
+                    "`{found}` is {what}, not a canonical column: its tokens would count as zero. Rename the column to `{canonical}` (in a CSV, its header){}",
+                    if schema.get(canonical).is_some() {
+                        format!(
+                            "; the file also has `{canonical}`, so if `{found}` repeats it (or is a total), drop the column"
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+    }
+    let any = TOKEN_COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .chain([LEGACY_CACHE_WRITE])
+        .any(|c| schema.get(c).is_some());
+    // A file that lacks `date` or `model` too is named for those first (see `canonical`).
+    let dated = ["date", "starting_at"]
+        .iter()
+        .any(|c| schema.get(c).is_some());
+    if !any && dated && schema.get("model").is_some() {
+        return Err(Error::data(
+            path,
+            None,
+            None,
+            format!(
+                "has none of the token columns ({}); a usage file needs at least one of them. Columns found: {}",
+                TOKEN_COLUMNS.map(|(c, _)| c).join(", "),
+                column_list(schema)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn strptime(format: Option<&str>) -> StrptimeOptions {
@@ -402,22 +529,6 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
         let v = count("web_search_requests", &mut checks);
         exprs.push(v.alias(Slot::Web.column()));
     }
-    if !counts.is_empty() {
-        exprs.push(
-            polars::lazy::dsl::min_horizontal(counts.clone())
-                .map_err(|e| Error::Internal(e.to_string()))?
-                .alias("min_count"),
-        );
-        exprs.push(
-            polars::lazy::dsl::max_horizontal(counts)
-                .map_err(|e| Error::Internal(e.to_string()))?
-                .alias("max_count"),
-        );
-    } else {
-        exprs.push(zero().alias("min_count"));
-        exprs.push(zero().alias("max_count"));
-    }
-
     if plan.billed {
         if schema.get("cost_usd").is_some() {
             let raw = col("cost_usd");
@@ -432,23 +543,56 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
                 .is_some_and(|d| d.is_primitive_numeric())
             {
                 unparsed.push(
-                    raw.is_not_null()
+                    raw.clone()
+                        .is_not_null()
                         .and(v.clone().is_null())
                         .cast(DataType::Int64),
                 );
             }
+            cost_checks(&raw, &v, &mut checks);
             // Held as integer 1e-8 USD so that sums are exact and independent of summation order.
+            // An amount that is not finite or out of range is flagged (`cost_bad`), which marks
+            // the file bad (never a silent 0): the diagnostic query names the row.
             let scaled = v.clone() * lit(1e8);
             let rounded = when(scaled.clone().lt(lit(0.0)))
                 .then(scaled.clone() - lit(0.5))
                 .otherwise(scaled + lit(0.5))
                 .cast(DataType::Int64);
-            exprs.push(rounded.fill_null(zero()).alias(Slot::CostE8.column()));
+            let in_range = v
+                .clone()
+                .is_finite()
+                .and(v.clone().lt_eq(lit(MAX_COST_USD)))
+                .and(v.clone().gt_eq(lit(0.0)));
+            let given = v.clone().is_not_null();
+            exprs.push(
+                when(given.clone().and(in_range.clone().not()))
+                    .then(lit(1i64))
+                    .otherwise(zero())
+                    .alias("cost_bad"),
+            );
+            let e8 = when(given.and(in_range)).then(rounded).otherwise(zero());
+            exprs.push(e8.alias(Slot::CostE8.column()));
             exprs.push(v.is_not_null().alias("billed"));
         } else {
+            exprs.push(zero().alias("cost_bad"));
             exprs.push(zero().alias(Slot::CostE8.column()));
             exprs.push(lit(false).alias("billed"));
         }
+    }
+    if !counts.is_empty() {
+        exprs.push(
+            polars::lazy::dsl::min_horizontal(counts.clone())
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .alias("min_count"),
+        );
+        exprs.push(
+            polars::lazy::dsl::max_horizontal(counts)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .alias("max_count"),
+        );
+    } else {
+        exprs.push(zero().alias("min_count"));
+        exprs.push(zero().alias("max_count"));
     }
     if plan.text_counts {
         let bad = unparsed.into_iter().reduce(|a, b| a + b).unwrap_or(zero());

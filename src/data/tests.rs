@@ -231,7 +231,11 @@ fn bad_rows_are_named() {
         e.contains("row 1, column `output_tokens`: `5x` is not a whole number"),
         "{e}"
     );
-    let p = csv(d.path(), "c.csv", "date,model\n2026-13-01,m\n");
+    let p = csv(
+        d.path(),
+        "c.csv",
+        "date,model,output_tokens\n2026-13-01,m,1\n",
+    );
     let e = err_text(load(&[p], None));
     assert!(
         e.contains("row 1, column `date`: `2026-13-01` is not a date"),

@@ -90,6 +90,11 @@ pub(crate) fn cube_query_with(
         sums.push("unparsed");
     }
     let mut aggs: Vec<Expr> = sums.iter().map(|c| col(*c).sum()).collect();
+    if plan.billed {
+        // Bad amounts (counted) and the largest one (which bounds the cost's sum).
+        aggs.push(col("cost_bad").sum());
+        aggs.push(col(Slot::CostE8.column()).max().alias("max_cost"));
+    }
     aggs.extend([
         col("min_count").min(),
         col("max_count").max(),

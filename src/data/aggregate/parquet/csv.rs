@@ -412,11 +412,11 @@ fn row<'a>(p: &mut Parsed<'a>, l: &CsvLayout, fields: &[&'a [u8]]) -> bool {
             p.billed.push(0);
             p.cost.push(0);
         } else {
-            let Some(usd) = cost(v) else {
+            let Some(e8) = cost(v).and_then(usd_e8) else {
                 return false;
             };
             p.billed.push(1);
-            p.cost.push(usd_e8(usd));
+            p.cost.push(e8);
         }
     }
     true

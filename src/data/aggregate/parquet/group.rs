@@ -2,6 +2,7 @@
 //! key, the counts summed per key.
 
 use super::*;
+use crate::data::source::MAX_COST_USD;
 
 /// Aggregates one row group into the worker's groups.
 pub(super) fn row_group(
@@ -245,12 +246,17 @@ fn window(
             .filter(|p| p.len() == n)
             .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
         let flags: Vec<u32> = (0..n).map(|i| u32::from(p.is_valid(i))).collect();
-        let e8 = p
+        let e8: Option<Vec<i64>> = p
             .values()
             .iter()
             .zip(&flags)
-            .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { 0 })
+            .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { Some(0) })
             .collect();
+        let Some(e8) = e8 else {
+            // An amount out of range: the general query names the row.
+            mark_bad(w);
+            return Ok(());
+        };
         batch.billed_cost = Some((flags, e8));
     }
     let target = Target {
@@ -699,19 +705,13 @@ pub(super) fn sum_batch(
 }
 
 /// A billed amount in US dollars as integer 1e-8 USD, rounded half away from zero as the
-/// general query rounds it; not a finite amount in range counts as 0, as there.
-pub(super) fn usd_e8(usd: f64) -> i64 {
-    let scaled = usd * 1e8;
-    let rounded = if scaled < 0.0 {
-        scaled - 0.5
-    } else {
-        scaled + 0.5
-    };
-    if rounded.is_finite() && rounded.abs() < 9.2e18 {
-        rounded as i64
-    } else {
-        0
+/// general query rounds it; None for an amount the general query refuses (not finite, negative,
+/// or above [`MAX_COST_USD`]): the file is marked bad and the general query names the row.
+pub(super) fn usd_e8(usd: f64) -> Option<i64> {
+    if !(usd.is_finite() && (0.0..=MAX_COST_USD).contains(&usd)) {
+        return None;
     }
+    Some((usd * 1e8 + 0.5) as i64)
 }
 
 /// Timestamps a day holds, in their unit.

@@ -377,7 +377,8 @@ pub(super) fn row_group(
         }
     }
     if let Some(name) = l.cost {
-        each_window(
+        let mut bad = false;
+        let go = each_window(
             chunk,
             name,
             &ArrowDataType::Float64,
@@ -388,9 +389,20 @@ pub(super) fn row_group(
                     .downcast_ref::<PrimitiveArray<f64>>()
                     .filter(|p| p.len() == r.len())
                     .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
-                let e8: Vec<i64> = (0..p.len())
-                    .map(|i| if p.is_valid(i) { usd_e8(p.value(i)) } else { 0 })
+                let e8: Option<Vec<i64>> = (0..p.len())
+                    .map(|i| {
+                        if p.is_valid(i) {
+                            usd_e8(p.value(i))
+                        } else {
+                            Some(0)
+                        }
+                    })
                     .collect();
+                let Some(e8) = e8 else {
+                    // An amount out of range: the general query names the row.
+                    bad = true;
+                    return Ok(false);
+                };
                 let bound = i128::from(e8.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0))
                     * r.len() as i128;
                 // Refused as the count columns above when its rows could pass 64 bits of 1e-8 USD.
@@ -411,6 +423,10 @@ pub(super) fn row_group(
             },
             fail,
         )?;
+        if !go && bad {
+            mark_bad(w);
+            return Ok(());
+        }
     }
     if let (Some(daily), Some((_, sums))) = (w.daily.as_mut(), cells) {
         for (key, s) in sums {
