@@ -82,7 +82,7 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             cfg.path.display()
         )));
     }
-    apply_billed(&mut out, ds, cfg);
+    apply_billed(&mut out, ds, cfg)?;
     Ok(out)
 }
 
@@ -141,7 +141,7 @@ pub fn model_key(cfg: &Config, model: &str) -> String {
 /// report was not grouped by model) and spread over the usage rows of that cell in proportion to
 /// their computed cost, so teams and apps keep their share. A billed cell without usage becomes an
 /// unallocated row of its own. Usage that no billed cell covers keeps its computed cost.
-fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
+fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result<()> {
     type Cell = (Month, bool, Option<String>, Option<String>);
     let in_term = |d: chrono::NaiveDate| {
         cfg.commitment
@@ -157,7 +157,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
             r.model.as_deref().map(|m| model_key(cfg, m)),
         );
         let e = sums.entry(key).or_insert((Amount::default(), *file));
-        e.0.add(r.cents.map(|c| c.0), r.usd);
+        e.0.add(r.cents.map(|c| c.0), r.usd)?;
     }
     let cells: BTreeMap<Cell, (f64, usize)> = sums
         .into_iter()
@@ -218,6 +218,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) {
         }
     }
     rows.extend(orphans);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! Number formatting shared by the terminal summary and every renderer.
 
+/// What a figure that is not a number prints as.
+pub const NOT_A_NUMBER: &str = "n/a";
+
 /// Groups the integer part of a non-negative number string with commas.
 fn group(int: &str) -> String {
     let mut out = String::with_capacity(int.len() + int.len() / 3);
@@ -12,8 +15,11 @@ fn group(int: &str) -> String {
     out
 }
 
-/// `$12,345.67` (negative: `-$12.00`).
+/// `$12,345.67` (negative: `-$12.00`; not a number: `n/a`, never a made-up amount).
 pub fn usd(v: f64) -> String {
+    if !v.is_finite() {
+        return NOT_A_NUMBER.to_owned();
+    }
     let cents = (v.abs() * 100.0).round() as u128;
     let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
     format!(
@@ -35,6 +41,9 @@ pub fn usd_whole(v: f64) -> String {
 
 /// `$99,007`: rounded to the dollar, for annual figures and dollars per week.
 pub fn usd0(v: f64) -> String {
+    if !v.is_finite() {
+        return NOT_A_NUMBER.to_owned();
+    }
     let d = v.abs().round() as u128;
     let sign = if v < 0.0 && d > 0 { "-" } else { "" };
     format!("{sign}${}", group(&d.to_string()))
@@ -87,6 +96,9 @@ pub fn usd_short(v: f64) -> String {
 
 /// A fraction as a percentage with one decimal: `0.4123` → `41.2%`.
 pub fn pct(v: f64) -> String {
+    if !v.is_finite() {
+        return NOT_A_NUMBER.to_owned();
+    }
     let s = format!("{:.1}%", v * 100.0);
     if s == "-0.0%" { "0.0%".to_owned() } else { s }
 }
@@ -113,6 +125,9 @@ pub fn pct_signed(v: f64) -> String {
 
 /// A whole number with thousands separators.
 pub fn int(v: f64) -> String {
+    if !v.is_finite() {
+        return NOT_A_NUMBER.to_owned();
+    }
     let r = v.round();
     let s = group(&(r.abs() as u128).to_string());
     if r < 0.0 { format!("-{s}") } else { s }

@@ -158,3 +158,70 @@ fn poorly_written_numbers_get_a_message_that_names_the_real_cause() {
         "{e}"
     );
 }
+
+fn analytics_pages(usage_rows: &[&str], cost_rows: &[&str]) -> Vec<(String, String)> {
+    let page = |rows: &[&str]| format!(r#"{{"data":[{}],"has_more":false}}"#, rows.join(","));
+    vec![
+        ("govreview.toml".into(), CONFIG.replace("usage.csv", "pages")),
+        ("pages/usage-001.json".into(), page(usage_rows)),
+        ("pages/cost-001.json".into(), page(cost_rows)),
+    ]
+}
+
+const USAGE_ROW: &str = r#"{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","group":{"model":"claude-sonnet-4-5"},"usage":{"uncached_input_tokens":1000000,"output_tokens":1000}}"#;
+
+fn cost_row(amount: &str, cost_type: &str) -> String {
+    format!(
+        r#"{{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","group":{{"model":"claude-sonnet-4-5","cost_type":"{cost_type}"}},"cost":{{"amount":"{amount}","currency":"USD"}}}}"#
+    )
+}
+
+fn files_of(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+#[test]
+fn a_negative_billed_amount_is_refused_unless_its_source_marks_it_a_credit() {
+    let neg = cost_row("-72000000", "tokens");
+    let e = fails(&files_of(&analytics_pages(&[USAGE_ROW], &[&neg])));
+    assert!(
+        e.contains("pages/cost-001.json")
+            && e.contains("data[0].cost.amount")
+            && e.contains("not marked as a credit"),
+        "{e}"
+    );
+    // Two amounts each at the largest decimal: refused as they are read (no panic, exit 2).
+    let huge = cost_row("79228162514264337593543950335", "tokens");
+    let e = fails(&files_of(&analytics_pages(&[USAGE_ROW], &[&huge, &huge])));
+    assert!(e.contains("largest amount"), "{e}");
+    // A credit the source marks as one is read, and the month's spend is lowered by it.
+    let dir = tempfile::tempdir().unwrap();
+    let charge = cost_row("500", "tokens");
+    let credit = cost_row("-200", "credit");
+    let pages = analytics_pages(&[USAGE_ROW], &[&charge, &credit]);
+    write_files(dir.path(), &files_of(&pages));
+    let o = run(govreview(dir.path()).args(["review", "--month", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let metrics = std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+    assert_eq!(v["kpis"]["spend"]["value"].as_f64(), Some(3.0), "{}", &metrics[..metrics.len().min(2000)]);
+}
+
+#[test]
+fn absurd_prices_and_amounts_in_the_config_are_refused_all_at_once() {
+    let cfg = format!(
+        "{CONFIG}\n[pricing.models.\"claude-sonnet-4-5\"]\ninput = 1e25\n\n[targets]\nmax_monthly_spend = 1e300\n\n[commitment]\namount = 1e300\nstart = 2026-01-01\nend = 2026-12-31\n"
+    );
+    let e = fails(&[
+        ("govreview.toml", &cfg),
+        (
+            "usage.csv",
+            "date,model,team,uncached_input_tokens,output_tokens\n2026-10-01,claude-sonnet-4-5,a,1000,10\n",
+        ),
+    ]);
+    assert!(e.contains("has 3 problems"), "{e}");
+    assert!(e.contains("pricing.models.claude-sonnet-4-5.input") || e.contains("input"), "{e}");
+    assert!(e.contains("$10,000 per million tokens"), "{e}");
+    assert!(e.contains("commitment.amount") && e.contains("more than govreview accepts"), "{e}");
+    assert!(!e.contains("340282366920938463463374607431768211455"), "{e}");
+}

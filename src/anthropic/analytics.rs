@@ -313,12 +313,21 @@ pub struct Amount {
 }
 
 impl Amount {
-    /// Adds one amount: its exact cents when known, else its dollars.
-    pub fn add(&mut self, cents: Option<Decimal>, dollars: f64) {
+    /// Adds one amount: its exact cents when known, else its dollars. An error when the sum
+    /// would not fit (never a panic): amounts are bounded where they are read, so only absurdly
+    /// many rows can get here.
+    pub fn add(&mut self, cents: Option<Decimal>, dollars: f64) -> Result<()> {
         match cents {
-            Some(c) => self.cents += c,
+            Some(c) => {
+                self.cents = self.cents.checked_add(c).ok_or_else(|| {
+                    Error::Input(
+                        "the billed amounts add up to more than govreview can count; check that the cost files hold this organisation's costs".into(),
+                    )
+                })?;
+            }
             None => self.dollars += dollars,
         }
+        Ok(())
     }
 
     /// The sum in US dollars (the exact cents converted once).
@@ -378,17 +387,32 @@ pub fn cost_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
                 format!("`{cur}` is not USD; govreview reports in US dollars"),
             ));
         }
+        let cost_type = text(g, "cost_type");
+        let credit = super::is_credit(cost_type.as_deref(), None);
+        for (key, v) in [("amount", Some(net)), ("list_amount", list)] {
+            let Some(v) = v else { continue };
+            // Bounded as it is read: 28-digit decimals would not fit their sum.
+            if let Some(why) = super::amount_problem(cents_to_dollars(v), credit) {
+                return Err(Error::data(
+                    path,
+                    None,
+                    Some(&format!("{at}.cost.{key}")),
+                    format!("\"{v}\" cents {why}"),
+                ));
+            }
+        }
         out.push(CostRecord {
             day,
             workspace: text(g, "workspace_id"),
             model: text(g, "model"),
-            cost_type: text(g, "cost_type"),
+            cost_type,
             token_type: text(g, "token_type"),
             service_tier: text(g, "service_tier"),
             description: None,
             usd: cents_to_dollars(net),
             list_usd: list.map(cents_to_dollars),
             cents: Some((net, list)),
+            credit,
         });
     }
     Ok(out)

@@ -369,6 +369,41 @@ pub struct CostRecord {
     /// The amount and list amount in cents exactly, when the source gives decimal cents (Analytics
     /// API), so that sums stay exact until they become dollars.
     pub cents: Option<(rust_decimal::Decimal, Option<rust_decimal::Decimal>)>,
+    /// The row is a credit (its source marks it so); only credits may be negative.
+    pub credit: bool,
+}
+
+/// The largest amount one cost row may hold, in US dollars (as a usage row's billed cost).
+pub const MAX_AMOUNT_USD: f64 = 10_000_000.0;
+
+/// Whether a cost row is a credit: its cost type or description says so.
+pub fn is_credit(cost_type: Option<&str>, description: Option<&str>) -> bool {
+    [cost_type, description]
+        .into_iter()
+        .flatten()
+        .any(|t| t.to_ascii_lowercase().contains("credit"))
+}
+
+/// What is wrong with a cost row's amount, if anything: not finite, beyond
+/// [`MAX_AMOUNT_USD`], or negative on a row its source does not mark as a credit.
+pub fn amount_problem(usd: f64, credit: bool) -> Option<String> {
+    if !usd.is_finite() {
+        return Some("is not a finite amount".to_owned());
+    }
+    if usd.abs() > MAX_AMOUNT_USD {
+        return Some(format!(
+            "(${}) exceeds the largest amount govreview accepts in one cost row (${}); check that the file holds this organisation's costs in the unit its format gives",
+            crate::fmt::int(usd.abs()),
+            crate::fmt::int(MAX_AMOUNT_USD)
+        ));
+    }
+    if usd < 0.0 && !credit {
+        return Some(format!(
+            "({}) is negative, but the row is not marked as a credit (its cost type or description would say so); a charge cannot be negative: fix the row or drop it",
+            crate::fmt::usd(usd)
+        ));
+    }
+    None
 }
 
 /// A cost-report amount: a decimal string in US cents ("123.78912" is $1.2378912).
@@ -432,17 +467,28 @@ pub fn cost_report_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
                     format!("`{c}` is not USD; govreview reports in US dollars"),
                 ));
             }
+            let (cost_type, description) = (text(r, "cost_type"), text(r, "description"));
+            let credit = is_credit(cost_type.as_deref(), description.as_deref());
+            if let Some(why) = amount_problem(usd, credit) {
+                return Err(Error::data(
+                    path,
+                    None,
+                    Some(&format!("{at}.amount")),
+                    format!("{} {why}", amount.map_or(String::new(), Value::to_string)),
+                ));
+            }
             out.push(CostRecord {
                 day,
                 workspace: text(r, "workspace_id"),
                 model: text(r, "model"),
-                cost_type: text(r, "cost_type"),
+                cost_type,
                 token_type: text(r, "token_type"),
                 service_tier: text(r, "service_tier"),
-                description: text(r, "description"),
+                description,
                 usd,
                 list_usd: None,
                 cents: None,
+                credit,
             });
         }
     }

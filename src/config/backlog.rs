@@ -239,11 +239,8 @@ pub(super) fn backlog(
         b.route_to = m;
     }
     if let Some(v) = raw.min_annual_saving {
-        if !(v >= 0.0 && v.is_finite()) {
-            problems.push(loc.problem(
-                &["backlog", "min_annual_saving"],
-                format!("{v} is not an amount; give USD per year, 0 or more"),
-            ));
+        if let Some(why) = super::money_problem(v, "an amount per year") {
+            problems.push(loc.problem(&["backlog", "min_annual_saving"], why));
         }
         b.min_annual_saving = v;
     }

@@ -45,6 +45,29 @@ pub const REGISTER_FILE: &str = "actions.toml";
 /// Default day of the month on which reviews are held.
 pub const DEFAULT_REVIEW_DAY: u32 = 10;
 
+/// The largest amount of money a configuration value may give (budgets, commitments, bands): a
+/// trillion US dollars. Larger values are a unit mistake, and bounding them keeps every sum and
+/// every printed figure exact.
+pub const MAX_USD: f64 = 1e12;
+
+/// The largest price per million tokens the price table accepts: $10,000 (no model comes close;
+/// larger values are prices per token or per thousand written as per million).
+pub const MAX_PRICE: f64 = 10_000.0;
+
+/// What is wrong with an amount of money from the configuration, if anything.
+pub fn money_problem(v: f64, what: &str) -> Option<String> {
+    if !v.is_finite() || v < 0.0 {
+        Some(format!("{v} is not {what}; give an amount in USD, 0 or more"))
+    } else if v > MAX_USD {
+        Some(format!(
+            "{v} is more than govreview accepts as {what} (USD {}); check the unit (USD, not cents)",
+            crate::fmt::usd_whole(MAX_USD)
+        ))
+    } else {
+        None
+    }
+}
+
 /// Words that never name a person.
 pub const NOT_A_PERSON: [&str; 9] = [
     "",
@@ -485,13 +508,19 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         ];
         for (name, v) in fields {
             if let Some(v) = v
-                && (v < 0.0 || !v.is_finite())
+                && (v < 0.0 || !v.is_finite() || v > MAX_PRICE)
             {
                 let mut k = key.to_vec();
                 k.push(name);
                 problems.push(loc.problem(
                     &k,
-                    format!("{v} is not a price; prices are USD per million tokens, 0 or more"),
+                    if v > MAX_PRICE && v.is_finite() {
+                        format!(
+                            "{v} is above $10,000 per million tokens, more than any model costs; prices are USD per million tokens (Sonnet 4.5 input is 3)"
+                        )
+                    } else {
+                        format!("{v} is not a price; prices are USD per million tokens, 0 or more")
+                    },
                 ));
             }
         }
@@ -567,6 +596,8 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
                     c.amount
                 ),
             ));
+        } else if let Some(why) = money_problem(c.amount, "a commitment") {
+            problems.push(loc.problem(&["commitment", "amount"], why));
         }
         match (start, end) {
             (Some(s), Some(e)) if e < s => {

@@ -72,7 +72,7 @@ pub(super) fn renewal(
     for (i, b) in bands.into_iter().enumerate() {
         let idx = i.to_string();
         let mut good = true;
-        if !(b.min >= 0.0 && b.min.is_finite()) {
+        if super::money_problem(b.min, "").is_some() {
             problems.push(loc.problem(
                 &["commitment", "bands", &idx, "min"],
                 format!("{} is not an amount; give the band's smallest commitment in USD per term, 0 or more", b.min),

@@ -146,7 +146,9 @@ pub(super) fn parse(
                     let n = number(x);
                     match (k.as_str(), n) {
                         ("growth", Some(g)) if g > 0.0 && g.is_finite() => t.surge.growth = g,
-                        ("min_usd", Some(m)) if m >= 0.0 && m.is_finite() => t.surge.min_usd = m,
+                        ("min_usd", Some(m)) if super::money_problem(m, "").is_none() => {
+                            t.surge.min_usd = m
+                        }
                         ("growth" | "min_usd", Some(x)) => problems.push(loc.problem(
                             &key,
                             format!("{x} is out of range; growth is a fraction above 0 (1.0 = +100%), min_usd an amount of 0 or more"),
@@ -360,6 +362,7 @@ fn bound(
         (kpi::Unit::Usd, _) if !(x > 0.0 && x.is_finite()) => Some(format!(
             "{x} is not a budget; give the monthly amount in USD, above 0"
         )),
+        (kpi::Unit::Usd, _) => super::money_problem(x, "a budget"),
         (kpi::Unit::Tokens, _) if !(x > 0.0 && x.is_finite()) => {
             Some(format!("{x} is not a token count; give a number above 0"))
         }

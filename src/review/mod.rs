@@ -227,7 +227,7 @@ pub fn build(
     let findings = found.findings;
     let movers = movers::movers(&team_rows, &rollup, month);
     let history = history(ds, &rollup, month);
-    let data = notes::data_notes(cfg, ds, priced, month, &rollup.teams);
+    let data = notes::data_notes(cfg, ds, priced, month, &rollup.teams)?;
     let share = |s: f64| if org_spend > 0.0 { s / org_spend } else { 0.0 };
     let mut by_model: Vec<(String, String, f64, f64)> = totals
         .by_model

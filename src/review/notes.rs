@@ -1,5 +1,6 @@
 //! Data notes: what the data covered, what it lacked, and billed against computed cost.
 
+use crate::error::Result;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -21,7 +22,7 @@ pub fn data_notes(
     priced: &[PricedRow],
     month: Month,
     teams: &BTreeMap<String, ByMonth>,
-) -> DataNotes {
+) -> Result<DataNotes> {
     let in_month: BTreeSet<NaiveDate> = ds
         .days
         .iter()
@@ -200,7 +201,7 @@ pub fn data_notes(
             difference_pct: (computed > 0.0).then(|| (billed - computed) / computed),
         })
         .collect();
-    let list_cells = list_cells(cfg, ds, &this_month, month);
+    let list_cells = list_cells(cfg, ds, &this_month, month)?;
     // A cell whose list amount matches the price table: what is left of the difference is the
     // discount actually received, not a pricing error.
     let list_ok = |ws: &str, model: &str| {
@@ -279,7 +280,7 @@ pub fn data_notes(
             difference_pct: (c > 0.0).then(|| (b - c) / c),
         })
         .collect();
-    DataNotes {
+    Ok(DataNotes {
         files: ds
             .files
             .iter()
@@ -306,7 +307,7 @@ pub fn data_notes(
         warnings: team_warnings.iter().cloned().chain(warnings).collect(),
         team_warnings,
         notes,
-    }
+    })
 }
 
 /// Compresses sorted days into `a..b` ranges.
@@ -337,7 +338,7 @@ fn list_cells(
     ds: &Dataset,
     this_month: &[&PricedRow],
     month: Month,
-) -> Vec<ListCell> {
+) -> Result<Vec<ListCell>> {
     let key = |ws: &Option<String>, model: Option<&str>| {
         (
             ws.clone().unwrap_or_else(|| "default".to_owned()),
@@ -353,8 +354,8 @@ fn list_cells(
             let e = cells
                 .entry(key(&r.workspace, r.model.as_deref()))
                 .or_default();
-            e.0.add(r.cents.map(|c| c.0), r.usd);
-            e.1.add(r.cents.and_then(|c| c.1), list);
+            e.0.add(r.cents.map(|c| c.0), r.usd)?;
+            e.1.add(r.cents.and_then(|c| c.1), list)?;
         }
     }
     for r in this_month {
@@ -362,7 +363,7 @@ fn list_cells(
             e.2 += r.list_cost;
         }
     }
-    cells
+    Ok(cells
         .into_iter()
         .map(|((workspace, model), (net, list, computed_list))| {
             (workspace, model, net.usd(), list.usd(), computed_list)
@@ -376,7 +377,7 @@ fn list_cells(
             list_gap_pct: (computed_list > 0.0).then(|| (list - computed_list) / computed_list),
             effective_discount: (list > 0.0).then(|| 1.0 - net / list),
         })
-        .collect()
+        .collect())
 }
 
 /// Whether the review month's figures may still change: some file that covers it was read (by

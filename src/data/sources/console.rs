@@ -58,6 +58,10 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
                 format!("`{raw_cost}` is not a number; cost_usd is in US dollars, e.g. 12.34"),
             )
         })?;
+        let credit = anthropic::is_credit(kinds[i].as_deref(), None);
+        if let Some(why) = anthropic::amount_problem(usd, credit) {
+            return Err(bad("cost_usd", format!("`{raw_cost}` {why}")));
+        }
         let model = models[i].as_deref().map(|m| {
             anthropic::model_from_display_name(m).unwrap_or_else(|| m.to_ascii_lowercase())
         });
@@ -72,6 +76,7 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
             usd,
             list_usd: None,
             cents: None,
+            credit,
         });
     }
     Ok(out)
