@@ -283,8 +283,8 @@ pub struct FetchArgs {
     /// Last month to fetch (YYYY-MM). Default: the month before --as-of.
     #[arg(long, short = 'm', value_name = "YYYY-MM", value_parser = parse_month)]
     pub month: Option<Month>,
-    /// How many months, ending with --month.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// How many months, ending with --month (1 to 36; the Analytics API serves the last 365 days).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=36))]
     pub months: u32,
     /// Folder the pages go to, as OUT/YYYY-MM/usage-NNN.json and cost-NNN.json. Default:
     /// data/anthropic beside the configuration file (or in the current folder when there is none).

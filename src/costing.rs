@@ -269,6 +269,7 @@ mod tests {
                     usd,
                     list_usd: None,
                     cents: None,
+                    credit: false,
                 },
             )
         };

@@ -16,6 +16,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";
 /// Attempts per page before giving up on 429 / 5xx / network errors.
 pub const MAX_ATTEMPTS: u32 = 5;
+/// The longest `retry-after` (seconds) govreview waits; a longer one gives up at once.
+pub const MAX_RETRY_AFTER: u64 = 120;
 /// Times a month's walk restarts from the first page after its cursor was refused (400/410).
 pub const MAX_RESTARTS: u32 = 3;
 
@@ -120,6 +122,8 @@ impl Client {
     pub fn new(base: &str, key: String, key_var: &'static str, api: Api) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is answered, never followed: the key must not travel to another host.
+            .max_redirects(0)
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_global(Some(Duration::from_secs(60)))
             .user_agent(concat!("govreview/", env!("CARGO_PKG_VERSION")))
@@ -177,8 +181,12 @@ impl Client {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s.min(120)));
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(|l| crate::secret::redact(l, &[&self.key], None));
         let body = resp.body_mut().read_to_string().unwrap_or_default();
         // The API's own words, without the key should it quote it.
         let api_message = serde_json::from_str::<Value>(&body)
@@ -218,6 +226,16 @@ impl Client {
                     format!(": {api_message}")
                 }
             ))),
+            300..=399 => Err(Error::Input(format!(
+                "{url} answered {status} (a redirect{}); govreview does not follow redirects while it sends the key. Point --base-url at the API itself",
+                location.map_or(String::new(), |l| format!(" to `{l}`"))
+            ))),
+            429 | 500..=599 if retry_after.is_some_and(|s| s > MAX_RETRY_AFTER) => {
+                Err(Error::Input(format!(
+                    "{url} answered {status} and asks to wait {} s, longer than govreview waits ({MAX_RETRY_AFTER} s); gave up at once. Try again later",
+                    retry_after.unwrap_or_default()
+                )))
+            }
             429 | 500..=599 => Ok(Outcome::Retry(
                 format!(
                     "{url} answered {status}{}",
@@ -227,7 +245,7 @@ impl Client {
                         format!(" ({api_message})")
                     }
                 ),
-                retry_after,
+                retry_after.map(Duration::from_secs),
             )),
             _ => Err(Error::Input(format!(
                 "{url} answered {status}{}; check --base-url and the month",
@@ -282,11 +300,11 @@ impl Client {
         range: Range,
         on_wait: &mut dyn FnMut(&str, Duration),
         on_page: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Value>> {
+    ) -> Result<Vec<(Value, Option<String>)>> {
         let path = report.path(self.api);
         let mut restarts = 0;
         'walk: loop {
-            let mut out = Vec::new();
+            let mut out: Vec<(Value, Option<String>)> = Vec::new();
             let mut next: Option<String> = None;
             loop {
                 let Some(v) = self.page(report, range, next.as_deref(), on_wait)? else {
@@ -300,17 +318,21 @@ impl Client {
                     continue 'walk;
                 };
                 let more = v.get("has_more").and_then(Value::as_bool).unwrap_or(false);
-                next = v
-                    .get("next_page")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
+                // The cursor this page answered, recorded with it (a walk's order survives a
+                // renamed file).
+                let cursor = std::mem::replace(
+                    &mut next,
+                    v.get("next_page")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                );
                 if v.get("data").and_then(Value::as_array).is_none() {
                     return Err(Error::Input(format!(
                         "{}{path} answered without a `data` array; is --base-url the Anthropic API?",
                         self.base
                     )));
                 }
-                out.push(v);
+                out.push((v, cursor));
                 on_page(out.len());
                 if !more {
                     return Ok(out);

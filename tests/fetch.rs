@@ -398,3 +398,59 @@ fn pages_go_beside_the_config_from_any_folder() {
     );
     assert!(!dir.path().join("data").exists());
 }
+
+/// The key never leaves with a redirect, a server asking to wait ten years is given up on at
+/// once, and an address whose user-info hides another host is refused before any request.
+#[test]
+fn the_key_stays_put_and_waits_stay_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.log");
+    let server = start(&log);
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let fetch_with = |key: &str, base: &str| {
+        run(govreview(dir.path())
+            .args(["fetch", "--month", "2026-10", "--as-of", "2026-11-10"])
+            .args(["--base-url", base])
+            .env("ANTHROPIC_ADMIN_KEY", key))
+    };
+    let o = fetch_with("sk-ant-admin-redirect", &base);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not follow redirects") && stderr(&o).contains("/stolen"),
+        "{}",
+        stderr(&o)
+    );
+    let requests = std::fs::read_to_string(&log).unwrap();
+    assert!(!requests.contains("/stolen"), "{requests}");
+    let t0 = Instant::now();
+    let o = fetch_with("sk-ant-admin-patient", &base);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("asks to wait 315360000 s") && stderr(&o).contains("gave up at once"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    let before = std::fs::read_to_string(&log).unwrap().lines().count();
+    let o = fetch_with(
+        "sk-ant-admin-test-key",
+        &format!("http://127.0.0.1:1@127.0.0.2:{}", server.port),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("user name or password"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().lines().count(),
+        before
+    );
+    for months in ["0", "37", "4294967295", "2147483647"] {
+        let o = run(govreview(dir.path())
+            .args(["fetch", "--months", months])
+            .env("ANTHROPIC_ADMIN_KEY", "sk-ant-admin-test-key"));
+        assert_eq!(o.status.code(), Some(2), "{months}");
+        assert!(stderr(&o).contains("--months"), "{}", stderr(&o));
+    }
+}

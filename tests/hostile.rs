@@ -162,7 +162,10 @@ fn poorly_written_numbers_get_a_message_that_names_the_real_cause() {
 fn analytics_pages(usage_rows: &[&str], cost_rows: &[&str]) -> Vec<(String, String)> {
     let page = |rows: &[&str]| format!(r#"{{"data":[{}],"has_more":false}}"#, rows.join(","));
     vec![
-        ("govreview.toml".into(), CONFIG.replace("usage.csv", "pages")),
+        (
+            "govreview.toml".into(),
+            CONFIG.replace("usage.csv", "pages"),
+        ),
         ("pages/usage-001.json".into(), page(usage_rows)),
         ("pages/cost-001.json".into(), page(cost_rows)),
     ]
@@ -200,11 +203,17 @@ fn a_negative_billed_amount_is_refused_unless_its_source_marks_it_a_credit() {
     let credit = cost_row("-200", "credit");
     let pages = analytics_pages(&[USAGE_ROW], &[&charge, &credit]);
     write_files(dir.path(), &files_of(&pages));
-    let o = run(govreview(dir.path()).args(["review", "--month", "2026-10", "--as-of", "2026-11-10"]));
+    let o =
+        run(govreview(dir.path()).args(["review", "--month", "2026-10", "--as-of", "2026-11-10"]));
     assert!(o.status.success(), "{}", stderr(&o));
     let metrics = std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&metrics).unwrap();
-    assert_eq!(v["kpis"]["spend"]["value"].as_f64(), Some(3.0), "{}", &metrics[..metrics.len().min(2000)]);
+    assert_eq!(
+        v["kpis"]["spend"]["value"].as_f64(),
+        Some(3.0),
+        "{}",
+        &metrics[..metrics.len().min(2000)]
+    );
 }
 
 #[test]
@@ -220,8 +229,42 @@ fn absurd_prices_and_amounts_in_the_config_are_refused_all_at_once() {
         ),
     ]);
     assert!(e.contains("has 3 problems"), "{e}");
-    assert!(e.contains("pricing.models.claude-sonnet-4-5.input") || e.contains("input"), "{e}");
+    assert!(
+        e.contains("pricing.models.claude-sonnet-4-5.input") || e.contains("input"),
+        "{e}"
+    );
     assert!(e.contains("$10,000 per million tokens"), "{e}");
-    assert!(e.contains("commitment.amount") && e.contains("more than govreview accepts"), "{e}");
-    assert!(!e.contains("340282366920938463463374607431768211455"), "{e}");
+    assert!(
+        e.contains("commitment.amount") && e.contains("more than govreview accepts"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("340282366920938463463374607431768211455"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_page_copied_in_its_folder_or_a_walk_missing_its_next_page_is_refused() {
+    let mut pages = analytics_pages(&[USAGE_ROW], &[&cost_row("500", "tokens")]);
+    let copy = pages[1].1.clone();
+    pages.push(("pages/usage-002.json".into(), copy));
+    let e = fails(&files_of(&pages));
+    assert!(
+        e.contains("usage-001.json") && e.contains("usage-002.json") && e.contains("same rows"),
+        "{e}"
+    );
+    let mut pages = analytics_pages(&[USAGE_ROW], &[&cost_row("500", "tokens")]);
+    pages[1].1 = pages[1].1.replace(
+        r#""has_more":false"#,
+        r#""has_more":true,"next_page":"cursor_p2""#,
+    );
+    let e = fails(&files_of(&pages));
+    assert!(
+        e.contains("pages/usage-001.json")
+            && e.contains("usage-002.json")
+            && e.contains("cursor_p2")
+            && e.contains("days without usage"),
+        "{e}"
+    );
 }

@@ -126,17 +126,7 @@ pub fn run(
             "{KEY_VAR} and {ANALYTICS_KEY_VAR} are both set: using {KEY_VAR} (unset it to use the Analytics API key)"
         );
     }
-    if !args.base_url.starts_with("https://")
-        && !crate::net::is_loopback_host(crate::net::url_host(&args.base_url))
-    {
-        return Err(Error::Usage(format!(
-            "`{}` is not HTTPS; the key would travel unencrypted. Use https:// (plain http only to 127.0.0.1 or localhost)",
-            args.base_url
-        )));
-    }
-    if args.months == 0 {
-        return Err(Error::Usage("--months must be 1 or more".into()));
-    }
+    let base = crate::net::api_base(&args.base_url).map_err(Error::Usage)?;
     let last = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     let months: Vec<Month> = (0..args.months as i32)
         .rev()
@@ -147,7 +137,7 @@ pub fn run(
     for m in &months {
         ranges.push((*m, range(api, *m, as_of)?));
     }
-    let client = Client::new(&args.base_url, key, key_var, api);
+    let client = Client::new(base.as_str(), key, key_var, api);
     let io = |e| Error::io("stdout", "cannot write", e);
     let quiet = args.quiet;
     let mut on_wait = |why: &str, wait: Duration| {
@@ -184,17 +174,19 @@ pub fn run(
                 report.stem(),
                 if pages.len() == 1 { "" } else { "s" }
             ));
-            for (i, mut p) in pages.into_iter().enumerate() {
+            for (i, (mut p, cursor)) in pages.into_iter().enumerate() {
                 if api == Api::Analytics
                     && let Value::Object(o) = &mut p
                 {
-                    // What the response does not say: when, and for which days, it was asked.
+                    // What the response does not say: when, for which days and for which page
+                    // cursor it was asked.
                     o.insert(
                         analytics::SAVED_BY.to_owned(),
                         json!({
                             "fetched_on": as_of.to_string(),
                             "starting_at": format!("{}T00:00:00Z", range.start),
                             "ending_at": format!("{}T00:00:00Z", range.end),
+                            "cursor": cursor,
                         }),
                     );
                 }

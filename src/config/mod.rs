@@ -57,7 +57,9 @@ pub const MAX_PRICE: f64 = 10_000.0;
 /// What is wrong with an amount of money from the configuration, if anything.
 pub fn money_problem(v: f64, what: &str) -> Option<String> {
     if !v.is_finite() || v < 0.0 {
-        Some(format!("{v} is not {what}; give an amount in USD, 0 or more"))
+        Some(format!(
+            "{v} is not {what}; give an amount in USD, 0 or more"
+        ))
     } else if v > MAX_USD {
         Some(format!(
             "{v} is more than govreview accepts as {what} (USD {}); check the unit (USD, not cents)",

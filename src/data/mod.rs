@@ -32,6 +32,7 @@ use crate::data::diagnose::totals_fit;
 use crate::data::guard::guard;
 use crate::data::overlaps::check_cost_overlaps;
 use crate::data::overlaps::check_overlaps;
+use crate::data::pages::{PageInfo, check_pages};
 use crate::data::source::LEGACY_CACHE_WRITE;
 use crate::data::source::Plan;
 use crate::data::source::Source;
@@ -44,6 +45,7 @@ mod detect;
 mod diagnose;
 mod guard;
 mod overlaps;
+mod pages;
 mod paths;
 mod source;
 mod sources;
@@ -121,13 +123,16 @@ fn load_inner(
     }
     let mut sources = Vec::new();
     let mut cost_files = Vec::new();
+    let mut pages = Vec::new();
     for (p, named) in files {
         let (kind, page) = classify(p, *named)?;
+        pages.extend(page.as_ref().and_then(|v| PageInfo::of(p, kind, v)));
         match guard(Some(p), || read_input(p, kind, page, rules))? {
             Input::Costs(costs) => cost_files.push((p.clone(), costs)),
             Input::Usage(source) => sources.push(*source),
         }
     }
+    check_pages(&pages)?;
     if sources.is_empty() {
         return Err(Error::Usage(
             "only cost data was given: model mix, cache hit rate and batch share need the usage data of the same period too (usage-report pages, a Console usage export or canonical usage files)".into(),

@@ -14,7 +14,8 @@ The legacy reports:
                                            next_page; the first request for page 1 answers 429
                                            with retry-after: 1, the first for page 2 answers 500
   /v1/organizations/cost_report            one page (tests/fixtures/admin-api-costs/...)
-Other months get empty pages. The key `sk-ant-admin-revoked` gets 401. Every request is logged
+Other months get empty pages. The key `sk-ant-admin-revoked` gets 401, `sk-ant-admin-redirect` a
+301 to /stolen on the same server, `sk-ant-admin-patient` a 429 asking to wait ten years. Every request is logged
 (path and query, then the status) to --log. Prints `PORT <n>` once listening on 127.0.0.1.
 
 Usage: fake_admin_api.py --root REPO --log FILE
@@ -75,6 +76,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlparse(self.path)
         q = parse_qs(url.query)
+        if url.path == "/stolen":
+            # Where a redirect points: a client that followed it would arrive here with the key.
+            return self.send(200, {"data": [], "has_more": False, "next_page": None})
+        if self.headers.get("x-api-key") == "sk-ant-admin-redirect":
+            port = self.server.server_address[1]
+            return self.send(301, {}, [("location", f"http://127.0.0.1:{port}/stolen")])
+        if self.headers.get("x-api-key") == "sk-ant-admin-patient":
+            return self.send(429, {"type": "error", "error": {"type": "rate_limit_error", "message": "come back in ten years"}}, [("retry-after", "315360000")])
         if self.headers.get("x-api-key") == "sk-ant-admin-revoked":
             # Echoes the key, as a careless server might: the client must not print it.
             return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key: " + self.headers.get("x-api-key")}})

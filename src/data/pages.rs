@@ -1,0 +1,234 @@
+//! Saved API pages as a set: the same page saved twice (by content, or by the query and cursor
+//! it answered) would count twice, and a walk whose next page is missing would read the days it
+//! holds as days without usage. Both are refused, naming the files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::anthropic::{self, analytics};
+use crate::error::{Error, Result};
+
+/// What one saved page says about its place in a walk.
+#[derive(Debug, Clone)]
+pub(crate) struct PageInfo {
+    path: PathBuf,
+    /// `usage` or `cost`, and which API: pages of different reports never continue each other.
+    report: &'static str,
+    /// Its rows, as compact JSON (the content two copies share).
+    data: String,
+    /// Whether it says more pages follow, and the cursor of the next.
+    has_more: bool,
+    next_page: Option<String>,
+    /// What govreview's fetch recorded: the query's range and the cursor this page answered
+    /// (`None` for the first page).
+    range: Option<(String, String)>,
+    cursor: Option<Option<String>>,
+    /// Its number in fetch's naming (`usage-002.json` is 2).
+    number: Option<u32>,
+}
+
+impl PageInfo {
+    /// A page's walk information; None for files that are not pages.
+    pub(crate) fn of(path: &Path, kind: anthropic::Kind, page: &Value) -> Option<PageInfo> {
+        let report = match kind {
+            anthropic::Kind::AnalyticsUsage => "analytics usage",
+            anthropic::Kind::AnalyticsCost => "analytics cost",
+            anthropic::Kind::UsageReport => "usage report",
+            anthropic::Kind::CostReport => "cost report",
+            _ => return None,
+        };
+        let saved = page.get(analytics::SAVED_BY);
+        let at = |k: &str| {
+            saved
+                .and_then(|s| s.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let range = at("starting_at").zip(at("ending_at"));
+        let cursor = saved
+            .and_then(|s| s.get("cursor"))
+            .map(|c| c.as_str().map(str::to_owned));
+        let name = path.file_name()?.to_str()?;
+        let number = name
+            .strip_suffix(".json")
+            .and_then(|s| s.rsplit_once('-'))
+            .and_then(|(_, n)| n.parse::<u32>().ok());
+        Some(PageInfo {
+            path: path.to_owned(),
+            report,
+            data: page.get("data").map(Value::to_string).unwrap_or_default(),
+            has_more: page
+                .get("has_more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            next_page: page
+                .get("next_page")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            range,
+            cursor,
+            number,
+        })
+    }
+
+    fn folder(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+
+    fn stem(&self) -> Option<&str> {
+        let name = self.path.file_name()?.to_str()?;
+        Some(name.rsplit_once('-')?.0)
+    }
+}
+
+/// Refuses a page saved twice and a walk with a page missing.
+pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
+    // The same rows in two files (empty pages aside: a month without usage has several).
+    let mut by_content: BTreeMap<(&str, &str), &PageInfo> = BTreeMap::new();
+    for p in pages {
+        if p.data.is_empty() || p.data == "[]" {
+            continue;
+        }
+        if let Some(first) = by_content.insert((p.report, p.data.as_str()), p) {
+            return Err(twice(first, p, "hold the same rows"));
+        }
+    }
+    // The same query and cursor answered twice in one folder.
+    let mut by_query: BTreeMap<(&Path, &str, &(String, String), &Option<String>), &PageInfo> =
+        BTreeMap::new();
+    for p in pages {
+        if let (Some(range), Some(cursor)) = (&p.range, &p.cursor)
+            && let Some(first) = by_query.insert((p.folder(), p.report, range, cursor), p)
+        {
+            return Err(twice(first, p, "answer the same query and page cursor"));
+        }
+    }
+    // Every page that says more follow is continued by a page of the same folder and report:
+    // the one saved as answering its cursor, else the next number in fetch's naming.
+    for p in pages.iter().filter(|p| p.has_more) {
+        let same = |q: &&PageInfo| q.report == p.report && q.folder() == p.folder();
+        let by_cursor = pages.iter().filter(same).any(|q| {
+            q.range == p.range
+                && q.cursor
+                    .as_ref()
+                    .is_some_and(|c| c.is_some() && *c == p.next_page)
+        });
+        let by_number = p.number.is_some_and(|n| {
+            pages
+                .iter()
+                .filter(same)
+                .any(|q| q.stem() == p.stem() && q.number == Some(n + 1))
+        });
+        if !(by_cursor || by_number) {
+            let next = p
+                .number
+                .zip(p.stem())
+                .map(|(n, stem)| format!(" (`{stem}-{:03}.json`)", n + 1));
+            return Err(Error::data(
+                &p.path,
+                None,
+                Some("has_more"),
+                format!(
+                    "says more pages follow (has_more: true{}), but the next page{} is not in {}: its days would read as days without usage. Fetch the month again (govreview fetch saves every page of a walk) or add the missing page",
+                    p.next_page
+                        .as_deref()
+                        .map_or(String::new(), |c| format!(", next_page `{c}`")),
+                    next.unwrap_or_default(),
+                    p.folder().display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn twice(first: &PageInfo, second: &PageInfo, how: &str) -> Error {
+    Error::Input(format!(
+        "{} and {} {how}: the same page saved twice would be counted twice. Remove the copy",
+        first.path.display(),
+        second.path.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn info(path: &str, page: Value) -> PageInfo {
+        PageInfo::of(Path::new(path), anthropic::Kind::AnalyticsUsage, &page).unwrap()
+    }
+
+    fn row(day: &str) -> Value {
+        json!({"starting_at": day, "group": {"model": "m"}, "usage": {"output_tokens": 1}})
+    }
+
+    #[test]
+    fn a_complete_walk_passes_and_a_missing_page_is_named() {
+        let p1 = info(
+            "m/usage-001.json",
+            json!({"data": [row("a")], "has_more": true, "next_page": "c2"}),
+        );
+        let p2 = info(
+            "m/usage-002.json",
+            json!({"data": [row("b")], "has_more": false}),
+        );
+        assert!(check_pages(&[p1.clone(), p2]).is_ok());
+        let e = check_pages(std::slice::from_ref(&p1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("m/usage-001.json") && e.contains("usage-002.json") && e.contains("c2"),
+            "{e}"
+        );
+        // Renamed pages continue each other by the cursor fetch recorded.
+        let saved = |cursor: Value| json!({"starting_at": "s", "ending_at": "e", "cursor": cursor});
+        let a = info(
+            "m/first.json",
+            json!({"data": [row("a")], "has_more": true, "next_page": "c2", "govreview": saved(Value::Null)}),
+        );
+        let b = info(
+            "m/second.json",
+            json!({"data": [row("b")], "has_more": false, "govreview": saved(json!("c2"))}),
+        );
+        assert!(check_pages(&[a, b]).is_ok());
+    }
+
+    #[test]
+    fn a_page_saved_twice_is_refused() {
+        let page = json!({"data": [row("a")], "has_more": false});
+        let e = check_pages(&[
+            info("m/usage-001.json", page.clone()),
+            info("m/usage-003.json", page),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("hold the same rows"), "{e}");
+        // Empty pages are alike without being copies.
+        let empty = json!({"data": [], "has_more": false});
+        assert!(
+            check_pages(&[
+                info("m/usage-001.json", empty.clone()),
+                info("n/usage-001.json", empty),
+            ])
+            .is_ok()
+        );
+        // The same query and cursor in one folder.
+        let saved = json!({"starting_at": "s", "ending_at": "e", "cursor": "c2"});
+        let e = check_pages(&[
+            info(
+                "m/usage-002.json",
+                json!({"data": [row("a")], "govreview": saved}),
+            ),
+            info(
+                "m/usage-009.json",
+                json!({"data": [row("b")], "govreview": saved}),
+            ),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("same query and page cursor"), "{e}");
+    }
+}
