@@ -96,8 +96,8 @@ pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
         }
     }
     // The same query and cursor answered twice in one folder.
-    let mut by_query: BTreeMap<(&Path, &str, &(String, String), &Option<String>), &PageInfo> =
-        BTreeMap::new();
+    type Query<'a> = (&'a Path, &'a str, &'a (String, String), &'a Option<String>);
+    let mut by_query: BTreeMap<Query, &PageInfo> = BTreeMap::new();
     for p in pages {
         if let (Some(range), Some(cursor)) = (&p.range, &p.cursor)
             && let Some(first) = by_query.insert((p.folder(), p.report, range, cursor), p)
