@@ -51,7 +51,7 @@ pub enum Error {
     Input(String),
 
     /// A file could not be read or written.
-    #[error("{}: {action}: {source}", path.display())]
+    #[error("{}: {action}: {source}{}", path.display(), io_hint(source))]
     Io {
         /// The file or folder concerned.
         path: PathBuf,
@@ -90,6 +90,14 @@ impl Error {
         }
     }
 
+    /// A CSV writer's failure: the disk's (full, gone) as an I/O error on the file.
+    pub fn csv(path: &std::path::Path, e: csv::Error) -> Self {
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => Error::io(path, "cannot write", io),
+            other => Error::Internal(format!("csv: {other:?}")),
+        }
+    }
+
     /// Shorthand for a data error.
     pub fn data(
         path: impl Into<PathBuf>,
@@ -120,6 +128,18 @@ impl Error {
             path: path.into(),
             problems: vec![problem],
         }
+    }
+}
+
+/// What to do about an I/O error whose cause the system names.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull => "; the disk is full: free space on it and run again",
+        std::io::ErrorKind::PermissionDenied => "; check the file's and its folder's permissions",
+        std::io::ErrorKind::ReadOnlyFilesystem => {
+            "; that file system is read-only: write elsewhere"
+        }
+        _ => "",
     }
 }
 

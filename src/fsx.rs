@@ -55,6 +55,137 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     PendingFile::new(path, bytes)?.commit()
 }
 
+/// The file a path names for writing: a symbolic link is followed to the file it points at (the
+/// link stays a link; relative links resolve from the link's folder), at most 40 links deep.
+pub fn write_target(path: &Path) -> Result<PathBuf> {
+    let mut p = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to =
+                    std::fs::read_link(&p).map_err(|e| Error::io(&p, "cannot read link", e))?;
+                p = if to.is_absolute() {
+                    to
+                } else {
+                    parent_of(&p).join(to)
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(Error::Usage(format!(
+        "{} is a chain of more than 40 symbolic links (a loop?); give the path of a file",
+        path.display()
+    )))
+}
+
+/// Refuses output paths of one command that name the same file (directly, through a link, or
+/// by another spelling of its folder), before anything is written.
+pub fn check_distinct(paths: &[(&str, &Path)]) -> Result<()> {
+    let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
+    for (what, p) in paths {
+        let t = write_target(p)?;
+        let dir = std::fs::canonicalize(parent_of(&t)).unwrap_or_else(|_| tidy(parent_of(&t)));
+        let key = dir.join(t.file_name().unwrap_or_default());
+        if let Some((other, q, _)) = seen.iter().find(|(_, _, k)| *k == key) {
+            return Err(Error::Usage(format!(
+                "{other} {} and {what} {} are the same file; give each output its own path",
+                q.display(),
+                p.display()
+            )));
+        }
+        seen.push((what, p, key));
+    }
+    Ok(())
+}
+
+/// Refuses to replace what is not a regular file a person may write: a folder, a named pipe, a
+/// device or a socket, or a read-only file (named with its mode). Returns the mode to keep.
+fn writable(path: &Path, shown: &Path) -> Result<Option<std::fs::Permissions>> {
+    let Ok(m) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    let what = if m.is_dir() {
+        Some("a folder")
+    } else if m.is_file() {
+        None
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let t = m.file_type();
+            Some(if t.is_fifo() {
+                "a named pipe"
+            } else if t.is_char_device() || t.is_block_device() {
+                "a device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            })
+        }
+        #[cfg(not(unix))]
+        Some("not a regular file")
+    };
+    if let Some(what) = what {
+        return Err(Error::Usage(format!(
+            "{} is {what}; govreview writes regular files only: give a file name",
+            shown.display()
+        )));
+    }
+    if m.permissions().readonly() {
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            format!(" (mode {:04o})", m.permissions().mode() & 0o7777)
+        };
+        #[cfg(not(unix))]
+        let mode = String::new();
+        return Err(Error::Usage(format!(
+            "{} is read-only{mode}; govreview does not replace it. Make it writable (chmod u+w) or write elsewhere",
+            shown.display()
+        )));
+    }
+    Ok(Some(m.permissions()))
+}
+
+/// Removes temporary files that a killed run left beside `target` (`.NAME.tmp-PID[-N]`, PID no
+/// longer running). Only where running processes can be told (Linux).
+fn clean_stale_temps(dir: &Path, target: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{}.tmp-", file_name(target));
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A temporary file name beside `target`, unique within this process.
+fn temp_beside(target: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    parent_of(target).join(format!(
+        ".{}.tmp-{}-{n}",
+        file_name(target),
+        std::process::id()
+    ))
+}
+
 /// A file's new contents, written beside it and not yet in place: [`PendingFile::commit`] puts
 /// it there with one rename; dropped without a commit, it is removed.
 #[derive(Debug)]
@@ -65,52 +196,48 @@ pub struct PendingFile {
 }
 
 impl PendingFile {
-    /// Writes `bytes` into a temporary file beside `path`.
+    /// Writes `bytes` into a temporary file beside `path` (beside the file a link at `path`
+    /// points at).
     pub fn new(path: &Path, bytes: &[u8]) -> Result<PendingFile> {
-        let dir = parent_of(path);
+        let target = write_target(path)?;
+        let dir = parent_of(&target);
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create folder", e))?;
-        if path.is_dir() {
-            return Err(Error::Usage(format!(
-                "{} is a folder; give a file name",
-                path.display()
-            )));
-        }
-        let tmp = dir.join(format!(".{}.tmp-{}", file_name(path), std::process::id()));
-        let written = (|| {
+        Self::streamed(path, |tmp| {
             use std::io::Write;
-            let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(path, "cannot write", e));
-        }
-        Ok(PendingFile {
-            path: path.to_owned(),
-            tmp,
-            committed: false,
+            let written = (|| {
+                let mut f = File::create(tmp)?;
+                f.write_all(bytes)?;
+                f.sync_all()
+            })();
+            written.map_err(|e| Error::io(path, "cannot write", e))
         })
     }
 
     /// A file written by `write` at a temporary path beside `path` (for contents streamed to
-    /// disk rather than held in memory); not yet in place. The folder must exist.
+    /// disk rather than held in memory); not yet in place. The folder must exist. A link at
+    /// `path` is written through (the link stays); a path that is not a regular file, or a
+    /// read-only file, is refused before anything is written; the file's mode is kept.
     pub fn streamed(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<PendingFile> {
-        if path.is_dir() {
-            return Err(Error::Usage(format!(
-                "{} is a folder; give a file name",
-                path.display()
-            )));
-        }
-        let tmp = parent_of(path).join(format!(".{}.tmp-{}", file_name(path), std::process::id()));
+        let target = write_target(path)?;
+        let mode = writable(&target, path)?;
+        clean_stale_temps(parent_of(&target), &target);
+        let tmp = temp_beside(&target);
         let pending = PendingFile {
-            path: path.to_owned(),
+            path: target,
             tmp: tmp.clone(),
             committed: false,
         };
         // On an error the pending file is dropped, and its temporary file with it.
         write(&tmp)?;
+        if let Some(mode) = mode {
+            std::fs::set_permissions(&tmp, mode).map_err(|e| Error::io(path, "cannot write", e))?;
+        }
         Ok(pending)
+    }
+
+    /// The file the new contents will replace (a link's target).
+    pub fn target(&self) -> &Path {
+        &self.path
     }
 
     /// Puts the new contents in place.
@@ -277,6 +404,8 @@ pub fn clean_stale(dir: &Path) {
         let Some((marker, base, pid)) = stale else {
             continue;
         };
+        // `PID` or `PID-N` (a process's N-th temporary file).
+        let pid = pid.split('-').next().unwrap_or("");
         if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }

@@ -1,6 +1,7 @@
 //! The third hostile audit's reproductions: money never silently wrong, files and keys never
 //! leak, every hostile input gets a clear answer (exit 2, the file, the row or key, the fix).
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use crate::util::{govreview, run, stderr, stdout, write_files};
@@ -267,4 +268,153 @@ fn a_page_copied_in_its_folder_or_a_walk_missing_its_next_page_is_refused() {
             && e.contains("days without usage"),
         "{e}"
     );
+}
+
+/// The tiny fixture as a review repository in `dir/repo`.
+fn tiny_repo(dir: &Path) -> std::path::PathBuf {
+    let r = dir.join("repo");
+    let root = crate::util::root();
+    let cfg = std::fs::read_to_string(root.join("tests/fixtures/tiny/govreview.toml")).unwrap();
+    write_files(&r, &[("govreview.toml", &cfg)]);
+    std::fs::create_dir_all(r.join("data")).unwrap();
+    std::fs::copy(
+        root.join("tests/fixtures/tiny/data/usage.csv"),
+        r.join("data/usage.csv"),
+    )
+    .unwrap();
+    r
+}
+
+fn review_in(repo: &Path) -> std::process::Output {
+    run(govreview(repo).args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"]))
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_written_where_links_point_never_replacing_what_is_not_a_writable_file() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = tiny_repo(dir.path());
+    // A register shared through a link: the link stays, the shared file gets the actions.
+    std::fs::create_dir_all(repo.join("reviews")).unwrap();
+    std::fs::create_dir_all(dir.path().join("shared")).unwrap();
+    let shared = dir.path().join("shared/actions.toml");
+    std::fs::write(&shared, "# the shared register\n").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+    symlink(
+        "../../shared/actions.toml",
+        repo.join("reviews/actions.toml"),
+    )
+    .unwrap();
+    let o = review_in(&repo);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let link = std::fs::symlink_metadata(repo.join("reviews/actions.toml")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    let text = std::fs::read_to_string(&shared).unwrap();
+    assert!(
+        text.contains("# the shared register") && text.contains("A-0001"),
+        "{text}"
+    );
+    assert_eq!(mode(&shared), 0o640, "the file's mode is kept");
+    // A read-only register is refused, named with its mode, and left as it was.
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read(&shared).unwrap();
+    let o = run(govreview(&repo).args([
+        "actions",
+        "add",
+        "--title",
+        "Check the cache",
+        "--owner",
+        "Ann Example",
+        "--due",
+        "2026-12-01",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is read-only (mode 0444)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&shared).unwrap(), before);
+    assert_eq!(mode(&shared), 0o444);
+    // A named pipe is refused, not replaced.
+    let fifo = dir.path().join("pipe.eml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = review_in(&repo);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(govreview(&repo)
+        .args([
+            "email",
+            "-m",
+            "2026-10",
+            "--from",
+            "f@example.com",
+            "--to",
+            "t@example.com",
+        ])
+        .arg("--eml")
+        .arg(&fifo));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a named pipe"), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn export_outputs_are_checked_distinct_links_written_through_and_stale_temps_removed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = tiny_repo(dir.path());
+    let export = |args: &[&str]| {
+        run(govreview(&repo)
+            .args(["export", "-m", "2026-10", "--as-of", "2026-11-10"])
+            .args(args))
+    };
+    let o = export(&["--focus", "same.csv", "--chargeback", "./same.csv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
+    assert!(!repo.join("same.csv").exists(), "nothing written");
+    // A link to the chargeback file: written through, the link kept.
+    std::fs::create_dir_all(repo.join("out")).unwrap();
+    std::fs::write(repo.join("out/real.csv"), "old\n").unwrap();
+    symlink("out/real.csv", repo.join("link.csv")).unwrap();
+    // What a killed run left beside it (a process that is no longer running).
+    std::fs::write(repo.join("out/.real.csv.tmp-999999999"), "half").unwrap();
+    std::fs::write(repo.join("out/.real.csv.tmp-999999998-3"), "half").unwrap();
+    let o = export(&["--chargeback", "link.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(repo.join("link.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let text = std::fs::read_to_string(repo.join("out/real.csv")).unwrap();
+    assert!(text.starts_with("month,"), "{text}");
+    let left: Vec<String> = std::fs::read_dir(repo.join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["real.csv"], "stale temporary files are removed");
 }

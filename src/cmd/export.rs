@@ -114,6 +114,12 @@ pub fn run(
         )));
     }
 
+    let outputs: Vec<(&str, &Path)> =
+        [("--focus", &args.focus), ("--chargeback", &args.chargeback)]
+            .into_iter()
+            .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+            .collect();
+    crate::fsx::check_distinct(&outputs)?;
     let mut pending = Vec::new();
     if let (Some(path), Some(format)) = (&args.focus, focus_format) {
         let mut count = 0usize;
@@ -124,7 +130,7 @@ pub fn run(
                 let mut w = ::csv::WriterBuilder::new()
                     .terminator(::csv::Terminator::CRLF)
                     .from_writer(std::io::BufWriter::new(file));
-                let bad = |e: ::csv::Error| Error::Internal(format!("csv: {e}"));
+                let bad = |e: ::csv::Error| Error::csv(tmp, e);
                 w.write_record(focus::COLUMNS.iter().map(|(n, _)| *n))
                     .map_err(bad)?;
                 focus::rows(&cfg, &priced, &months, &mut |cells| {

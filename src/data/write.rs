@@ -39,7 +39,15 @@ pub struct ParquetSink {
 const BATCH: usize = 65_536;
 
 fn err(path: &Path, e: PolarsError) -> Error {
-    Error::Internal(format!("writing {}: {e}", path.display()))
+    match e {
+        // The disk's failure (full, gone) as an I/O error on the file, not an internal one.
+        PolarsError::IO { error, .. } => Error::io(
+            path,
+            "cannot write",
+            std::io::Error::new(error.kind(), error.to_string()),
+        ),
+        e => Error::Internal(format!("writing {}: {e}", path.display())),
+    }
 }
 
 impl ParquetSink {
