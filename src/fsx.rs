@@ -235,11 +235,6 @@ impl PendingFile {
         Ok(pending)
     }
 
-    /// The file the new contents will replace (a link's target).
-    pub fn target(&self) -> &Path {
-        &self.path
-    }
-
     /// Puts the new contents in place.
     pub fn commit(mut self) -> Result<()> {
         std::fs::rename(&self.tmp, &self.path)
