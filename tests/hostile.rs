@@ -418,3 +418,97 @@ fn export_outputs_are_checked_distinct_links_written_through_and_stale_temps_rem
         .collect();
     assert_eq!(left, ["real.csv"], "stale temporary files are removed");
 }
+
+fn register_problem(repo: &Path, register: &str) -> String {
+    std::fs::create_dir_all(repo.join("reviews")).unwrap();
+    std::fs::write(repo.join("reviews/actions.toml"), register).unwrap();
+    let o = run(govreview(repo).args(["actions", "list"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    stderr(&o)
+}
+
+const ACTION: &str = "[[action]]\nid = \"A-0001\"\ntitle = \"Cache the prompt\"\nscope = \"org\"\nowner = \"Ann Example\"\ndue = 2026-12-01\nstatus = \"open\"\nopened = \"2026-10\"\n";
+
+#[test]
+fn the_register_refuses_what_would_wrap_or_mislead() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = tiny_repo(dir.path());
+    for (bad, says) in [
+        ("A-4294967295", "not an action ID"),
+        ("A-+19", "not an action ID"),
+        ("A-0000", "not an action ID"),
+        ("A- 7", "not an action ID"),
+    ] {
+        let e = register_problem(&repo, &ACTION.replace("A-0001", bad));
+        assert!(
+            e.contains(says) && e.contains("actions.toml:2:"),
+            "{bad}: {e}"
+        );
+    }
+    let e = register_problem(
+        &repo,
+        &format!(
+            "<<<<<<< HEAD\n{ACTION}=======\n{}>>>>>>> theirs\n",
+            ACTION.replace("Cache", "Batch")
+        ),
+    );
+    assert!(
+        e.contains("actions.toml:1:1")
+            && e.contains("merge-conflict marker")
+            && e.contains(":19:1"),
+        "{e}"
+    );
+    let e = register_problem(
+        &repo,
+        &ACTION.replace(
+            "status = \"open\"",
+            "status = \"done\"\nclosed = 2026-09-03",
+        ),
+    );
+    assert!(
+        e.contains("closed") && e.contains("before the action was opened"),
+        "{e}"
+    );
+    let e = register_problem(&repo, &format!("{ACTION}kpi_then = nan\n"));
+    assert!(
+        e.contains("kpi_then") && e.contains("not a finite number"),
+        "{e}"
+    );
+    // The highest ID taken: adding one more is an error, never a wrap to A-0000.
+    std::fs::write(
+        repo.join("reviews/actions.toml"),
+        ACTION.replace("A-0001", "A-999999"),
+    )
+    .unwrap();
+    let o = run(govreview(&repo).args([
+        "actions",
+        "add",
+        "--title",
+        "One more",
+        "--owner",
+        "Ann Example",
+        "--due",
+        "2026-12-01",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("used every action ID"),
+        "{}",
+        stderr(&o)
+    );
+    // An unknown finding is kept, with a warning.
+    std::fs::write(
+        repo.join("reviews/actions.toml"),
+        format!("{ACTION}finding = \"cache_hitrate\"\n"),
+    )
+    .unwrap();
+    let o = run(govreview(&repo).args(["review", "-m", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("finding `cache_hitrate` names no metric"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -17,6 +17,9 @@ use crate::month::Month;
 mod parse;
 mod store;
 
+/// The highest action number (`A-999999`): IDs are bounded, so none can wrap around.
+pub const MAX_ID: u32 = 999_999;
+
 /// The header of a new register.
 pub const REGISTER_HEADER: &str = "\
 # Action register: every finding of a review ends in an action with a named owner and a due date.
@@ -157,6 +160,8 @@ pub struct Register {
     doc: DocumentMut,
     /// Whether an edit was made.
     dirty: bool,
+    /// What is odd but kept (a finding that names no known metric).
+    pub warnings: Vec<String>,
 }
 
 /// What an action lacks before the review can be final: a named owner, a due date.
@@ -245,7 +250,7 @@ closed = 2026-11-02
         assert_eq!(r.actions.len(), 2);
         assert_eq!(r.actions[0].due, NaiveDate::from_ymd_opt(2026, 12, 10));
         assert_eq!(r.actions[1].status, Status::Done);
-        assert_eq!(r.next_id(), "A-0003");
+        assert_eq!(r.next_id().unwrap(), "A-0003");
         assert!(r.actions[0].overdue_on(NaiveDate::from_ymd_opt(2026, 12, 11).unwrap()));
         assert!(!r.actions[1].overdue_on(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
     }

@@ -30,6 +30,16 @@ pub(super) const KEYS: [&str; 15] = [
     "saving_then",
 ];
 
+/// `A-` and one to six digits, at least 1 (no sign, no space).
+fn valid_id(id: &str) -> bool {
+    id.strip_prefix("A-").is_some_and(|n| {
+        (1..=6).contains(&n.len())
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && n.parse::<u32>()
+                .is_ok_and(|v| (1..=super::MAX_ID).contains(&v))
+    })
+}
+
 pub(super) fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
     let v = item.as_value()?;
     Some(match v {
@@ -54,8 +64,51 @@ pub(super) fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, Stri
     })
 }
 
-/// Parses and validates register text, reporting every problem with line:column.
-pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
+/// Lines of a merge conflict left in the file (`<<<<<<<`, `=======`, `>>>>>>>`), as problems.
+fn conflict_markers(text: &str) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let marker = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
+            .into_iter()
+            .find(|m| {
+                line.strip_prefix(m)
+                    .is_some_and(|r| r.is_empty() || r.starts_with(' '))
+            });
+        if let Some(m) = marker {
+            out.push(Problem {
+                line: Some(i + 1),
+                column: Some(1),
+                key: None,
+                message: format!(
+                    "`{m}` is a merge-conflict marker: a merge left both sides here. Keep the right version of each action (IDs are never reused), delete the marker lines, and run again"
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Whether a finding names a metric govreview makes findings of.
+fn known_finding(f: &str) -> bool {
+    let kpis = crate::kpi::CATALOGUE.iter().map(|k| k.key);
+    kpis.chain(["surge", "follow_up", "unit_cost"])
+        .any(|k| f == k)
+        || f.strip_prefix("model_mix.")
+            .is_some_and(|fam| !fam.is_empty() && fam.bytes().all(|b| b.is_ascii_lowercase()))
+        || f.strip_prefix("defaults.").is_some_and(|d| !d.is_empty())
+}
+
+/// Parses and validates register text, reporting every problem with line:column. Returns the
+/// actions and warnings (an unknown finding keeps its action, but no finding will answer to it).
+pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>)> {
+    let markers = conflict_markers(text);
+    if !markers.is_empty() {
+        return Err(Error::Register {
+            path: path.to_owned(),
+            problems: markers,
+        });
+    }
+    let mut warnings = Vec::new();
     let doc = toml_edit::Document::parse(text.to_owned()).map_err(|e| Error::Register {
         path: path.to_owned(),
         problems: vec![diag::syntax(text, &e)],
@@ -130,11 +183,14 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
                 here.clone(),
                 "has no id; give it the next free A-NNNN".into(),
             );
-        } else if !id.starts_with("A-") || id[2..].parse::<u32>().is_err() {
+        } else if !valid_id(&id) {
             push(
                 span_of("id"),
                 format!("{label}.id"),
-                format!("`{id}` is not an action ID like A-0007"),
+                format!(
+                    "`{id}` is not an action ID like A-0007 (A- and one to six digits, from A-0001 to A-{})",
+                    super::MAX_ID
+                ),
             );
         } else if !seen.insert(id.clone()) {
             push(
@@ -235,6 +291,17 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
         };
         let mut number = |k: &str| match t.get(k).and_then(|v| v.as_value()) {
             None => None,
+            Some(toml_edit::Value::Float(f)) if !f.value().is_finite() => {
+                push(
+                    span_of(k),
+                    format!("{label}.{k}"),
+                    format!(
+                        "`{}` is not a finite number; write the value (0.45 for 45%, dollars as 1234.5) or remove the key",
+                        f.value()
+                    ),
+                );
+                None
+            }
             Some(toml_edit::Value::Float(f)) => Some(*f.value()),
             Some(toml_edit::Value::Integer(i)) => Some(*i.value() as f64),
             Some(_) => {
@@ -248,6 +315,26 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
         };
         let kpi_then = number("kpi_then");
         let saving_then = number("saving_then");
+        if let (Some(c), Some(o)) = (closed, opened)
+            && c < o.first_day()
+        {
+            push(
+                span_of("closed"),
+                format!("{label}.closed"),
+                format!(
+                    "{c} is before the action was opened ({o}); an action closes on or after the first day of its review month"
+                ),
+            );
+        }
+        let finding = text_of("finding").filter(|s| !s.is_empty());
+        if let Some(f) = &finding
+            && !known_finding(f)
+        {
+            warnings.push(format!(
+                "{}: {label}: finding `{f}` names no metric govreview makes findings of (such as cache_hit_rate, batch_share, model_mix.opus, budget); the action is kept, but no finding will link to it",
+                path.display()
+            ));
+        }
         let lever = text_of("lever").filter(|s| !s.is_empty());
         if let Some(l) = &lever
             && crate::config::Lever::parse(l).is_none()
@@ -261,7 +348,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
         actions.push(Action {
             id,
             title,
-            finding: text_of("finding").filter(|s| !s.is_empty()),
+            finding,
             scope: text_of("scope").unwrap_or_else(|| "org".into()),
             team: text_of("team").filter(|s| !s.is_empty()),
             owner: text_of("owner").unwrap_or_default(),
@@ -278,7 +365,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Action>> {
         });
     }
     if problems.is_empty() {
-        Ok(actions)
+        Ok((actions, warnings))
     } else {
         diag::sort(&mut problems);
         Err(Error::Register {

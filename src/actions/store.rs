@@ -19,7 +19,7 @@ impl Register {
             Err(e) => return Err(Error::io(path, "cannot read the action register", e)),
         };
         let text = original.clone().unwrap_or_default();
-        let actions = parse(&text, path)?;
+        let (actions, warnings) = parse(&text, path)?;
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
             Error::Internal(format!("{}: {e}", path.display()))
         })?;
@@ -29,6 +29,7 @@ impl Register {
             original,
             doc,
             dirty: false,
+            warnings,
         })
     }
 
@@ -42,20 +43,28 @@ impl Register {
         })
     }
 
-    /// The next free ID: one above the highest ever used (IDs are never reused).
-    pub fn next_id(&self) -> String {
+    /// The next free ID: one above the highest ever used (IDs are never reused); an error once
+    /// every ID up to [`super::MAX_ID`] is taken.
+    pub fn next_id(&self) -> Result<String> {
         let n = self
             .actions
             .iter()
             .filter_map(Action::number)
             .max()
             .unwrap_or(0);
-        format!("A-{:04}", n + 1)
+        if n >= super::MAX_ID {
+            return Err(Error::Input(format!(
+                "{} has used every action ID up to A-{}; IDs are never reused. Start a new register (output.register) for the next actions",
+                self.path.display(),
+                super::MAX_ID
+            )));
+        }
+        Ok(format!("A-{:04}", n + 1))
     }
 
     /// Appends a new open action and returns its ID.
-    pub fn append(&mut self, new: NewAction) -> String {
-        let id = self.next_id();
+    pub fn append(&mut self, new: NewAction) -> Result<String> {
+        let id = self.next_id()?;
         let mut t = Table::new();
         t.insert("id", value(id.clone()));
         t.insert("title", value(new.title.clone()));
@@ -125,7 +134,7 @@ impl Register {
             saving_then: new.saving_then.map(|v| (v * 100.0).round() / 100.0),
         });
         self.dirty = true;
-        id
+        Ok(id)
     }
 
     fn table_mut(&mut self, id: &str) -> Result<(&mut Table, usize)> {

@@ -257,7 +257,7 @@ pub fn run(
                 lever: None,
                 kpi_then: None,
                 saving_then: None,
-            });
+            })?;
             reg.save()?;
             writeln!(out, "Added {id} to {}.", reg.path.display()).map_err(io)
         }

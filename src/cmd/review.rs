@@ -86,13 +86,18 @@ pub fn run(
     // From reading the register to writing the pack, no other run may write the repository.
     let _locks = lock_repository(&out_dir, &register_path)?;
     let mut register = Register::load(&register_path)?;
+    if !args.quiet {
+        for w in &register.warnings {
+            let _ = writeln!(err, "warning: {w}");
+        }
+    }
     let before = register.as_of(month, as_of);
     env.show("reading usage and computing the review…");
     let built = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &before);
     env.clear();
     let (mut model, ds) = built?;
     report_timings(env, &ds, err);
-    let new_ids = review::register::propose(&mut register, &model);
+    let new_ids = review::register::propose(&mut register, &model)?;
     let view = register.as_of(month, as_of);
     review::register::link_register(&mut model, &view, &cfg);
     let pack_files = pack::assemble(&model, &templates)?;

@@ -1,6 +1,7 @@
 //! The review's side of the action register: linking findings to open actions, proposing
 //! actions for the rest, and the register as the pack shows it.
 
+use crate::error::Result;
 use std::collections::BTreeMap;
 
 use crate::actions::{Action, NewAction, Register, Status};
@@ -12,7 +13,7 @@ use super::findings::{answers, covers};
 /// Appends an action for every finding that has no open action in the register as it stood on
 /// the review's date; returns the new IDs. Findings are matched on metric and scope (`org`, the
 /// team, or `team/app`); a team's finding is answered by an action on one of its apps too.
-pub fn propose(register: &mut Register, model: &ReportModel) -> Vec<String> {
+pub fn propose(register: &mut Register, model: &ReportModel) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     let view = register.as_of(model.month, model.as_of);
     for p in &model.actions {
@@ -38,9 +39,9 @@ pub fn propose(register: &mut Register, model: &ReportModel) -> Vec<String> {
             lever: p.lever.map(|l| l.as_str().to_owned()),
             kpi_then: p.kpi_then,
             saving_then: p.est_monthly_saving,
-        }));
+        })?);
     }
-    ids
+    Ok(ids)
 }
 
 /// Fills the register section from the register's actions, links findings to open actions, and
