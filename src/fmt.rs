@@ -157,9 +157,27 @@ pub fn ratio(v: f64) -> String {
     format!("{v:.2}")
 }
 
+/// The longest slug: file names built from it (`charts/team-<slug>.svg`) stay far below the
+/// 255 bytes file systems allow.
+pub const MAX_SLUG: usize = 60;
+
 /// A name as lowercase ASCII letters, digits and single dashes ("Growth & Ads" -> "growth-ads");
-/// empty when it has none.
+/// empty when it has none. A longer name than [`MAX_SLUG`] keeps its first 51 characters and a
+/// short hash of the whole name, so that two long names that start alike stay apart.
 pub fn slug(name: &str) -> String {
+    let s = slug_all(name);
+    if s.len() <= MAX_SLUG {
+        return s;
+    }
+    // FNV-1a over the name as given: stable across runs and platforms.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let head = s[..MAX_SLUG - 9].trim_end_matches('-');
+    format!("{head}-{:08x}", hash as u32)
+}
+
+fn slug_all(name: &str) -> String {
     let dashed: String = name
         .chars()
         .map(|c| {
@@ -190,6 +208,12 @@ mod tests {
         );
         assert_eq!(slug("Über"), "ber");
         assert_eq!(slug("&&"), "");
+        let long = "x".repeat(250);
+        let a = slug(&long);
+        let b = slug(&format!("{long}y"));
+        assert!(a.len() <= MAX_SLUG && b.len() <= MAX_SLUG, "{a}");
+        assert_ne!(a, b, "long names that start alike stay apart");
+        assert!(a.starts_with("xxxxxxxx"));
     }
 
     #[test]

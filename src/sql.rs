@@ -185,13 +185,22 @@ fn snowflake_plain(name: &str) -> bool {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
     let one_case = name == name.to_ascii_lowercase() || name == name.to_ascii_uppercase();
     simple && one_case && !SNOWFLAKE_RESERVED.contains(&name.to_ascii_uppercase().as_str())
 }
 
 fn ident(d: Dialect, name: &str, key: &str) -> Result<Ident> {
-    match bad_identifier(name) {
+    // Inside BigQuery's backticks a backslash starts an escape: a name ending in one would
+    // leave the identifier open.
+    let bad = bad_identifier(name).or_else(|| {
+        (d == Dialect::BigQuery && name.contains('\\')).then_some(
+            "contains a backslash, which BigQuery reads as an escape inside a quoted name",
+        )
+    });
+    match bad {
         Some(why) => Err(Error::Usage(format!(
             "{key} `{}` {why}; give the name as the engine knows it",
             name.escape_debug()
@@ -640,10 +649,10 @@ mod tests {
 
     #[test]
     fn snowflake_names_unquoted_only_when_plain() {
-        for plain in ["llm_usage", "PROMPT_TOKENS", "_x1", "date"] {
+        for plain in ["llm_usage", "PROMPT_TOKENS", "_x1", "date", "usage$2026"] {
             assert!(snowflake_plain(plain), "{plain}");
         }
-        for quoted in ["startTime", "select", "Group", "a-b", "1x", "naïve"] {
+        for quoted in ["startTime", "select", "Group", "a-b", "1x", "naïve", "$x"] {
             assert!(!snowflake_plain(quoted), "{quoted}");
         }
     }
@@ -711,6 +720,51 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("table name"), "{e}");
+        // A BigQuery name ending in a backslash would leave its backticks open.
+        for table in ["proj.dataset.t\\", "proj.data\\`set.t"] {
+            let e = daily_cube_sql(
+                &gateway(),
+                &Request {
+                    dialect: Dialect::BigQuery,
+                    table,
+                    from: None,
+                    to: None,
+                },
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("table name") && e.contains("quot") || e.contains("backslash"),
+                "{e}"
+            );
+        }
+        let mut w = gateway();
+        w.columns.insert("team".into(), "team\\".into());
+        let e = daily_cube_sql(
+            &w,
+            &Request {
+                dialect: Dialect::BigQuery,
+                table: "t",
+                from: None,
+                to: None,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("backslash"), "{e}");
+        // Elsewhere a backslash is an ordinary character of a quoted name.
+        assert!(
+            daily_cube_sql(
+                &w,
+                &Request {
+                    dialect: Dialect::Postgres,
+                    table: "t",
+                    from: None,
+                    to: None,
+                },
+            )
+            .is_ok()
+        );
         let e = daily_cube_sql(
             &gateway(),
             &Request {

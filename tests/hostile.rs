@@ -512,3 +512,26 @@ fn the_register_refuses_what_would_wrap_or_mislead() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_very_long_team_name_gets_a_bounded_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = "Platform ".repeat(28);
+    let usage = format!(
+        "date,model,team,app,uncached_input_tokens,output_tokens\n2026-10-01,claude-sonnet-4-5,{team},chat,1000000,1000\n2026-10-01,claude-sonnet-4-5,{team}x,chat,1000000,1000\n"
+    );
+    write_files(
+        dir.path(),
+        &[("govreview.toml", CONFIG), ("usage.csv", &usage)],
+    );
+    let o =
+        run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pages: Vec<String> = std::fs::read_dir(dir.path().join("reviews/2026-10/teams"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    assert!(pages.iter().all(|p| p.len() <= 70), "{pages:?}");
+}

@@ -267,15 +267,17 @@ closed = 2026-11-02
             Some("prompt fixed"),
         )
         .unwrap();
-        let id = r.append(NewAction {
-            finding: Some("batch_share".into()),
-            scope: "data".into(),
-            team: Some("data".into()),
-            owner: "Aisha Okafor".into(),
-            due: NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
-            opened: "2026-11".parse().unwrap(),
-            ..new_action("New one")
-        });
+        let id = r
+            .append(NewAction {
+                finding: Some("batch_share".into()),
+                scope: "data".into(),
+                team: Some("data".into()),
+                owner: "Aisha Okafor".into(),
+                due: NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
+                opened: "2026-11".parse().unwrap(),
+                ..new_action("New one")
+            })
+            .unwrap();
         assert_eq!(id, "A-0003");
         r.save().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
@@ -367,7 +369,7 @@ closed = 2026-11-02
         // A register as `init` writes it: the header only. Its first action goes below it.
         let p = write(d.path(), REGISTER_HEADER);
         let mut r = Register::load(&p).unwrap();
-        r.append(new_action("First"));
+        r.append(new_action("First")).unwrap();
         r.save().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.starts_with(REGISTER_HEADER), "{text}");
@@ -382,7 +384,7 @@ closed = 2026-11-02
         )
         .unwrap();
         let mut r = Register::load(&p).unwrap();
-        r.append(new_action("Second"));
+        r.append(new_action("Second")).unwrap();
         r.save().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         let comment = text.find("# Reviewed with finance").unwrap();
@@ -445,7 +447,7 @@ closed = 2026-11-02
         let p = d.path().join("reviews/actions.toml");
         let mut r = Register::load(&p).unwrap();
         assert!(r.actions.is_empty());
-        r.append(new_action("T"));
+        r.append(new_action("T")).unwrap();
         r.save().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.starts_with(REGISTER_HEADER));
