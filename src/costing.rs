@@ -286,6 +286,7 @@ mod tests {
                 bill("ws2", "claude-opus-4-5", 5.0),
             ],
             timings: Vec::new(),
+            warnings: Vec::new(),
         };
         let p = price(&ds, &cfg).unwrap();
         assert_eq!(p.len(), 3);

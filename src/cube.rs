@@ -121,4 +121,6 @@ pub struct Dataset {
     pub costs: Vec<(usize, crate::anthropic::CostRecord)>,
     /// How long each loading stage took, in seconds (for `GOVREVIEW_TIMINGS`).
     pub timings: Vec<(&'static str, f64)>,
+    /// What the data notes should say of how it was read (several spellings of one team).
+    pub warnings: Vec<String>,
 }

@@ -14,6 +14,15 @@ use crate::pricing::Tokens;
 /// The team or app of rows that no data column or allocation rule assigns.
 pub const UNALLOCATED: &str = "unallocated";
 
+/// Names govreview uses itself: usage without a team or app, and a table's total row.
+pub const RESERVED: [&str; 2] = [UNALLOCATED, "(total)"];
+
+/// Whether a team or app name is one govreview reserves (in any case, with any surrounding
+/// spaces).
+pub fn reserved(name: &str) -> bool {
+    RESERVED.contains(&name.trim().to_lowercase().as_str())
+}
+
 /// A cube row with its owner, family and costs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PricedRow {

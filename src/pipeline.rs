@@ -93,6 +93,7 @@ pub fn priced_by(
         daily: cfg.commitment.is_some(),
         by_day,
         rules: cfg.allocation.clone(),
+        teams: cfg.team_owners.keys().cloned().collect(),
     };
     let ds = data::load_with(
         &files,

@@ -535,3 +535,55 @@ fn a_very_long_team_name_gets_a_bounded_file_name() {
     assert_eq!(pages.len(), 4, "{pages:?}");
     assert!(pages.iter().all(|p| p.len() <= 70), "{pages:?}");
 }
+
+#[test]
+fn spellings_of_a_team_are_one_team_and_reserved_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let usage = "date,model,team,app,uncached_input_tokens,output_tokens\n\
+2026-10-01,claude-sonnet-4-5,Support,bot,1000000,1000\n\
+2026-10-02,claude-sonnet-4-5,SUPPORT,bot,3000000,1000\n\
+2026-10-03,claude-sonnet-4-5,support ,Bot,1000000,1000\n";
+    let cfg = format!("{CONFIG}\n[teams.support]\nowner = \"Priya Natarajan\"\n");
+    write_files(
+        dir.path(),
+        &[("govreview.toml", &cfg), ("usage.csv", usage)],
+    );
+    let o = run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(
+            "team spellings `SUPPORT`, `Support`, `support ` are read as one team, `support`"
+        ) && stdout(&o).contains("are read as one app, `bot`"),
+        "{}",
+        stdout(&o)
+    );
+    let pages: Vec<String> = std::fs::read_dir(dir.path().join("reviews/2026-10/teams"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(pages.len(), 2, "one team: {pages:?}");
+    // `unallocated` in the data, and as a configured team.
+    let e = fails(&[
+        ("govreview.toml", CONFIG),
+        (
+            "usage.csv",
+            "date,model,team,uncached_input_tokens,output_tokens\n2026-10-01,claude-sonnet-4-5,Unallocated,1000,10\n",
+        ),
+    ]);
+    assert!(e.contains("usage.csv") && e.contains("reserves"), "{e}");
+    let e = fails(&[
+        (
+            "govreview.toml",
+            &format!("{CONFIG}\n[teams.unallocated]\nowner = \"Priya Natarajan\"\n"),
+        ),
+        (
+            "usage.csv",
+            "date,model,team,uncached_input_tokens,output_tokens\n2026-10-01,claude-sonnet-4-5,a,1000,10\n",
+        ),
+    ]);
+    assert!(
+        e.contains("teams.unallocated") && e.contains("reserves"),
+        "{e}"
+    );
+}

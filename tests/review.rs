@@ -780,7 +780,7 @@ fn analytics_pages_of_one_fetch_share_days_but_duplicates_are_refused() {
     );
     let o = review(dir.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("both hold usage of"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("hold the same rows"), "{}", stderr(&o));
     std::fs::remove_dir_all(dir.path().join("pages/copy")).unwrap();
     // A legacy usage-report page of the same day and dimensions: refused, though the actor rule
     // gave the Analytics rows a team the legacy rows do not have.

@@ -437,6 +437,16 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
             ),
         ));
     }
+    for team in raw.teams.keys() {
+        if crate::metrics::reserved(team) {
+            problems.push(loc.key_problem(
+                &["teams", team],
+                format!(
+                    "`{team}` is a name govreview reserves (usage without a team, a table's total); give the team its own name"
+                ),
+            ));
+        }
+    }
     for (team, owner) in &team_owners {
         if !is_person(owner, &team_owners, &org.people) {
             problems.push(loc.problem(
@@ -633,6 +643,16 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
                 &["allocation", &idx],
                 "matches nothing; give workspace_id, workspace, api_key_id, api_key, model, actor or actor_type",
             ));
+        }
+        for (what, name) in [("team", &rule.team), ("app", &rule.app)] {
+            if let Some(n) = name.as_deref().filter(|n| crate::metrics::reserved(n)) {
+                problems.push(loc.problem(
+                    &["allocation", &idx, what],
+                    format!(
+                        "`{n}` is a name govreview reserves; usage that matches no rule is unallocated already: remove the rule or name a real {what}"
+                    ),
+                ));
+            }
         }
         if rule.team.is_none() && rule.app.is_none() {
             problems.push(loc.problem(

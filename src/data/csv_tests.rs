@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 fn same_on_both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Vec<usize> {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(&inputs, term, true, true, false, &[]).unwrap();
-    let general = load_inner(&inputs, term, false, true, false, &[]).unwrap();
+    let fast = load_inner(&inputs, term, true, true, false, &[], &[]).unwrap();
+    let general = load_inner(&inputs, term, false, true, false, &[], &[]).unwrap();
     let show = |ds: &Dataset| {
         (
             ds.rows.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>(),
@@ -58,7 +58,7 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
 fn error(files: &[PathBuf], fast: bool) -> String {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    match load_inner(&inputs, None, fast, true, false, &[]) {
+    match load_inner(&inputs, None, fast, true, false, &[], &[]) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("expected an error"),
     }

@@ -44,6 +44,7 @@ mod aggregate;
 mod detect;
 mod diagnose;
 mod guard;
+mod names;
 mod overlaps;
 mod pages;
 mod paths;
@@ -67,6 +68,8 @@ pub struct Options {
     /// The allocation rules: those on the actor are applied as Analytics API pages are read (the
     /// cube has no actor column).
     pub rules: Vec<crate::config::AllocationRule>,
+    /// The configured team names: a spelling of one in the data takes its name.
+    pub teams: Vec<String>,
 }
 
 impl Default for Options {
@@ -76,6 +79,7 @@ impl Default for Options {
             daily: false,
             by_day: false,
             rules: Vec::new(),
+            teams: Vec::new(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub fn load_with(
         options.daily,
         options.by_day,
         &options.rules,
+        &options.teams,
     )
 }
 
@@ -114,6 +119,7 @@ fn load_inner(
     want_daily: bool,
     by_day: bool,
     rules: &[crate::config::AllocationRule],
+    teams: &[String],
 ) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::Usage(
@@ -366,6 +372,7 @@ fn load_inner(
         }
         same
     });
+    let warnings = names::normalise(&mut rows, &infos, teams)?;
     let mut ds = Dataset {
         rows,
         files: infos,
@@ -373,6 +380,7 @@ fn load_inner(
         daily,
         costs,
         timings,
+        warnings,
     };
     ds.rows.sort_by(|a, b| {
         (

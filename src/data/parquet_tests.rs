@@ -59,8 +59,8 @@ fn parquet_paged(
 fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Dataset) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(&inputs, term, true, true, false, &[]).unwrap();
-    let general = load_inner(&inputs, term, false, true, false, &[]).unwrap();
+    let fast = load_inner(&inputs, term, true, true, false, &[], &[]).unwrap();
+    let general = load_inner(&inputs, term, false, true, false, &[], &[]).unwrap();
     assert!(
         fast.daily == general.daily,
         "the daily series differs between the engines"
@@ -124,7 +124,7 @@ pub(super) fn sorted_rows(s: &parquet::Scanned) -> (Vec<String>, Vec<String>) {
 fn errors(files: &[PathBuf]) -> (String, String) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let text = |fast| match load_inner(&inputs, None, fast, true, false, &[]) {
+    let text = |fast| match load_inner(&inputs, None, fast, true, false, &[], &[]) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("expected an error"),
     };
@@ -498,7 +498,7 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
         let files = expand_config_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
         let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
             files.iter().map(|p| (p.clone(), None)).collect();
-        let text = load_inner(&inputs, term, false, true, false, &[]).unwrap();
+        let text = load_inner(&inputs, term, false, true, false, &[], &[]).unwrap();
         let out = d.path().join(case);
         std::fs::create_dir_all(&out).unwrap();
         // Small row groups (61 rows), so that groups straddle days and months.
@@ -506,8 +506,8 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
             .iter()
             .map(|f| (as_parquet(&out, f, 61), None))
             .collect();
-        let fast = load_inner(&pq, term, true, true, false, &[]).unwrap();
-        let general = load_inner(&pq, term, false, true, false, &[]).unwrap();
+        let fast = load_inner(&pq, term, true, true, false, &[], &[]).unwrap();
+        let general = load_inner(&pq, term, false, true, false, &[], &[]).unwrap();
         assert!(!text.rows.is_empty(), "{case}");
         assert_eq!(
             cube(&fast),

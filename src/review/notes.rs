@@ -304,7 +304,13 @@ pub fn data_notes(
         provisional,
         unallocated_spend,
         discount: cfg.discount,
-        warnings: team_warnings.iter().cloned().chain(warnings).collect(),
+        warnings: ds
+            .warnings
+            .iter()
+            .cloned()
+            .chain(team_warnings.iter().cloned())
+            .chain(warnings)
+            .collect(),
         team_warnings,
         notes,
     })
