@@ -69,7 +69,9 @@ pub fn deserialize_all<T: DeserializeOwned>(
         .map_err(|e: toml_edit::TomlError| syntax(text, &e))?;
     let mut problems: Vec<Problem> = Vec::new();
     let mut set_aside: Vec<Vec<String>> = Vec::new();
-    for _ in 0..100 {
+    // Keys that were missing and got a stand-in: its type is found by trying, silently.
+    let mut stand_ins: Vec<Vec<String>> = Vec::new();
+    for _ in 0..200 {
         let current = work.to_string();
         let e = match toml::from_str::<T>(&current) {
             Ok(raw) => return Ok((Some(raw), problems)),
@@ -92,16 +94,29 @@ pub fn deserialize_all<T: DeserializeOwned>(
             .and_then(|m| m.split('`').next())
         {
             key_path.push(missing.to_owned());
-            if set_aside.contains(&key_path) {
+            if set_aside.contains(&key_path) || stand_ins.contains(&key_path) {
                 return Ok((None, problems));
             }
             let refs: Vec<&str> = key_path.iter().map(String::as_str).collect();
             let mut p = loc.problem(&refs[..refs.len() - 1], format!("`{missing}` is missing; add it (the README's configuration reference describes it)"));
             p.key = Some(key_path.join("."));
             problems.push(p);
-            return Ok((None, problems));
+            // A stand-in (a string first; its type is corrected below when the reader expects
+            // another) lets the rest of the file be read and checked in the same run.
+            if !insert_key(&mut work, &refs, toml_edit::Item::Value("".into())) {
+                return Ok((None, problems));
+            }
+            stand_ins.push(key_path);
+            continue;
         }
         let refs: Vec<&str> = key_path.iter().map(String::as_str).collect();
+        if stand_ins.contains(&key_path) {
+            // The stand-in of a missing key had the wrong type: give it the expected one.
+            match placeholder(&message) {
+                Some(v) if replace_key(&mut work, &refs, v.clone()) => continue,
+                _ => return Ok((None, problems)),
+            }
+        }
         if message.starts_with("unknown field") {
             let key = key_path.last().map(String::as_str).unwrap_or("");
             let text = match suggest(&message, key) {
@@ -161,6 +176,40 @@ fn placeholder(message: &str) -> Option<toml_edit::Item> {
         return None;
     };
     Some(toml_edit::Item::Value(v))
+}
+
+/// Adds `item` at `path` (its tables must exist); false when they do not.
+fn insert_key(doc: &mut toml_edit::DocumentMut, path: &[&str], item: toml_edit::Item) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut t: &mut dyn toml_edit::TableLike = doc.as_table_mut();
+    let mut i = 0;
+    while i < parents.len() {
+        let Some(next) = t.get_mut(parents[i]) else {
+            return false;
+        };
+        if next.is_array_of_tables()
+            && let Some(idx) = parents.get(i + 1).and_then(|x| x.parse::<usize>().ok())
+        {
+            let Some(tt) = next.as_array_of_tables_mut().and_then(|a| a.get_mut(idx)) else {
+                return false;
+            };
+            t = tt;
+            i += 2;
+            continue;
+        }
+        let Some(tt) = next.as_table_like_mut() else {
+            return false;
+        };
+        t = tt;
+        i += 1;
+    }
+    if t.get(last).is_some() {
+        return false;
+    }
+    t.insert(last, item);
+    true
 }
 
 /// Puts `item` at `path`; false when there is no such key.

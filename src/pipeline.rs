@@ -27,7 +27,8 @@ pub struct Inputs {
     pub kind: Option<Kind>,
 }
 
-/// Reads the configuration; a missing file says how to point at one.
+/// Reads the configuration; a missing file says how to point at one. When the file has problems,
+/// `data.paths` that match no file are listed with them, so that one run names everything.
 pub fn load_config(path: &Path) -> Result<Config> {
     Config::load(path).map_err(|e| match e {
         Error::Io { path, source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
@@ -36,8 +37,34 @@ pub fn load_config(path: &Path) -> Result<Config> {
                 path.display()
             ))
         }
+        Error::Config { path, mut problems } => {
+            problems.extend(data_paths_problem(&path));
+            crate::diag::sort(&mut problems);
+            Error::Config { path, problems }
+        }
         other => other,
     })
+}
+
+/// The problem of a configuration's `data.paths` that match no file, if they do not.
+fn data_paths_problem(path: &Path) -> Option<crate::diag::Problem> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    let patterns: Vec<String> = table
+        .get("data")?
+        .get("paths")?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    match data::expand_config_paths(&patterns, &base) {
+        Err(Error::Usage(msg)) => {
+            let loc = crate::diag::Locator::new(&text);
+            Some(loc.problem(&["data", "paths"], msg))
+        }
+        _ => None,
+    }
 }
 
 /// Refuses a review made before its month is over: every figure of a review is of a whole month.

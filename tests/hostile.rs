@@ -587,3 +587,34 @@ fn spellings_of_a_team_are_one_team_and_reserved_names_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn every_mistake_of_a_config_is_named_in_one_run() {
+    let cfg = r#"[organization]
+review_owner = "Dana Whitfield"
+
+[data]
+paths = ["nothing/*.csv"]
+
+[targets]
+max_opus_share = 30
+
+[commitment]
+amount = 100000
+start = 2026-01-01
+
+[email]
+from = "bad"
+"#;
+    let e = fails(&[("govreview.toml", cfg)]);
+    for want in [
+        "has 5 problems",
+        "`organization.name`: `name` is missing",
+        "`targets.max_opus_share`: 30 is outside 0..1",
+        "`commitment.end`: `end` is missing",
+        "`email.from`: `bad` is not an email address",
+        "`data.paths`: no data file matches",
+    ] {
+        assert!(e.contains(want), "{want}\n{e}");
+    }
+}
