@@ -539,6 +539,11 @@ pub struct ReviewArgs {
     /// The action register. Default: the config's output.register (OUT/actions.toml).
     #[arg(long, value_name = "FILE")]
     pub register: Option<PathBuf>,
+    /// Rewrite the pack of a past month (one with a later month's pack beside it) when the run
+    /// would change it. Without it, such a pack is left as it was and the run says what would
+    /// change.
+    #[arg(long)]
+    pub rewrite: bool,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,

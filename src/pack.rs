@@ -88,6 +88,46 @@ pub fn stage(dir: &Path, files: &[OutputFile]) -> Result<StagedDir> {
     Ok(staged)
 }
 
+/// What a new pack would change in the one already in `dir`: files added or changed, and
+/// generated files (charts, team pages) that would go. Empty when it is the same pack.
+pub fn changes(dir: &Path, files: &[OutputFile]) -> Vec<String> {
+    let mut out: Vec<String> = files
+        .iter()
+        .filter(|f| std::fs::read(dir.join(&f.path)).ok().as_deref() != Some(&f.bytes[..]))
+        .map(|f| f.path.display().to_string())
+        .collect();
+    for sub in ["charts", "teams"] {
+        let Ok(rd) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let rel = Path::new(sub).join(e.file_name());
+            if !files.iter().any(|f| f.path == rel) {
+                out.push(format!("{} (removed)", rel.display()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The months after `month` that have a pack under `out_dir` (a folder `YYYY-MM` with a
+/// `review.md`), in order.
+pub fn later_packs(out_dir: &Path, month: crate::month::Month) -> Vec<crate::month::Month> {
+    let Ok(rd) = std::fs::read_dir(out_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<crate::month::Month> = rd
+        .flatten()
+        .filter_map(|e| {
+            let m: crate::month::Month = e.file_name().to_str()?.parse().ok()?;
+            (m > month && e.path().join("review.md").is_file()).then_some(m)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

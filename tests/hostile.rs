@@ -618,3 +618,50 @@ from = "bad"
         assert!(e.contains(want), "{want}\n{e}");
     }
 }
+
+#[test]
+fn a_past_month_s_pack_is_not_rewritten_without_being_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = tiny_repo(dir.path());
+    let review = |month: &str, as_of: &str, extra: &[&str]| {
+        run(govreview(&repo)
+            .args(["review", "-m", month, "--as-of", as_of])
+            .args(extra))
+    };
+    assert!(review("2026-09", "2026-10-10", &["-q"]).status.success());
+    assert!(review("2026-10", "2026-11-10", &["-q"]).status.success());
+    let pack = repo.join("reviews/2026-09/review.md");
+    let before = std::fs::read(&pack).unwrap();
+    // The same review again: the same pack, nothing written.
+    let o = review("2026-09", "2026-10-10", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("is unchanged"), "{}", stdout(&o));
+    // A later hand edit (an owner removed) would make September's final pack a draft.
+    let reg = repo.join("reviews/actions.toml");
+    let text = std::fs::read_to_string(&reg).unwrap();
+    let first_owner = text.find("owner = \"").unwrap();
+    let end = text[first_owner + 9..].find('"').unwrap() + first_owner + 9;
+    std::fs::write(
+        &reg,
+        format!("{}owner = \"TBD{}", &text[..first_owner], &text[end..]),
+    )
+    .unwrap();
+    let o = review("2026-09", "2026-10-10", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("past month (2026-10 came after it)")
+            && e.contains("review.md")
+            && e.contains("into a DRAFT")
+            && e.contains("--rewrite"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&pack).unwrap(), before, "left as it was");
+    let o = review("2026-09", "2026-10-10", &["--rewrite", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&pack)
+            .unwrap()
+            .contains("**DRAFT**")
+    );
+}

@@ -102,6 +102,44 @@ pub fn run(
     review::register::link_register(&mut model, &view, &cfg);
     let pack_files = pack::assemble(&model, &templates)?;
     let dir = out_dir.join(month.to_string());
+    // A past month's pack (a later month's beside it) is history: it is rewritten only when
+    // asked, and otherwise the run says what it would have changed.
+    let later = pack::later_packs(&out_dir, month);
+    if dir.join("review.md").is_file() && !later.is_empty() {
+        let changed = pack::changes(&dir, &pack_files);
+        if changed.is_empty() {
+            if !args.quiet {
+                writeln!(
+                    out,
+                    "{}/ is unchanged: the review of {month} made on {as_of} gives the same pack.",
+                    dir.display()
+                )
+                .map_err(|e| Error::io("stdout", "cannot write", e))?;
+            }
+            return Ok(());
+        }
+        if !args.rewrite {
+            let was_final = std::fs::read_to_string(dir.join("review.md"))
+                .is_ok_and(|t| !t.contains("**DRAFT**"));
+            let draft = if was_final && model.status == "draft" {
+                " It would also turn the final review into a DRAFT (an action it shows now lacks an owner or a due date)."
+            } else {
+                ""
+            };
+            let shown: Vec<&str> = changed.iter().take(8).map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "{} is the pack of a past month ({} came after it); reviewing {month} again on {as_of} would change {}{}.{draft} The pack was left as it was: to replace it, run again with --rewrite (the register's later edits then show in the old month)",
+                dir.display(),
+                later[0],
+                shown.join(", "),
+                if changed.len() > shown.len() {
+                    format!(" and {} more", changed.len() - shown.len())
+                } else {
+                    String::new()
+                }
+            )));
+        }
+    }
     // Everything is written beside its place first; the pack folder is swapped in whole, then
     // the register takes its new text in one rename. An error before then changes nothing.
     let staged = pack::stage(&dir, &pack_files)?;
