@@ -199,7 +199,8 @@ pub fn send(msg: &Message, smtp: &Smtp) -> Result<()> {
     let transport = builder.build();
     transport.send(msg).map(|_| ()).map_err(|e| {
         let server = format!("{}:{}", smtp.host, smtp.port);
-        let text = e.to_string();
+        // The server's words, on one line (a reply with line breaks could forge output lines).
+        let text = crate::secret::printable(&e.to_string());
         let why = if text.contains("authentication mechanism") {
             format!("{server} offers no login (AUTH) that govreview can use: drop email.username to send without one, or use a server that authenticates")
         } else if e.is_tls() || text.contains("certificate") || text.contains("corrupt message") {
@@ -207,14 +208,14 @@ pub fn send(msg: &Message, smtp: &Smtp) -> Result<()> {
         } else if e.is_permanent() {
             let code = e.status().map(|c| c.to_string()).unwrap_or_default();
             if code.starts_with("53") {
-                format!("{server} refused the login ({e}); check email.username and {PASSWORD_VAR}")
+                format!("{server} refused the login ({text}); check email.username and {PASSWORD_VAR}")
             } else {
-                format!("{server} rejected the message ({e}); check the recipients and the sender")
+                format!("{server} rejected the message ({text}); check the recipients and the sender")
             }
         } else if e.is_transient() {
-            format!("{server} deferred the message ({e}); try again later")
+            format!("{server} deferred the message ({text}); try again later")
         } else {
-            format!("cannot deliver through {server}: {e}; check email.smtp_host and smtp_port, and that the server is up")
+            format!("cannot deliver through {server}: {text}; check email.smtp_host and smtp_port, and that the server is up")
         };
         let secrets: Vec<&str> = smtp.password.as_deref().into_iter().collect();
         Error::Input(crate::secret::redact(&why, &secrets, smtp.username.as_deref()))

@@ -186,7 +186,7 @@ impl Client {
             .headers()
             .get("location")
             .and_then(|v| v.to_str().ok())
-            .map(|l| crate::secret::redact(l, &[&self.key], None));
+            .map(|l| crate::secret::printable(&crate::secret::redact(l, &[&self.key], None)));
         let body = resp.body_mut().read_to_string().unwrap_or_default();
         // The API's own words, without the key should it quote it.
         let api_message = serde_json::from_str::<Value>(&body)
@@ -194,7 +194,9 @@ impl Client {
             .and_then(|v| {
                 v.pointer("/error/message")
                     .and_then(Value::as_str)
-                    .map(|m| crate::secret::redact(m, &[&self.key], None))
+                    .map(|m| {
+                        crate::secret::printable(&crate::secret::redact(m, &[&self.key], None))
+                    })
             })
             .unwrap_or_default();
         match status {

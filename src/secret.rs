@@ -27,9 +27,35 @@ pub fn redact(text: &str, secrets: &[&str], user: Option<&str>) -> String {
     out
 }
 
+/// Text a remote server sent, fit to print on one line: line breaks and other control characters
+/// (which could forge lines of output or move a terminal's cursor) become spaces or `\u{..}`.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' | '\t' => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out.trim().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_text_prints_on_one_line() {
+        assert_eq!(
+            printable("550 no such user\r\n250 OK forged\x1b[2J"),
+            "550 no such user 250 OK forged\\u{1b}[2J"
+        );
+    }
 
     #[test]
     fn plain_and_encoded_secrets_go() {

@@ -665,3 +665,84 @@ fn a_past_month_s_pack_is_not_rewritten_without_being_asked() {
             .contains("**DRAFT**")
     );
 }
+
+fn utf16(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        out.extend(u.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn encodings_and_dates_get_messages_that_name_the_real_cause() {
+    let page = r#"{"data":[{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","group":{"model":"claude-sonnet-4-5"},"usage":{"output_tokens":1000}}],"has_more":false}"#;
+    let csv = "date,model,team,uncached_input_tokens,output_tokens\n2026-10-01,claude-sonnet-4-5,a,1000,10\n";
+    for (name, bytes) in [
+        ("usage.csv", utf16(csv)),
+        ("p.json", utf16(page)),
+        (
+            "u.ndjson",
+            utf16("{\"date\":\"2026-10-01\",\"model\":\"m\",\"output_tokens\":1}\n"),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        write_files(
+            dir.path(),
+            &[("govreview.toml", &CONFIG.replace("usage.csv", name))],
+        );
+        let e = fails_in(dir.path(), &[]);
+        assert!(e.contains(name) && e.contains("is UTF-16 text"), "{e}");
+    }
+    // A UTF-8 byte-order mark before a page is harmless; before JSON lines, it is named.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.json"), format!("\u{feff}{page}")).unwrap();
+    write_files(
+        dir.path(),
+        &[("govreview.toml", &CONFIG.replace("usage.csv", "p.json"))],
+    );
+    let o =
+        run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("u.ndjson"),
+        "\u{feff}{\"date\":\"2026-10-01\",\"model\":\"m\",\"output_tokens\":1}\n",
+    )
+    .unwrap();
+    write_files(
+        dir.path(),
+        &[("govreview.toml", &CONFIG.replace("usage.csv", "u.ndjson"))],
+    );
+    let e = fails_in(dir.path(), &[]);
+    assert!(
+        e.contains("byte-order mark") && !e.contains("not valid JSON"),
+        "{e}"
+    );
+    // RFC 3339 allows a lower-case t and z.
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", CONFIG),
+            (
+                "usage.csv",
+                "starting_at,model,team,uncached_input_tokens,output_tokens\n2026-10-01t00:00:00z,claude-sonnet-4-5,a,1000,10\n",
+            ),
+        ],
+    );
+    let o =
+        run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10", "-q"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A row in year 0 is a mistake in the year.
+    for e in fails_both_ways(
+        "date,model,team,uncached_input_tokens,output_tokens",
+        &[
+            "2026-10-01,claude-sonnet-4-5,a,1000,10",
+            "0000-01-01,claude-sonnet-4-5,a,1000,10",
+        ],
+    ) {
+        assert!(e.contains("row 2") && e.contains("2000 to 2099"), "{e}");
+    }
+}

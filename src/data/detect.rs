@@ -63,11 +63,11 @@ impl Format {
 pub(crate) fn header_line(path: &Path) -> Result<String> {
     use std::io::BufRead;
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, "cannot read", e))?;
-    let mut line = String::new();
+    let mut line = Vec::new();
     std::io::BufReader::new(f)
-        .read_line(&mut line)
+        .read_until(b'\n', &mut line)
         .map_err(|e| Error::io(path, "cannot read", e))?;
-    Ok(line.trim_start_matches('\u{feff}').to_owned())
+    Ok(utf8_text(path, line)?.to_owned())
 }
 
 pub(crate) fn unknown_extension(path: &Path) -> Error {
@@ -87,8 +87,8 @@ pub(crate) fn classify(
 ) -> Result<(anthropic::Kind, Option<serde_json::Value>)> {
     match Format::of(path) {
         Some(Format::Json) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, "cannot read", e))?;
+            let text = utf8_text(path, bytes)?;
             let (kind, page) = anthropic::json_kind(path, &text)?;
             Ok((named.unwrap_or(kind), Some(page)))
         }
@@ -102,6 +102,35 @@ pub(crate) fn classify(
         Some(_) => Ok((named.unwrap_or(anthropic::Kind::Canonical), None)),
         None => Err(unknown_extension(path)),
     }
+}
+
+/// A text file's bytes as text: a UTF-8 byte-order mark is dropped; UTF-16 (and anything else
+/// that is not UTF-8) is an error that names the encoding and the fix.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    if utf16 {
+        return Err(Error::data(
+            path,
+            None,
+            None,
+            "is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 (govreview fetch writes UTF-8; most editors offer \"UTF-8\" under Save as or Encoding)",
+        ));
+    }
+    let bytes = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!(
+                "is not UTF-8 text (byte {} is not valid UTF-8); save it as UTF-8",
+                e.utf8_error().valid_up_to() + 1
+            ),
+        )
+    })
 }
 
 /// The label of legacy Admin API usage-report pages in the data notes.

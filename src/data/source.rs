@@ -25,6 +25,12 @@ pub(crate) const TOKEN_COLUMNS: [(&str, Slot); 5] = [
 ];
 pub(crate) const DIMENSIONS: [&str; 4] = ["team", "app", "workspace_id", "api_key_id"];
 
+/// The first and last day a usage row may have (2000-01-01 and 2099-12-31, days since
+/// 1970-01-01): anything else is a mistake in the year.
+pub(crate) const FIRST_DAY: i32 = 10_957;
+/// See [`FIRST_DAY`].
+pub(crate) const LAST_DAY: i32 = 47_481;
+
 /// The largest count one row may hold (10^15 tokens: about $3 billion of Sonnet input). Larger
 /// values are a unit mistake or hostile input; bounding them also bounds every sum.
 pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
@@ -345,8 +351,11 @@ pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
         }
         DataType::Datetime(_, None) => c.clone().dt().date(),
         DataType::String if name == "date" => c.clone().str().to_date(strptime(Some("%Y-%m-%d"))),
+        // RFC 3339 allows a lower-case `t` and `z`; the parser wants them upper-case.
         DataType::String => c
             .clone()
+            .str()
+            .to_uppercase()
             .str()
             .to_datetime(
                 Some(TimeUnit::Microseconds),
@@ -433,8 +442,25 @@ pub(crate) fn zero() -> Expr {
 /// the diagnostic query would run on it.
 pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
     let (path, schema) = (src.path.as_path(), src.schema.as_ref());
-    let (day, day_check) = day_expr(path, schema)?;
-    let mut checks = vec![day_check];
+    let (raw_day, day_check) = day_expr(path, schema)?;
+    // A day outside the years usage can have is a mistake in the year (0000-01-01 would chart
+    // as "Jan 0000"): named by its own check, before the unparsable-day one.
+    let d32 = raw_day.clone().cast(DataType::Int32);
+    let in_range = d32
+        .clone()
+        .gt_eq(lit(FIRST_DAY))
+        .and(d32.lt_eq(lit(LAST_DAY)));
+    let day = when(in_range.clone())
+        .then(raw_day.clone())
+        .otherwise(lit(NULL).cast(DataType::Date));
+    let mut checks = vec![
+        Check {
+            column: day_check.column.clone(),
+            bad: raw_day.is_not_null().and(in_range.not()),
+            message: "is outside the years govreview reads (2000 to 2099); check the year".into(),
+        },
+        day_check,
+    ];
     if schema.get("model").is_none() {
         return Err(Error::data(
             path,

@@ -184,6 +184,20 @@ pub(crate) fn check(path: &Path, kind: Kind) -> Result<Shape> {
             break;
         }
         any = true;
+        if first && (buf[..len].starts_with(&[0xFF, 0xFE]) || buf[..len].starts_with(&[0xFE, 0xFF]))
+        {
+            // UTF-16: say so, rather than name its first byte as a broken character.
+            crate::data::detect::utf8_text(path, buf[..2].to_vec())?;
+        }
+        if first && kind == Kind::Ndjson && buf[..len].starts_with(b"\xEF\xBB\xBF") {
+            return Err(Error::data(
+                path,
+                Some(1),
+                None,
+                "starts with a byte-order mark, which JSON lines do not allow; save the file as UTF-8 without a BOM",
+            )
+            .with_line(Some(1)));
+        }
         let start = if first && buf[..len].starts_with(b"\xEF\xBB\xBF") {
             3
         } else {

@@ -2,7 +2,7 @@
 //! key, the counts summed per key.
 
 use super::*;
-use crate::data::source::MAX_COST_USD;
+use crate::data::source::{FIRST_DAY, LAST_DAY, MAX_COST_USD};
 
 /// Aggregates one row group into the worker's groups.
 pub(super) fn row_group(
@@ -119,6 +119,10 @@ pub(super) fn days_of<'a>(
             .and_then(|t| utc_days(t.values(), unit)),
     }
     .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
+    // A day outside the years usage can have: the general query names the row.
+    if days.iter().any(|d| !(FIRST_DAY..=LAST_DAY).contains(d)) {
+        return Ok(None);
+    }
     Ok(Some(days))
 }
 
