@@ -12,7 +12,7 @@ use crate::cube::{CubeRow, Dataset};
 use crate::error::{Error, Result};
 use crate::metrics::{PricedRow, UNALLOCATED};
 use crate::month::Month;
-use crate::pricing::{Tokens, list_cost};
+use crate::pricing::{Quote, Tokens, Variant, list_cost};
 
 /// Team and app of a row: its own columns first, then the first matching rule for what is missing.
 /// (Rules on the actor were applied when Analytics API pages were read: the cube has no actor.)
@@ -31,22 +31,29 @@ pub fn allocate(row: &CubeRow, rules: &[AllocationRule]) -> (String, String) {
     )
 }
 
-/// Prices every cube row. An unknown model is an error that names the model, where it was found and
-/// the configuration key that gives it a price.
+/// Prices every cube row: its list cost step by step (see [`crate::pricing::quote`]) at the
+/// prices in force on its days, and its net cost. An unknown model is an error that names the
+/// model, where it was found and the configuration key that gives it a price.
 pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
     let mut missing: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut out = Vec::with_capacity(ds.rows.len());
     for r in &ds.rows {
-        let Some((_, p)) = cfg.prices.lookup(&r.model) else {
+        let Some(m) = cfg.prices.lookup(&r.model) else {
             missing.entry(&r.model).or_default().push(r.file);
             continue;
         };
-        let list = list_cost(p, &r.tokens, &r.tier);
+        let variant = variant_of(r);
+        let month_start = r.month.first_day();
+        let (quote, _) =
+            crate::pricing::quote(m, r.first_day, month_start, &variant, &r.tokens, &r.tier);
+        let list = quote.list();
         let net = list * (1.0 - cfg.discount);
         let uncached = Tokens {
             uncached_input: r.tokens.uncached_input,
             ..Tokens::default()
         };
+        let (uncached_quote, _) =
+            crate::pricing::quote(m, r.first_day, month_start, &variant, &uncached, &r.tier);
         let (team, app) = allocate(r, &cfg.allocation);
         out.push(PricedRow {
             month: r.month,
@@ -55,7 +62,7 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             model: r.model.clone(),
             workspace: r.workspace_id.clone(),
             api_key: r.api_key_id.clone(),
-            family: cfg.families.family(&r.model),
+            family: cfg.family(&r.model),
             tier: r.tier.clone(),
             in_term: r.in_term,
             tokens: r.tokens,
@@ -64,10 +71,13 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             web_search_requests: r.web_search_requests,
             list_cost: list,
             computed_net: net,
-            uncached_input_net: list_cost(p, &uncached, &r.tier) * (1.0 - cfg.discount),
+            uncached_input_net: uncached_quote.list() * (1.0 - cfg.discount),
             billed: r.billed.then_some(r.billed_cost),
             file: r.file,
             day: (r.first_day == r.last_day).then_some(r.first_day),
+            first_day: r.first_day,
+            variant,
+            quote,
         });
     }
     if let Some((model, files)) = missing.into_iter().next() {
@@ -77,13 +87,22 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             .collect();
         files.dedup();
         return Err(Error::Input(format!(
-            "model `{model}` (in {}) has no price. Add it to {}:\n\n  [pricing.models.\"{model}\"]\n  input = ...           # USD per million tokens\n  cache_write_5m = ...\n  cache_write_1h = ...\n  cache_read = ...\n  output = ...\n\nand, unless its name contains opus, sonnet or haiku, its family under [families]",
+            "model `{model}` (in {}) has no price. Add it to {}:\n\n  [pricing.models.\"{model}\"]\n  input = ...           # USD per million tokens\n  cache_write_5m = ...\n  cache_write_1h = ...\n  cache_read = ...\n  output = ...\n  source = \"...\"       # where they come from (a page, or your contract)\n\nand, unless its name contains opus, sonnet, haiku, fable or mythos, its family (family = \"...\")",
             files.join(", "),
             cfg.path.display()
         )));
     }
     apply_billed(&mut out, ds, cfg)?;
     Ok(out)
+}
+
+/// How a cube row is priced beyond its model and tier; a Foundry `-fast` ID says fast mode.
+pub fn variant_of(r: &CubeRow) -> Variant {
+    let mut v = r.variant.clone();
+    if v.speed.is_none() && crate::pricing::PriceTable::fast_id(&r.model) {
+        v.speed = Some("fast".to_owned());
+    }
+    v
 }
 
 /// Spend by day, for the forecast: each day's shape from its usage (billed cost where the rows
@@ -100,8 +119,8 @@ pub fn daily_spend(
         let cost = if r.billed {
             r.billed_cost
         } else {
-            cfg.prices.lookup(&r.model).map_or(0.0, |(_, p)| {
-                list_cost(p, &r.tokens, &r.tier) * (1.0 - cfg.discount)
+            cfg.prices.lookup(&r.model).map_or(0.0, |m| {
+                list_cost(&m.price_on(r.day), &r.tokens, &r.tier) * (1.0 - cfg.discount)
             })
         };
         *raw.entry(r.day).or_default() += cost;
@@ -132,7 +151,7 @@ pub fn daily_spend(
 pub fn model_key(cfg: &Config, model: &str) -> String {
     cfg.prices
         .lookup(model)
-        .map_or_else(|| model.to_owned(), |(p, _)| p.to_owned())
+        .map_or_else(|| model.to_owned(), |m| m.key.clone())
 }
 
 /// Makes billed costs (cost reports, Console cost exports) the spend of the usage they bill.
@@ -193,7 +212,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 month: *month,
                 team: UNALLOCATED.to_owned(),
                 app: UNALLOCATED.to_owned(),
-                family: cfg.families.family(&model),
+                family: cfg.family(&model),
                 model,
                 workspace: ws.clone(),
                 api_key: None,
@@ -209,6 +228,9 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 billed: Some(*usd),
                 file: *file,
                 day: None,
+                first_day: month.first_day(),
+                variant: Variant::default(),
+                quote: Quote::default(),
             });
         }
     }
@@ -237,6 +259,8 @@ mod tests {
         .unwrap();
         let usage = |team: &str, u: u64| CubeRow {
             month: ym("2026-10"),
+            segment: 0,
+            variant: Default::default(),
             file: 0,
             team: Some(team.into()),
             app: None,
@@ -318,6 +342,8 @@ mod tests {
         ];
         let mut r = CubeRow {
             month: ym("2026-10"),
+            segment: 0,
+            variant: Default::default(),
             file: 0,
             team: None,
             app: Some("own-app".into()),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::month::Month;
-use crate::pricing::Tokens;
+use crate::pricing::{Tokens, Variant};
 
 /// The text columns that, with file and month, key the cube (and that a warehouse mapping can
 /// fill).
@@ -26,6 +26,11 @@ pub const TEXT_KEYS: [&str; 6] = [
 pub struct CubeRow {
     /// Calendar month (UTC).
     pub month: Month,
+    /// The part of the month between days prices change (0 = from the 1st); a row never holds
+    /// usage billed at two prices.
+    pub segment: u8,
+    /// How the usage is priced beyond its model and tier (residency, speed, context, band).
+    pub variant: Variant,
     /// Index into [`Dataset::files`].
     pub file: usize,
     /// Team, when the data carries it.

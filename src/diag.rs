@@ -9,6 +9,17 @@ use std::ops::Range;
 
 use serde::de::DeserializeOwned;
 
+/// A TOML date without a time (`2026-10-01`) as a calendar date; None when it carries a time or
+/// is not a real date.
+pub fn plain_date(d: &toml::value::Datetime) -> Option<chrono::NaiveDate> {
+    match (&d.date, &d.time) {
+        (Some(x), None) => {
+            chrono::NaiveDate::from_ymd_opt(x.year as i32, x.month as u32, x.day as u32)
+        }
+        _ => None,
+    }
+}
+
 /// One problem found in a TOML file, located as precisely as the file allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

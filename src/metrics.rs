@@ -64,6 +64,13 @@ pub struct PricedRow {
     pub file: usize,
     /// The day, when the row holds one day's usage (a day-level cube, or a month with one day).
     pub day: Option<NaiveDate>,
+    /// The first day of its usage (its prices are those in force then: a row never spans a
+    /// price change).
+    pub first_day: NaiveDate,
+    /// How it is priced beyond its model and tier.
+    pub variant: crate::pricing::Variant,
+    /// Its list cost step by step (adds up to `list_cost`).
+    pub quote: crate::pricing::Quote,
 }
 
 impl PricedRow {
@@ -364,6 +371,9 @@ mod tests {
             billed: None,
             file: 0,
             day: None,
+            first_day: d("2026-10-01"),
+            variant: Default::default(),
+            quote: Default::default(),
         }
     }
 

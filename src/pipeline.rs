@@ -121,6 +121,7 @@ pub fn priced_by(
         by_day,
         rules: cfg.allocation.clone(),
         teams: cfg.team_owners.keys().cloned().collect(),
+        price_changes: cfg.prices.price_changes(),
     };
     let ds = data::load_with(
         &files,

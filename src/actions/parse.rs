@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use toml_edit::Item;
 
 use super::{Action, Status};
-use crate::config::plain_date;
+use crate::diag::plain_date;
 use crate::diag::{self, Problem, line_col};
 use crate::error::{Error, Result};
 use crate::month::Month;

@@ -31,7 +31,7 @@ pub use renewal::{Band, Renewal};
 pub use warehouse::{TimeType, Warehouse};
 
 use crate::error::{Error, Result};
-use crate::pricing::{FamilyRules, Price, PriceTable, builtin_prices};
+use crate::pricing::{FamilyRules, PriceTable};
 pub use targets::Targets;
 
 pub use crate::metrics::Commitment;
@@ -50,10 +50,6 @@ pub const DEFAULT_REVIEW_DAY: u32 = 10;
 /// every printed figure exact.
 pub const MAX_USD: f64 = 1e12;
 
-/// The largest price per million tokens the price table accepts: $10,000 (no model comes close;
-/// larger values are prices per token or per thousand written as per million).
-pub const MAX_PRICE: f64 = 10_000.0;
-
 /// What is wrong with an amount of money from the configuration, if anything.
 pub fn money_problem(v: f64, what: &str) -> Option<String> {
     if !v.is_finite() || v < 0.0 {
@@ -69,6 +65,9 @@ pub fn money_problem(v: f64, what: &str) -> Option<String> {
         None
     }
 }
+
+/// The premium tier by default: the families priced above Sonnet.
+pub const DEFAULT_PREMIUM: [&str; 3] = ["opus", "fable", "mythos"];
 
 /// Words that never name a person.
 pub const NOT_A_PERSON: [&str; 9] = [
@@ -139,18 +138,9 @@ struct RawOutput {
 struct RawPricing {
     discount: Option<f64>,
     reconcile_tolerance: Option<f64>,
+    premium_families: Option<Vec<String>>,
     #[serde(default)]
-    models: BTreeMap<String, RawPrice>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPrice {
-    input: Option<f64>,
-    cache_write_5m: Option<f64>,
-    cache_write_1h: Option<f64>,
-    cache_read: Option<f64>,
-    output: Option<f64>,
+    models: BTreeMap<String, crate::pricing::RawModel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -331,6 +321,8 @@ pub struct Config {
     pub prices: PriceTable,
     /// Prefixes of models whose price comes from the configuration.
     pub configured_prices: Vec<String>,
+    /// The premium tier: the families governed like Opus (a share target and routing away).
+    pub premium_families: Vec<String>,
     /// Contract discount, 0..1.
     pub discount: f64,
     /// Billed and computed cost may differ by this fraction before the pack warns.
@@ -371,6 +363,16 @@ pub fn is_person(name: &str, teams: &BTreeMap<String, String>, people: &[String]
 }
 
 impl Config {
+    /// The model-mix family of a model ID.
+    pub fn family(&self, model: &str) -> String {
+        self.families.family(model, &self.prices)
+    }
+
+    /// Whether a family is in the premium tier.
+    pub fn premium(&self, family: &str) -> bool {
+        self.premium_families.iter().any(|f| f == family)
+    }
+
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config> {
         let text =
@@ -507,73 +509,51 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
             format!("{reconcile_tolerance} is outside 0..1; write 2% as 0.02"),
         ));
     }
-    let mut entries = builtin_prices();
-    let mut configured_prices = Vec::new();
-    for (model, p) in &raw.pricing.models {
-        let key = ["pricing", "models", model.as_str()];
-        let fields = [
-            ("input", p.input),
-            ("cache_write_5m", p.cache_write_5m),
-            ("cache_write_1h", p.cache_write_1h),
-            ("cache_read", p.cache_read),
-            ("output", p.output),
-        ];
-        for (name, v) in fields {
-            if let Some(v) = v
-                && (v < 0.0 || !v.is_finite() || v > MAX_PRICE)
-            {
-                let mut k = key.to_vec();
-                k.push(name);
-                problems.push(loc.problem(
-                    &k,
-                    if v > MAX_PRICE && v.is_finite() {
-                        format!(
-                            "{v} is above $10,000 per million tokens, more than any model costs; prices are USD per million tokens (Sonnet 4.5 input is 3)"
-                        )
-                    } else {
-                        format!("{v} is not a price; prices are USD per million tokens, 0 or more")
-                    },
-                ));
-            }
+    let (builtin_models, tokenizer_ratio) = match crate::pricing::builtin() {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem {
+                line: None,
+                column: None,
+                key: None,
+                message: e.to_string(),
+            });
+            (Vec::new(), 1.3)
         }
-        let base = entries.get(model).copied();
-        let price = match base {
-            Some(b) => Some(Price {
-                input: p.input.unwrap_or(b.input),
-                cache_write_5m: p.cache_write_5m.unwrap_or(b.cache_write_5m),
-                cache_write_1h: p.cache_write_1h.unwrap_or(b.cache_write_1h),
-                cache_read: p.cache_read.unwrap_or(b.cache_read),
-                output: p.output.unwrap_or(b.output),
-            }),
-            None => {
-                let missing: Vec<&str> = fields
-                    .iter()
-                    .filter(|(_, v)| v.is_none())
-                    .map(|(n, _)| *n)
-                    .collect();
-                if missing.is_empty() {
-                    Some(Price {
-                        input: p.input.unwrap_or_default(),
-                        cache_write_5m: p.cache_write_5m.unwrap_or_default(),
-                        cache_write_1h: p.cache_write_1h.unwrap_or_default(),
-                        cache_read: p.cache_read.unwrap_or_default(),
-                        output: p.output.unwrap_or_default(),
-                    })
-                } else {
-                    problems.push(loc.problem(
-                        &key,
-                        format!(
-                            "`{model}` is not a built-in model, so all five prices are needed; missing: {}",
-                            missing.join(", ")
-                        ),
-                    ));
-                    None
-                }
-            }
-        };
-        if let Some(price) = price {
-            entries.insert(model.clone(), price);
+    };
+    let mut models: BTreeMap<String, crate::pricing::Model> = builtin_models
+        .into_iter()
+        .map(|m| (m.key.clone(), m))
+        .collect();
+    let mut configured_prices = Vec::new();
+    for (model, raw) in &raw.pricing.models {
+        let at = ["pricing", "models", model.as_str()];
+        let base = models.get(model).cloned();
+        if let Some(m) =
+            crate::pricing::table::build(model, raw, base.as_ref(), false, &at, loc, problems)
+        {
+            models.insert(model.clone(), m);
             configured_prices.push(model.clone());
+        }
+    }
+    let models: Vec<crate::pricing::Model> = models.into_values().collect();
+    crate::pricing::table::check_changes(
+        &models,
+        loc,
+        &|key| vec!["pricing".into(), "models".into(), key.into()],
+        problems,
+    );
+    let premium_families = raw
+        .pricing
+        .premium_families
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PREMIUM.iter().map(|f| (*f).to_owned()).collect());
+    for (i, f) in premium_families.iter().enumerate() {
+        if f.trim().is_empty() || f.contains(char::is_whitespace) {
+            problems.push(loc.problem(
+                &["pricing", "premium_families", &i.to_string()],
+                format!("`{f}` is not a family name; use one lowercase word such as `opus`"),
+            ));
         }
     }
 
@@ -589,7 +569,7 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
 
     // targets
     let targets = targets::parse(raw.targets.as_ref(), loc, problems);
-    let prices_now = PriceTable::new(entries.clone());
+    let prices_now = PriceTable::new(models.clone(), tokenizer_ratio);
     let backlog_cfg = backlog::backlog(raw.backlog, &prices_now, loc, problems);
     let defaults_cfg = backlog::defaults(raw.defaults, loc, problems);
     let warehouse_cfg = warehouse::warehouse(raw.warehouse, loc, problems);
@@ -706,7 +686,8 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         out_dir,
         register,
         pack_url,
-        prices: PriceTable::new(entries),
+        prices: PriceTable::new(models, tokenizer_ratio),
+        premium_families,
         configured_prices,
         discount,
         reconcile_tolerance,
@@ -732,14 +713,7 @@ fn people_hint(people: &[String]) -> String {
     }
 }
 
-/// A TOML date without a time (`2026-10-01`) as a calendar date; None when it carries a time or
-/// is not a real date.
-pub(crate) fn plain_date(d: &toml::value::Datetime) -> Option<NaiveDate> {
-    match (&d.date, &d.time) {
-        (Some(x), None) => NaiveDate::from_ymd_opt(x.year as i32, x.month as u32, x.day as u32),
-        _ => None,
-    }
-}
+pub(crate) use crate::diag::plain_date;
 
 fn toml_date(
     d: &toml::value::Datetime,
@@ -879,8 +853,8 @@ review_owner = "Dana Whitfield"
 
         let ok = format!("{MINIMAL}[pricing.models.\"claude-opus-4-5\"]\noutput = 20\n");
         let c = parse(&ok).unwrap();
-        let (_, price) = c.prices.lookup("claude-opus-4-5-20251101").unwrap();
-        assert_eq!((price.input, price.output), (5.0, 20.0));
+        let m = c.prices.lookup("claude-opus-4-5-20251101").unwrap();
+        assert_eq!((m.price.input, m.price.output), (5.0, 20.0));
     }
 
     #[test]

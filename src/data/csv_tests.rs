@@ -12,8 +12,26 @@ use std::path::{Path, PathBuf};
 fn same_on_both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Vec<usize> {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(&inputs, term, true, true, false, &[], &[]).unwrap();
-    let general = load_inner(&inputs, term, false, true, false, &[], &[]).unwrap();
+    let fast = load_inner(
+        &inputs,
+        term,
+        &crate::data::Options {
+            fast_path: true,
+            daily: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let general = load_inner(
+        &inputs,
+        term,
+        &crate::data::Options {
+            fast_path: false,
+            daily: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let show = |ds: &Dataset| {
         (
             ds.rows.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>(),
@@ -40,9 +58,12 @@ fn csv_ways_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Ve
             index,
         })
         .collect();
-    let split = term.map(|(s, e)| (epoch_days(s), epoch_days(e)));
+    let split = crate::data::aggregate::Split {
+        term: term.map(|(s, e)| (epoch_days(s), epoch_days(e))),
+        cuts: Vec::new(),
+    };
     every_way(|way| {
-        let s = parquet::csv::scan(&csv, split, true, way).unwrap();
+        let s = parquet::csv::scan(&csv, &split, true, way).unwrap();
         let (rows, daily) = sorted_rows(&s.scanned);
         (rows, daily, s.scanned.files, s.scanned.bad_file, s.declined)
     })
@@ -58,7 +79,15 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
 fn error(files: &[PathBuf], fast: bool) -> String {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    match load_inner(&inputs, None, fast, true, false, &[], &[]) {
+    match load_inner(
+        &inputs,
+        None,
+        &crate::data::Options {
+            fast_path: fast,
+            daily: true,
+            ..Default::default()
+        },
+    ) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("expected an error"),
     }

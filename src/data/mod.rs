@@ -21,6 +21,7 @@ use crate::data::aggregate::query::cube_query;
 use crate::data::aggregate::query::partly_counted;
 use crate::data::aggregate::query::to_rows;
 use crate::data::aggregate::query::{daily_rows, distinct_days};
+use crate::data::aggregate::{Split, VARIANT_KEYS};
 use crate::data::detect::Input;
 use crate::data::detect::classify;
 use crate::data::detect::read_input;
@@ -70,6 +71,8 @@ pub struct Options {
     pub rules: Vec<crate::config::AllocationRule>,
     /// The configured team names: a spelling of one in the data takes its name.
     pub teams: Vec<String>,
+    /// Days some price changes: months are summed in parts between them.
+    pub price_changes: Vec<NaiveDate>,
 }
 
 impl Default for Options {
@@ -80,6 +83,7 @@ impl Default for Options {
             by_day: false,
             rules: Vec::new(),
             teams: Vec::new(),
+            price_changes: Vec::new(),
         }
     }
 }
@@ -101,26 +105,17 @@ pub fn load_with(
     term: Option<(NaiveDate, NaiveDate)>,
     options: &Options,
 ) -> Result<Dataset> {
-    load_inner(
-        files,
-        term,
-        options.fast_path && !options.by_day,
-        options.daily,
-        options.by_day,
-        &options.rules,
-        &options.teams,
-    )
+    load_inner(files, term, options)
 }
 
 fn load_inner(
     files: &[(PathBuf, Option<anthropic::Kind>)],
     term: Option<(NaiveDate, NaiveDate)>,
-    fast_path: bool,
-    want_daily: bool,
-    by_day: bool,
-    rules: &[crate::config::AllocationRule],
-    teams: &[String],
+    options: &Options,
 ) -> Result<Dataset> {
+    let fast_path = options.fast_path && !options.by_day;
+    let (want_daily, by_day) = (options.daily, options.by_day);
+    let (rules, teams) = (&options.rules[..], &options.teams[..]);
     if files.is_empty() {
         return Err(Error::Usage(
             "no usage data given; list files in data.paths of the config or pass --data PATH"
@@ -159,12 +154,14 @@ fn load_inner(
         let aligned = s == Month::of(s).first_day() && e == Month::of(e).last_day();
         (!aligned).then(|| (epoch_days(s), epoch_days(e)))
     });
+    let variants = VARIANT_KEYS.iter().any(|c| has(c));
     let mut plan = Plan {
         billed: has("cost_usd"),
         requests: has("requests"),
         web: has("web_search_requests"),
         text_counts,
-        split_term,
+        split: Split::new(split_term, &options.price_changes),
+        variants,
         precise_output: false,
         by_day,
     };
@@ -212,7 +209,7 @@ fn load_inner(
     if !fast_csv.is_empty() {
         let t0 = std::time::Instant::now();
         let scanned = guard(None, || {
-            parquet::csv::scan(&fast_csv, plan.split_term, want_daily, None)
+            parquet::csv::scan(&fast_csv, &plan.split, want_daily, None)
         })?;
         timing("csv fast path", t0);
         general.extend(scanned.declined.iter().map(|&i| (i, &sources[i])));
@@ -251,7 +248,7 @@ fn load_inner(
                 days: &mut Vec<NaiveDate>,
                 daily: &mut Vec<crate::cube::DayRow>| {
         rows.extend(s.rows.into_iter().map(|mut r| {
-            if plan.split_term.is_none() {
+            if plan.split.term.is_none() {
                 r.in_term = in_term_by_month(r.month, term);
             }
             r
@@ -297,7 +294,7 @@ fn load_inner(
             .filter_map(|i| Some((epoch_days(i.first_day?), epoch_days(i.last_day?))))
             .collect();
         let mut scanned = guard(None, || {
-            parquet::scan(&fast, plan.split_term, want_daily, &others)
+            parquet::scan(&fast, &plan.split, want_daily, &others)
         })?;
         timing("parquet fast path", t0);
         bad = scanned.bad_file;
@@ -384,7 +381,7 @@ fn load_inner(
     };
     ds.rows.sort_by(|a, b| {
         (
-            a.month,
+            (a.month, a.segment, &a.variant),
             &a.team,
             &a.app,
             &a.workspace_id,
@@ -397,7 +394,7 @@ fn load_inner(
             a.first_day,
         )
             .cmp(&(
-                b.month,
+                (b.month, b.segment, &b.variant),
                 &b.team,
                 &b.app,
                 &b.workspace_id,
@@ -429,7 +426,7 @@ fn merge_files(mut rows: Vec<crate::cube::CubeRow>) -> Vec<crate::cube::CubeRow>
     fn key(
         r: &crate::cube::CubeRow,
     ) -> (
-        Month,
+        (Month, u8, &crate::pricing::Variant),
         &Option<String>,
         &Option<String>,
         &Option<String>,
@@ -440,7 +437,7 @@ fn merge_files(mut rows: Vec<crate::cube::CubeRow>) -> Vec<crate::cube::CubeRow>
         bool,
     ) {
         (
-            r.month,
+            (r.month, r.segment, &r.variant),
             &r.team,
             &r.app,
             &r.workspace_id,

@@ -59,8 +59,26 @@ fn parquet_paged(
 fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Dataset) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(&inputs, term, true, true, false, &[], &[]).unwrap();
-    let general = load_inner(&inputs, term, false, true, false, &[], &[]).unwrap();
+    let fast = load_inner(
+        &inputs,
+        term,
+        &crate::data::Options {
+            fast_path: true,
+            daily: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let general = load_inner(
+        &inputs,
+        term,
+        &crate::data::Options {
+            fast_path: false,
+            daily: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(
         fast.daily == general.daily,
         "the daily series differs between the engines"
@@ -85,9 +103,12 @@ fn fast_paths_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) {
             })
         })
         .collect();
-    let split = term.map(|(s, e)| (epoch_days(s), epoch_days(e)));
+    let split = crate::data::aggregate::Split {
+        term: term.map(|(s, e)| (epoch_days(s), epoch_days(e))),
+        cuts: Vec::new(),
+    };
     every_way(|way| {
-        let s = parquet::scan_with(&fast, split, true, &[], way).unwrap();
+        let s = parquet::scan_with(&fast, &split, true, &[], way).unwrap();
         (sorted_rows(&s), s.files, s.merged, s.bad_file)
     });
 }
@@ -124,7 +145,15 @@ pub(super) fn sorted_rows(s: &parquet::Scanned) -> (Vec<String>, Vec<String>) {
 fn errors(files: &[PathBuf]) -> (String, String) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let text = |fast| match load_inner(&inputs, None, fast, true, false, &[], &[]) {
+    let text = |fast| match load_inner(
+        &inputs,
+        None,
+        &crate::data::Options {
+            fast_path: fast,
+            daily: true,
+            ..Default::default()
+        },
+    ) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("expected an error"),
     };
@@ -424,7 +453,8 @@ fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
         assert!(fast.contains("row 2") && fast.contains(want), "{fast}");
         // Every way marks the file for the general query to name the row.
         for way in WAYS {
-            let s = parquet::scan_with(&[fast_file(&p)], None, true, &[], way).unwrap();
+            let s =
+                parquet::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way).unwrap();
             assert_eq!(s.bad_file, Some(0), "{name}: {way:?}");
         }
     }
@@ -501,7 +531,16 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
         let files = expand_config_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
         let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
             files.iter().map(|p| (p.clone(), None)).collect();
-        let text = load_inner(&inputs, term, false, true, false, &[], &[]).unwrap();
+        let text = load_inner(
+            &inputs,
+            term,
+            &crate::data::Options {
+                fast_path: false,
+                daily: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let out = d.path().join(case);
         std::fs::create_dir_all(&out).unwrap();
         // Small row groups (61 rows), so that groups straddle days and months.
@@ -509,8 +548,26 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
             .iter()
             .map(|f| (as_parquet(&out, f, 61), None))
             .collect();
-        let fast = load_inner(&pq, term, true, true, false, &[], &[]).unwrap();
-        let general = load_inner(&pq, term, false, true, false, &[], &[]).unwrap();
+        let fast = load_inner(
+            &pq,
+            term,
+            &crate::data::Options {
+                fast_path: true,
+                daily: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let general = load_inner(
+            &pq,
+            term,
+            &crate::data::Options {
+                fast_path: false,
+                daily: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(!text.rows.is_empty(), "{case}");
         assert_eq!(
             cube(&fast),
@@ -573,7 +630,7 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
             day: parquet::Day::Date,
         })
         .collect();
-    let s = parquet::scan(&fast, None, false, &[]).unwrap();
+    let s = parquet::scan(&fast, &Default::default(), false, &[]).unwrap();
     assert_eq!(s.rows.len(), 3, "one row per team, not per team and file");
     assert_eq!(s.merged, vec![0, 1, 2]);
     let oct = |n: u32| epoch_days(NaiveDate::from_ymd_opt(2026, 10, n).unwrap());
@@ -598,7 +655,7 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
     assert_eq!((file("a"), file("b"), file("c")), (0, 0, 2));
 
     // A general-query file on day 2 keeps day 2's file apart from the others.
-    let s = parquet::scan(&fast, None, false, &[(oct(2), oct(2))]).unwrap();
+    let s = parquet::scan(&fast, &Default::default(), false, &[(oct(2), oct(2))]).unwrap();
     assert_eq!((s.rows.len(), s.merged), (5, vec![0, 2]));
 
     let (f, g) = both(&files, None);
@@ -655,7 +712,7 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
         index: 3,
         day: parquet::Day::Date,
     });
-    let s = parquet::scan(&fast_bare, None, false, &[]).unwrap();
+    let s = parquet::scan(&fast_bare, &Default::default(), false, &[]).unwrap();
     assert_eq!((s.rows.len(), s.merged), (6, Vec::<usize>::new()));
 }
 
@@ -672,13 +729,12 @@ fn billed_costs_too_large_to_sum_are_refused_on_both_paths() {
     let (fast, general, ways) = without_fast_path_panics(|| {
         let (fast, general) = errors(std::slice::from_ref(&p));
         // Every way, with the daily series too (whose sums hold the cost as well).
-        let ways =
-            WAYS.map(
-                |way| match parquet::scan_with(&[fast_file(&p)], None, true, &[], way) {
-                    Ok(_) => "summed".to_owned(),
-                    Err(e) => e.to_string(),
-                },
-            );
+        let ways = WAYS.map(|way| {
+            match parquet::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way) {
+                Ok(_) => "summed".to_owned(),
+                Err(e) => e.to_string(),
+            }
+        });
         (fast, general, ways)
     });
     assert_eq!(fast, general);
@@ -709,7 +765,8 @@ fn a_worker_s_bound_counts_the_row_groups_it_merged() {
     // Every way: the column-at-a-time one (`Indexed`) adds with checks once the bound passes.
     for way in [None, Some(parquet::Way::Indexed)] {
         let got = without_fast_path_panics(|| {
-            parquet::scan_with(&[fast_file(&p)], None, false, &[], way).map(|s| s.rows.len())
+            parquet::scan_with(&[fast_file(&p)], &Default::default(), false, &[], way)
+                .map(|s| s.rows.len())
         });
         let err = got.expect_err("the sums pass 64 bits").to_string();
         assert!(
@@ -819,7 +876,8 @@ fn a_daily_sum_over_windows_too_large_to_count_is_refused() {
     let p = parquet(d.path(), "days.parquet", &body, 14, DataType::Int64);
     for way in WAYS {
         let got = without_fast_path_panics(|| {
-            parquet::scan_with(&[fast_file(&p)], None, true, &[], way).map(|s| s.rows.len())
+            parquet::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way)
+                .map(|s| s.rows.len())
         });
         let err = got.expect_err("the daily sum passes 64 bits").to_string();
         assert!(

@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::anthropic;
-use crate::data::aggregate::Slot;
+use crate::data::aggregate::{Slot, Split, VARIANT_KEYS, epoch_days, from_epoch_days};
 use crate::error::{Error, Result};
+use crate::month::Month;
 
 use super::sources::admin_api::ReportFrame;
 use super::text_scan;
@@ -81,7 +82,7 @@ pub(crate) struct Check {
 
 /// What the main query computes, decided once from all files' schemas: optional sums are only
 /// aggregated when some file has the column, and validation costs almost nothing per row.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     /// Some file has `cost_usd`.
     pub(crate) billed: bool,
@@ -91,9 +92,13 @@ pub(crate) struct Plan {
     pub(crate) web: bool,
     /// Some count column is text (CSV) and may fail to parse.
     pub(crate) text_counts: bool,
-    /// The commitment term, as epoch days, when it starts or ends inside a month (only then is
-    /// an in-term flag needed per row; otherwise it follows from the month).
-    pub(crate) split_term: Option<(i32, i32)>,
+    /// Where months are split: the commitment term, when it starts or ends inside a month (only
+    /// then is an in-term flag needed per row; otherwise it follows from the month), and the days
+    /// prices change.
+    pub(crate) split: Split,
+    /// Some file has a column that prices usage beyond its model and tier
+    /// ([`VARIANT_KEYS`]): the cube keys on them.
+    pub(crate) variants: bool,
     /// Sum output tokens over rows with a request count separately (needed only when some rows
     /// lack a count where others have one).
     pub(crate) precise_output: bool,
@@ -624,8 +629,30 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
         let bad = unparsed.into_iter().reduce(|a, b| a + b).unwrap_or(zero());
         exprs.push(bad.alias("unparsed"));
     }
+    if plan.variants {
+        exprs.extend(VARIANT_KEYS.iter().map(|d| text_expr(schema, d)));
+    }
     let mut frame = src.frame.clone().select(exprs);
-    if let Some((s, e)) = plan.split_term {
+    if !plan.split.cuts.is_empty() {
+        // The part of its month a row's day falls in: the month's price changes on or before it.
+        let d = col("day");
+        let seg = plan
+            .split
+            .cuts
+            .iter()
+            .map(|&c| {
+                let next_month = epoch_days(Month::of(from_epoch_days(c)).next().first_day());
+                d.clone()
+                    .gt_eq(lit(c))
+                    .and(d.clone().lt(lit(next_month)))
+                    .fill_null(lit(false))
+                    .cast(DataType::Int32)
+            })
+            .reduce(|a, b| a + b)
+            .unwrap_or(lit(0i32));
+        frame = frame.with_column(seg.alias("seg"));
+    }
+    if let Some((s, e)) = plan.split.term {
         let d = col("day");
         frame = frame.with_column(
             d.clone()

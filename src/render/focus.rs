@@ -211,7 +211,7 @@ fn usage_rows(
     };
     let workspace = r.workspace.clone().unwrap_or_else(|| "default".to_owned());
     let key = crate::costing::model_key(cfg, &r.model);
-    let price = cfg.prices.lookup(&r.model).map(|(_, p)| *p);
+    let price = cfg.prices.lookup(&r.model).map(|m| m.price_on(r.first_day));
     let factor = if r.tier == "batch" { BATCH_FACTOR } else { 1.0 };
     let t = &r.tokens;
     let tokens = [

@@ -323,7 +323,7 @@ fn workload_effects(
 
 /// A priced row as the levers see it.
 fn lever_row(r: &PricedRow, cfg: &Config) -> Option<Row> {
-    let (_, price) = cfg.prices.lookup(&r.model)?;
+    let price = &cfg.prices.lookup(&r.model)?.price_on(r.first_day);
     let spend = r.spend();
     let (scale, fixed) = if r.computed_net > 0.0 {
         (spend / r.computed_net, 0.0)
@@ -394,7 +394,7 @@ pub fn backlog(cfg: &Config, month_rows: &[&PricedRow], month_spend: f64) -> Bac
                 .push(row);
         }
     }
-    let route_price = cfg.prices.lookup(&s.route_to).map(|(_, p)| *p);
+    let route_price = cfg.prices.lookup(&s.route_to).map(|m| m.price);
     let mut items = Vec::new();
     for ((team, app), mut rows) in workloads {
         let t = lever_targets(&cfg.targets, &team, &app);

@@ -232,7 +232,7 @@ pub fn build(
     let mut by_model: Vec<(String, String, f64, f64)> = totals
         .by_model
         .iter()
-        .map(|(m, s)| (m.clone(), cfg.families.family(m), *s, share(*s)))
+        .map(|(m, s)| (m.clone(), cfg.family(m), *s, share(*s)))
         .collect();
     by_model.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     let by_tier = totals

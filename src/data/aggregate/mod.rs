@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::cube::CubeRow;
 use crate::month::Month;
-use crate::pricing::Tokens;
+use crate::pricing::{Tokens, Variant};
 
 pub(crate) mod parquet;
 pub(crate) mod query;
@@ -166,6 +166,65 @@ impl Sums {
     }
 }
 
+/// Parts a month can be summed in (between the days its prices change).
+pub(crate) const PARTS: i32 = 8;
+
+/// How a month's rows are split: at the commitment term's edges (when the term starts or ends
+/// inside a month) and at the days prices change, so that no cube row holds usage billed at two
+/// prices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Split {
+    /// The term as days since 1970-01-01, when it starts or ends inside a month.
+    pub(crate) term: Option<(i32, i32)>,
+    /// Days prices change (days since 1970-01-01, sorted), first days of months left out.
+    pub(crate) cuts: Vec<i32>,
+}
+
+impl Split {
+    /// A split at the term (when it does not align with months) and at the price changes.
+    pub(crate) fn new(term: Option<(i32, i32)>, changes: &[NaiveDate]) -> Split {
+        let mut cuts: Vec<i32> = changes
+            .iter()
+            .filter(|d| Month::of(**d).first_day() != **d)
+            .map(|d| epoch_days(*d))
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        Split { term, cuts }
+    }
+
+    /// Whether a day lies in the term (only meaningful when the term splits months).
+    pub(crate) fn in_term(&self, d: i32) -> bool {
+        self.term.is_some_and(|(s, e)| d >= s && d <= e)
+    }
+
+    /// The part of its month a day falls in: the price changes of that month on or before it.
+    pub(crate) fn segment(&self, d: i32) -> i32 {
+        if self.cuts.is_empty() {
+            return 0;
+        }
+        let m = Month::of(from_epoch_days(d));
+        self.cuts
+            .iter()
+            .filter(|&&c| c <= d && Month::of(from_epoch_days(c)) == m)
+            .count()
+            .min(PARTS as usize - 1) as i32
+    }
+
+    /// The month and its part as one ordered number: month index x [`PARTS`] + part.
+    pub(crate) fn period(&self, d: i32) -> i32 {
+        Month::of(from_epoch_days(d)).index() * PARTS + self.segment(d)
+    }
+}
+
+/// A period (see [`Split::period`]) as its month and part.
+pub(crate) fn month_part(period: i32) -> (Month, u8) {
+    (
+        Month::from_index(period.div_euclid(PARTS)),
+        period.rem_euclid(PARTS) as u8,
+    )
+}
+
 /// Where a group stands: file, month and the flags the cube keys on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Group {
@@ -173,18 +232,38 @@ pub(crate) struct Group {
     pub(crate) file: usize,
     /// Month.
     pub(crate) month: Month,
+    /// The part of the month between price changes.
+    pub(crate) segment: u8,
     /// Inside the commitment term.
     pub(crate) in_term: bool,
     /// The rows carry a billed cost.
     pub(crate) billed: bool,
 }
 
+/// The columns that say how usage is priced beyond its model and tier (see
+/// [`crate::pricing::Variant`]), when a file has them.
+pub(crate) const VARIANT_KEYS: [&str; 4] =
+    ["inference_geo", "speed", "context_window", "prompt_band"];
+
+/// A variant as read: an empty value is no value.
+pub(crate) fn variant([geo, speed, context_window, prompt_band]: [Option<String>; 4]) -> Variant {
+    let some = |t: Option<String>| t.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    Variant {
+        geo: some(geo),
+        speed: some(speed),
+        context_window: some(context_window),
+        prompt_band: some(prompt_band),
+    }
+}
+
 /// The one function that turns a group's text keys and sums into a cube row, for both engines.
-pub(crate) fn cube_row(g: Group, texts: [Option<String>; 6], s: &Sums) -> CubeRow {
+pub(crate) fn cube_row(g: Group, texts: [Option<String>; 6], v: Variant, s: &Sums) -> CubeRow {
     let k = TextKeys::new(texts);
     let count = |slot: Slot| s.get(slot) as u64;
     CubeRow {
         month: g.month,
+        segment: g.segment,
+        variant: v,
         file: g.file,
         team: k.team,
         app: k.app,

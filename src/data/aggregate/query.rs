@@ -68,8 +68,14 @@ pub(crate) fn cube_query_with(
     } else {
         vec![col("file"), month.alias("month")]
     };
-    if plan.split_term.is_some() {
+    if plan.split.term.is_some() {
         keys.push(col("in_term"));
+    }
+    if !plan.split.cuts.is_empty() {
+        keys.push(col("seg"));
+    }
+    if plan.variants {
+        keys.extend(super::VARIANT_KEYS.iter().map(|c| col(*c)));
     }
     if plan.billed {
         keys.push(col("billed"));
@@ -308,6 +314,19 @@ pub(crate) fn to_rows(
         .iter()
         .map(|c| strs(c))
         .collect::<PolarsResult<_>>()?;
+    let variants: Vec<Vec<Option<String>>> = if plan.variants {
+        super::VARIANT_KEYS
+            .iter()
+            .map(|c| strs(c))
+            .collect::<PolarsResult<_>>()?
+    } else {
+        vec![vec![None; n]; 4]
+    };
+    let segments: Vec<Option<i32>> = if plan.split.cuts.is_empty() {
+        vec![Some(0); n]
+    } else {
+        i32s("seg")?
+    };
     let mut slots: Vec<Vec<i64>> = Slot::ALL
         .iter()
         .map(|s| i64s(s.column()))
@@ -328,7 +347,8 @@ pub(crate) fn to_rows(
         let group = Group {
             file: file[i].unwrap_or(0) as usize,
             month,
-            in_term: if plan.split_term.is_some() {
+            segment: segments[i].unwrap_or(0).clamp(0, super::PARTS - 1) as u8,
+            in_term: if plan.split.term.is_some() {
                 in_term[i]
             } else {
                 in_term_by_month(month, term)
@@ -344,6 +364,7 @@ pub(crate) fn to_rows(
         out.push(cube_row(
             group,
             std::array::from_fn(|c| texts[c][i].clone()),
+            super::variant(std::array::from_fn(|c| variants[c][i].clone())),
             &sums,
         ));
     }

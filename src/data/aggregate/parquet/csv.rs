@@ -43,6 +43,10 @@ pub(crate) fn eligible(label: &str, format: Format, schema: &Schema) -> bool {
         && label == Format::Csv.name()
         && schema.get("date").is_some()
         && schema.get("model").is_some()
+        // Usage priced beyond its model and tier: the general query keys on those columns.
+        && crate::data::aggregate::VARIANT_KEYS
+            .iter()
+            .all(|c| schema.get(c).is_none())
 }
 
 /// One file's columns, by their position in its header.
@@ -78,7 +82,7 @@ pub(crate) struct CsvScanned {
 /// [`super::scan`] does for Parquet; files it does not read are returned in `declined`.
 pub(crate) fn scan(
     files: &[CsvFile],
-    split_term: Option<(i32, i32)>,
+    parts: &Split,
     daily: bool,
     way: Option<Way>,
 ) -> Result<CsvScanned> {
@@ -92,7 +96,7 @@ pub(crate) fn scan(
     }
     loop {
         let refused: Vec<AtomicBool> = layouts.iter().map(|_| AtomicBool::new(false)).collect();
-        let workers = run(&layouts, split_term, daily, way, &refused)?;
+        let workers = run(&layouts, parts, daily, way, &refused)?;
         let again: Vec<bool> = refused.iter().map(|r| r.load(Ordering::Relaxed)).collect();
         if !again.contains(&true) {
             declined.sort_unstable();
@@ -172,7 +176,7 @@ fn layout(path: &Path, index: usize) -> Result<Option<CsvLayout>> {
 /// does not read is flagged in `refused` and its remaining blocks skipped.
 fn run(
     layouts: &[CsvLayout],
-    split_term: Option<(i32, i32)>,
+    parts: &Split,
     daily: bool,
     way: Option<Way>,
     refused: &[AtomicBool],
@@ -201,7 +205,7 @@ fn run(
             };
             let lines =
                 read_block(file, l, b, buf).map_err(|e| Error::io(&l.path, "cannot read", e))?;
-            if !block(w, l, lines, split_term, way)? {
+            if !block(w, l, lines, parts, way)? {
                 refused[f].store(true, Ordering::Relaxed);
             }
             Ok(())
@@ -267,7 +271,7 @@ fn block(
     w: &mut Worker,
     l: &CsvLayout,
     lines: &[u8],
-    split_term: Option<(i32, i32)>,
+    parts: &Split,
     way: Option<Way>,
 ) -> Result<bool> {
     let mut p = Parsed::default();
@@ -325,7 +329,7 @@ fn block(
         group_file: l.index as u32,
         span: None,
     };
-    sum_batch(w, &target, batch, split_term, way)?;
+    sum_batch(w, &target, batch, parts, way)?;
     Ok(true)
 }
 

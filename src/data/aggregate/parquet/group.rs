@@ -10,7 +10,7 @@ pub(super) fn row_group(
     l: &Layout,
     g: usize,
     handle: &mut Option<File>,
-    split_term: Option<(i32, i32)>,
+    split: &Split,
     way: Option<Way>,
 ) -> Result<()> {
     let meta = l.meta()?;
@@ -26,13 +26,13 @@ pub(super) fn row_group(
         // A segment at a time, so that memory holds a segment's rows' groups and cells and
         // one column's pages for it, however large the row group (when its pages can be found).
         if n <= SEGMENT || !chunk.walkable(l) {
-            return super::stream::row_group(w, l, &chunk, n, split_term);
+            return super::stream::row_group(w, l, &chunk, n, split);
         }
         for start in (0..n).step_by(SEGMENT) {
             let rows = start..(start + SEGMENT).min(n);
             let len = rows.len();
             chunk.segment = Some(rows);
-            super::stream::row_group(w, l, &chunk, len, split_term)?;
+            super::stream::row_group(w, l, &chunk, len, split)?;
         }
         return Ok(());
     }
@@ -43,7 +43,7 @@ pub(super) fn row_group(
     while start < n {
         let len = WINDOW.min(n - start);
         let rows = (n > WINDOW).then(|| start..start + len);
-        window(w, l, &chunk, len, rows, split_term, way)?;
+        window(w, l, &chunk, len, rows, split, way)?;
         start += len;
     }
     Ok(())
@@ -169,7 +169,7 @@ fn window(
     chunk: &Chunk,
     n: usize,
     rows: Option<std::ops::Range<usize>>,
-    split_term: Option<(i32, i32)>,
+    split: &Split,
     way: Option<Way>,
 ) -> Result<()> {
     let fail = |e: String| unreadable(&l.path, e);
@@ -269,7 +269,7 @@ fn window(
         group_file: l.group_file,
         span: l.span,
     };
-    sum_batch(w, &target, batch, split_term, way)
+    sum_batch(w, &target, batch, split, way)
 }
 
 /// Where a batch of rows is summed: the file it comes from, the group its rows go in (its own
@@ -321,7 +321,7 @@ pub(super) fn note_days(w: &mut Worker, l: &Target, n: usize, m: &Months) {
 }
 
 /// A batch's day range and the month code of each day in it.
-pub(super) fn months(l: &Target, days: &[i32], split_term: Option<(i32, i32)>) -> Result<Months> {
+pub(super) fn months(l: &Target, days: &[i32], split: &Split) -> Result<Months> {
     let (dmin, dmax) = days
         .iter()
         .fold((i32::MAX, i32::MIN), |(a, b), &d| (a.min(d), b.max(d)));
@@ -335,11 +335,12 @@ pub(super) fn months(l: &Target, days: &[i32], split_term: Option<(i32, i32)>) -
             ),
         ));
     }
-    let first_month = Month::of(from_epoch_days(dmin)).index();
+    // Months as periods: a month and its part between price changes (see `Split::period`).
+    let first_month = split.period(dmin);
     let table: Vec<u32> = (dmin..=dmax)
         .map(|d| {
-            let m = Month::of(from_epoch_days(d)).index() - first_month;
-            let in_term = split_term.is_some_and(|(s, e)| d >= s && d <= e);
+            let m = split.period(d) - first_month;
+            let in_term = split.in_term(d);
             (m as u32) * 2 + u32::from(in_term)
         })
         .collect();
@@ -373,7 +374,7 @@ pub(super) fn sum_batch(
     w: &mut Worker,
     l: &Target,
     batch: Batch,
-    split_term: Option<(i32, i32)>,
+    split: &Split,
     way: Option<Way>,
 ) -> Result<()> {
     let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
@@ -383,7 +384,7 @@ pub(super) fn sum_batch(
     }
     let days = batch.days.as_ref();
     let (codes, dicts) = (&batch.codes, &batch.dicts);
-    let m = months(l, days, split_term)?;
+    let m = months(l, days, split)?;
     note_days(w, l, n, &m);
     let Months {
         dmin,

@@ -36,12 +36,11 @@ use polars_parquet::read::{
 };
 use rustc_hash::FxHasher;
 
-use super::{Group, SLOTS, Slot, Sums, cube_row, from_epoch_days};
+use super::{Group, SLOTS, Slot, Split, Sums, cube_row, month_part};
 use crate::cube::CubeRow;
 use crate::data::guard::caught;
 use crate::data::source::{DIMENSIONS, LEGACY_CACHE_WRITE, TOKEN_COLUMNS};
 use crate::error::{Error, Result};
-use crate::month::Month;
 
 pub(crate) mod csv;
 mod group;
@@ -124,7 +123,10 @@ pub(crate) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
             .iter()
             .map(|(c, _)| *c)
             .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
-            .all(int);
+            .all(int)
+        // Usage priced beyond its model and tier (residency, speed, context, band): the general
+        // query keys on those columns.
+        && super::VARIANT_KEYS.iter().all(|c| schema.get(c).is_none());
     plain.then_some(day)
 }
 
@@ -355,16 +357,16 @@ pub(crate) struct FastFile {
     pub day: Day,
 }
 
-/// Aggregates the files into cube rows (and the daily series when `daily`). `split_term` is the
+/// Aggregates the files into cube rows (and the daily series when `daily`). `split` is the
 /// commitment term as epoch days when rows need an in-term flag; `others` are the day spans of
 /// the files read by the general query (for [`classes`]).
 pub(crate) fn scan(
     files: &[FastFile],
-    split_term: Option<(i32, i32)>,
+    split: &Split,
     daily: bool,
     others: &[(i32, i32)],
 ) -> Result<Scanned> {
-    scan_with(files, split_term, daily, others, None)
+    scan_with(files, &split, daily, others, None)
 }
 
 /// How a row group's rows reach the worker's groups.
@@ -389,7 +391,7 @@ const SMALL_GROUP: usize = 32_768;
 /// tests, which check that every way gives one cube.
 pub(crate) fn scan_with(
     files: &[FastFile],
-    split_term: Option<(i32, i32)>,
+    split: &Split,
     daily: bool,
     others: &[(i32, i32)],
     way: Option<Way>,
@@ -409,7 +411,7 @@ pub(crate) fn scan_with(
         layouts.push(l);
     }
     let mut merged = classes(&mut layouts, others);
-    let mut workers = run(&layouts, split_term, daily, way)?;
+    let mut workers = run(&layouts, split, daily, way)?;
     if workers.iter().any(|w| w.untrusted) && !merged.is_empty() {
         // A row group held days its statistics did not state: trust no statistics, keep every
         // file's rows apart and read again.
@@ -417,7 +419,7 @@ pub(crate) fn scan_with(
             l.group_file = l.index as u32;
         }
         merged.clear();
-        workers = run(&layouts, split_term, daily, way)?;
+        workers = run(&layouts, split, daily, way)?;
     }
     let mut scanned = merge(workers, |i| {
         layouts
@@ -430,12 +432,7 @@ pub(crate) fn scan_with(
 }
 
 /// Reads every row group of the files, spread over all cores.
-fn run(
-    layouts: &[Layout],
-    split_term: Option<(i32, i32)>,
-    daily: bool,
-    way: Option<Way>,
-) -> Result<Vec<Worker>> {
+fn run(layouts: &[Layout], split: &Split, daily: bool, way: Option<Way>) -> Result<Vec<Worker>> {
     // The files whose metadata was kept from the first read keep it (see `scan_with`).
     let keep: Vec<bool> = layouts
         .iter()
@@ -456,7 +453,7 @@ fn run(
         |w, handles, t| {
             let (f, g) = tasks[t];
             let l = &layouts[f];
-            let done = row_group(w, l, g, &mut handles[f], split_term, way);
+            let done = row_group(w, l, g, &mut handles[f], split, way);
             l.summed(keep[f]);
             done
         },
@@ -591,13 +588,20 @@ fn merge<'p>(
     let text = |c: usize, id: u32| texts[c].texts[id as usize].clone();
     let mut rows = Vec::with_capacity(all.len());
     for ((_, code, ids), acc, file) in all {
+        let (month, segment) = month_part(code >> 2);
         let group = Group {
             file: file as usize,
-            month: Month::from_index(code >> 2),
+            month,
+            segment,
             in_term: code & 2 == 2,
             billed: code & 1 == 1,
         };
-        let row = cube_row(group, std::array::from_fn(|c| text(c, ids[c])), &acc);
+        let row = cube_row(
+            group,
+            std::array::from_fn(|c| text(c, ids[c])),
+            Default::default(),
+            &acc,
+        );
         if row.model.is_empty() {
             let f = file as usize;
             bad = Some(bad.map_or(f, |b| b.min(f)));
@@ -821,7 +825,7 @@ mod tests {
         assert!(layouts[0].row_groups > 1);
         *layouts[0].meta.lock().unwrap() = None;
         let scan = |layouts: &[Layout]| {
-            let workers = run(layouts, None, true, None).unwrap();
+            let workers = run(layouts, &Default::default(), true, None).unwrap();
             let s = merge(workers, |_| None).unwrap();
             let mut rows: Vec<String> = s.rows.iter().map(|r| format!("{r:?}")).collect();
             rows.sort();

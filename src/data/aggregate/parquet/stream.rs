@@ -71,7 +71,7 @@ pub(super) fn row_group(
     l: &Layout,
     chunk: &Chunk,
     n: usize,
-    split_term: Option<(i32, i32)>,
+    split: &Split,
 ) -> Result<()> {
     let fail = |e: String| unreadable(&l.path, e);
     let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
@@ -130,7 +130,7 @@ pub(super) fn row_group(
             mark_bad(w);
             return Ok(());
         };
-        let m = months(&target, &days, split_term)?;
+        let m = months(&target, &days, split)?;
         note_days(w, &target, len, &m);
         let Months {
             dmin,
@@ -209,8 +209,8 @@ pub(super) fn row_group(
             for (i, &d) in days.iter().enumerate() {
                 let ids: [u32; 6] =
                     std::array::from_fn(|c| codes[c].get(i).map_or(0, |&x| maps[c][x as usize]));
-                let month = Month::of(from_epoch_days(d)).index();
-                let in_term = split_term.is_some_and(|(s, e)| d >= s && d <= e);
+                let month = split.period(d);
+                let in_term = split.in_term(d);
                 let code = month * 4 + i32::from(in_term) * 2 + i32::from(billed_at(i));
                 let g = w.group((file, code, ids), l.index as u32) as u32;
                 let first = &mut w.groups[g as usize].2;
