@@ -127,5 +127,69 @@ def main():
         print(f"wrote {path} ({len(rows)} rows)")
 
 
+# October 2026's launches on today's models, in files of their own (usage/current/) with the
+# columns that price usage beyond its model and tier: inference_geo, speed, prompt_band.
+#   platform/agent-runtime: Opus 5.5, US-only inference, a third of its requests in fast mode;
+#   support/kb-summaries: Haiku 5.5, 3% of its requests with prompts over 100K tokens (its upper
+#     band), half of the work through the Batch API;
+#   search/research-assistant: Sonnet 5.5, caching well (its cache reads cost half from 2026-10-07).
+CURRENT = {
+    # app: (team, workspace, api key, model, requests/day, input tokens/request, cache-read
+    #       share, output tokens/request, batch fraction)
+    "agent-runtime": ("platform", "wrkspc_platform", "apikey_platform_runtime", "claude-opus-5-5", 600, 18000, 0.60, 900, 0.0),
+    "kb-summaries": ("support", "wrkspc_support", "apikey_support_kb", "claude-haiku-5-5", 20000, 9000, 0.20, 250, 0.5),
+    "research-assistant": ("search", "wrkspc_search", "apikey_search_research", "claude-sonnet-5-5", 3000, 12000, 0.65, 800, 0.0),
+}
+CURRENT_FIELDS = FIELDS + ["inference_geo", "speed", "prompt_band"]
+
+
+def current():
+    rng = random.Random(20261007)
+    out = os.path.join(OUT, "current")
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    day = dt.date(2026, 10, 1)
+    while day <= END:
+        weekend = day.weekday() >= 5
+        for app, (team, ws, key, model, req, inp, cache, outp, batch) in CURRENT.items():
+            scale = (0.55 if weekend else 1.0) * rng.uniform(0.9, 1.1)
+            requests = max(1, int(req * scale))
+            # (tier, speed, prompt band, share of requests, input per request)
+            if app == "agent-runtime":
+                parts = [("standard", "fast", "", 1 / 3, inp), ("standard", "standard", "", 2 / 3, inp)]
+                geo = "us"
+            elif app == "kb-summaries":
+                parts = [("batch", "standard", "base", 0.485, inp), ("standard", "standard", "base", 0.485, inp),
+                         ("standard", "standard", "long", 0.03, 140000)]
+                geo = "global"
+            else:
+                parts = [("standard", "standard", "", 1.0, inp)]
+                geo = "global"
+            for tier, speed, band, frac, per in parts:
+                n = int(round(requests * frac))
+                if n == 0:
+                    continue
+                total_in = n * per * rng.uniform(0.95, 1.05)
+                read = int(total_in * cache)
+                w5 = int(total_in * 0.04)
+                uncached = int(total_in) - read - w5
+                rows.append({
+                    "date": day.isoformat(), "workspace_id": ws, "api_key_id": key, "team": team,
+                    "app": app, "model": model, "service_tier": tier,
+                    "uncached_input_tokens": uncached, "cache_creation_5m_input_tokens": w5,
+                    "cache_creation_1h_input_tokens": 0, "cache_read_input_tokens": read,
+                    "output_tokens": int(n * outp * rng.uniform(0.9, 1.1)), "requests": n,
+                    "inference_geo": geo, "speed": speed, "prompt_band": band,
+                })
+        day += dt.timedelta(days=1)
+    path = os.path.join(out, "2026-10.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CURRENT_FIELDS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    print(f"wrote {path} ({len(rows)} rows)")
+
+
 if __name__ == "__main__":
     main()
+    current()

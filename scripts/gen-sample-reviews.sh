@@ -20,31 +20,36 @@ gr_before() { "${bin[@]}" --config "$before" --color never "$@"; }
 
 rm -rf "$out/2026-08" "$out/2026-09" "$out/2026-10" "$out/exports" "$reg"
 
-# The August review, held 2026-09-10: every finding gets an owned, dated action (A-0001, A-0002).
+# The August review, held 2026-09-10: every finding gets an owned, dated action; the backlog's
+# wave 1 gets one per item, due on its ship date (A-0002 downshift for search/answer-synth,
+# A-0003 output for growth/email-drafts, A-0004 batch for data/doc-extraction).
 gr_before review --month 2026-08 --as-of 2026-09-10 --out "$out" --quiet
 
 # Between the August and September reviews: A-0001 is promised for the quarter end (and then
-# slips); A-0002 is done.
+# slips); A-0002's cheaper model passes its quality check; A-0004 is closed as done.
 gr actions assign A-0001 --owner "Dana Whitfield" --due 2026-09-30 --as-of 2026-09-12 --register "$reg" > /dev/null
-gr actions close A-0002 --as-of 2026-10-02 --note "Moved the nightly extraction back to the Batch API." --register "$reg" > /dev/null
+gr actions validate A-0002 --on 2026-09-25 --note "Haiku 4.5 matched Sonnet on 95% of the 300 lookup questions of the eval set." --as-of 2026-09-25 --register "$reg" > /dev/null
+gr actions assign A-0002 --owner "Marcus Chen" --due 2026-11-27 --as-of 2026-09-25 --register "$reg" > /dev/null
+gr actions close A-0004 --as-of 2026-10-02 --note "Moved the nightly extraction back to the Batch API." --register "$reg" > /dev/null
 
-# The September review, held 2026-10-10: A-0002 closed since the last review, A-0001 overdue;
-# new actions A-0003..A-0006 (A-0005 and A-0006 are the backlog's wave 1: routing and batching the
-# sales assistant).
+# The September review, held 2026-10-10: A-0001 overdue; new actions A-0005..A-0007 (A-0006 holds
+# the new sales assistant to the defaults; A-0007 is doc-extraction's batch item again).
 gr_before review --month 2026-09 --as-of 2026-10-10 --out "$out" --quiet
 
 # Between the September and October reviews: a rescheduled action with a hand-written comment,
-# a hand-written note and link, one action done, one dropped.
-gr actions assign A-0004 --owner "Aisha Okafor" --due 2026-11-30 --as-of 2026-10-12 --register "$reg" > /dev/null
-sed -i '/^id = "A-0004"$/i # Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.' "$reg"
-sed -i '/^id = "A-0005"$/,/^opened = /{/^opened = /a notes = "Sales assistant launched on Opus by default; evaluating Sonnet 4.5 on the eval set first."\nlinks = ["https://tracker.example.com/GROWTH-412"]
+# a hand-written note and link, a validation, and a lever dropped with its reason.
+gr actions assign A-0007 --owner "Aisha Okafor" --due 2026-11-30 --as-of 2026-10-12 --register "$reg" > /dev/null
+sed -i '/^id = "A-0007"$/i # Agreed at the 2026-10-10 review: the nightly extraction moves back to batch after the\n# schema migration, so the due date moved to the end of November.' "$reg"
+sed -i '/^id = "A-0006"$/,/^opened = /{/^opened = /a notes = "Sales assistant launched on Opus by default; evaluating Sonnet 4.6 on the eval set first."\nlinks = ["https://tracker.example.com/GROWTH-412"]
 }' "$reg"
-gr actions close A-0006 --as-of 2026-10-28 --note "Moved the weekly ad-copy refresh to the Batch API; the sales assistant itself stays interactive." --register "$reg" > /dev/null
-gr actions close A-0003 --dropped --as-of 2026-11-03 --note "Superseded by A-0004 (data) and A-0006 (growth)." --register "$reg" > /dev/null
+gr actions validate A-0006 --on 2026-10-30 --note "Sonnet 4.6 matched Opus on 97% of the 400-case sales eval set; the switch ships behind a flag." --as-of 2026-10-30 --register "$reg" > /dev/null
+gr actions assign A-0006 --owner "Elena Petrova" --due 2026-11-20 --as-of 2026-10-30 --register "$reg" > /dev/null
+gr actions close A-0003 --dropped --as-of 2026-10-28 --note "Marketing keeps the long drafts: shorter emails converted worse in the September A/B test." --register "$reg" > /dev/null
 
-# The October review, held 2026-11-10: A-0001 overdue and carried through two reviews, A-0003 and
-# A-0006 closed since the last review (A-0006 captured nothing: the batch share it was to raise is
-# still 0%), A-0004 and A-0005 still open.
+# The October review, held 2026-11-10: A-0001 overdue and carried through two reviews; A-0003
+# dropped (the output lever stays off growth/email-drafts, listed under Dropped); A-0004 done
+# without effect (the batch share it was to raise fell: a follow-up for its owner, carried by
+# A-0007); A-0002 and A-0006 validated, so their items count in the optimized floor.
 gr review --month 2026-10 --as-of 2026-11-10 --out "$out" --quiet
 
 # What finance loads: October as FOCUS 1.0 rows and the chargeback file.

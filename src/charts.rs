@@ -132,7 +132,7 @@ pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
             title: "Commitment burn-up".into(),
             alt: match &c.forecast {
                 f if f.declined.is_none() && !f.band.is_empty() => format!(
-                    "Commitment burn-up; {} consumed of {}; forecast at term end {} at P50 ({} to {}), linear run rate {}",
+                    "Commitment burn-up; {} consumed of {}; forecast at term end {} at P50 ({} to {}), at the 3-month average run rate {}",
                     fmt::usd(c.metrics.consumed_to_date),
                     fmt::usd(c.metrics.amount),
                     fmt::pct(f.utilization[1]),
@@ -1015,7 +1015,10 @@ fn burn_up<DB: DrawingBackend>(
         ))
         .map_err(&err)?;
     entries.push((
-        format!("run rate {}", fmt::usd_short(c.projected_end_of_term)),
+        format!(
+            "3-month average {}",
+            fmt::usd_short(c.projected_end_of_term)
+        ),
         TARGET.to_rgba(),
         Mark::Dash,
     ));

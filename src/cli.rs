@@ -75,7 +75,7 @@ pub enum ColorChoice {
 pub enum Command {
     /// Compute the month's governed numbers and write its review pack.
     Review(ReviewArgs),
-    /// List, add, assign, close or show actions of the register.
+    /// List, add, assign, close, validate or show actions of the register.
     #[command(subcommand)]
     Actions(ActionsCommand),
     /// Gate for a pull request: exit 1 when an action lacks an owner or due date, is overdue, or a
@@ -179,6 +179,8 @@ pub enum CommitmentFormat {
     Table,
     /// JSON, for scripts (the `commitment` and `next_commitment` of metrics.json).
     Json,
+    /// CSV: the candidate commitments, one row each.
+    Csv,
 }
 
 /// Arguments of `govreview commitment`.
@@ -193,6 +195,10 @@ pub struct CommitmentArgs {
     /// Data beyond the config's data.paths.
     #[command(flatten)]
     pub input: DataArgs,
+    /// The action register (read only: validated items count in the optimized floor). Default:
+    /// the config's output.register.
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
 }
 
 /// Output format of `govreview backlog`.
@@ -480,6 +486,21 @@ pub enum ActionsCommand {
         /// A note on how it ended (appended, dated).
         #[arg(long)]
         note: Option<String>,
+        /// The register.
+        #[command(flatten)]
+        register: RegisterArg,
+    },
+    /// Record that an action's change passed its quality check: from then its backlog item
+    /// counts in the optimized floor.
+    Validate {
+        /// Action ID (A-0007).
+        id: String,
+        /// The day it passed (YYYY-MM-DD). Default: --as-of.
+        #[arg(long, value_parser = parse_date)]
+        on: Option<NaiveDate>,
+        /// How it was checked: the evaluation and its result (appended to the notes, dated).
+        #[arg(long)]
+        note: String,
         /// The register.
         #[command(flatten)]
         register: RegisterArg,

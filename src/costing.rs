@@ -63,6 +63,7 @@ pub fn price(ds: &Dataset, cfg: &Config) -> Result<Vec<PricedRow>> {
             workspace: r.workspace_id.clone(),
             api_key: r.api_key_id.clone(),
             family: cfg.family(&r.model),
+            premium: cfg.premium(&cfg.family(&r.model)),
             tier: r.tier.clone(),
             in_term: r.in_term,
             tokens: r.tokens,
@@ -105,16 +106,18 @@ pub fn variant_of(r: &CubeRow) -> Variant {
     v
 }
 
-/// Spend by day, for the forecast: each day's shape from its usage (billed cost where the rows
-/// carry it, else computed net cost), its level from the month's spend, so that the days of a
-/// month add up to that month's spend (billed costs of cost reports included). A month whose
-/// days carry no cost at all spreads its spend evenly over its days with data.
-pub fn daily_spend(
+/// Usage by day, for the forecast ([`crate::forecast::Day`]): tokens as the data has them; net
+/// and list spend shaped by each day's cost (billed where the rows carry it, else computed) and
+/// levelled on the month's totals, so that a month's days add up to its spend and its list cost
+/// (billed costs of cost reports included). A month whose days carry no cost spreads its totals
+/// evenly over its days with data.
+pub fn daily_series(
     ds: &Dataset,
     cfg: &Config,
-    month_spend: &BTreeMap<Month, f64>,
-) -> Vec<(NaiveDate, f64)> {
-    let mut raw: BTreeMap<NaiveDate, f64> = ds.days.iter().map(|d| (*d, 0.0)).collect();
+    months: &BTreeMap<Month, crate::metrics::Totals>,
+) -> Vec<crate::forecast::Day> {
+    let mut raw: BTreeMap<NaiveDate, (f64, f64)> =
+        ds.days.iter().map(|d| (*d, (0.0, 0.0))).collect();
     for r in &ds.daily {
         let cost = if r.billed {
             r.billed_cost
@@ -123,25 +126,32 @@ pub fn daily_spend(
                 list_cost(&m.price_on(r.day), &r.tokens, &r.tier) * (1.0 - cfg.discount)
             })
         };
-        *raw.entry(r.day).or_default() += cost;
+        let e = raw.entry(r.day).or_default();
+        e.0 += cost;
+        e.1 += r.tokens.total() as f64;
     }
     let mut by_month: BTreeMap<Month, (f64, usize)> = BTreeMap::new();
-    for (d, v) in &raw {
+    for (d, (v, _)) in &raw {
         let e = by_month.entry(Month::of(*d)).or_default();
         e.0 += v;
         e.1 += 1;
     }
     raw.into_iter()
-        .map(|(d, v)| {
-            let m = Month::of(d);
+        .map(|(day, (v, tokens))| {
+            let m = Month::of(day);
             let (sum, days) = by_month[&m];
-            let target = month_spend.get(&m).copied().unwrap_or(0.0);
-            let s = if sum > 0.0 {
-                v * target / sum
+            let share = if sum > 0.0 {
+                v / sum
             } else {
-                target / days as f64
+                1.0 / days as f64
             };
-            (d, s)
+            let t = months.get(&m);
+            crate::forecast::Day {
+                day,
+                net: share * t.map_or(0.0, |t| t.spend),
+                list: share * t.map_or(0.0, |t| t.list_cost),
+                tokens,
+            }
         })
         .collect()
 }
@@ -213,6 +223,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 team: UNALLOCATED.to_owned(),
                 app: UNALLOCATED.to_owned(),
                 family: cfg.family(&model),
+                premium: cfg.premium(&cfg.family(&model)),
                 model,
                 workspace: ws.clone(),
                 api_key: None,

@@ -21,6 +21,10 @@ pub const TEXT_KEYS: [&str; 6] = [
     "service_tier",
 ];
 
+/// The columns that say how usage is priced beyond its model and tier (see
+/// [`crate::pricing::Variant`]), when a file has them.
+pub const VARIANT_KEYS: [&str; 4] = ["inference_geo", "speed", "context_window", "prompt_band"];
+
 /// Sums of the usage rows that share one month, file and set of dimensions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CubeRow {

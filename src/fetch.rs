@@ -58,6 +58,10 @@ impl Report {
                 "api_key_id",
                 "actor",
                 "actor_type",
+                // What the price depends on beyond model and tier (the bill explained).
+                "inference_geo",
+                "speed",
+                "context_window",
             ],
             (Api::Analytics, Report::Cost) => {
                 &["model", "service_tier", "workspace_id", "cost_type"]
@@ -152,7 +156,7 @@ impl Client {
             // Rows are the page unit here; 1000 is the largest page the sibling Enterprise API
             // allows, and a smaller maximum would still be honoured by paging.
             Api::Analytics => req
-                .header("anthropic-beta", analytics::BETA)
+                .header("anthropic-beta", analytics::BETAS)
                 .query("time_bucket_width", "1d")
                 .query("limit", "1000"),
             Api::Legacy => req.query("bucket_width", "1d").query("limit", "31"),

@@ -29,6 +29,18 @@ pub fn usd(v: f64) -> String {
     )
 }
 
+/// `$0.0123` below a dollar (four decimals), `$1.23` above: what one request costs.
+pub fn usd_each(v: f64) -> String {
+    if !v.is_finite() {
+        return NOT_A_NUMBER.to_owned();
+    }
+    if v.abs() >= 1.0 {
+        return usd(v);
+    }
+    let s = format!("${:.4}", v.abs());
+    if v < 0.0 { format!("-{s}") } else { s }
+}
+
 /// `$50,000`: whole dollars, for budgets and bands (cents shown only when the amount has them).
 pub fn usd_whole(v: f64) -> String {
     if (v * 100.0).round() % 100.0 == 0.0 {

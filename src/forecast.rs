@@ -1,285 +1,388 @@
-//! A forecast of daily spend with its uncertainty: pure arithmetic on a daily series.
+//! Usage ahead, with its uncertainty (domain contract, part 3, "Next-term usage, with
+//! uncertainty"): pure arithmetic on a daily series. One model forecasts both the rest of the
+//! current term and the next one.
 //!
-//! **Method** (trend, day of week, bootstrapped residuals):
-//!
-//! 1. Fit the logarithm of daily spend over the last 26 weeks of history (at least 60 days) by
-//!    ordinary least squares: a level, a trend and a day-of-week effect (six dummies, Sunday the
-//!    base), solved through the SVD pseudo-inverse (`nalgebra`). On the log scale the trend is a
-//!    growth rate and the weekly cycle a ratio (weekends at 40% of weekdays stay at 40% as spend
-//!    grows), and the noise is proportional to spend, as it is in usage.
-//! 2. Re-anchor the level on the last four weeks: their mean residual is added to it, so that a
-//!    recent step (a launch) carries into the forecast instead of being averaged away.
-//! 3. Simulate 1,000 paths: each resamples the residuals in blocks of a week (keeping runs of
-//!    high and low days together), refits the trend on fitted + resampled residuals (the
-//!    uncertainty of the trend itself), lets the level wander like a random walk (one of the
-//!    history's four-week mean residuals, drawn at random, scaled by √(days ahead / 28): how far
-//!    spend strays from its trend for weeks at a time), and adds a second block-resampled
-//!    residual run to each future day; a day's spend is never below 0. Residuals are scaled by
-//!    √(n / (n − 8)) for the eight fitted parameters.
-//! 4. P10, P50 and P90 of every day and of the running total are the paths' quantiles
-//!    (`statrs`, the median-unbiased estimator R-8).
-//!
-//! The random draws come from a ChaCha8 generator (`rand_chacha`, portable and reproducible) with
-//! a fixed seed: the same history gives the same forecast, bit for bit.
-//!
-//! Fewer than 60 days of history is too little to separate a trend from a weekly cycle: the
-//! forecast declines with a message.
+//! - **Level**: r0, the mean daily list spend over the 28 days ending on the review month's last
+//!   day d_end (from the first day with usage, when that is later). The level already carries
+//!   today's mix and prices.
+//! - **Growth** is volume growth: ordinary least squares of ln W_k on k, where W_k is the tokens
+//!   (U + W5 + W1 + R + O) of week k = 1..13 ending on d_end (week 13 is its last 7 days). A week
+//!   counts when it starts on or after the first day and has tokens. Slope b, standard error
+//!   se = √(SSR / (n − 2) / Σ(k − k̄)²). Fewer than 6 counting weeks: b = se = 0.
+//! - **Scenarios**: b10 = min(b − 1.2816 se, 0) (the lower scenario never assumes growth),
+//!   b50 = b, b90 = b + 1.2816 se, each clipped to ±ln(1 + g_max) × 7 / 30.4375. A configured
+//!   monthly growth g replaces b by ln(1 + g) × 7 / 30.4375 and is not clipped.
+//! - **Day D** in scenario p: r0 × exp(b_p × (D − d_end + 13.5) / 7): the level stands for the
+//!   middle of its 28 days, 13.5 days before d_end.
+//! - **Backtest**: the model refitted at each of the last three month-ends before d_end that have
+//!   6 counting weeks before them, predicting the next calendar month's list spend.
 
-use chrono::{Datelike, NaiveDate};
-use nalgebra::{DMatrix, DVector};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use chrono::NaiveDate;
 use serde::Serialize;
-use statrs::statistics::{Data, OrderStatistics};
+use statrs::statistics::Statistics;
 
-/// The least history the forecast accepts, in days with data.
-pub const MIN_HISTORY_DAYS: usize = 60;
-/// How far back the fit looks, in days.
-pub const WINDOW_DAYS: i64 = 182;
-/// Days whose mean residual re-anchors the level.
-pub const ANCHOR_DAYS: usize = 28;
-/// Simulated paths.
-pub const PATHS: usize = 1000;
-/// Residuals are resampled in blocks of this many days.
-pub const BLOCK_DAYS: usize = 7;
-const PARAMS: usize = 8;
-const SEED: u64 = 0x676f_7672_6576_6965;
+use crate::month::Month;
 
-/// P10, P50 and P90 of daily spend, day by day, and of the running total.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Forecast {
-    /// The first day forecast.
-    pub first: NaiveDate,
-    /// The last day forecast.
-    pub last: NaiveDate,
-    /// Days of history the fit used.
-    pub fit_days: usize,
-    /// Each day's spend: [P10, P50, P90].
-    pub daily: Vec<[f64; 3]>,
-    /// The total from `first` through each day: [P10, P50, P90].
-    pub cumulative: Vec<[f64; 3]>,
+/// Days the level averages over.
+pub const LEVEL_DAYS: i64 = 28;
+/// Weeks the growth is fitted on.
+pub const WEEKS: i64 = 13;
+/// The fewest counting weeks a growth estimate rests on.
+pub const MIN_WEEKS: usize = 6;
+/// The standard normal's 90th percentile: P10 and P90 at ∓1.2816 standard errors.
+pub const Z90: f64 = 1.2816;
+/// Days in an average month.
+pub const DAYS_PER_MONTH: f64 = 30.4375;
+/// Month-ends the model is backtested at.
+pub const BACKTEST_MONTHS: usize = 3;
+/// How far r0 may stray from the review month's daily mean before the review says so.
+pub const LEVEL_NOTE_GAP: f64 = 0.10;
+/// Where the level stands, in days before d_end: the middle of its 28 days.
+const LEVEL_CENTRE: f64 = 13.5;
+
+/// One day of usage: list spend (before the contract discount), net spend, tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Day {
+    /// The day (UTC).
+    pub day: NaiveDate,
+    /// List spend.
+    pub list: f64,
+    /// Net spend (after the contract discount; billed where the data carries it).
+    pub net: f64,
+    /// Tokens: U + W5 + W1 + R + O.
+    pub tokens: f64,
 }
 
-impl Forecast {
-    /// The total over the whole horizon: [P10, P50, P90] (zeros for an empty horizon).
-    pub fn total(&self) -> [f64; 3] {
-        self.cumulative.last().copied().unwrap_or([0.0; 3])
-    }
-
-    /// The day of a forecast index.
-    pub fn day(&self, i: usize) -> NaiveDate {
-        self.first + chrono::Duration::days(i as i64)
-    }
+/// What the configuration says of growth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Growth {
+    /// The monthly growth the scenarios assume at most (and at least its negative).
+    pub max_monthly: f64,
+    /// A monthly growth to assume instead of the data's.
+    pub fixed_monthly: Option<f64>,
 }
 
-/// One row of the design matrix: level, trend (per 100 days from `t0`), Monday..Saturday.
-fn design(day: NaiveDate, t0: NaiveDate) -> [f64; PARAMS] {
-    let mut x = [0.0; PARAMS];
-    x[0] = 1.0;
-    x[1] = (day - t0).num_days() as f64 / 100.0;
-    let dow = day.weekday().num_days_from_monday() as usize; // Monday 0 .. Sunday 6
-    if dow < 6 {
-        x[2 + dow] = 1.0;
-    }
-    x
-}
-
-/// `len` residuals drawn in blocks of consecutive days.
-fn block_resample(resid: &[f64], len: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
-    let n = resid.len();
-    let block = BLOCK_DAYS.min(n).max(1);
-    let mut out = Vec::with_capacity(len + block);
-    while out.len() < len {
-        let start = rng.random_range(0..=n - block);
-        out.extend_from_slice(&resid[start..start + block]);
-    }
-    out.truncate(len);
-    out
-}
-
-/// Forecasts every day from `first` through `last` from the days of `history` before `first`.
-/// `history` holds (day, spend) for days with data, in any order.
-pub fn forecast(
-    history: &[(NaiveDate, f64)],
-    first: NaiveDate,
-    last: NaiveDate,
-) -> Result<Forecast, String> {
-    let mut past: Vec<(NaiveDate, f64)> = history
-        .iter()
-        .copied()
-        .filter(|(d, v)| *d < first && v.is_finite())
-        .collect();
-    past.sort_by_key(|(d, _)| *d);
-    if past.len() < MIN_HISTORY_DAYS {
-        return Err(format!(
-            "only {} days of spend before {first}; a forecast needs at least {MIN_HISTORY_DAYS}",
-            past.len()
-        ));
-    }
-    let since = first - chrono::Duration::days(WINDOW_DAYS);
-    let in_window = past.iter().filter(|(d, _)| *d >= since).count();
-    let fit = &past[past.len() - in_window.max(MIN_HISTORY_DAYS)..];
-    let n = fit.len();
-    let t0 = fit[0].0;
-    let x = DMatrix::from_fn(n, PARAMS, |i, j| design(fit[i].0, t0)[j]);
-    // A day without spend would have no logarithm: shift by a thousandth of the mean.
-    let shift = (fit.iter().map(|(_, v)| v.max(0.0)).sum::<f64>() / n as f64 * 1e-3).max(1e-6);
-    let y = DVector::from_iterator(n, fit.iter().map(|(_, v)| (v.max(0.0) + shift).ln()));
-    let pinv = x
-        .clone()
-        .svd(true, true)
-        .pseudo_inverse(1e-9)
-        .map_err(|e| format!("the trend cannot be fitted: {e}"))?;
-    let beta = &pinv * &y;
-    let fitted = &x * &beta;
-    let inflate = (n as f64 / (n - PARAMS) as f64).sqrt();
-    let resid: Vec<f64> = (0..n).map(|i| (y[i] - fitted[i]) * inflate).collect();
-    let anchor =
-        resid[n - ANCHOR_DAYS.min(n)..].iter().sum::<f64>() / ANCHOR_DAYS.min(n) as f64 / inflate;
-
-    // The four-week mean residuals of the fit, newest first, centred: how far the level strays.
-    let mut wander: Vec<f64> = resid
-        .rchunks_exact(ANCHOR_DAYS)
-        .map(|c| c.iter().sum::<f64>() / ANCHOR_DAYS as f64)
-        .collect();
-    let centre = wander.iter().sum::<f64>() / wander.len().max(1) as f64;
-    wander.iter_mut().for_each(|w| *w -= centre);
-
-    let horizon = (last - first).num_days() + 1;
-    let h = horizon.max(0) as usize;
-    let future: Vec<[f64; PARAMS]> = (0..h)
-        .map(|j| design(first + chrono::Duration::days(j as i64), t0))
-        .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    // Day-major: samples[j * PATHS + p].
-    let mut daily = vec![0.0; h * PATHS];
-    let mut running = vec![0.0; h * PATHS];
-    for p in 0..PATHS {
-        let e = DVector::from_vec(block_resample(&resid, n, &mut rng));
-        let mut b = &beta + &pinv * e;
-        b[0] += anchor;
-        let noise = block_resample(&resid, h, &mut rng);
-        let step = if wander.is_empty() {
-            0.0
-        } else {
-            wander[rng.random_range(0..wander.len())]
-        };
-        let mut total = 0.0;
-        for j in 0..h {
-            let mean: f64 = future[j].iter().zip(b.iter()).map(|(a, c)| a * c).sum();
-            let level = step * ((j + 1) as f64 / ANCHOR_DAYS as f64).sqrt();
-            let v = ((mean + level + noise[j]).exp() - shift).max(0.0);
-            total += v;
-            daily[j * PATHS + p] = v;
-            running[j * PATHS + p] = total;
+impl Default for Growth {
+    fn default() -> Self {
+        Growth {
+            max_monthly: crate::config::renewal::DEFAULT_MAX_MONTHLY_GROWTH,
+            fixed_monthly: None,
         }
     }
-    let quantiles = |all: &[f64], j: usize| -> [f64; 3] {
-        let mut d = Data::new(all[j * PATHS..(j + 1) * PATHS].to_vec());
-        [d.quantile(0.1), d.quantile(0.5), d.quantile(0.9)]
+}
+
+/// A weekly slope of ln(tokens) as a monthly growth rate.
+pub fn monthly_rate(slope: f64) -> f64 {
+    (slope * DAYS_PER_MONTH / 7.0).exp() - 1.0
+}
+
+/// A monthly growth rate as a weekly slope of ln(tokens).
+pub fn weekly_slope(monthly: f64) -> f64 {
+    (1.0 + monthly).ln() * 7.0 / DAYS_PER_MONTH
+}
+
+/// One of the 13 weeks the growth is fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Week {
+    /// Its number, 1..13 (13 ends on d_end).
+    pub k: i64,
+    /// Its first day.
+    pub first: NaiveDate,
+    /// Its last day.
+    pub last: NaiveDate,
+    /// Its tokens.
+    pub tokens: f64,
+    /// Whether it counts (starts on or after the first day and has tokens).
+    pub counts: bool,
+}
+
+/// The model fitted at one day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Model {
+    /// The last day of the data the model sees (the review month's last day).
+    pub d_end: NaiveDate,
+    /// The first day with usage.
+    pub first_day: NaiveDate,
+    /// The days the level averages over (28, fewer when the data starts later).
+    pub level_days: i64,
+    /// The level: mean daily list spend over those days.
+    pub r0: f64,
+    /// Mean daily net spend over the same days.
+    pub r0_net: f64,
+    /// Mean daily list spend of the month ending on d_end (its days from the first day).
+    pub month_mean: f64,
+    /// The 13 weeks, oldest first.
+    pub weeks: Vec<Week>,
+    /// Counting weeks.
+    pub counting_weeks: usize,
+    /// The slope the data gives (0 with fewer than 6 counting weeks).
+    pub data_slope: f64,
+    /// Its standard error (0 with fewer than 6 counting weeks).
+    pub se: f64,
+    /// The slope the scenarios are formed from (the configured growth's, when one is set).
+    pub slope: f64,
+    /// Whether a configured monthly growth replaced the data's.
+    pub fixed: bool,
+    /// The scenario slopes b10, b50, b90, clipped.
+    pub slopes: [f64; 3],
+    /// Which of them the clip moved.
+    pub clipped: [bool; 3],
+    /// The scenarios' growth as monthly rates.
+    pub monthly_growth: [f64; 3],
+}
+
+impl Model {
+    /// Fits the model on the days up to `d_end`; `None` when there is no usage by then.
+    pub fn fit(days: &[Day], d_end: NaiveDate, growth: Growth) -> Option<Model> {
+        let seen: Vec<&Day> = days
+            .iter()
+            .filter(|d| d.day <= d_end && (d.list != 0.0 || d.tokens > 0.0 || d.net != 0.0))
+            .collect();
+        let first_day = seen.iter().map(|d| d.day).min()?;
+        let sum = |from: NaiveDate, f: fn(&Day) -> f64| -> f64 {
+            seen.iter()
+                .filter(|d| d.day >= from && d.day <= d_end)
+                .map(|d| f(d))
+                .sum()
+        };
+        let level_from = (d_end - chrono::Duration::days(LEVEL_DAYS - 1)).max(first_day);
+        let level_days = (d_end - level_from).num_days() + 1;
+        let r0 = sum(level_from, |d| d.list) / level_days as f64;
+        let r0_net = sum(level_from, |d| d.net) / level_days as f64;
+        let month_from = Month::of(d_end).first_day().max(first_day);
+        let month_mean = sum(month_from, |d| d.list) / ((d_end - month_from).num_days() + 1) as f64;
+
+        let weeks: Vec<Week> = (1..=WEEKS)
+            .map(|k| {
+                let last = d_end - chrono::Duration::days(7 * (WEEKS - k));
+                let first = last - chrono::Duration::days(6);
+                let tokens: f64 = seen
+                    .iter()
+                    .filter(|d| d.day >= first && d.day <= last)
+                    .map(|d| d.tokens)
+                    .sum();
+                Week {
+                    k,
+                    first,
+                    last,
+                    tokens,
+                    counts: first >= first_day && tokens > 0.0,
+                }
+            })
+            .collect();
+        let counting: Vec<&Week> = weeks.iter().filter(|w| w.counts).collect();
+        let (data_slope, se) = if counting.len() >= MIN_WEEKS {
+            ols(
+                &counting.iter().map(|w| w.k as f64).collect::<Vec<_>>(),
+                &counting.iter().map(|w| w.tokens.ln()).collect::<Vec<_>>(),
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let (slope, fixed) = match growth.fixed_monthly {
+            Some(g) => (weekly_slope(g), true),
+            None => (data_slope, false),
+        };
+        let raw = [(slope - Z90 * se).min(0.0), slope, slope + Z90 * se];
+        let cap = weekly_slope(growth.max_monthly);
+        let slopes = if fixed {
+            raw
+        } else {
+            raw.map(|b| b.clamp(-cap, cap))
+        };
+        let clipped = [0, 1, 2].map(|i| slopes[i] != raw[i]);
+        Some(Model {
+            d_end,
+            first_day,
+            level_days,
+            r0,
+            r0_net,
+            month_mean,
+            counting_weeks: counting.len(),
+            weeks,
+            data_slope,
+            se,
+            slope,
+            fixed,
+            slopes,
+            clipped,
+            monthly_growth: slopes.map(monthly_rate),
+        })
+    }
+
+    /// The growth factor of day `day` in scenario `p` (0 = P10, 1 = P50, 2 = P90).
+    pub fn factor(&self, p: usize, day: NaiveDate) -> f64 {
+        let t = (day - self.d_end).num_days() as f64 + LEVEL_CENTRE;
+        (self.slopes[p] * t / 7.0).exp()
+    }
+
+    /// List spend from `first` through `last` in scenario `p` (0 for an empty span).
+    pub fn list(&self, p: usize, first: NaiveDate, last: NaiveDate) -> f64 {
+        self.r0 * self.growth_sum(p, first, last)
+    }
+
+    fn growth_sum(&self, p: usize, first: NaiveDate, last: NaiveDate) -> f64 {
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|d| self.factor(p, d))
+            .sum()
+    }
+
+    /// Whether r0 strays from the month's daily mean by more than 10%.
+    pub fn level_strays(&self) -> bool {
+        self.month_mean > 0.0 && (self.r0 / self.month_mean - 1.0).abs() > LEVEL_NOTE_GAP
+    }
+
+    /// What the review says of the model, in sentences: the level against the month's mean,
+    /// and what the growth rests on.
+    pub fn notes(&self) -> Vec<String> {
+        use crate::fmt;
+        let mut out = Vec::new();
+        if self.level_strays() {
+            out.push(format!(
+                "The level, {} a day at list over the last {}, is {} the month's daily mean of {}: the forecast starts from the recent level.",
+                fmt::usd(self.r0),
+                fmt::count(self.level_days, "day"),
+                if self.r0 > self.month_mean {
+                    format!("{} above", fmt::pct(self.r0 / self.month_mean - 1.0))
+                } else {
+                    format!("{} below", fmt::pct(1.0 - self.r0 / self.month_mean))
+                },
+                fmt::usd(self.month_mean)
+            ));
+        }
+        if self.fixed {
+            out.push(format!(
+                "Growth is the configured {} a month (commitment.monthly_growth), not the data's {}.",
+                fmt::pct_signed(monthly_rate(self.slope)),
+                if self.counting_weeks >= MIN_WEEKS {
+                    fmt::pct_signed(monthly_rate(self.data_slope))
+                } else {
+                    "(too little history to estimate)".to_owned()
+                }
+            ));
+        } else if self.counting_weeks < MIN_WEEKS {
+            out.push(format!(
+                "The history is too short to estimate growth ({} of the 13 weeks to {} have usage; at least {MIN_WEEKS} are needed): every scenario assumes none.",
+                self.counting_weeks, self.d_end
+            ));
+        } else if self.counting_weeks < WEEKS as usize {
+            out.push(format!(
+                "Growth rests on {} weeks of the 13 to {}.",
+                self.counting_weeks, self.d_end
+            ));
+        }
+        if self.clipped.iter().any(|c| *c) {
+            out.push(format!(
+                "Growth is held within ±{} a month (commitment.max_monthly_growth){}.",
+                fmt::pct(monthly_rate(
+                    self.slopes.iter().fold(0.0_f64, |a, b| a.max(b.abs()))
+                )),
+                if self.clipped[1] {
+                    format!(
+                        ": the data's {} a month is more than a term's forecast should assume",
+                        fmt::pct_signed(monthly_rate(self.slope))
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        out
+    }
+}
+
+/// Ordinary least squares of `y` on `x`: the slope and its standard error.
+fn ols(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let (mx, my) = (x.mean(), y.mean());
+    // statrs divides by n − 1; the n − 1 cancels in the slope.
+    let sxx = x.variance() * (n - 1.0);
+    let sxy = x.covariance(y) * (n - 1.0);
+    let b = sxy / sxx;
+    let a = my - b * mx;
+    let ssr: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(xi, yi)| (yi - a - b * xi).powi(2))
+        .sum();
+    (b, (ssr / (n - 2.0) / sxx).sqrt())
+}
+
+/// The model refitted at one month-end, against the month after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestMonth {
+    /// The month-end the model was fitted at.
+    pub fitted_at: NaiveDate,
+    /// The month predicted (the next calendar month).
+    pub month: Month,
+    /// Its list spend at P10, P50, P90.
+    pub predicted: [f64; 3],
+    /// Its actual list spend.
+    pub actual: f64,
+    /// (P50 − actual) / actual; `None` when nothing was spent.
+    pub error: Option<f64>,
+    /// Whether the actual fell between P10 and P90.
+    pub inside: bool,
+    /// Counting weeks the refit rested on.
+    pub weeks: usize,
+}
+
+/// The model's record on the months before the review month.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Backtest {
+    /// Oldest first.
+    pub months: Vec<BacktestMonth>,
+    /// The mean absolute percentage error.
+    pub mape: Option<f64>,
+    /// How many actuals fell inside P10–P90.
+    pub inside: usize,
+}
+
+/// Backtests the model at the last three month-ends before `d_end` that have 6 counting weeks
+/// before them.
+pub fn backtest(days: &[Day], d_end: NaiveDate, growth: Growth) -> Backtest {
+    let Some(first) = days.iter().map(|d| d.day).min() else {
+        return Backtest::default();
     };
-    Ok(Forecast {
-        first,
-        last,
-        fit_days: n,
-        daily: (0..h).map(|j| quantiles(&daily, j)).collect(),
-        cumulative: (0..h).map(|j| quantiles(&running, j)).collect(),
-    })
+    let mut months = Vec::new();
+    let mut m = Month::of(d_end).prev();
+    while months.len() < BACKTEST_MONTHS && m.last_day() >= first {
+        let end = m.last_day();
+        let next = m.next();
+        if end < d_end
+            && let Some(fit) = Model::fit(days, end, growth)
+            && fit.counting_weeks >= MIN_WEEKS
+        {
+            let (a, b) = (next.first_day(), next.last_day().min(d_end));
+            let predicted = [0, 1, 2].map(|p| fit.list(p, a, b));
+            let actual: f64 = days
+                .iter()
+                .filter(|d| d.day >= a && d.day <= b)
+                .map(|d| d.list)
+                .sum();
+            months.push(BacktestMonth {
+                fitted_at: end,
+                month: next,
+                predicted,
+                actual,
+                error: (actual > 0.0).then(|| (predicted[1] - actual) / actual),
+                inside: predicted[0] <= actual && actual <= predicted[2],
+                weeks: fit.counting_weeks,
+            });
+        }
+        m = m.prev();
+    }
+    months.reverse();
+    let errors: Vec<f64> = months.iter().filter_map(|b| b.error).collect();
+    Backtest {
+        mape: (!errors.is_empty())
+            .then(|| errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len() as f64),
+        inside: months.iter().filter(|b| b.inside).count(),
+        months,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    /// Daily spend: a linear trend, a weekly cycle (weekends at 40%) and noise of about 6% from
-    /// `seed`.
-    fn synthetic(seed: u64, days: i64) -> Vec<(NaiveDate, f64)> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let start = d("2025-01-01");
-        (0..days)
-            .map(|i| {
-                let day = start + chrono::Duration::days(i);
-                let weekend = day.weekday().num_days_from_monday() >= 5;
-                let base = (1000.0 + 3.0 * i as f64) * if weekend { 0.4 } else { 1.0 };
-                // Roughly normal noise (a sum of uniforms), proportional to spend.
-                let noise: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
-                (day, base * (1.0 + 0.06 * noise))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn p10_to_p90_covers_about_80_percent_of_held_out_days() {
-        let (mut inside, mut all) = (0usize, 0usize);
-        for seed in 0..40 {
-            let series = synthetic(seed, 300);
-            let (fit, held) = series.split_at(240);
-            let f = forecast(fit, held[0].0, held.last().unwrap().0).unwrap();
-            assert_eq!(f.daily.len(), held.len());
-            for (q, (_, actual)) in f.daily.iter().zip(held) {
-                all += 1;
-                if q[0] <= *actual && *actual <= q[2] {
-                    inside += 1;
-                }
-            }
-        }
-        let coverage = inside as f64 / all as f64;
-        println!("P10-P90 coverage on held-out days: {coverage:.3}");
-        assert!(
-            (0.72..=0.90).contains(&coverage),
-            "P10-P90 covered {coverage:.3} of held-out days"
-        );
-    }
-
-    #[test]
-    fn the_trend_and_the_weekly_cycle_are_followed() {
-        let series = synthetic(7, 240);
-        let first = series.last().unwrap().0 + chrono::Duration::days(1);
-        let f = forecast(&series, first, first + chrono::Duration::days(13)).unwrap();
-        // Day 240 onwards: weekdays near 1000 + 3 x 240 = 1720, weekend days near 40% of that.
-        for (i, q) in f.daily.iter().enumerate() {
-            let day = f.day(i);
-            let weekend = day.weekday().num_days_from_monday() >= 5;
-            let t = 240.0 + i as f64;
-            let want = (1000.0 + 3.0 * t) * if weekend { 0.4 } else { 1.0 };
-            assert!(
-                (q[1] / want - 1.0).abs() < 0.06,
-                "{day}: P50 {} vs {want}",
-                q[1]
-            );
-            assert!(q[0] < q[1] && q[1] < q[2]);
-        }
-        // Totals grow and their band widens.
-        let c = &f.cumulative;
-        assert!(c[13][1] > c[0][1]);
-        assert!(c[13][2] - c[13][0] > c[0][2] - c[0][0]);
-    }
-
-    #[test]
-    fn declines_on_thin_history() {
-        let series = synthetic(1, 59);
-        let e = forecast(&series, d("2025-03-01"), d("2025-03-31")).unwrap_err();
-        assert!(e.contains("only 59 days"), "{e}");
-        assert!(e.contains("at least 60"), "{e}");
-    }
-
-    #[test]
-    fn the_same_history_gives_the_same_forecast() {
-        let series = synthetic(3, 120);
-        let a = forecast(&series, d("2025-05-01"), d("2025-06-30")).unwrap();
-        let b = forecast(&series, d("2025-05-01"), d("2025-06-30")).unwrap();
-        assert_eq!(a, b);
-    }
-
-    #[test]
-    fn an_empty_horizon_forecasts_nothing() {
-        let series = synthetic(3, 120);
-        let f = forecast(&series, d("2025-05-01"), d("2025-04-30")).unwrap();
-        assert!(f.daily.is_empty());
-        assert_eq!(f.total(), [0.0; 3]);
-    }
-}
+mod tests;

@@ -71,6 +71,8 @@ pub struct PricedRow {
     pub variant: crate::pricing::Variant,
     /// Its list cost step by step (adds up to `list_cost`).
     pub quote: crate::pricing::Quote,
+    /// Its family is in the premium tier (`pricing.premium_families`).
+    pub premium: bool,
 }
 
 impl PricedRow {
@@ -111,6 +113,13 @@ pub struct Totals {
     pub web_search_requests: u64,
     /// Spend by model family.
     pub by_family: BTreeMap<String, f64>,
+    /// Spend on the premium tier's families.
+    pub premium_spend: f64,
+    /// Spend of usage in fast mode.
+    pub fast_spend: f64,
+    /// Spend of usage billed a premium for its prompt length (long context, a prompt-length
+    /// band).
+    pub long_spend: f64,
     /// Spend by service tier.
     pub by_tier: BTreeMap<String, f64>,
     /// Spend by model ID.
@@ -140,6 +149,17 @@ impl Totals {
         self.output_with_requests += r.output_with_requests;
         self.web_search_requests += r.web_search_requests;
         *self.by_family.entry(r.family.clone()).or_default() += spend;
+        if r.premium {
+            self.premium_spend += spend;
+        }
+        if r.variant.speed.as_deref() == Some("fast") {
+            self.fast_spend += spend;
+        }
+        if r.variant.context_window.as_deref() == Some("200k-1M")
+            || r.variant.prompt_band.as_deref() == Some("long")
+        {
+            self.long_spend += spend;
+        }
         *self.by_tier.entry(r.tier.clone()).or_default() += spend;
         *self.by_model.entry(r.model.clone()).or_default() += spend;
     }
@@ -181,6 +201,11 @@ impl Totals {
     /// Output tokens per request, over rows that carry request counts.
     pub fn output_per_request(&self) -> Option<f64> {
         ratio(self.output_with_requests, self.requests)
+    }
+
+    /// Cost per request: spend / requests, when the usage carries request counts.
+    pub fn cost_per_request(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.spend / self.requests as f64)
     }
 
     /// The KPI values of these totals.
@@ -374,6 +399,7 @@ mod tests {
             first_day: d("2026-10-01"),
             variant: Default::default(),
             quote: Default::default(),
+            premium: family == "opus",
         }
     }
 

@@ -23,7 +23,9 @@ use chrono::NaiveDate;
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::*;
 
-use crate::config::warehouse::{COST, COUNTS, DIMENSIONS, REQUESTS, bad_identifier};
+use crate::config::warehouse::{
+    COST, COUNTS, DIMENSIONS, PRICE_DIMENSIONS, REQUESTS, bad_identifier,
+};
 use crate::config::{TimeType, Warehouse};
 use crate::error::{Error, Result};
 
@@ -395,8 +397,8 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
     let note = |canonical: &str, source: &str| {
         format!("-- {canonical} <- {source} ({})", key_of(w, canonical))
     };
-    for c in DIMENSIONS {
-        let Some(src) = w.columns.get(c) else {
+    for c in DIMENSIONS.iter().chain(&PRICE_DIMENSIONS) {
+        let Some(src) = w.columns.get(*c) else {
             continue;
         };
         header.push(note(c, src));

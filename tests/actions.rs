@@ -382,3 +382,66 @@ fn init_scaffolds_a_repository_and_never_overwrites() {
     );
     assert!(read(&target.join("reviews/actions.toml")).contains("id = \"A-0001\""));
 }
+
+/// `actions validate` records the day a change passed its check, keeps the register's comments,
+/// and refuses what cannot be true.
+#[test]
+fn validate_records_the_day_and_keeps_comments() {
+    let dir = repo(Some(REGISTER));
+    let reg = dir.path().join("reviews/actions.toml");
+    let v = |args: &[&str]| {
+        run(govreview(dir.path())
+            .args(["actions", "validate"])
+            .args(args)
+            .args(["--as-of", "2026-11-15"]))
+    };
+    // A blank note, a day before the action was opened, a day after --as-of, an unknown ID.
+    for (args, says) in [
+        (&["A-0001", "--note", " "][..], "the note is blank"),
+        (
+            &["A-0001", "--on", "2026-09-30", "--note", "ok"][..],
+            "2026-09-30 is before A-0001 was opened (2026-10)",
+        ),
+        (
+            &["A-0001", "--on", "2026-11-20", "--note", "ok"][..],
+            "2026-11-20 is after --as-of (2026-11-15)",
+        ),
+        (&["A-0009", "--note", "ok"][..], "no action `A-0009`"),
+    ] {
+        let o = v(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert_eq!(read(&reg), REGISTER, "nothing written for {args:?}");
+    }
+    let o = v(&[
+        "A-0001",
+        "--on",
+        "2026-11-12",
+        "--note",
+        "Cache hits held at 61% for a week.",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "A-0001: validated on 2026-11-12; its backlog item counts in the optimized floor of reviews as of 2026-11-12 or later.\n"
+    );
+    let text = read(&reg);
+    assert!(
+        text.starts_with("# Team register. This comment stays."),
+        "{text}"
+    );
+    assert!(
+        text.contains("title = \"Restore caching\"  # hand comment"),
+        "{text}"
+    );
+    assert!(text.contains("validated = 2026-11-12"), "{text}");
+    assert!(
+        text.contains(
+            "Hand-added note.\n2026-11-12: validated: Cache hits held at 61% for a week."
+        ),
+        "{text}"
+    );
+    let o = run(govreview(dir.path()).args(["actions", "show", "A-0001", "--format", "json"]));
+    let a: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(a["validated"], "2026-11-12");
+}

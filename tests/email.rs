@@ -171,12 +171,12 @@ fn check_message(raw: &[u8]) {
         assert_eq!(&part.get_body_raw().unwrap()[..4], b"\x89PNG");
     }
     assert!(
-        html.contains("alt=\"Model mix by month; in October 2026 Opus is 35.6% of spend\""),
+        html.contains("alt=\"Model mix by month; in October 2026 Opus is 35.3% of spend\""),
         "alt states the key number"
     );
     let text = alt.subparts[0].get_body().unwrap();
-    assert!(text.contains("Spend $57,646.29"), "{text}");
-    assert!(text.contains("FINDINGS (17)"), "{text}");
+    assert!(text.contains("Spend $61,505.60"), "{text}");
+    assert!(text.contains("FINDINGS (22)"), "{text}");
     assert!(text.contains("A-0001  Commitment pacing 0.66"), "{text}");
     assert!(
         text.contains("owner: Dana Whitfield   due: 2026-09-30 (41 days late)"),
@@ -196,7 +196,7 @@ fn check_message(raw: &[u8]) {
     let h = &m.headers;
     assert_eq!(
         h.get_first_value("Subject").unwrap(),
-        "Claude cost review 2026-10: 17 findings, 1 action overdue"
+        "Claude cost review 2026-10: 22 findings, 1 action overdue"
     );
     assert!(
         h.get_first_value("Message-ID")
@@ -395,7 +395,7 @@ fn a_team_slice_goes_to_its_lead() {
     assert!(m.headers.get_first_value("Cc").is_none());
     assert_eq!(
         m.headers.get_first_value("Subject").unwrap(),
-        "Claude cost review 2026-10 (growth): 8 findings, 0 actions overdue"
+        "Claude cost review 2026-10 (growth): 9 findings, 0 actions overdue"
     );
     let text = find(&m, "text/plain")[0].get_body().unwrap();
     assert!(

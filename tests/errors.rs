@@ -402,6 +402,37 @@ fn commitment_bands_out_of_order_and_out_of_range() {
     insta::assert_snapshot!(e);
 }
 
+#[test]
+fn the_next_terms_settings_each_named() {
+    // Bands without `overage`, a next term starting inside this one, a negative growth cap, a
+    // growth of -100% a month, no ramp periods: each named with its line and how to fix it.
+    let config = format!(
+        "{CONFIG}\n[commitment]\namount = 1000.0\nstart = 2026-01-01\nend = 2026-12-31\nnext_start = 2026-12-01\nmax_monthly_growth = -0.05\nmonthly_growth = -1.0\nramp_periods = 0\n\n[[commitment.bands]]\nmin = 500_000\ndiscount = 0.10\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &config),
+            ("usage.csv", &usage("2026-10-01,claude-sonnet-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+    let config = format!(
+        "{CONFIG}\n[commitment]\namount = 1000.0\nstart = 2026-01-01\nend = 2026-12-31\noverage = \"at list\"\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &config),
+            ("usage.csv", &usage("2026-10-01,claude-sonnet-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    assert!(
+        e.contains("`commitment.overage`: `at list` is not how overage is billed; write \"list\""),
+        "{e}"
+    );
+}
+
 /// Bad Analytics API pages: each names the file and the field, exits 2 and writes nothing.
 #[test]
 fn bad_analytics_api_pages_name_file_and_field() {

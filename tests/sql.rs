@@ -78,13 +78,60 @@ fn sample_config_reading(dir: &Path, data: &str) -> PathBuf {
     let cfg = std::fs::read_to_string(root().join("sample-data/govreview.toml"))
         .unwrap()
         .replace(
-            "paths = [\"usage/*.csv\"]",
+            "paths = [\"usage/*.csv\", \"usage/current/*.csv\"]",
             &format!("paths = [\"{data}\"]"),
         );
     assert!(cfg.contains(data));
     let p = dir.join("govreview.toml");
     std::fs::write(&p, cfg).unwrap();
     p
+}
+
+/// The sample's usage as one table, `dir/usage.csv` (its monthly files and October's launches on
+/// today's models, whose price columns the others lack), and the sample's config with a
+/// `[warehouse]` mapping that names those price columns too, `dir/warehouse.toml`.
+fn sample_table(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut files: Vec<PathBuf> = ["sample-data/usage", "sample-data/usage/current"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root().join(d)).unwrap().flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    let first =
+        std::fs::read_to_string(root().join("sample-data/usage/current/2026-10.csv")).unwrap();
+    let header: Vec<String> = first
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let mut out = header.join(",") + "\n";
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let mut lines = text.lines();
+        let cols: Vec<&str> = lines.next().unwrap().split(',').collect();
+        for line in lines {
+            let v: Vec<&str> = line.split(',').collect();
+            let row: Vec<&str> = header
+                .iter()
+                .map(|h| cols.iter().position(|c| c == h).map_or("", |i| v[i]))
+                .collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    let table = dir.join("usage.csv");
+    std::fs::write(&table, out).unwrap();
+    let mut cfg = std::fs::read_to_string(root().join("sample-data/govreview.toml")).unwrap();
+    cfg.push_str("\n[warehouse]\n[warehouse.columns]\n");
+    for h in header.iter().filter(|h| *h != "date") {
+        cfg.push_str(&format!("{h} = \"{h}\"\n"));
+    }
+    let config = dir.join("warehouse.toml");
+    std::fs::write(&config, cfg).unwrap();
+    (table, config)
 }
 
 fn same(a: &Value, b: &Value, what: &str) {
@@ -98,9 +145,9 @@ fn same(a: &Value, b: &Value, what: &str) {
 fn duckdb_cube_of_the_sample_reviews_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let sample = root().join("sample-data/govreview.toml");
-    let q = write_sql(&sample, "duckdb", "usage", dir.path());
+    let (csv, warehouse) = sample_table(dir.path());
+    let q = write_sql(&warehouse, "duckdb", "usage", dir.path());
     let cube = dir.path().join("cube.csv");
-    let csv = root().join("sample-data/usage/*.csv");
     let o = engine(
         &sql_python(),
         &[
@@ -169,9 +216,9 @@ fn duckdb_cube_of_the_benchmark_files_reviews_the_same() {
 fn spark_cube_of_the_sample_reviews_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let sample = root().join("sample-data/govreview.toml");
-    let q = write_sql(&sample, "spark", "usage", dir.path());
+    let (csv, warehouse) = sample_table(dir.path());
+    let q = write_sql(&warehouse, "spark", "usage", dir.path());
     let cube = dir.path().join("cube.csv");
-    let csv = root().join("sample-data/usage/*.csv");
     let python = venv("GOVREVIEW_SPARK_VENV", "spark");
     let o = engine(
         &python,

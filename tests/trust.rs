@@ -498,6 +498,8 @@ fn actions_list_closed_and_team_checks() {
     assert!(o.status.success());
     let o = run(govreview(&repo).args(["actions", "close", "A-0001", "--as-of", "2026-11-12"]));
     assert!(o.status.success(), "{}", stderr(&o));
+    // Dropped without a reason is refused, and the register is left as it was.
+    let before = read(&repo.join("reviews/actions.toml"));
     let o = run(govreview(&repo).args([
         "actions",
         "close",
@@ -506,7 +508,24 @@ fn actions_list_closed_and_team_checks() {
         "--as-of",
         "2026-11-12",
     ]));
-    assert!(o.status.success());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("say why A-0002 is dropped: add --note"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(&repo.join("reviews/actions.toml")), before);
+    let o = run(govreview(&repo).args([
+        "actions",
+        "close",
+        "A-0002",
+        "--dropped",
+        "--note",
+        "the team is replacing the app next quarter",
+        "--as-of",
+        "2026-11-12",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = run(govreview(&repo).args(["actions", "list", "--status", "closed"]));
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);

@@ -28,8 +28,9 @@ pub const REGISTER_HEADER: &str = "\
 #
 # Keys of an [[action]]: id, title, finding (metric), scope (\"org\", a team or \"team/app\"), team,
 # owner, due, status (open | done | dropped), opened (review month), closed (date), notes, links,
-# and for measuring what it did: lever (a backlog lever), kpi_then and saving_then (the KPI and the
-# estimated monthly saving when it was opened).
+# and for measuring what it did: lever (a backlog lever), kpi_then, goal_then, saving_then and
+# spend_then (the KPI, its goal, the estimated monthly saving and the scope's spend when it was
+# opened), validated (the day its change passed its quality check).
 ";
 
 /// Status of an action.
@@ -105,6 +106,14 @@ pub struct Action {
     pub kpi_then: Option<f64>,
     /// The estimated monthly saving (USD) when the action was opened.
     pub saving_then: Option<f64>,
+    /// The scope's spend (USD) in the month the action was opened: a saving captured is
+    /// measured against the traffic then.
+    pub spend_then: Option<f64>,
+    /// The goal its KPI was to reach when it was opened.
+    pub goal_then: Option<f64>,
+    /// The day the change it carries out passed its quality check (`actions validate`): from
+    /// then its saving counts in the optimized floor.
+    pub validated: Option<NaiveDate>,
 }
 
 impl Action {
@@ -144,6 +153,10 @@ pub struct NewAction {
     pub kpi_then: Option<f64>,
     /// The estimated monthly saving now.
     pub saving_then: Option<f64>,
+    /// The scope's spend this month.
+    pub spend_then: Option<f64>,
+    /// The goal its KPI is to reach.
+    pub goal_then: Option<f64>,
 }
 
 /// The register as read: its actions, and the text it was read from (to refuse overwriting a
@@ -162,6 +175,25 @@ pub struct Register {
     dirty: bool,
     /// What is odd but kept (a finding that names no known metric).
     pub warnings: Vec<String>,
+}
+
+/// The last note of an action's notes (the reason a close gave), without its date: notes are
+/// appended one per line as `YYYY-MM-DD: text`; a hand-written note without a date is kept whole.
+pub fn last_note(notes: &str) -> String {
+    let notes = notes.trim();
+    let last = notes
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let dated = last.get(..12).is_some_and(|p| {
+        p.ends_with(": ") && NaiveDate::parse_from_str(&p[..10], "%Y-%m-%d").is_ok()
+    });
+    if dated {
+        last[12..].trim().to_owned()
+    } else {
+        notes.to_owned()
+    }
 }
 
 /// What an action lacks before the review can be final: a named owner, a due date.
@@ -199,6 +231,17 @@ pub fn needs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_note_without_its_date() {
+        assert_eq!(last_note("2026-10-28: Interactive."), "Interactive.");
+        assert_eq!(
+            last_note("2026-10-01: First.\n2026-10-28: Users wait for it."),
+            "Users wait for it."
+        );
+        assert_eq!(last_note("Written by hand."), "Written by hand.");
+        assert_eq!(last_note("  "), "");
+    }
     use crate::diag::Problem;
     use crate::error::Error;
     use std::path::Path;
@@ -360,6 +403,8 @@ closed = 2026-11-02
             lever: None,
             kpi_then: None,
             saving_then: None,
+            spend_then: None,
+            goal_then: None,
         }
     }
 

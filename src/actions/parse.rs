@@ -12,7 +12,7 @@ use crate::diag::{self, Problem, line_col};
 use crate::error::{Error, Result};
 use crate::month::Month;
 
-pub(super) const KEYS: [&str; 15] = [
+pub(super) const KEYS: [&str; 18] = [
     "id",
     "title",
     "finding",
@@ -28,6 +28,9 @@ pub(super) const KEYS: [&str; 15] = [
     "lever",
     "kpi_then",
     "saving_then",
+    "spend_then",
+    "goal_then",
+    "validated",
 ];
 
 /// `A-` and one to six digits, at least 1 (no sign, no space).
@@ -236,6 +239,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
             }
         };
         let closed = date("closed");
+        let validated = date("validated");
         // A due date written as placeholder text or before the opening month is not an error in
         // the file: the action needs a due date, which makes the review a draft and `check` fail.
         let mut due_problem = None;
@@ -315,6 +319,26 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
         };
         let kpi_then = number("kpi_then");
         let saving_then = number("saving_then");
+        let spend_then = number("spend_then");
+        let goal_then = number("goal_then");
+        if let (Some(v), Some(o)) = (validated, opened)
+            && v < o.first_day()
+        {
+            push(
+                span_of("validated"),
+                format!("{label}.validated"),
+                format!(
+                    "{v} is before the action was opened ({o}); a change is validated on or after the first day of its review month"
+                ),
+            );
+        }
+        if status == Status::Dropped && text_of("notes").unwrap_or_default().trim().is_empty() {
+            push(
+                span_of("status"),
+                format!("{label}.status"),
+                "is dropped without a note: say why in `notes` (a dropped backlog lever stays off its workload for backlog.dropped_months, and the pack shows the reason), or close it with `govreview actions close ID --dropped --note \"...\"`".into(),
+            );
+        }
         if let (Some(c), Some(o)) = (closed, opened)
             && c < o.first_day()
         {
@@ -362,6 +386,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
             lever,
             kpi_then,
             saving_then,
+            spend_then,
+            goal_then,
+            validated,
         });
     }
     if problems.is_empty() {

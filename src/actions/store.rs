@@ -92,6 +92,12 @@ impl Register {
         if let Some(v) = new.saving_then {
             t.insert("saving_then", value((v * 100.0).round() / 100.0));
         }
+        if let Some(v) = new.goal_then {
+            t.insert("goal_then", value(round_sig(v)));
+        }
+        if let Some(v) = new.spend_then {
+            t.insert("spend_then", value((v * 100.0).round() / 100.0));
+        }
         // Comments at the end of the file (or a new register's header) stay where a person put
         // them: before the new action, not below it.
         let trailing = self.doc.trailing().as_str().unwrap_or_default().to_owned();
@@ -132,6 +138,9 @@ impl Register {
             lever: new.lever,
             kpi_then: new.kpi_then.map(round_sig),
             saving_then: new.saving_then.map(|v| (v * 100.0).round() / 100.0),
+            spend_then: new.spend_then.map(|v| (v * 100.0).round() / 100.0),
+            goal_then: new.goal_then.map(round_sig),
+            validated: None,
         });
         self.dirty = true;
         Ok(id)
@@ -235,6 +244,48 @@ impl Register {
         let a = &mut self.actions[idx];
         a.status = status;
         a.closed = Some(date);
+        a.notes = notes;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Records that an action's change passed its quality check on `date`, appending `note` to
+    /// its notes: from then its saving counts in the optimized floor.
+    pub fn validate(&mut self, id: &str, date: NaiveDate, note: &str) -> Result<()> {
+        let a = self.get(id)?;
+        if a.status == Status::Dropped {
+            return Err(Error::Usage(format!(
+                "{id} was dropped on {}; a dropped action is not validated (reopen it by hand first)",
+                a.closed.map_or("?".to_owned(), |d| d.to_string())
+            )));
+        }
+        if let Some(o) = a.opened
+            && date < o.first_day()
+        {
+            return Err(Error::Usage(format!(
+                "{date} is before {id} was opened ({o}); give the day its change passed its quality check (--on YYYY-MM-DD)"
+            )));
+        }
+        if note.trim().is_empty() {
+            return Err(Error::Usage(
+                "the note is blank; say how the change was checked (the evaluation, its result)"
+                    .into(),
+            ));
+        }
+        let (t, idx) = self.table_mut(id)?;
+        set_keep_decor(t, "validated", value(date_value(date)));
+        let mut notes = t
+            .get("notes")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        if !notes.is_empty() {
+            notes.push('\n');
+        }
+        notes.push_str(&format!("{date}: validated: {}", note.trim()));
+        set_keep_decor(t, "notes", value(notes.clone()));
+        let a = &mut self.actions[idx];
+        a.validated = Some(date);
         a.notes = notes;
         self.dirty = true;
         Ok(())

@@ -20,8 +20,9 @@ use serde_json::Value;
 use super::{CostRecord, Kind, ReportRow, count, text};
 use crate::error::{Error, Result};
 
-/// The beta header value the endpoints need.
-pub const BETA: &str = "analytics-usage-cost-2026-08-24";
+/// The beta header govreview sends: the endpoints' own (`analytics-usage-cost-2026-08-24`), and
+/// fast mode's, which grouping by `speed` needs.
+pub const BETAS: &str = "analytics-usage-cost-2026-08-24,fast-mode-2026-02-01";
 /// The usage endpoint.
 pub const USAGE_PATH: &str = "/v1/organizations/analytics/usage";
 /// The cost endpoint.
@@ -282,6 +283,7 @@ pub fn usage_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
             requests,
             actor_type: actor_type(g, actor.as_deref()),
             actor,
+            variant: super::variant_of(g),
         });
     }
     Ok(out)

@@ -149,6 +149,19 @@ pub struct ReportRow {
     pub actor: Option<String>,
     /// The kind of actor (`user`, `service_account`, `api_key`, ...).
     pub actor_type: Option<String>,
+    /// How the usage is priced beyond its model and tier (`inference_geo`, `speed`,
+    /// `context_window`), when the report was grouped by them.
+    pub variant: crate::pricing::Variant,
+}
+
+/// A report row's price dimensions: `inference_geo`, `speed` and `context_window` as grouped.
+pub fn variant_of(v: &Value) -> crate::pricing::Variant {
+    crate::pricing::Variant {
+        geo: text(v, "inference_geo"),
+        speed: text(v, "speed"),
+        context_window: text(v, "context_window"),
+        prompt_band: text(v, "prompt_band"),
+    }
 }
 
 pub(crate) fn json_error(path: &Path, e: &serde_json::Error) -> Error {
@@ -339,6 +352,7 @@ pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
                 requests: None,
                 actor: None,
                 actor_type: None,
+                variant: variant_of(r),
             });
         }
     }

@@ -257,6 +257,8 @@ pub fn run(
                 lever: None,
                 kpi_then: None,
                 saving_then: None,
+                spend_then: None,
+                goal_then: None,
             })?;
             reg.save()?;
             writeln!(out, "Added {id} to {}.", reg.path.display()).map_err(io)
@@ -294,6 +296,11 @@ pub fn run(
             note,
             register,
         } => {
+            if *dropped && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                return Err(Error::Usage(format!(
+                    "say why {id} is dropped: add --note \"...\" (a dropped backlog lever stays off its workload for backlog.dropped_months, and the pack shows the reason)"
+                )));
+            }
             let (mut reg, _lock) = load_for_edit(&path(register))?;
             let a = reg.get(id)?;
             if a.status != Status::Open {
@@ -310,6 +317,27 @@ pub fn run(
                 out,
                 "{id}: {} on {as_of}.",
                 if *dropped { "dropped" } else { "done" }
+            )
+            .map_err(io)
+        }
+        ActionsCommand::Validate {
+            id,
+            on,
+            note,
+            register,
+        } => {
+            let date = on.unwrap_or(as_of);
+            if date > as_of {
+                return Err(Error::Usage(format!(
+                    "{date} is after --as-of ({as_of}); a validation is recorded on the day it happened or later"
+                )));
+            }
+            let (mut reg, _lock) = load_for_edit(&path(register))?;
+            reg.validate(id, date, note)?;
+            reg.save()?;
+            writeln!(
+                out,
+                "{id}: validated on {date}; its backlog item counts in the optimized floor of reviews as of {date} or later."
             )
             .map_err(io)
         }

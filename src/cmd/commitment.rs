@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use crate::Env;
 use crate::cli::{CommitmentArgs, CommitmentFormat, GlobalArgs};
 use crate::error::{Error, Result};
-use crate::fmt::{self, pct, usd, usd0};
+use crate::fmt::{self, pct, pct_signed, usd, usd0};
 use crate::month::Month;
 use crate::pipeline;
-use crate::render::{json, terminal};
-use crate::report::ReportModel;
+use crate::render::{csv, json, terminal};
+use crate::report::{NextCommitment, ReportModel};
 
 /// Prints the commitment of the month in the asked format.
 pub fn run(
@@ -25,26 +25,95 @@ pub fn run(
     let cfg = pipeline::load_config(&global.config)?;
     if cfg.commitment.is_none() {
         return Err(Error::Usage(format!(
-            "{} configures no commitment: add [commitment] with amount, start and end (and [[commitment.bands]] with min and discount to size the next one)",
+            "{} configures no commitment: add [commitment] with amount, start and end (and [[commitment.bands]] with min and discount, and overage, to size the next one)",
             cfg.path.display()
         )));
     }
     let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
-    env.show("reading usage and forecasting…");
-    let built = pipeline::model(&cfg, &args.input.inputs(), Some(month), as_of, env, &[]);
-    env.clear();
-    let (model, _) = built?;
-    let text = match args.format {
-        CommitmentFormat::Table => table(&model),
+    // Read only: the register says which backlog items are validated, and so the floor.
+    let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
+    let (model, _) = pipeline::linked_model(
+        &cfg,
+        &args.input.inputs(),
+        month,
+        as_of,
+        env,
+        &path,
+        "reading usage and forecasting…",
+    )?;
+    let bytes = match args.format {
+        CommitmentFormat::Table => table(&model).into_bytes(),
         CommitmentFormat::Json => {
             let mut s = serde_json::to_string_pretty(&json::commitment_document(&model)?)
                 .map_err(|e| Error::Internal(e.to_string()))?;
             s.push('\n');
-            s
+            s.into_bytes()
         }
+        CommitmentFormat::Csv => csv_rows(&model)?,
     };
-    out.write_all(text.as_bytes())
+    out.write_all(&bytes)
         .map_err(|e| Error::io("stdout", "cannot write", e))
+}
+
+/// The columns of the CSV, in order.
+pub const CSV_HEADER: [&str; 17] = [
+    "amount_usd",
+    "discount",
+    "why",
+    "cost_p10_usd",
+    "cost_p50_usd",
+    "cost_p90_usd",
+    "unused_p10_usd",
+    "unused_p50_usd",
+    "unused_p90_usd",
+    "cost_p50_not_shipped_usd",
+    "expected_cost_usd",
+    "expected_cost_not_shipped_usd",
+    "effective_discount",
+    "recommended",
+    "run_rate_commit",
+    "next_start",
+    "next_end",
+];
+
+/// The candidates, one row each (only the header without bands).
+fn csv_rows(m: &ReportModel) -> Result<Vec<u8>> {
+    let Some(n) = &m.next_commitment else {
+        return csv::write(&CSV_HEADER, &[]);
+    };
+    let Some(s) = &n.sizing else {
+        return csv::write(&CSV_HEADER, &[]);
+    };
+    let rows: Vec<Vec<String>> = s
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut row = vec![
+                csv::usd(c.amount),
+                csv::num(c.discount),
+                c.why
+                    .iter()
+                    .map(|w| w.words())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ];
+            row.extend(c.cost.map(csv::usd));
+            row.extend(c.unused.map(csv::usd));
+            row.extend([
+                csv::usd(c.cost_not_shipped),
+                csv::usd(c.expected),
+                csv::usd(c.expected_not_shipped),
+                csv::num(c.effective_discount),
+                (i == s.recommended).to_string(),
+                (i == s.run_rate).to_string(),
+                n.next_start.to_string(),
+                n.next_end.to_string(),
+            ]);
+            row
+        })
+        .collect();
+    csv::write(&CSV_HEADER, &rows)
 }
 
 /// Right-aligned columns after a left-aligned first one.
@@ -92,7 +161,7 @@ fn table(m: &ReportModel) -> String {
         m.organization, m.month_label
     );
     out.push_str(&format!(
-        "  {}{} from {} to {}: {} consumed ({} of the term's days gone), pacing {}.\n  {}\n  {}\n\n",
+        "  {}{} from {} to {}: {} consumed ({} of the term's days gone), pacing {}.\n  {}\n  {}\n",
         usd0(k.amount),
         c.name.as_ref().map_or(String::new(), |n| format!(" ({n})")),
         k.start,
@@ -100,8 +169,8 @@ fn table(m: &ReportModel) -> String {
         usd(k.consumed_to_date),
         pct(k.elapsed_days as f64 / k.term_days as f64),
         k.pacing.map_or("—".into(), fmt::ratio),
+        terminal::forecast_line(c),
         c.outlook,
-        terminal::forecast_line(c)
     ));
     if f.declined.is_none() {
         let r = |name: &str, v: [f64; 3], money: bool| {
@@ -109,6 +178,7 @@ fn table(m: &ReportModel) -> String {
             row.extend(v.map(|x| if money { usd0(x) } else { pct(x) }));
             row
         };
+        out.push('\n');
         out.push_str(&rows(
             &["At the end of the term", "P10", "P50", "P90"],
             &[
@@ -118,108 +188,144 @@ fn table(m: &ReportModel) -> String {
                 r("Overage", f.overage, true),
             ],
         ));
-        out.push_str(&format!(
-            "\n  P50 from the {}: {}.\n",
-            if f.headline == "method" {
-                "forecast"
-            } else {
-                "linear run rate"
-            },
-            f.headline_reason
-        ));
     }
-    if !f.backtest.is_empty() {
-        out.push('\n');
-        let mut body: Vec<Vec<String>> = f
+    if let Some(model) = &f.model {
+        out.push_str(&format!(
+            "\n  Level {} a day at list (the last {}); growth a month at P10 {}, P50 {}, P90 {}.\n",
+            usd(model.r0),
+            fmt::count(model.level_days, "day"),
+            pct_signed(model.monthly_growth[0]),
+            pct_signed(model.monthly_growth[1]),
+            pct_signed(model.monthly_growth[2]),
+        ));
+        for n in &f.notes {
+            out.push_str(&format!("  {n}\n"));
+        }
+    }
+    out.push('\n');
+    if !f.backtest.months.is_empty() {
+        let body: Vec<Vec<String>> = f
             .backtest
+            .months
             .iter()
             .map(|b| {
                 vec![
                     b.month.to_string(),
+                    b.fitted_at.to_string(),
                     usd0(b.actual),
                     format!(
                         "{} ({}–{})",
-                        usd0(b.method[1]),
-                        usd0(b.method[0]),
-                        usd0(b.method[2])
+                        usd0(b.predicted[1]),
+                        usd0(b.predicted[0]),
+                        usd0(b.predicted[2])
                     ),
-                    pct(b.method_error),
-                    usd0(b.linear),
-                    pct(b.linear_error),
+                    b.error.map_or("—".into(), pct_signed),
+                    if b.inside { "yes" } else { "no" }.to_owned(),
                 ]
             })
             .collect();
-        body.push(vec![
-            "Mean error".into(),
-            String::new(),
-            String::new(),
-            f.method_mape.map_or("—".into(), pct),
-            String::new(),
-            f.linear_mape.map_or("—".into(), pct),
-        ]);
         out.push_str(&rows(
             &[
                 "Backtest",
-                "Actual",
-                "Forecast P50 (P10–P90)",
+                "Fitted at",
+                "Actual (list)",
+                "P50 (P10–P90)",
                 "Error",
-                "Linear",
-                "Error",
+                "Inside",
             ],
             &body,
         ));
     }
+    out.push_str(&format!("  {}\n", f.backtest_text));
     if let Some(n) = &m.next_commitment {
-        out.push_str(&format!("\nNext commitment\n\n  {}\n", n.sentence));
-        if !n.candidates.is_empty() {
-            out.push_str(&format!(
-                "  Next term {} days at list: {} at the current run rate, {} at the optimized floor.\n\n",
-                n.next_term_days,
-                usd0(n.current_list),
-                usd0(n.optimized_list)
-            ));
-            let body: Vec<Vec<String>> = n
-                .candidates
-                .iter()
-                .map(|r| {
-                    let mut note = Vec::new();
-                    if n.recommended.is_some_and(|x| x.amount == r.amount) {
-                        note.push("recommended");
-                    }
-                    if n.at_run_rate.is_some_and(|x| x.amount == r.amount) {
-                        note.push("sized to the run rate");
-                    }
-                    vec![
-                        usd0(r.amount),
-                        pct(r.discount),
-                        usd0(r.current.cost),
-                        usd0(r.current.unused),
-                        usd0(r.optimized.cost),
-                        usd0(r.optimized.unused),
-                        pct(r.optimized.effective_discount),
-                        note.join(", "),
-                    ]
-                })
-                .collect();
-            out.push_str(&rows(
-                &[
-                    "Commitment",
-                    "Discount",
-                    "Run rate: cost",
-                    "unused",
-                    "Floor: cost",
-                    "unused",
-                    "eff. discount",
-                    "",
-                ],
-                &body,
-            ));
-        }
-        if !n.terms.is_empty() {
-            out.push_str("\n  Ask for:\n");
-            for t in &n.terms {
-                out.push_str(&format!("  - {t}\n"));
+        out.push_str(&next(n));
+    }
+    out
+}
+
+/// The next commitment as plain text and a table.
+fn next(n: &NextCommitment) -> String {
+    let mut out = format!("\nNext commitment\n\n  {}\n", n.sentence);
+    out.push_str(&format!(
+        "\n  Next term {} to {} ({}) at list: P10 {}, P50 {}, P90 {}; with the backlog shipped (floor {} of spend): {}, {}, {}.\n",
+        n.next_start,
+        n.next_end,
+        fmt::count(n.next_term_days, "day"),
+        usd0(n.list.not_shipped[0]),
+        usd0(n.list.not_shipped[1]),
+        usd0(n.list.not_shipped[2]),
+        pct(n.phi),
+        usd0(n.list.optimized[0]),
+        usd0(n.list.optimized[1]),
+        usd0(n.list.optimized[2]),
+    ));
+    if let Some(s) = &n.sizing {
+        let body: Vec<Vec<String>> = s
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut mark = Vec::new();
+                if i == s.recommended {
+                    mark.push("recommended");
+                }
+                if i == s.run_rate {
+                    mark.push("run-rate commit");
+                }
+                if c.why.contains(&crate::sizing::Why::Current) {
+                    mark.push("current");
+                }
+                let mut row = vec![usd0(c.amount), pct(c.discount)];
+                row.extend(c.cost.map(usd0));
+                row.extend(c.unused.map(usd0));
+                row.extend([
+                    usd0(c.cost_not_shipped),
+                    usd0(c.expected),
+                    pct(c.effective_discount),
+                    mark.join(", "),
+                ]);
+                row
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&rows(
+            &[
+                "Commitment",
+                "Disc.",
+                "Cost P10",
+                "P50",
+                "P90",
+                "Unused P10",
+                "P50",
+                "P90",
+                "Not shipped",
+                "Expected",
+                "Eff. disc.",
+                "",
+            ],
+            &body,
+        ));
+        out.push_str(&format!(
+            "  Overage billed at {}. Cost and unused with the backlog shipped; \"Not shipped\" = cost at P50 without it; expected = 0.3 P10 + 0.4 P50 + 0.3 P90.\n",
+            match n.overage {
+                crate::config::Overage::List => "list",
+                crate::config::Overage::Committed => "the committed rate",
             }
+        ));
+    }
+    if !n.notes.is_empty() {
+        out.push('\n');
+        for t in &n.notes {
+            out.push_str(&format!("  {t}\n"));
+        }
+    }
+    if !n.asks.is_empty() {
+        out.push_str("\n  Ask for:\n");
+        for a in &n.asks {
+            let worth = a
+                .value
+                .map_or(String::new(), |v| format!(" (worth {})", usd0(v)));
+            out.push_str(&format!("  - {}{worth}: {}\n", a.title, a.text));
         }
     }
     out

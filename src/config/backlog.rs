@@ -3,9 +3,12 @@
 //!
 //! ```toml
 //! [backlog]
-//! route_to = "claude-sonnet-4-6"     # where routing moves the Opus excess
+//! route_to = "claude-sonnet-4-6"     # where routing moves the premium tier's excess
+//! downshift_to = "claude-haiku-4-5"  # where downshift moves Sonnet work
 //! min_annual_saving = 1000           # items saving less a year wait
 //! wave_weeks = 8                     # engineering weeks per wave
+//! wave_items = 3                     # items per wave (they run in parallel)
+//! dropped_months = 6                 # how long a dropped lever stays off its workload
 //! [backlog.effort]                   # engineering weeks per lever
 //! routing = 2
 //! caching = 1
@@ -30,19 +33,34 @@ use crate::pricing::PriceTable;
 
 /// Default routing destination.
 pub const DEFAULT_ROUTE_TO: &str = "claude-sonnet-4-6";
+/// Default downshift destination.
+pub const DEFAULT_DOWNSHIFT_TO: &str = "claude-haiku-4-5";
 /// Items that save less than this a year (USD) wait.
 pub const DEFAULT_MIN_ANNUAL_SAVING: f64 = 1000.0;
 /// Engineering weeks a wave holds.
 pub const DEFAULT_WAVE_WEEKS: f64 = 8.0;
+/// Items a wave holds.
+pub const DEFAULT_WAVE_ITEMS: usize = 3;
+/// Calendar months a dropped lever stays off its workload.
+pub const DEFAULT_DROPPED_MONTHS: u32 = 6;
 /// Batch share an app that must batch is held to.
 pub const DEFAULT_BATCH_APPS_MIN_SHARE: f64 = 0.9;
 
-/// The four levers of the backlog, in the order they are modelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+/// The levers of the backlog, in the order they are modelled: the price premiums a workload
+/// pays first (fast mode, long prompts), then the contract's five (routing, downshift, caching,
+/// batch, output).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lever {
-    /// The Opus excess routed to a cheaper model.
+    /// Fast mode turned off (standard speed).
+    FastMode,
+    /// Prompts kept under the length that bills a premium (long context, prompt-length bands).
+    LongPrompts,
+    /// The premium tier's (Opus's) excess routed to a cheaper model.
+    #[default]
     Routing,
+    /// Sonnet work moved to Haiku.
+    Downshift,
     /// Uncached input served from the prompt cache.
     Caching,
     /// Latency-tolerant work moved to the Batch API.
@@ -53,15 +71,35 @@ pub enum Lever {
 
 impl Lever {
     /// Every lever, in modelling order.
-    pub const ALL: [Lever; 4] = [Lever::Routing, Lever::Caching, Lever::Batch, Lever::Output];
+    pub const ALL: [Lever; 7] = [
+        Lever::FastMode,
+        Lever::LongPrompts,
+        Lever::Routing,
+        Lever::Downshift,
+        Lever::Caching,
+        Lever::Batch,
+        Lever::Output,
+    ];
 
     /// The word in the configuration and the register.
     pub fn as_str(self) -> &'static str {
         match self {
+            Lever::FastMode => "fast_mode",
+            Lever::LongPrompts => "long_prompts",
             Lever::Routing => "routing",
+            Lever::Downshift => "downshift",
             Lever::Caching => "caching",
             Lever::Batch => "batch",
             Lever::Output => "output",
+        }
+    }
+
+    /// The lever in words, for titles (`fast mode`, `long prompts`).
+    pub fn words(self) -> &'static str {
+        match self {
+            Lever::FastMode => "fast mode",
+            Lever::LongPrompts => "long prompts",
+            l => l.as_str(),
         }
     }
 
@@ -70,10 +108,14 @@ impl Lever {
         Lever::ALL.into_iter().find(|l| l.as_str() == s)
     }
 
-    /// The KPI the lever moves.
+    /// The KPI the lever moves (routing moves the premium share where a workload has a premium
+    /// target, else the Opus share).
     pub fn kpi(self) -> &'static str {
         match self {
+            Lever::FastMode => "fast_share",
+            Lever::LongPrompts => "long_prompt_share",
             Lever::Routing => "model_mix.opus",
+            Lever::Downshift => "model_mix.haiku",
             Lever::Caching => "cache_hit_rate",
             Lever::Batch => "batch_share",
             Lever::Output => "output_per_request",
@@ -82,21 +124,32 @@ impl Lever {
 
     /// The lever that moves a KPI, if one does.
     pub fn of_kpi(key: &str) -> Option<Lever> {
+        if key == "premium_share" {
+            return Some(Lever::Routing);
+        }
         Lever::ALL.into_iter().find(|l| l.kpi() == key)
     }
 
-    /// Whether its saving needs a quality check before it ships (a cheaper model, shorter
-    /// answers); caching and batching change cost, not answers.
+    /// Whether its saving needs a check before it ships: a cheaper model, shorter answers or
+    /// prompts change the answers; standard speed instead of fast mode changes what users wait
+    /// for. Caching and batching change cost, not answers.
     pub fn needs_quality_check(self) -> bool {
-        matches!(self, Lever::Routing | Lever::Output)
+        matches!(
+            self,
+            Lever::Routing
+                | Lever::Downshift
+                | Lever::Output
+                | Lever::LongPrompts
+                | Lever::FastMode
+        )
     }
 
     /// Default effort in engineering weeks.
     pub fn default_effort(self) -> f64 {
         match self {
-            Lever::Routing => 2.0,
-            Lever::Caching | Lever::Batch => 1.0,
-            Lever::Output => 0.5,
+            Lever::Routing | Lever::Downshift => 2.0,
+            Lever::Caching | Lever::Batch | Lever::LongPrompts => 1.0,
+            Lever::Output | Lever::FastMode => 0.5,
         }
     }
 }
@@ -105,8 +158,11 @@ impl Lever {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBacklog {
     route_to: Option<String>,
+    downshift_to: Option<String>,
     min_annual_saving: Option<f64>,
     wave_weeks: Option<f64>,
+    wave_items: Option<i64>,
+    dropped_months: Option<i64>,
     #[serde(default)]
     effort: RawEffort,
 }
@@ -114,7 +170,10 @@ pub(super) struct RawBacklog {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEffort {
+    fast_mode: Option<f64>,
+    long_prompts: Option<f64>,
     routing: Option<f64>,
+    downshift: Option<f64>,
     caching: Option<f64>,
     batch: Option<f64>,
     output: Option<f64>,
@@ -125,10 +184,27 @@ struct RawEffort {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAppEffort {
+    fast_mode: Option<f64>,
+    long_prompts: Option<f64>,
     routing: Option<f64>,
+    downshift: Option<f64>,
     caching: Option<f64>,
     batch: Option<f64>,
     output: Option<f64>,
+}
+
+impl RawAppEffort {
+    fn by_lever(&self) -> [(Lever, Option<f64>); 7] {
+        [
+            (Lever::FastMode, self.fast_mode),
+            (Lever::LongPrompts, self.long_prompts),
+            (Lever::Routing, self.routing),
+            (Lever::Downshift, self.downshift),
+            (Lever::Caching, self.caching),
+            (Lever::Batch, self.batch),
+            (Lever::Output, self.output),
+        ]
+    }
 }
 
 /// How the backlog is modelled and ranked.
@@ -136,10 +212,16 @@ struct RawAppEffort {
 pub struct Backlog {
     /// The model routing moves the Opus excess to.
     pub route_to: String,
+    /// The model downshift moves Sonnet work to.
+    pub downshift_to: String,
     /// Items saving less a year (USD) are listed as waits.
     pub min_annual_saving: f64,
     /// Engineering weeks per wave.
     pub wave_weeks: f64,
+    /// Items per wave.
+    pub wave_items: usize,
+    /// Calendar months a dropped lever stays off its workload.
+    pub dropped_months: u32,
     /// Effort per lever, in engineering weeks.
     pub effort: BTreeMap<Lever, f64>,
     /// An app's own efforts, by (team, app).
@@ -150,8 +232,11 @@ impl Default for Backlog {
     fn default() -> Self {
         Backlog {
             route_to: DEFAULT_ROUTE_TO.to_owned(),
+            downshift_to: DEFAULT_DOWNSHIFT_TO.to_owned(),
             min_annual_saving: DEFAULT_MIN_ANNUAL_SAVING,
             wave_weeks: DEFAULT_WAVE_WEEKS,
+            wave_items: DEFAULT_WAVE_ITEMS,
+            dropped_months: DEFAULT_DROPPED_MONTHS,
             effort: Lever::ALL.map(|l| (l, l.default_effort())).into(),
             app_effort: BTreeMap::new(),
         }
@@ -219,25 +304,55 @@ fn share(v: Option<f64>, key: &[&str], loc: &Locator, problems: &mut Vec<Problem
     }
 }
 
-/// Validates `[backlog]`.
+/// Validates `[backlog]`: among the rest, a destination must be priced and cheaper than the
+/// models it replaces (`premium` names the families routing moves away from).
 pub(super) fn backlog(
     raw: RawBacklog,
     prices: &PriceTable,
+    premium: &[String],
     loc: &Locator,
     problems: &mut Vec<Problem>,
 ) -> Backlog {
     let mut b = Backlog::default();
-    if let Some(m) = raw.route_to {
-        if prices.lookup(&m).is_none() {
-            problems.push(loc.problem(
-                &["backlog", "route_to"],
-                format!(
-                    "`{m}` has no price; name a priced model (e.g. {DEFAULT_ROUTE_TO}) or add it under [pricing.models]"
-                ),
-            ));
+    let mut dest = |key: &str, given: Option<String>, default: &str, from: &[String]| {
+        let m = given.clone().unwrap_or_else(|| default.to_owned());
+        match prices.lookup(&m) {
+            None => {
+                if given.is_some() {
+                    vec![loc.problem(
+                        &["backlog", key],
+                        format!(
+                            "`{m}` has no price; name a priced model (e.g. {default}) or add it under [pricing.models]"
+                        ),
+                    )]
+                } else {
+                    Vec::new()
+                }
+            }
+            Some(to) => pricier_than(prices, to, from)
+                .map(|(model, what)| {
+                    loc.problem(
+                        &["backlog", key],
+                        format!(
+                            "`{m}` costs more than `{model}` ({what}), one of the models it would replace: moving work to it would raise cost. Name a cheaper model{}",
+                            if given.is_some() { "" } else { " (this is the default; set it)" }
+                        ),
+                    )
+                })
+                .into_iter()
+                .collect(),
         }
-        b.route_to = m;
-    }
+        .into_iter()
+        .for_each(|p| problems.push(p));
+        m
+    };
+    b.route_to = dest("route_to", raw.route_to, DEFAULT_ROUTE_TO, premium);
+    b.downshift_to = dest(
+        "downshift_to",
+        raw.downshift_to,
+        DEFAULT_DOWNSHIFT_TO,
+        &["sonnet".to_owned()],
+    );
     if let Some(v) = raw.min_annual_saving {
         if let Some(why) = super::money_problem(v, "an amount per year") {
             problems.push(loc.problem(&["backlog", "min_annual_saving"], why));
@@ -254,13 +369,35 @@ pub(super) fn backlog(
         );
         b.wave_weeks = v;
     }
+    if let Some(v) = raw.wave_items {
+        match usize::try_from(v) {
+            Ok(n) if (1..=100).contains(&n) => b.wave_items = n,
+            _ => problems.push(loc.problem(
+                &["backlog", "wave_items"],
+                format!("{v} is not a number of items; a wave holds 1 to 100 items (default {DEFAULT_WAVE_ITEMS})"),
+            )),
+        }
+    }
+    if let Some(v) = raw.dropped_months {
+        match u32::try_from(v) {
+            Ok(n) if n <= 120 => b.dropped_months = n,
+            _ => problems.push(loc.problem(
+                &["backlog", "dropped_months"],
+                format!("{v} is not a number of months; give 0 to 120 (default {DEFAULT_DROPPED_MONTHS}): how long a dropped lever stays off its workload"),
+            )),
+        }
+    }
     let e = raw.effort;
-    for (lever, v) in [
-        (Lever::Routing, e.routing),
-        (Lever::Caching, e.caching),
-        (Lever::Batch, e.batch),
-        (Lever::Output, e.output),
-    ] {
+    let levers = RawAppEffort {
+        fast_mode: e.fast_mode,
+        long_prompts: e.long_prompts,
+        routing: e.routing,
+        downshift: e.downshift,
+        caching: e.caching,
+        batch: e.batch,
+        output: e.output,
+    };
+    for (lever, v) in levers.by_lever() {
         positive(
             v,
             &["backlog", "effort", lever.as_str()],
@@ -284,12 +421,7 @@ pub(super) fn backlog(
             continue;
         };
         let mut own = BTreeMap::new();
-        for (lever, v) in [
-            (Lever::Routing, a.routing),
-            (Lever::Caching, a.caching),
-            (Lever::Batch, a.batch),
-            (Lever::Output, a.output),
-        ] {
+        for (lever, v) in a.by_lever() {
             positive(
                 v,
                 &["backlog", "effort", "apps", &key, lever.as_str()],
@@ -304,6 +436,30 @@ pub(super) fn backlog(
         b.app_effort.insert((team.to_owned(), app.to_owned()), own);
     }
     b
+}
+
+/// The first model of `families` in the table that `to` is not cheaper than, on input or output
+/// (its prices scaled by the tokens its tokenizer counts for the same text), with what is pricier.
+fn pricier_than(
+    prices: &PriceTable,
+    to: &crate::pricing::Model,
+    families: &[String],
+) -> Option<(String, String)> {
+    prices
+        .models()
+        .filter(|m| families.contains(&m.family) && m.key != to.key)
+        .find_map(|m| {
+            let ratio = prices.token_ratio(m, to);
+            let (a, b) = (m.price, to.price);
+            let what = if b.input * ratio >= a.input {
+                format!("input ${} against ${} per million", b.input, a.input)
+            } else if b.output * ratio >= a.output {
+                format!("output ${} against ${} per million", b.output, a.output)
+            } else {
+                return None;
+            };
+            Some((m.key.clone(), what))
+        })
 }
 
 /// Validates `[defaults]`.

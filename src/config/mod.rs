@@ -27,7 +27,7 @@ pub mod targets;
 pub mod warehouse;
 
 pub use backlog::{Backlog, Defaults, Lever};
-pub use renewal::{Band, Renewal};
+pub use renewal::{Band, Overage, Renewal};
 pub use warehouse::{TimeType, Warehouse};
 
 use crate::error::{Error, Result};
@@ -153,7 +153,12 @@ struct RawCommitment {
     #[serde(default)]
     bands: Vec<renewal::RawBand>,
     next_term_days: Option<i64>,
+    next_start: Option<toml::value::Datetime>,
+    overage: Option<String>,
     overage_factor: Option<f64>,
+    max_monthly_growth: Option<f64>,
+    monthly_growth: Option<f64>,
+    ramp_periods: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -570,16 +575,30 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
     // targets
     let targets = targets::parse(raw.targets.as_ref(), loc, problems);
     let prices_now = PriceTable::new(models.clone(), tokenizer_ratio);
-    let backlog_cfg = backlog::backlog(raw.backlog, &prices_now, loc, problems);
+    let backlog_cfg = backlog::backlog(raw.backlog, &prices_now, &premium_families, loc, problems);
     let defaults_cfg = backlog::defaults(raw.defaults, loc, problems);
     let warehouse_cfg = warehouse::warehouse(raw.warehouse, loc, problems);
 
     // commitment
     let mut renewal_cfg = Renewal::default();
     let commitment = raw.commitment.and_then(|c| {
-        renewal_cfg = renewal::renewal(c.bands, c.next_term_days, c.overage_factor, loc, problems);
         let start = toml_date(&c.start, &["commitment", "start"], loc, problems);
         let end = toml_date(&c.end, &["commitment", "end"], loc, problems);
+        renewal_cfg = renewal::renewal(
+            renewal::RawRenewal {
+                bands: c.bands,
+                next_term_days: c.next_term_days,
+                next_start: c.next_start,
+                overage: c.overage,
+                overage_factor: c.overage_factor,
+                max_monthly_growth: c.max_monthly_growth,
+                monthly_growth: c.monthly_growth,
+                ramp_periods: c.ramp_periods,
+            },
+            end,
+            loc,
+            problems,
+        );
         if !(c.amount > 0.0 && c.amount.is_finite()) {
             problems.push(loc.problem(
                 &["commitment", "amount"],

@@ -237,6 +237,7 @@ fn scope_set(
         p
     };
     let mut opus_max: Option<f64> = None;
+    let mut haiku_min: Option<f64> = None;
     for (key, v) in table {
         if structural.contains(&key.as_str()) {
             continue;
@@ -268,6 +269,9 @@ fn scope_set(
             TargetKey::FamilyBands if key == "max_opus_share" => {
                 opus_max = bound(v, spec, &p, loc, problems);
             }
+            TargetKey::FamilyBands if key == "min_haiku_share" => {
+                haiku_min = bound(v, spec, &p, loc, problems);
+            }
             TargetKey::FamilyBands => {
                 let Some(fams) = v.as_table() else {
                     problems.push(loc.problem(&refs(&p), wrong_type(v, "a table of families")));
@@ -293,6 +297,19 @@ fn scope_set(
         }
         let min = set.get(&key).and_then(Goal::min);
         if let Some(g) = Goal::of_bounds(min, Some(max)) {
+            set.insert(key, g);
+        }
+    }
+    if let Some(min) = haiku_min {
+        let key = "model_mix.haiku".to_owned();
+        if set.get(&key).is_some_and(|g| g.min().is_some()) {
+            problems.push(loc.problem(
+                &refs(&at("min_haiku_share")),
+                "is given twice (also as model_mix.haiku.min); keep one",
+            ));
+        }
+        let max = set.get(&key).and_then(Goal::max);
+        if let Some(g) = Goal::of_bounds(Some(min), max) {
             set.insert(key, g);
         }
     }
@@ -366,6 +383,9 @@ fn bound(
         (kpi::Unit::Tokens, _) if !(x > 0.0 && x.is_finite()) => {
             Some(format!("{x} is not a token count; give a number above 0"))
         }
+        (kpi::Unit::UsdEach, _) if !(x > 0.0 && x <= 1000.0) => Some(format!(
+            "{x} is not a cost per request; give US dollars above 0 (a cent is 0.01)"
+        )),
         _ => None,
     };
     match bad {

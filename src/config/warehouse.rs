@@ -16,6 +16,7 @@
 //! output_tokens = "completion_tokens"
 //! requests = "requests"
 //! cost_usd = "spend"
+//! speed = "speed"                 # price dimensions, when the table has them
 //! ```
 //!
 //! Without `[warehouse]` the table is taken to hold the canonical columns themselves (a `date`
@@ -29,6 +30,9 @@ use crate::diag::{Locator, Problem};
 
 /// The dimension columns a mapping can fill, in the order the cube query gives them.
 pub use crate::cube::TEXT_KEYS as DIMENSIONS;
+/// The price dimensions a mapping can fill (`inference_geo`, `speed`, `context_window`,
+/// `prompt_band`): grouped by only when named, as the canonical default has none.
+pub use crate::cube::VARIANT_KEYS as PRICE_DIMENSIONS;
 /// Counts summed with a missing value as 0.
 pub const COUNTS: [&str; 6] = [
     "uncached_input_tokens",
@@ -172,6 +176,7 @@ pub(super) fn warehouse(
     }
     let known: Vec<&str> = DIMENSIONS
         .iter()
+        .chain(&PRICE_DIMENSIONS)
         .chain(&COUNTS)
         .chain([&REQUESTS, &COST])
         .copied()

@@ -39,9 +39,8 @@ fn parquet_paged(
                 strptime(None),
                 lit("raise"),
             ),
-            "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
-                col(n.as_str())
-            }
+            "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id"
+            | "inference_geo" | "speed" | "context_window" | "prompt_band" => col(n.as_str()),
             "cost_usd" => col("cost_usd").cast(DataType::Float64),
             other => col(other).cast(ints.clone()),
         })
@@ -479,7 +478,8 @@ fn as_parquet(dir: &Path, src: &Path, rows: usize) -> PathBuf {
                 strptime(None),
                 lit("raise"),
             ),
-            "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id" => {
+            "model" | "service_tier" | "team" | "app" | "workspace_id" | "api_key_id"
+            | "inference_geo" | "speed" | "context_window" | "prompt_band" => {
                 col(n.as_str()).cast(DataType::String)
             }
             "cost_usd" => col("cost_usd").cast(DataType::Float64),
@@ -544,9 +544,15 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
         let out = d.path().join(case);
         std::fs::create_dir_all(&out).unwrap();
         // Small row groups (61 rows), so that groups straddle days and months.
+        // (A folder per file: two files of one name, in different folders, stay apart.)
         let pq: Vec<(PathBuf, Option<anthropic::Kind>)> = files
             .iter()
-            .map(|f| (as_parquet(&out, f, 61), None))
+            .enumerate()
+            .map(|(i, f)| {
+                let dir = out.join(i.to_string());
+                std::fs::create_dir_all(&dir).unwrap();
+                (as_parquet(&dir, f, 61), None)
+            })
             .collect();
         let fast = load_inner(
             &pq,

@@ -33,6 +33,8 @@ pub enum Unit {
     Tokens,
     /// A plain ratio (pacing).
     Ratio,
+    /// US dollars of a small unit (a request): to four decimals below a dollar.
+    UsdEach,
 }
 
 impl Unit {
@@ -44,6 +46,7 @@ impl Unit {
             (Unit::Share, Some(v)) => fmt::pct(v),
             (Unit::Tokens, Some(v)) => fmt::int(v),
             (Unit::Ratio, Some(v)) => fmt::ratio(v),
+            (Unit::UsdEach, Some(v)) => fmt::usd_each(v),
         }
     }
 
@@ -58,6 +61,14 @@ impl Unit {
                 if v > 0.5 { format!("+{s}") } else { s }
             }
             (Unit::Ratio, Some(v)) => format!("{v:+.2}"),
+            (Unit::UsdEach, Some(v)) => {
+                let s = fmt::usd_each(v.abs());
+                if v < 0.0 {
+                    format!("-{s}")
+                } else {
+                    format!("+{s}")
+                }
+            }
         }
     }
 
@@ -68,6 +79,7 @@ impl Unit {
             Unit::Ratio => format!("{v:.2}"),
             Unit::Usd => fmt::usd_whole(v),
             Unit::Tokens => fmt::int(v),
+            Unit::UsdEach => fmt::usd_each(v),
         }
     }
 }
@@ -296,6 +308,87 @@ pub const CATALOGUE: &[Kpi] = &[
         },
     },
     Kpi {
+        key: "premium_share",
+        label: "Premium share",
+        short: "Premium",
+        trend: false,
+        unit: Unit::Share,
+        target: Some(TargetSpec {
+            key: TargetKey::Max("max_premium_share"),
+            unit: Unit::Share,
+            ceiling: Some(1.0),
+            inherited: true,
+            scopes: ALL,
+        }),
+        scopes: ALL,
+        // Spend on the premium tier (Opus, Fable, Mythos by default: pricing.premium_families).
+        value: |i| (i.totals.spend > 0.0).then(|| i.totals.premium_spend / i.totals.spend),
+        goal: same,
+        target_text: described,
+        shown: Shown::Targeted,
+        per_family: false,
+        action: |w| {
+            format!(
+                "Route {}'s premium-model traffic (Opus, Fable, Mythos) to a cheaper model where quality allows (premium share {}, target {})",
+                w.scope, w.value, w.target
+            )
+        },
+    },
+    Kpi {
+        key: "fast_share",
+        label: "Fast-mode share",
+        short: "Fast",
+        trend: false,
+        unit: Unit::Share,
+        target: Some(TargetSpec {
+            key: TargetKey::Max("max_fast_share"),
+            unit: Unit::Share,
+            ceiling: Some(1.0),
+            inherited: true,
+            scopes: ALL,
+        }),
+        scopes: ALL,
+        // Spend of usage in fast mode (billed at up to 6x).
+        value: |i| (i.totals.spend > 0.0).then(|| i.totals.fast_spend / i.totals.spend),
+        goal: same,
+        target_text: described,
+        shown: Shown::Targeted,
+        per_family: false,
+        action: |w| {
+            format!(
+                "Turn fast mode off for {} where latency allows (fast-mode share {}, target {})",
+                w.scope, w.value, w.target
+            )
+        },
+    },
+    Kpi {
+        key: "long_prompt_share",
+        label: "Long-prompt share",
+        short: "Long",
+        trend: false,
+        unit: Unit::Share,
+        target: Some(TargetSpec {
+            key: TargetKey::Max("max_long_prompt_share"),
+            unit: Unit::Share,
+            ceiling: Some(1.0),
+            inherited: true,
+            scopes: ALL,
+        }),
+        scopes: ALL,
+        // Spend of requests billed extra for their prompt length (long context, a band).
+        value: |i| (i.totals.spend > 0.0).then(|| i.totals.long_spend / i.totals.spend),
+        goal: same,
+        target_text: described,
+        shown: Shown::Targeted,
+        per_family: false,
+        action: |w| {
+            format!(
+                "Keep {}'s prompts under the length that bills a premium: cache or trim the context (long-prompt share {}, target {})",
+                w.scope, w.value, w.target
+            )
+        },
+    },
+    Kpi {
         key: "cache_hit_rate",
         label: "Cache hit rate",
         short: "Cache hit",
@@ -357,6 +450,33 @@ pub const CATALOGUE: &[Kpi] = &[
         action: |w| {
             format!(
                 "Trim {}'s output: cap max_tokens, ask for shorter answers and structured output ({} output tokens per request, target {})",
+                w.scope, w.value, w.target
+            )
+        },
+    },
+    Kpi {
+        key: "cost_per_request",
+        label: "Cost per request",
+        short: "$/req",
+        trend: false,
+        unit: Unit::UsdEach,
+        target: Some(TargetSpec {
+            key: TargetKey::Max("max_cost_per_request"),
+            unit: Unit::UsdEach,
+            ceiling: None,
+            inherited: true,
+            scopes: ALL,
+        }),
+        scopes: ALL,
+        // Spend / requests, in months whose usage carries request counts.
+        value: |i| i.totals.cost_per_request(),
+        goal: same,
+        target_text: described,
+        shown: Shown::Always,
+        per_family: false,
+        action: |w| {
+            format!(
+                "Bring {}'s cost per request back down: route, cache, batch or trim what each request costs ({} a request, target {})",
                 w.scope, w.value, w.target
             )
         },
@@ -499,7 +619,9 @@ pub fn by_key(key: &str) -> Option<Instance> {
 pub fn by_target_key(key: &str) -> Option<&'static Kpi> {
     CATALOGUE.iter().find(|k| match k.target.map(|t| t.key) {
         Some(TargetKey::Max(n) | TargetKey::Min(n) | TargetKey::Band(n)) => n == key,
-        Some(TargetKey::FamilyBands) => key == "model_mix" || key == "max_opus_share",
+        Some(TargetKey::FamilyBands) => {
+            key == "model_mix" || key == "max_opus_share" || key == "min_haiku_share"
+        }
         None => false,
     })
 }
@@ -513,7 +635,9 @@ pub fn target_keys(scope: Scope) -> Vec<&'static str> {
         };
         match t.key {
             TargetKey::Max(n) | TargetKey::Min(n) | TargetKey::Band(n) => out.push(n),
-            TargetKey::FamilyBands => out.extend(["max_opus_share", "model_mix"]),
+            TargetKey::FamilyBands => {
+                out.extend(["max_opus_share", "min_haiku_share", "model_mix"])
+            }
         }
     }
     out
@@ -581,9 +705,13 @@ mod tests {
                 "model_mix.opus",
                 "model_mix.sonnet",
                 "model_mix.mythos",
+                "premium_share",
+                "fast_share",
+                "long_prompt_share",
                 "cache_hit_rate",
                 "batch_share",
-                "output_per_request"
+                "output_per_request",
+                "cost_per_request"
             ]
         );
         let org: Vec<String> = instances(Scope::Org, &fams)

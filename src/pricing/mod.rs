@@ -31,6 +31,7 @@ pub struct Tokens {
 
 impl Tokens {
     /// Counts in the contract's order: U, W5, W1, R, O.
+    #[cfg(test)]
     pub const fn new(u: u64, w5: u64, w1: u64, r: u64, o: u64) -> Tokens {
         Tokens {
             uncached_input: u,
@@ -161,6 +162,8 @@ pub struct Dated {
     pub price: Price,
     /// The page they were checked against.
     pub source: String,
+    /// Where a figure came from other than the source page.
+    pub note: Option<String>,
 }
 
 /// One model of the price table.
@@ -214,13 +217,6 @@ pub struct Variant {
     pub prompt_band: Option<String>,
 }
 
-impl Variant {
-    /// Whether the row says nothing beyond the base price.
-    pub fn is_plain(&self) -> bool {
-        *self == Variant::default()
-    }
-}
-
 /// A row's list cost in steps: each is what its modifier added (or, for the batch tier, took
 /// off) on top of the ones before. They add up to [`Quote::list`] (within float rounding).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -259,20 +255,6 @@ impl Quote {
         self.fast += o.fast;
         self.geo += o.geo;
         self.batch += o.batch;
-    }
-
-    /// Every step times `f`.
-    pub fn scaled(&self, f: f64) -> Quote {
-        Quote {
-            base: self.base * f,
-            dated: self.dated * f,
-            band: self.band * f,
-            long_context: self.long_context * f,
-            fast: self.fast * f,
-            geo: self.geo * f,
-            batch: self.batch * f,
-            total: self.total * f,
-        }
     }
 }
 
@@ -440,10 +422,7 @@ impl PriceTable {
         let id = normalise(id);
         self.models
             .values()
-            .filter(|m| {
-                id.strip_prefix(m.key.as_str())
-                    .is_some_and(|rest| same_model(rest))
-            })
+            .filter(|m| id.strip_prefix(m.key.as_str()).is_some_and(same_model))
             .max_by_key(|m| m.key.len())
     }
 
@@ -472,7 +451,12 @@ impl PriceTable {
     /// How many tokens `to` counts for one token of `from` (the tokenizer generations' ratio,
     /// 1 within a generation).
     pub fn token_ratio(&self, from: &Model, to: &Model) -> f64 {
-        match to.tokenizer.cmp(&from.tokenizer) {
+        self.generation_ratio(from.tokenizer, to.tokenizer)
+    }
+
+    /// How many tokens tokenizer generation `to` counts for one token of generation `from`.
+    pub fn generation_ratio(&self, from: u8, to: u8) -> f64 {
+        match to.cmp(&from) {
             std::cmp::Ordering::Equal => 1.0,
             std::cmp::Ordering::Greater => self.tokenizer_ratio,
             std::cmp::Ordering::Less => 1.0 / self.tokenizer_ratio,

@@ -428,6 +428,7 @@ pub fn build(
             from: *from,
             price: current,
             source: d.source.clone().unwrap_or_else(|| source.clone()),
+            note: d.note.clone(),
         });
     }
     // Modifiers.

@@ -120,6 +120,7 @@ struct MetricsJson<'a> {
     follow_ups: &'a crate::report::FollowUps,
     new_work: &'a crate::report::NewWork,
     actions: &'a crate::report::RegisterSection,
+    bill: &'a crate::report::Bill,
     data: &'a crate::report::DataNotes,
 }
 
@@ -143,9 +144,14 @@ struct BacklogJson<'a> {
     funded_weeks: f64,
     by_lever: &'a BTreeMap<crate::config::Lever, f64>,
     items: &'a [crate::report::Item],
+    /// Levers dropped with a reason that still hold (counted nowhere).
+    dropped: &'a [crate::report::Dropped],
+    /// The waves, with their start and ship dates.
+    waves: &'a [crate::report::Subtotal],
 }
 
-/// The optimized floor: the review month's spend less every backlog saving.
+/// The optimized floor: the review month's usage after the counted items' levers, and the
+/// upside pending validation.
 #[derive(Serialize)]
 struct FloorJson<'a> {
     #[serde(flatten)]
@@ -174,6 +180,8 @@ fn backlog(m: &ReportModel) -> BacklogJson<'_> {
         funded_weeks: m.backlog.funded_weeks,
         by_lever: &m.backlog.by_lever,
         items: &m.backlog.items,
+        dropped: &m.backlog.dropped,
+        waves: &m.backlog.waves,
     }
 }
 
@@ -318,6 +326,7 @@ pub fn document(m: &ReportModel) -> Result<Value> {
         follow_ups: &m.follow_ups,
         new_work: &m.new_work,
         actions: &m.register,
+        bill: &m.bill,
         data: &m.data,
     };
     let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;

@@ -40,13 +40,12 @@ pub fn forecast_line(c: &crate::report::CommitmentSection) -> String {
             } else {
                 format!("{} unused at P50", usd0(f.unused[1]))
             };
+            let reaches = match f.crosses_p50 {
+                Some(d) if f.overage[1] > 0.0 => format!("; P50 reaches the commitment on {d}"),
+                _ => String::new(),
+            };
             format!(
-                "Forecast ({}): {} consumed by {} at P50 (P10 {}, P90 {}): {left}.",
-                if f.headline == "method" {
-                    "trend and weekly cycle, better in the backtest"
-                } else {
-                    "linear run rate, better in the backtest"
-                },
+                "Forecast: {} consumed by {} at P50 (P10 {}, P90 {}): {left}{reaches}.",
                 usd0(f.end_of_term[1]),
                 c.metrics.end,
                 usd0(f.end_of_term[0]),
@@ -61,12 +60,20 @@ pub fn backlog_line(m: &ReportModel) -> String {
     let b = &m.backlog;
     match b.items.iter().find(|i| !i.waits) {
         Some(top) => format!(
-            "Backlog: {} a month ({} a year) in {} item{}, floor {} a month; top: {} {} for {}/{}, {} a month for {} week{}{}.",
+            "Backlog: {} a month ({} a year) in {} item{}, floor {} a month{}; top: {} {} for {}/{}, {} a month for {} week{}{}.",
             crate::fmt::usd(b.total_monthly),
             crate::fmt::usd0(b.total_annual),
             b.items.len(),
             if b.items.len() == 1 { "" } else { "s" },
             crate::fmt::usd(b.floor.monthly),
+            if b.floor.upside > 0.0 {
+                format!(
+                    " (and {} upside pending validation)",
+                    crate::fmt::usd(b.floor.upside)
+                )
+            } else {
+                String::new()
+            },
             format_args!("B{}", top.rank.unwrap_or(0)),
             top.lever.as_str(),
             top.team,
@@ -134,8 +141,8 @@ pub fn summary(m: &ReportModel) -> String {
     }
     out.push('\n');
     if let Some(c) = &m.commitment {
-        out.push_str(&format!("  {}\n", c.outlook));
         out.push_str(&format!("  {}\n", forecast_line(c)));
+        out.push_str(&format!("  {}\n", c.outlook));
     }
     if let Some(n) = &m.next_commitment {
         out.push_str(&format!("  Next commitment: {}\n", n.sentence));

@@ -4,42 +4,20 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::config::Band;
-use crate::month::Month;
-use crate::sizing::Candidate;
+use crate::config::{Band, Overage};
+use crate::forecast::{Backtest, Model};
+use crate::sizing::{Scenarios, Sizing};
 
-/// One month forecast from the data before it, against what happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BacktestMonth {
-    /// The month forecast.
-    pub month: Month,
-    /// Its actual spend.
-    pub actual: f64,
-    /// The method's P10, P50 and P90 of the month's spend.
-    pub method: [f64; 3],
-    /// |P50 − actual| / actual.
-    pub method_error: f64,
-    /// Whether the actual fell between P10 and P90.
-    pub covered: bool,
-    /// The linear run rate's forecast: the average daily spend of the (up to) three months
-    /// before, times the month's days.
-    pub linear: f64,
-    /// |linear − actual| / actual.
-    pub linear_error: f64,
-}
-
-/// Where the term is heading, with the forecast's uncertainty.
+/// Where the term is heading, with the forecast's uncertainty (domain contract, part 3).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastSection {
-    /// Why there is no forecast (too little history, the term is over), if there is none.
+    /// Why there is no forecast (the term is over, no usage), if there is none.
     pub declined: Option<String>,
-    /// The method, in words.
-    pub method: String,
-    /// Which forecast is the headline P50: `method` or `linear`.
-    pub headline: String,
-    /// Why, in words.
-    pub headline_reason: String,
-    /// The first and last day forecast.
+    /// The model fitted at the end of the review month.
+    pub model: Option<Model>,
+    /// What the review says of the model (level, weeks, clipping, configured growth).
+    pub notes: Vec<String>,
+    /// The first day forecast.
     pub first: Option<NaiveDate>,
     /// The last day forecast (the term's end).
     pub last: Option<NaiveDate>,
@@ -57,61 +35,72 @@ pub struct ForecastSection {
     pub crosses_p50: Option<NaiveDate>,
     /// The same at P90.
     pub crosses_p90: Option<NaiveDate>,
-    /// The backtest, oldest month first.
-    pub backtest: Vec<BacktestMonth>,
-    /// The method's mean absolute percentage error over the backtest.
-    pub method_mape: Option<f64>,
-    /// The linear run rate's.
-    pub linear_mape: Option<f64>,
-    /// How far P10 and P90 of the spend still to come were widened to the headline's backtest
-    /// errors (±, as a fraction of its P50), if they were.
-    pub calibration: Option<f64>,
+    /// The model's record at the last three month-ends.
+    pub backtest: Backtest,
+    /// What the backtest shows, in a sentence.
+    pub backtest_text: String,
     /// Consumed to date by day through the term's end: (day, P10, P50, P90), for the chart.
     #[serde(skip)]
     pub band: Vec<(NaiveDate, f64, f64, f64)>,
 }
 
-/// A candidate amount under both scenarios.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct CandidateRow {
-    /// The commitment, USD per term.
-    pub amount: f64,
-    /// Its discount.
-    pub discount: f64,
-    /// At the current run rate.
-    pub current: Candidate,
-    /// At the optimized floor.
-    pub optimized: Candidate,
+/// Something to ask for in the negotiation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ask {
+    /// What to ask for, in a few words.
+    pub title: String,
+    /// Why, from the numbers.
+    pub text: String,
+    /// What it is worth over the term (None: a ceiling or no dollar value).
+    pub value: Option<f64>,
 }
 
-/// What to sign at renewal (domain contract, "Sizing the next commitment").
+/// One period of a ramped commitment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RampPeriod {
+    /// Its first day.
+    pub first: NaiveDate,
+    /// Its last day.
+    pub last: NaiveDate,
+    /// Its days.
+    pub days: i64,
+    /// Its share of the term's P50 list spend.
+    pub share: f64,
+    /// The commitment for the period: C × share.
+    pub amount: f64,
+}
+
+/// What to sign at renewal (domain contract, part 3, "What a commitment costs, and the pick").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NextCommitment {
     /// The bands (empty: none configured).
     pub bands: Vec<Band>,
-    /// Days of the next term.
+    /// How overage is billed.
+    pub overage: Overage,
+    /// The next term's first day.
+    pub next_start: NaiveDate,
+    /// Its last day.
+    pub next_end: NaiveDate,
+    /// Its days.
     pub next_term_days: i64,
-    /// Overage billed at this factor times the committed rate.
-    pub overage_factor: f64,
     /// Days from the end of the review month to the end of the current term.
     pub days_to_term_end: i64,
-    /// Net spend per day at the current run rate (the linear projection's).
-    pub run_rate_per_day: f64,
-    /// Next-term list spend at the current run rate.
-    pub current_list: f64,
-    /// Next-term list spend at the optimized floor: current × floor / the month's spend.
-    pub optimized_list: f64,
-    /// Every candidate, by amount, under both scenarios.
-    pub candidates: Vec<CandidateRow>,
-    /// Sizing at the current run rate: the cheapest candidate for it, under both scenarios.
-    pub at_run_rate: Option<CandidateRow>,
-    /// The recommendation: the cheapest candidate at the optimized floor, under both scenarios.
-    pub recommended: Option<CandidateRow>,
-    /// What the recommendation saves once the backlog ships: cost at the run rate's pick minus
-    /// the recommendation's, both at the optimized floor.
-    pub saving: Option<f64>,
-    /// The comparison in one sentence.
+    /// The level: mean daily list spend over the last 28 days.
+    pub level: f64,
+    /// Growth at P10, P50, P90 as monthly rates.
+    pub growth: [f64; 3],
+    /// φ = the optimized floor over the review month's spend.
+    pub phi: f64,
+    /// The next term's list spend at P10, P50, P90, with the backlog shipped and without.
+    pub list: Scenarios,
+    /// The candidates and the pick (None: no bands).
+    pub sizing: Option<Sizing>,
+    /// The recommendation in one sentence.
     pub sentence: String,
-    /// The protective terms to ask for, each with its reason.
-    pub terms: Vec<String>,
+    /// What the numbers mean, sentence by sentence (the P10 rule, the break-even, cash timing).
+    pub notes: Vec<String>,
+    /// What to ask for.
+    pub asks: Vec<Ask>,
+    /// The ramp, when volume grows (empty otherwise).
+    pub ramp: Vec<RampPeriod>,
 }

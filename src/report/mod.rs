@@ -14,9 +14,9 @@ mod backlog;
 mod commitment;
 
 pub use backlog::{
-    BacklogSection, Floor, FollowUp, FollowUps, Item, NewWork, NewWorkload, Subtotal,
+    BacklogSection, Dropped, Floor, FollowUp, FollowUps, Item, NewWork, NewWorkload, Subtotal,
 };
-pub use commitment::{BacktestMonth, CandidateRow, ForecastSection, NextCommitment};
+pub use commitment::{Ask, ForecastSection, NextCommitment, RampPeriod};
 
 /// Whether a KPI meets its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -111,8 +111,13 @@ pub struct Finding {
     pub owner: Option<String>,
     /// The closed action after which the KPI went back the wrong way.
     pub regressed_after: Option<String>,
-    /// The register action that addresses it.
+    /// The register action that addresses it (its own, or the first it links to).
     pub action: Option<String>,
+    /// The actions it links to instead of opening one: the narrower actions that carry its
+    /// drift, a workload's backlog items, or a dropped action that still holds.
+    pub links: Vec<String>,
+    /// The reason of the dropped action that holds it (`A-0003 dropped on 2026-11-03: ...`).
+    pub held: Option<String>,
 }
 
 /// An action proposed for a finding, with its owner and due date.
@@ -136,6 +141,13 @@ pub struct ProposedAction {
     pub lever: Option<crate::config::Lever>,
     /// The KPI's value now, remembered in the register.
     pub kpi_then: Option<f64>,
+    /// The scope's spend now, remembered in the register.
+    pub spend_then: Option<f64>,
+    /// The goal its KPI is to reach, remembered in the register.
+    pub goal_then: Option<f64>,
+    /// Actions it links to instead of opening one of its own (the narrower actions that carry
+    /// its drift; a dropped action that still holds).
+    pub links: Vec<String>,
 }
 
 /// A KPI card of the first screen: the value, its status against the target, how it moved, and
@@ -337,6 +349,42 @@ pub struct Provisional {
     pub final_from: NaiveDate,
 }
 
+/// The bill explained: from list prices to what was billed, a step per reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Bill {
+    /// The steps, in order; their `cents` add up to `total_cents`.
+    pub steps: Vec<BillStep>,
+    /// The month's list cost (every modifier and the batch tier, before the contract discount).
+    pub list: f64,
+    /// The month's computed net cost.
+    pub computed_net: f64,
+    /// The month's spend (billed where billed).
+    pub total: f64,
+    /// The spend in whole cents.
+    pub total_cents: i64,
+    /// Whether billed amounts are part of the spend (then the last step is what they say beyond
+    /// the price table).
+    pub billed: bool,
+    /// Values of price dimensions the table has no price for.
+    pub warnings: Vec<String>,
+}
+
+/// One step of the bill explained.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BillStep {
+    /// `base`, `dated`, `band`, `long_context`, `fast`, `geo`, `batch`, `discount`, `credits`,
+    /// `unexplained`.
+    pub key: String,
+    /// What it is, in words.
+    pub label: String,
+    /// Its dollars, exactly.
+    pub usd: f64,
+    /// Its dollars in whole cents, rounded so that the steps add up to the total as shown.
+    pub cents: i64,
+    /// Where it comes from (the largest models and workloads), when it says.
+    pub detail: Option<String>,
+}
+
 /// What the data covered and anything the reader should know about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataNotes {
@@ -456,6 +504,8 @@ pub struct ReportModel {
     pub register: RegisterSection,
     /// Organisation KPIs by month, oldest first, up to the review month.
     pub history: Vec<MonthSummary>,
+    /// The bill explained: from list prices to the month's spend.
+    pub bill: Bill,
     /// Data notes.
     pub data: DataNotes,
 }

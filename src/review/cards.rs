@@ -131,14 +131,23 @@ pub fn commitment_risk(
         return None;
     };
     if let Some(n) = next
-        && let Some(r) = &n.recommended
+        && let Some(sz) = &n.sizing
     {
-        s.push_str(&format!(
-            " Renewal in {}: size the next commitment at {} ({} band), not at the run rate.",
-            fmt::count(n.days_to_term_end, "day"),
-            fmt::usd0(r.amount),
-            fmt::pct(r.discount)
-        ));
+        let r = sz.pick();
+        s.push_str(&if r.amount > 0.0 {
+            format!(
+                " Renewal in {}: commit {} ({} band) for the next term, {} less in expected cost than the run-rate commit once the backlog ships.",
+                fmt::count(n.days_to_term_end, "day"),
+                fmt::usd0(r.amount),
+                fmt::pct(r.discount),
+                fmt::usd0(sz.saving.max(0.0))
+            )
+        } else {
+            format!(
+                " Renewal in {}: no commitment is cheaper in expectation for the next term.",
+                fmt::count(n.days_to_term_end, "day")
+            )
+        });
     }
     Some(s)
 }

@@ -73,7 +73,18 @@ pub fn finding(row: &KpiRow, who: Who, id: usize) -> Option<Finding> {
         owner: None,
         regressed_after: None,
         action: None,
+        links: Vec::new(),
+        held: None,
     })
+}
+
+/// A finding of a KPI row whatever its status (for a follow-up the loop raises).
+pub fn finding_any(row: &KpiRow, who: Who, id: usize) -> Option<Finding> {
+    let mut r = row.clone();
+    if !r.is_finding() {
+        r.status = Status::Missed;
+    }
+    finding(&r, who, id)
 }
 
 /// `rose` or `fell`: the direction of a move.
@@ -128,42 +139,100 @@ pub fn covers(action_scope: &str, finding_scope: &str) -> bool {
                 .is_some_and(|rest| rest.starts_with('/')))
 }
 
-/// An action for every finding: the team's owner for a team's (or its app's), the review owner
-/// for the organisation's, whoever closed the action for a regression, due at the next review;
-/// then one for every wave-1 item of the backlog (owner the team's, due the next review plus its
-/// effort in whole weeks), which takes the place of a finding's action on the same KPI and scope
-/// (or, for a team's finding, on one of its apps).
-/// An organisation finding whose teams have findings of their own is followed up through them.
+/// What the proposals need besides the findings and the backlog.
+pub struct Proposing<'a> {
+    /// The configuration.
+    pub cfg: &'a Config,
+    /// The commitment's figures (for the pacing action's words).
+    pub commitment: Option<&'a CommitmentMetrics>,
+    /// When new actions of findings are due: the next review.
+    pub next_review: NaiveDate,
+    /// A register scope's spend in the review month.
+    pub spend_of: &'a dyn Fn(&str) -> Option<f64>,
+    /// The dropped action that holds a finding, if one does: its ID and its reason.
+    pub held_by: &'a dyn Fn(&Finding) -> Option<(String, String)>,
+}
+
+/// The actions a review proposes (domain contract, part 3, "One root cause, one action"):
+/// - one for every wave-1 item of the backlog (owner the team's, due on its ship date);
+/// - one for every finding that nothing else answers: not a finding a dropped action still
+///   holds, not an organisation or team finding whose drift narrower findings carry, not a
+///   workload's budget or surge finding when its backlog items have actions, not a finding an
+///   item's action answers;
+/// - never two on one scope, KPI and lever.
 pub fn proposals(
-    findings: &[Finding],
+    findings: &mut [Finding],
     instances: &[Option<(Instance, Who)>],
-    cfg: &Config,
-    commitment: Option<&CommitmentMetrics>,
-    next_review: NaiveDate,
+    p: &Proposing,
     backlog: &BacklogSection,
 ) -> Vec<ProposedAction> {
     let items: Vec<ProposedAction> = backlog
         .items
         .iter()
         .filter(|i| i.wave == Some(1))
-        .map(|i| item_action(i, findings, next_review))
+        .map(|i| item_action(i, findings, p))
         .collect();
-    let mut out: Vec<ProposedAction> = findings
-        .iter()
-        .zip(instances)
-        .map(|(f, whose)| finding_action(f, whose.as_ref(), findings, cfg, commitment, next_review))
-        .filter(|p| {
-            !items
-                .iter()
-                .any(|i| answers(&i.metric, &p.metric) && covers(&i.scope, &p.scope))
-        })
-        .collect();
+    let narrower = |f: &Finding| -> bool {
+        let scope = register_scope(f);
+        f.scope != "app"
+            && findings.iter().any(|o| {
+                o.id != f.id
+                    && kpi_of(&o.metric) == kpi_of(&f.metric)
+                    && register_scope(o) != scope
+                    && within(&register_scope(o), &scope)
+            })
+    };
+    let mut out: Vec<ProposedAction> = Vec::new();
+    let mut holds: Vec<(usize, String, String)> = Vec::new();
+    for (n, (f, whose)) in findings.iter().zip(instances).enumerate() {
+        // Already carried by an open action (a follow-up whose workload has one).
+        if f.action.is_some() {
+            continue;
+        }
+        if let Some((id, reason)) = (p.held_by)(f) {
+            holds.push((n, id, reason));
+            continue;
+        }
+        let scope = register_scope(f);
+        if narrower(f) {
+            continue;
+        }
+        let own_items = items.iter().any(|i| within(&i.scope, &scope));
+        if matches!(f.metric.as_str(), "budget" | "surge") && f.scope != "org" && own_items {
+            continue;
+        }
+        if items
+            .iter()
+            .any(|i| answers(&i.metric, &f.metric) && covers(&i.scope, &scope))
+        {
+            continue;
+        }
+        out.push(finding_action(f, whose.as_ref(), p));
+    }
+    for (n, id, reason) in holds {
+        let f = &mut findings[n];
+        f.links = vec![id.clone()];
+        f.held = Some(reason);
+        f.action = Some(id);
+    }
     out.extend(items);
+    // Never two proposals on one scope, KPI and lever.
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|a| seen.insert((a.scope.clone(), kpi_of(&a.metric).to_owned(), a.lever)));
     out
 }
 
-/// The action for a wave-1 backlog item.
-fn item_action(i: &Item, findings: &[Finding], next_review: NaiveDate) -> ProposedAction {
+/// Whether `inner` is `outer` or inside it (`org` holds everything; a team its apps).
+pub fn within(inner: &str, outer: &str) -> bool {
+    outer == "org"
+        || inner == outer
+        || inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The action for a wave-1 backlog item: due on its ship date.
+fn item_action(i: &Item, findings: &[Finding], p: &Proposing) -> ProposedAction {
     let scope = i.scope();
     let on_kpi = |f: &&Finding| answers(&i.kpi, &f.metric);
     let found = findings
@@ -178,25 +247,25 @@ fn item_action(i: &Item, findings: &[Finding], next_review: NaiveDate) -> Propos
         });
     // A workload that went back the wrong way after an action was closed: its owner picks it up.
     let regressed = found.filter(|f| f.regressed_after.is_some() && register_scope(f) == scope);
-    let weeks = i.effort_weeks.ceil().max(0.0) as i64;
     ProposedAction {
         finding: found.map_or_else(|| format!("B{}", i.rank.unwrap_or(0)), |f| f.id.clone()),
         metric: i.kpi.clone(),
-        scope,
+        scope: scope.clone(),
         title: format!(
-            "{}Backlog B{}: {} for app {} (team {}): {}{}",
+            "{}Backlog B{}: {} for app {} (team {}): {}, {}{}",
             regressed
                 .and_then(|f| f.regressed_after.as_deref())
                 .map_or(String::new(), |a| format!(
                     "Regressed after {a} was closed. "
                 )),
             i.rank.unwrap_or(0),
-            i.lever.as_str(),
+            i.lever.words(),
             i.app,
             i.team,
             i.detail,
+            i.goal_text,
             if i.quality_check {
-                "; check answer quality before it ships"
+                "; check answer quality before it ships (then `govreview actions validate`)"
             } else {
                 ""
             }
@@ -204,22 +273,19 @@ fn item_action(i: &Item, findings: &[Finding], next_review: NaiveDate) -> Propos
         owner: regressed
             .and_then(|f| f.owner.clone())
             .unwrap_or_else(|| i.owner.clone()),
-        due: next_review + chrono::Duration::weeks(weeks),
+        due: i.ship.unwrap_or(p.next_review),
         est_monthly_saving: Some(i.monthly),
         lever: Some(i.lever),
         kpi_then: Some(i.value),
+        spend_then: (p.spend_of)(&scope),
+        goal_then: Some(i.target),
+        links: Vec::new(),
     }
 }
 
 /// The action for one finding.
-fn finding_action(
-    f: &Finding,
-    whose: Option<&(Instance, Who)>,
-    findings: &[Finding],
-    cfg: &Config,
-    commitment: Option<&CommitmentMetrics>,
-    next_review: NaiveDate,
-) -> ProposedAction {
+fn finding_action(f: &Finding, whose: Option<&(Instance, Who)>, p: &Proposing) -> ProposedAction {
+    let cfg = p.cfg;
     let owner = f.owner.clone().unwrap_or_else(|| {
         f.team
             .as_ref()
@@ -228,19 +294,23 @@ fn finding_action(
             .unwrap_or_else(|| cfg.review_owner.clone())
     });
     let title = match whose {
-        Some((inst, who)) => kpi_title(f, inst, who, findings, commitment),
+        Some((inst, who)) => kpi_title(f, inst, who, p.commitment),
         None => other_title(f, cfg),
     };
+    let scope = register_scope(f);
     ProposedAction {
         finding: f.id.clone(),
         metric: f.metric.clone(),
-        scope: register_scope(f),
+        scope: scope.clone(),
         title,
         owner,
-        due: next_review,
+        due: p.next_review,
         est_monthly_saving: f.est_monthly_saving,
-        lever: Lever::of_kpi(&f.metric).filter(|_| f.scope != "org"),
+        lever: Lever::of_kpi(kpi_of(&f.metric)).filter(|_| f.scope != "org"),
         kpi_then: whose.map(|_| f.value),
+        spend_then: (p.spend_of)(&scope),
+        goal_then: f.target.and_then(|g| g.max().or(g.min())),
+        links: f.links.clone(),
     }
 }
 
@@ -249,28 +319,13 @@ fn kpi_title(
     f: &Finding,
     inst: &Instance,
     who: &Who,
-    findings: &[Finding],
     commitment: Option<&CommitmentMetrics>,
 ) -> String {
-    let team_ids: Vec<String> = findings
-        .iter()
-        .filter(|t| f.team.is_none() && t.team.is_some() && t.app.is_none() && t.metric == f.metric)
-        .map(|t| t.team.clone().unwrap_or_default())
-        .collect();
     if let Some(id) = &f.regressed_after {
         format!(
             "Find out why {}'s {} went back after {id} was closed and restore it ({}, target {})",
             who.in_sentence(),
             inst.label_in_sentence(),
-            f.value_text,
-            f.target_text
-        )
-    } else if !team_ids.is_empty() {
-        format!(
-            "Follow up the team actions on {} ({} {}): organisation at {}, target {}",
-            inst.label_in_sentence(),
-            if team_ids.len() == 1 { "team" } else { "teams" },
-            team_ids.join(", "),
             f.value_text,
             f.target_text
         )
@@ -316,6 +371,8 @@ fn other_title(f: &Finding, cfg: &Config) -> String {
             "Explain app {app} (team {team})'s spend jump ({}, {}) and confirm it is planned, or fund its backlog items",
             f.value_text, f.delta_text
         ),
+        // Written when the loop found an action done without effect: its summary says it all.
+        "follow_up" => f.summary.clone(),
         _ => format!("Address {}", f.summary),
     }
 }

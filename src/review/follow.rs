@@ -47,29 +47,47 @@ pub fn scope<'r>(rollup: &'r Rollup, scope: &str) -> Option<(Who<'r>, &'r ByMont
     }
 }
 
+/// The commitment's figures by month (the organisation's pacing row needs them).
+pub type Commitments = std::collections::BTreeMap<Month, crate::metrics::CommitmentMetrics>;
+
 /// The row of `metric` for a register scope in `month`, with its KPI and scope.
 pub fn row_in<'r>(
     cfg: &Config,
     rollup: &'r Rollup,
     families: &[String],
+    commitments: Option<&Commitments>,
     scope_key: &str,
     metric: &str,
     month: Month,
 ) -> Option<(Instance, KpiRow, Who<'r>)> {
     let (who, by_month) = scope(rollup, scope_key)?;
-    rows::scope_rows(who, by_month, month, &cfg.targets, families, None)
+    let commitments = commitments.filter(|_| scope_key == "org");
+    rows::scope_rows(who, by_month, month, &cfg.targets, families, commitments)
         .rows
         .into_iter()
-        .find(|(i, _)| i.key() == metric)
+        .find(|(i, _)| i.key() == super::findings::kpi_of(metric))
         .map(|(i, r)| (i, r, who))
+}
+
+/// A register scope's spend in `month`.
+pub fn spend_in(rollup: &Rollup, scope_key: &str, month: Month) -> Option<f64> {
+    scope(rollup, scope_key).and_then(|(_, bm)| bm.get(&month).map(|t| t.spend))
+}
+
+/// Whether a closed action is measured at the review of `month`: in the first two reviews whose
+/// month ends on or after the day it closed (domain contract, part 3, "Closing the loop").
+pub fn measured(closed: NaiveDate, month: Month, as_of: NaiveDate) -> bool {
+    let first = Month::of(closed);
+    closed <= as_of && (month == first || month == first.next())
 }
 
 /// The lever an action carries out: the one it names, else the one its KPI is moved by.
 pub fn lever_of(a: &Action) -> Option<Lever> {
-    a.lever
-        .as_deref()
-        .and_then(Lever::parse)
-        .or_else(|| a.finding.as_deref().and_then(Lever::of_kpi))
+    a.lever.as_deref().and_then(Lever::parse).or_else(|| {
+        a.finding
+            .as_deref()
+            .and_then(|m| Lever::of_kpi(super::findings::kpi_of(m)))
+    })
 }
 
 /// The date of the last review: the review day of the review month, unless this is the
@@ -81,18 +99,19 @@ pub fn last_review(actions: &[Action], month: Month, review_day: u32) -> Option<
         .then(|| month.day(review_day))
 }
 
-/// What the actions opened at earlier reviews, still open or closed since the last review, did.
+/// What the actions opened at earlier reviews did: those still open, and those closed (done or
+/// dropped) measured at this review (see [`measured`]).
 #[allow(clippy::too_many_arguments)]
 pub fn follow_ups(
     cfg: &Config,
     rollup: &Rollup,
     families: &[String],
+    commitments: Option<&Commitments>,
     backlog: &BacklogSection,
     actions: &[Action],
     month: Month,
     as_of: NaiveDate,
 ) -> FollowUps {
-    let last = last_review(actions, month, cfg.review_day);
     let mut out = Vec::new();
     for a in actions {
         let Some(metric) = a.finding.as_deref() else {
@@ -103,14 +122,14 @@ pub fn follow_ups(
         }
         let wanted = match a.status {
             Status::Open => true,
-            Status::Done | Status::Dropped => a
-                .closed
-                .is_some_and(|c| last.is_none_or(|l| c > l) && c <= as_of),
+            Status::Done | Status::Dropped => a.closed.is_some_and(|c| measured(c, month, as_of)),
         };
         if !wanted {
             continue;
         }
-        let Some((inst, row, _)) = row_in(cfg, rollup, families, &a.scope, metric, month) else {
+        let Some((inst, row, _)) =
+            row_in(cfg, rollup, families, commitments, &a.scope, metric, month)
+        else {
             continue;
         };
         let unit = row.unit;
@@ -153,10 +172,19 @@ pub fn follow_ups(
             moved,
             saving_then: a.saving_then,
             saving_now,
-            captured: a
-                .saving_then
-                .zip(saving_now)
-                .map(|(then, now)| (then - now).max(0.0)),
+            // A traffic drop is not a captured saving: the saving then is scaled by the scope's
+            // spend now over its spend then.
+            captured: a.saving_then.zip(saving_now).map(|(then, now)| {
+                let spend_then = a
+                    .spend_then
+                    .or_else(|| a.opened.and_then(|o| spend_in(rollup, &a.scope, o)));
+                let scale = match (spend_in(rollup, &a.scope, month), spend_then) {
+                    (Some(n), Some(t)) if t > 0.0 => n / t,
+                    _ => 1.0,
+                };
+                (then * scale - now).max(0.0)
+            }),
+            no_effect: false,
         });
     }
     out.sort_by_key(|f| (f.status != "open", f.id.clone()));
@@ -164,6 +192,89 @@ pub fn follow_ups(
         captured: out.iter().filter_map(|f| f.captured).sum(),
         actions: out,
     }
+}
+
+/// An action closed as done whose KPI did not move at least half-way from its value then
+/// towards its goal (or moved away): the owner is asked to follow it up.
+#[derive(Debug, Clone)]
+pub struct NoEffect<'r> {
+    /// The KPI and its row in the review month.
+    pub inst: Instance,
+    /// Its row in the review month.
+    pub row: KpiRow,
+    /// The scope.
+    pub who: Who<'r>,
+    /// The action.
+    pub action: String,
+    /// Its owner.
+    pub owner: String,
+    /// The day it was closed.
+    pub closed: NaiveDate,
+    /// The KPI then and the goal, formatted.
+    pub then_text: String,
+    /// The goal, formatted.
+    pub goal_text: String,
+}
+
+/// Done actions measured at this review whose KPI did not move at least half-way towards its
+/// goal (domain contract, part 3, "No effect").
+pub fn no_effect<'r>(
+    cfg: &Config,
+    rollup: &'r Rollup,
+    families: &[String],
+    commitments: Option<&Commitments>,
+    actions: &[Action],
+    month: Month,
+    as_of: NaiveDate,
+) -> Vec<NoEffect<'r>> {
+    let mut out = Vec::new();
+    for a in actions {
+        let (Some(metric), Some(closed), Some(then)) = (a.finding.as_deref(), a.closed, a.kpi_then)
+        else {
+            continue;
+        };
+        if a.status != Status::Done || !measured(closed, month, as_of) {
+            continue;
+        }
+        let Some((inst, row, who)) =
+            row_in(cfg, rollup, families, commitments, &a.scope, metric, month)
+        else {
+            continue;
+        };
+        let Some(now) = row.value else { continue };
+        // The goal then, else the scope's target now.
+        let goal = a.goal_then.or_else(|| {
+            row.goal.and_then(|g| {
+                if g.badness(then) > 0.0 {
+                    g.min().filter(|m| then < *m).or(g.max())
+                } else {
+                    None
+                }
+            })
+        });
+        let Some(goal) = goal else { continue };
+        let gap = goal - then;
+        if gap.abs() < 1e-12 {
+            continue;
+        }
+        // How far it moved towards the goal, as a fraction of the way.
+        let progress = (now - then) / gap;
+        if progress >= 0.5 - 1e-9 {
+            continue;
+        }
+        let unit = row.unit;
+        out.push(NoEffect {
+            inst,
+            row,
+            who,
+            action: a.id.clone(),
+            owner: a.owner.clone(),
+            closed,
+            then_text: unit.value(Some(then)),
+            goal_text: unit.value(Some(goal)),
+        });
+    }
+    out
 }
 
 /// A done action whose KPI went back the wrong way.
@@ -213,7 +324,8 @@ pub fn regressions<'r>(
     let mut out = Vec::new();
     for ((metric, scope_key), a) in latest {
         let closed = a.closed.expect("only closed actions are kept");
-        let Some((inst, row, who)) = row_in(cfg, rollup, families, &scope_key, &metric, month)
+        let Some((inst, row, who)) =
+            row_in(cfg, rollup, families, None, &scope_key, &metric, month)
         else {
             continue;
         };
@@ -227,6 +339,7 @@ pub fn regressions<'r>(
             cfg,
             rollup,
             families,
+            None,
             &scope_key,
             &metric,
             Month::of(closed),

@@ -9,6 +9,7 @@
 //! the action register. The output is the [`ReportModel`] every renderer reads.
 
 pub mod backlog;
+pub mod bill;
 pub mod cards;
 pub mod commitment;
 pub mod findings;
@@ -80,13 +81,17 @@ pub fn build(
                 .collect()
         });
     let this_commitment = commitments.as_ref().and_then(|c| c.get(&month));
-    let spend_by_month: BTreeMap<Month, f64> =
-        rollup.org.iter().map(|(m, t)| (*m, t.spend)).collect();
-    let daily = if cfg.commitment.is_some() {
-        crate::costing::daily_spend(ds, cfg, &spend_by_month)
+    // One model forecasts the rest of the term and the next one (contract, part 3).
+    let growth = crate::forecast::Growth {
+        max_monthly: cfg.renewal.max_monthly_growth,
+        fixed_monthly: cfg.renewal.monthly_growth,
+    };
+    let days = if cfg.commitment.is_some() {
+        crate::costing::daily_series(ds, cfg, &rollup.org)
     } else {
         Vec::new()
     };
+    let growth_model = crate::forecast::Model::fit(&days, month.last_day(), growth);
 
     let org_rows = rows::scope_rows(
         Who::ORG,
@@ -113,7 +118,12 @@ pub fn build(
             metrics: m.clone(),
             pacing_row,
             outlook: outlook(m),
-            forecast: commitment::forecast_section(m, &daily, month, &spend_by_month),
+            forecast: commitment::forecast_section(
+                m,
+                growth_model.as_ref(),
+                crate::forecast::backtest(&days, month.last_day(), growth),
+                month,
+            ),
         }
     });
 
@@ -188,16 +198,10 @@ pub fn build(
 
     // The backlog of the review month, and everything that follows from it.
     let month_rows: Vec<&PricedRow> = priced.iter().filter(|r| r.month == month).collect();
-    let backlog = backlog::backlog(cfg, &month_rows, org_spend);
-    let next_commitment = commitment.as_ref().and_then(|c| {
-        commitment::next_commitment(
-            cfg,
-            &c.metrics,
-            &c.forecast,
-            org_spend,
-            backlog.floor.monthly,
-        )
-    });
+    let backlog = backlog::backlog(cfg, priced, month, as_of, register);
+    let next_commitment = commitment
+        .as_ref()
+        .and_then(|c| commitment::next_commitment(cfg, &c.metrics, &c.forecast, &backlog.floor));
     regressions(cfg, &rollup, &families, register, month, as_of, &mut found);
     let mut next = found.next_id();
     let mut id = || {
@@ -213,21 +217,108 @@ pub fn build(
     for f in &mut found.findings {
         price_finding(f, &backlog);
     }
-    let follow_ups = follow::follow_ups(cfg, &rollup, &families, &backlog, register, month, as_of);
+    let mut follow_ups = follow::follow_ups(
+        cfg,
+        &rollup,
+        &families,
+        commitments.as_ref(),
+        &backlog,
+        register,
+        month,
+        as_of,
+    );
+    // Done without effect: a finding for the action's owner, its new action linked to the first.
+    for n in follow::no_effect(
+        cfg,
+        &rollup,
+        &families,
+        commitments.as_ref(),
+        register,
+        month,
+        as_of,
+    ) {
+        for fu in follow_ups.actions.iter_mut().filter(|f| f.id == n.action) {
+            fu.no_effect = true;
+        }
+        // A regression finding already says so, and its owner picks it up.
+        if found
+            .findings
+            .iter()
+            .any(|f| f.regressed_after.as_deref() == Some(n.action.as_str()))
+        {
+            continue;
+        }
+        let Some(mut f) = findings::finding_any(&n.row, n.who, found.next_id()) else {
+            continue;
+        };
+        f.metric = "follow_up".to_owned();
+        f.kind = "follow_up".to_owned();
+        f.summary = format!(
+            "{} was closed as done on {}, but {}'s {} is {} (it was {} when the action was opened; goal {}): follow it up.",
+            n.action,
+            n.closed,
+            n.who.in_sentence(),
+            n.inst.label_in_sentence(),
+            n.row.value_text,
+            n.then_text,
+            n.goal_text
+        );
+        f.owner = Some(n.owner.clone()).filter(|o| !o.trim().is_empty());
+        f.links = vec![n.action.clone()];
+        // An open action already on the scope and KPI carries the follow-up: no second one.
+        let scope = n.who.register_scope();
+        if let Some(open) = register
+            .iter()
+            .filter(|a| {
+                a.status == crate::actions::Status::Open
+                    && a.opened.is_none_or(|o| o <= month)
+                    && a.scope == scope
+                    && a.finding.as_deref().is_some_and(|m| {
+                        findings::kpi_of(m) == n.row.key.as_str() || m == "follow_up"
+                    })
+            })
+            .map(|a| a.id.clone())
+            .min_by_key(|id| (id.len(), id.clone()))
+        {
+            f.links.push(open.clone());
+            f.action = Some(open);
+        }
+        found.findings.push(f);
+        found.whose.push(None);
+    }
 
     let next_review = month.plus(2).day(cfg.review_day);
+    let spend_of = |scope: &str| follow::spend_in(&rollup, scope, month);
+    let held_by = |f: &Finding| {
+        held_by(
+            cfg,
+            &rollup,
+            &families,
+            commitments.as_ref(),
+            register,
+            f,
+            month,
+            as_of,
+        )
+    };
     let actions = findings::proposals(
-        &found.findings,
+        &mut found.findings,
         &found.whose,
-        cfg,
-        this_commitment,
-        next_review,
+        &findings::Proposing {
+            cfg,
+            commitment: this_commitment,
+            next_review,
+            spend_of: &spend_of,
+            held_by: &held_by,
+        },
         &backlog,
     );
     let findings = found.findings;
     let movers = movers::movers(&team_rows, &rollup, month);
     let history = history(ds, &rollup, month);
-    let data = notes::data_notes(cfg, ds, priced, month, &rollup.teams)?;
+    let mut data = notes::data_notes(cfg, ds, priced, month, &rollup.teams)?;
+    let bill = bill::explain(cfg, ds, &month_rows, month);
+    data.warnings.extend(bill.warnings.iter().cloned());
     let share = |s: f64| if org_spend > 0.0 { s / org_spend } else { 0.0 };
     let mut by_model: Vec<(String, String, f64, f64)> = totals
         .by_model
@@ -288,6 +379,7 @@ pub fn build(
         actions,
         register: RegisterSection::default(),
         history,
+        bill,
         data,
     })
 }
@@ -348,6 +440,73 @@ fn regressions<'r>(
         f.owner = Some(r.owner).filter(|o| !o.trim().is_empty());
         f.regressed_after = Some(r.action);
     }
+}
+
+/// The dropped action that holds a finding, if one does (domain contract, part 3, "Dropped
+/// levers"): of the finding's scope and KPI, closed `dropped` within `backlog.dropped_months` of
+/// the review month's end, and the KPI not worse than in the month it was dropped by more than the
+/// tolerance. Its ID and a line with its reason.
+#[allow(clippy::too_many_arguments)]
+fn held_by(
+    cfg: &Config,
+    rollup: &scopes::Rollup,
+    families: &[String],
+    commitments: Option<&follow::Commitments>,
+    register: &[Action],
+    f: &Finding,
+    month: Month,
+    as_of: NaiveDate,
+) -> Option<(String, String)> {
+    use crate::actions::Status;
+    let scope = findings::register_scope(f);
+    let months = cfg.backlog.dropped_months;
+    let a = register
+        .iter()
+        .filter(|a| a.status == Status::Dropped && a.scope == scope)
+        .filter(|a| {
+            a.finding
+                .as_deref()
+                .is_some_and(|m| findings::answers(m, &f.metric))
+                || follow::lever_of(a)
+                    .is_some_and(|l| Lever::of_kpi(findings::kpi_of(&f.metric)) == Some(l))
+        })
+        .filter(|a| {
+            a.closed.is_some_and(|c| {
+                c <= as_of
+                    && c.checked_add_months(chrono::Months::new(months))
+                        .is_some_and(|until| month.last_day() < until)
+            })
+        })
+        .max_by_key(|a| a.closed)?;
+    let closed = a.closed?;
+    let then_month = Month::of(closed).min(month);
+    let metric = findings::kpi_of(&f.metric);
+    if let Some((_, then_row, _)) = follow::row_in(
+        cfg,
+        rollup,
+        families,
+        commitments,
+        &scope,
+        metric,
+        then_month,
+    ) && let (Some(then), Some(goal)) = (then_row.value, f.target)
+    {
+        let now = f.value;
+        let tol = cfg.targets.drift_tolerance;
+        let margin = if metric == "output_per_request" {
+            then.abs() * tol
+        } else {
+            tol
+        };
+        if goal.badness(now) > goal.badness(then) + margin {
+            return None;
+        }
+    }
+    let reason = a.notes.lines().last().unwrap_or_default().trim().to_owned();
+    Some((
+        a.id.clone(),
+        format!("{} dropped on {closed}: {reason}", a.id),
+    ))
 }
 
 /// A finding's dollars, from the backlog: a team's or an app's are its items of the KPI's lever;
@@ -486,19 +645,19 @@ fn history(ds: &Dataset, rollup: &scopes::Rollup, _month: Month) -> Vec<MonthSum
 fn outlook(m: &CommitmentMetrics) -> String {
     if m.projected_unused > 0.0 {
         format!(
-            "At the current run rate the term ends at {} of the commitment: {} unused by {}.",
+            "At the 3-month average run rate the term ends at {} of the commitment: {} unused by {}.",
             fmt::pct(m.projected_utilization),
             fmt::usd(m.projected_unused),
             m.end
         )
     } else if m.projected_overage > 0.0 {
         format!(
-            "At the current run rate the term ends at {} of the commitment: {} overage by {}.",
+            "At the 3-month average run rate the term ends at {} of the commitment: {} overage by {}.",
             fmt::pct(m.projected_utilization),
             fmt::usd(m.projected_overage),
             m.end
         )
     } else {
-        "At the current run rate the commitment is used exactly.".to_owned()
+        "At the 3-month average run rate the commitment is used exactly.".to_owned()
     }
 }

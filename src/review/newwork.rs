@@ -119,6 +119,8 @@ pub fn new_work(
                 owner: None,
                 regressed_after: None,
                 action: None,
+                links: Vec::new(),
+                held: None,
             });
         };
         if let (Some(max), Some(s)) = (d.max_opus_share, opus)
@@ -218,6 +220,8 @@ pub fn surges(
                 owner: None,
                 regressed_after: None,
                 action: None,
+                links: Vec::new(),
+                held: None,
             });
         }
     }

@@ -8,7 +8,7 @@ use crate::actions::{Action, NewAction, Register, Status};
 use crate::config::Config;
 use crate::report::{ActionLine, KpiRow, RegisterSection, ReportModel};
 
-use super::findings::{answers, covers};
+use super::findings::{answers, covers, kpi_of};
 
 /// Appends an action for every finding that has no open action in the register as it stood on
 /// the review's date; returns the new IDs. Findings are matched on metric and scope (`org`, the
@@ -19,7 +19,9 @@ pub fn propose(register: &mut Register, model: &ReportModel) -> Result<Vec<Strin
     for p in &model.actions {
         let linked = view.iter().any(|a| {
             a.status == Status::Open
-                && a.finding.as_deref().is_some_and(|m| answers(m, &p.metric))
+                && a.finding
+                    .as_deref()
+                    .is_some_and(|m| answers(m, &p.metric) || kpi_of(m) == kpi_of(&p.metric))
                 && covers(&a.scope, &p.scope)
         });
         if linked {
@@ -39,6 +41,8 @@ pub fn propose(register: &mut Register, model: &ReportModel) -> Result<Vec<Strin
             lever: p.lever.map(|l| l.as_str().to_owned()),
             kpi_then: p.kpi_then,
             saving_then: p.est_monthly_saving,
+            spend_then: p.spend_then,
+            goal_then: p.goal_then,
         })?);
     }
     Ok(ids)
@@ -145,20 +149,72 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
             .map(|a| a.id.clone())
             .min()
     };
-    // A finding's action: one of its own scope, else (for a team's) one of the team's apps.
+    // A finding's action: one of its own scope on its KPI; else the dropped action that holds it;
+    // else the open actions that carry it (contract, part 3, "One root cause, one action"): a
+    // budget or surge, the backlog items' and narrower budgets' actions inside its scope; a wider
+    // scope's drift, the narrower scopes' actions on the same KPI.
+    // Dropped actions that hold a narrower finding carry the wider ones too.
+    let holding: std::collections::BTreeSet<String> = model
+        .findings
+        .iter()
+        .filter(|f| f.held.is_some())
+        .filter_map(|f| f.action.clone())
+        .collect();
+    let same_kpi = |a: &Action, metric: &str| {
+        a.finding
+            .as_deref()
+            .is_some_and(|m| kpi_of(m) == kpi_of(metric))
+    };
+    let by_number = |ids: &mut Vec<String>| {
+        ids.sort_by_key(|id| (id.len(), id.clone()));
+        ids.dedup();
+    };
     for f in &mut model.findings {
         let scope = super::findings::register_scope(f);
-        f.action = open_action(&f.metric, &scope).or_else(|| {
-            actions
+        let open_now = |a: &&Action| a.status == S::Open && a.opened.is_none_or(|o| o <= month);
+        let own = open_action(&f.metric, &scope).or_else(|| {
+            let mut ids: Vec<String> = actions
                 .iter()
-                .filter(|a| {
-                    a.status == S::Open
-                        && a.finding.as_deref().is_some_and(|m| answers(m, &f.metric))
-                        && covers(&a.scope, &scope)
-                })
+                .filter(open_now)
+                .filter(|a| a.scope == scope && same_kpi(a, &f.metric))
                 .map(|a| a.id.clone())
-                .min()
+                .collect();
+            by_number(&mut ids);
+            ids.into_iter().next()
         });
+        if let Some(own) = own {
+            f.action = Some(own);
+            continue;
+        }
+        if f.held.is_some() {
+            continue;
+        }
+        let budget = matches!(f.metric.as_str(), "budget" | "surge");
+        let mut links: Vec<String> = actions
+            .iter()
+            .filter(|a| {
+                (a.status == S::Open || holding.contains(&a.id))
+                    && a.opened.is_none_or(|o| o <= month)
+                    && super::findings::within(&a.scope, &scope)
+            })
+            .filter(|a| {
+                if budget {
+                    a.lever.is_some() || (a.scope != scope && same_kpi(a, &f.metric))
+                } else {
+                    a.scope != scope && same_kpi(a, &f.metric)
+                }
+            })
+            .map(|a| a.id.clone())
+            .collect();
+        by_number(&mut links);
+        if links.is_empty() {
+            // Set before (a follow-up carried by its workload's open action), if still open.
+            let open = |id: &String| actions.iter().any(|a| &a.id == id && a.status == S::Open);
+            f.action = f.action.take().filter(open);
+        } else {
+            f.action = links.first().cloned();
+            f.links = links;
+        }
     }
     for i in &mut model.backlog.items {
         i.action = open_action(&i.kpi, &i.scope());

@@ -96,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             seen[key] = seen.get(key, 0) + 1
             first = seen[key] == 1
         if url.path.startswith("/v1/organizations/analytics/"):
-            if self.headers.get("anthropic-beta") != BETA:
+            if BETA not in (self.headers.get("anthropic-beta") or "").split(","):
                 return self.send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "this endpoint needs anthropic-beta: " + BETA}})
             query = sorted((k, v) for k, v in q.items() if k != "page")
             with lock:

@@ -240,10 +240,7 @@ pub(crate) struct Group {
     pub(crate) billed: bool,
 }
 
-/// The columns that say how usage is priced beyond its model and tier (see
-/// [`crate::pricing::Variant`]), when a file has them.
-pub(crate) const VARIANT_KEYS: [&str; 4] =
-    ["inference_geo", "speed", "context_window", "prompt_band"];
+pub(crate) use crate::cube::VARIANT_KEYS;
 
 /// A variant as read: an empty value is no value.
 pub(crate) fn variant([geo, speed, context_window, prompt_band]: [Option<String>; 4]) -> Variant {

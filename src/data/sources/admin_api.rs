@@ -78,6 +78,20 @@ fn frame_of(rows: &[ReportRow], rules: &[AllocationRule]) -> Result<LazyFrame> {
     )
     .map_err(|e| Error::Internal(e.to_string()))?;
     let internal = |e: PolarsError| Error::Internal(e.to_string());
+    // The price dimensions, when the report was grouped by them.
+    type Dim = (&'static str, fn(&ReportRow) -> Option<String>);
+    let dims: [Dim; 4] = [
+        ("inference_geo", |r| r.variant.geo.clone()),
+        ("speed", |r| r.variant.speed.clone()),
+        ("context_window", |r| r.variant.context_window.clone()),
+        ("prompt_band", |r| r.variant.prompt_band.clone()),
+    ];
+    for (name, f) in dims {
+        if rows.iter().any(|r| f(r).is_some()) {
+            df.with_column(Column::new(name.into(), texts(f)))
+                .map_err(internal)?;
+        }
+    }
     if rows.iter().any(|r| r.requests.is_some()) {
         let requests: Vec<Option<i64>> = rows.iter().map(|r| r.requests).collect();
         df.with_column(Column::new("requests".into(), requests))

@@ -366,7 +366,7 @@ pub(crate) fn scan(
     daily: bool,
     others: &[(i32, i32)],
 ) -> Result<Scanned> {
-    scan_with(files, &split, daily, others, None)
+    scan_with(files, split, daily, others, None)
 }
 
 /// How a row group's rows reach the worker's groups.
