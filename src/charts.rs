@@ -163,6 +163,21 @@ pub fn chart_refs(m: &ReportModel) -> Vec<ChartRef> {
             ),
         });
     }
+    if b.items.iter().any(|i| !i.waits && i.ship.is_some()) {
+        let last = b.waves.last();
+        out.push(ChartRef {
+            name: "wave_plan".into(),
+            title: "Wave plan: when each item ships".into(),
+            alt: format!(
+                "Wave plan; {} in {} from {}, the last shipping on {}",
+                fmt::count(b.items.iter().filter(|i| !i.waits).count() as i64, "item"),
+                fmt::count(b.waves.len() as i64, "wave"),
+                m.as_of,
+                last.and_then(|w| w.ship)
+                    .map_or("—".to_owned(), |d| d.to_string())
+            ),
+        });
+    }
     out.push(ChartRef {
         name: "spend_by_team".into(),
         title: format!(
@@ -212,6 +227,9 @@ fn chart_size(m: &ReportModel, name: &str) -> (u32, u32) {
     if name == "spend_by_team" {
         let n = m.teams.len().clamp(1, 12) as u32;
         (W, (80 + 34 * n).max(H))
+    } else if name == "wave_plan" {
+        let n = wave_items(m).len().clamp(1, 40) as u32;
+        (W, (110 + 30 * n).max(220))
     } else {
         (W, H)
     }
@@ -243,6 +261,7 @@ fn draw<DB: DrawingBackend>(
         "commitment_burnup" => burn_up(root, m, title, k),
         "spend_by_team" => spend_by_team(root, m, title, k),
         "backlog" => backlog_curve(root, m, title, k),
+        "wave_plan" => wave_plan(root, m, title, k),
         "spend_trend_team" => {
             let months: Vec<Month> = m.history.iter().map(|h| h.month).collect();
             let mut order: Vec<String> = m.teams.iter().map(|t| t.team.clone()).collect();
@@ -1133,6 +1152,103 @@ fn backlog_curve<DB: DrawingBackend>(
                 ),
                 ACCENT.to_rgba(),
                 Mark::Line,
+            )
+        })
+        .collect();
+    side_legend(&side, &entries, k)
+}
+
+/// The items of the wave plan, by rank.
+fn wave_items(m: &ReportModel) -> Vec<&crate::report::Item> {
+    m.backlog
+        .items
+        .iter()
+        .filter(|i| !i.waits && i.ship.is_some() && i.wave_start.is_some())
+        .collect()
+}
+
+/// The waves as a timeline: one bar per item from its wave's start to its ship date, coloured by
+/// wave, rank 1 at the top; dates on the axis from the review date.
+fn wave_plan<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    m: &ReportModel,
+    title: &str,
+    k: f64,
+) -> Result<()> {
+    let err = chart_err("wave_plan");
+    let items = wave_items(m);
+    let start = m.as_of;
+    let end = items.iter().filter_map(|i| i.ship).max().unwrap_or(start);
+    let span = ((end - start).num_days() as f64).max(7.0) * 1.04;
+    let n = items.len().max(1) as f64;
+    root.fill(&WHITE).map_err(&err)?;
+    let (plot, side) = split_legend(root, k);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, font(TITLE, k))
+        .margin(px(12, k))
+        .x_label_area_size(px(44, k))
+        .y_label_area_size(px(235, k))
+        .build_cartesian_2d(0f64..span, -0.5f64..n - 0.5)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID.stroke_width(px(1, k)))
+        .x_labels(4)
+        .x_label_formatter(&|x| {
+            (start + chrono::Duration::days(x.round() as i64))
+                .format("%b %-d")
+                .to_string()
+        })
+        .y_labels(0)
+        .label_style(font(TEXT, k))
+        .axis_style(MUTED.stroke_width(px(1, k)))
+        .draw()
+        .map_err(&err)?;
+    let row = |idx: usize| n - 1.0 - idx as f64;
+    let day = |d: chrono::NaiveDate| (d - start).num_days() as f64;
+    let color = |w: usize| PALETTE[(w.max(1) - 1) % PALETTE.len()];
+    chart
+        .draw_series(items.iter().enumerate().map(|(idx, i)| {
+            let y = row(idx);
+            let a = i.wave_start.map_or(0.0, day);
+            let b = i.ship.map_or(a, day).max(a + 0.5);
+            Rectangle::new(
+                [(a, y - 0.32), (b, y + 0.32)],
+                color(i.wave.unwrap_or(1)).filled(),
+            )
+        }))
+        .map_err(&err)?;
+    // Each bar named at its left, beside the axis.
+    for (idx, i) in items.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(0.0, row(idx)));
+        let app: String = if i.app.chars().count() > 16 {
+            format!("{}…", i.app.chars().take(15).collect::<String>())
+        } else {
+            i.app.clone()
+        };
+        plot.draw(&Text::new(
+            format!("B{} {app} {}", i.rank.unwrap_or(0), i.lever.words()),
+            (x - pxi(8, k), y),
+            font(TEXT, k).pos(Pos::new(HPos::Right, VPos::Center)),
+        ))
+        .map_err(&err)?;
+    }
+    let entries: Vec<(String, RGBAColor, Mark)> = m
+        .backlog
+        .waves
+        .iter()
+        .map(|w| {
+            (
+                format!(
+                    "wave {}: ships {}",
+                    w.name,
+                    w.ship
+                        .map_or("—".to_owned(), |d| d.format("%b %-d").to_string())
+                ),
+                color(w.name.parse().unwrap_or(1)).to_rgba(),
+                Mark::Box,
             )
         })
         .collect();

@@ -475,3 +475,69 @@ fn bad_analytics_api_pages_name_file_and_field() {
         "{e}"
     );
 }
+
+/// The backlog's settings and goals, each named with its line and how to fix it.
+#[test]
+fn backlog_settings_and_goals_each_named() {
+    let config = format!(
+        "{CONFIG}\n[targets]\nmin_haiku_share = 1.5\n\n[backlog]\nwave_items = 0\ndropped_months = -1\ndownshift_to = \"claude-haiku-9\"\n"
+    );
+    let e = fails(
+        &[
+            ("govreview.toml", &config),
+            ("usage.csv", &usage("2026-10-01,claude-sonnet-4-5,a,1,1\n")),
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+/// A register whose validation or drop cannot be true: exit 2, the line, how to fix it; nothing
+/// written.
+#[test]
+fn register_validations_and_drops_that_cannot_be_true() {
+    let action = |extra: &str| {
+        format!(
+            "[[action]]\nid = \"A-0001\"\ntitle = \"Route\"\nfinding = \"model_mix.opus\"\nscope = \"a\"\nowner = \"Dana Whitfield\"\ndue = 2026-11-20\nopened = \"2026-10\"\n{extra}"
+        )
+    };
+    for (extra, says) in [
+        (
+            "status = \"open\"\nvalidated = 2026-09-01\n",
+            "`A-0001.validated`: 2026-09-01 is before the action was opened (2026-10)",
+        ),
+        (
+            "status = \"open\"\nvalidated = 2099-01-01\n",
+            "`A-0001.validated`: 2099-01-01 is after today",
+        ),
+        (
+            "status = \"dropped\"\nclosed = 2026-11-05\n",
+            "`A-0001.status`: is dropped without a note",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = action(extra);
+        write_files(
+            dir.path(),
+            &[
+                ("govreview.toml", CONFIG),
+                ("usage.csv", &usage("2026-10-01,claude-sonnet-4-5,a,1,1\n")),
+                ("reviews/actions.toml", &reg),
+            ],
+        );
+        let o = run(govreview(dir.path()).args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{extra}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{extra}: {}", stderr(&o));
+        assert!(!dir.path().join("reviews/2026-10").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("reviews/actions.toml")).unwrap(),
+            reg
+        );
+    }
+}

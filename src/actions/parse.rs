@@ -332,6 +332,20 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
                 ),
             );
         }
+        // A validation cannot have happened after today (a typo in the year, a date planned
+        // rather than done).
+        let today = chrono::Utc::now().date_naive();
+        if let Some(v) = validated
+            && v > today
+        {
+            push(
+                span_of("validated"),
+                format!("{label}.validated"),
+                format!(
+                    "{v} is after today ({today}); record a validation on the day it passed (`govreview actions validate ID --on YYYY-MM-DD --note \"...\"`)"
+                ),
+            );
+        }
         if status == Status::Dropped && text_of("notes").unwrap_or_default().trim().is_empty() {
             push(
                 span_of("status"),
