@@ -52,7 +52,7 @@ pub struct GlobalArgs {
     )]
     pub config: PathBuf,
     /// The date the review is made on (YYYY-MM-DD); fixes overdue actions and countdowns. Default: today (UTC).
-    #[arg(long, global = true, value_name = "DATE", value_parser = parse_date, help_heading = GLOBAL)]
+    #[arg(long, global = true, value_name = "DATE", value_parser = parse_date, help_heading = GLOBAL, env = "GOVREVIEW_AS_OF")]
     pub as_of: Option<NaiveDate>,
     /// When to colour terminal output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = GLOBAL)]
@@ -539,6 +539,17 @@ pub struct InitArgs {
     /// Folder of the new review repository (created if missing; existing files are never touched).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// The organisation's name, written into the new govreview.toml.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The person who runs the review (owns organisation-wide actions), written into the new
+    /// govreview.toml.
+    #[arg(long, value_name = "PERSON")]
+    pub owner: Option<String>,
+    /// Make the folder a git repository and commit the scaffold (`git init`, `git add`,
+    /// `git commit`).
+    #[arg(long)]
+    pub git: bool,
 }
 
 /// Arguments of `govreview review`.

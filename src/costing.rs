@@ -12,7 +12,7 @@ use crate::cube::{CubeRow, Dataset};
 use crate::error::{Error, Result};
 use crate::metrics::{PricedRow, UNALLOCATED};
 use crate::month::Month;
-use crate::pricing::{Quote, Tokens, Variant, list_cost};
+use crate::pricing::{Quote, Tokens, Variant};
 
 /// Team and app of a row: its own columns first, then the first matching rule for what is missing.
 /// (Rules on the actor were applied when Analytics API pages were read: the cube has no actor.)
@@ -119,11 +119,17 @@ pub fn daily_series(
     let mut raw: BTreeMap<NaiveDate, (f64, f64)> =
         ds.days.iter().map(|d| (*d, (0.0, 0.0))).collect();
     for r in &ds.daily {
+        // Each day priced as its month is (dated prices, bands, residency, speed), so that the
+        // level of the last 28 days is the list spend of those days.
         let cost = if r.billed {
             r.billed_cost
         } else {
             cfg.prices.lookup(&r.model).map_or(0.0, |m| {
-                list_cost(&m.price_on(r.day), &r.tokens, &r.tier) * (1.0 - cfg.discount)
+                let month = Month::of(r.day).first_day();
+                crate::pricing::quote(m, r.day, month, &r.variant, &r.tokens, &r.tier)
+                    .0
+                    .total
+                    * (1.0 - cfg.discount)
             })
         };
         let e = raw.entry(r.day).or_default();

@@ -80,6 +80,8 @@ pub struct DayRow {
     pub model: String,
     /// Service tier.
     pub tier: String,
+    /// How the usage is priced beyond its model and tier, when the files say.
+    pub variant: Variant,
     /// Whether the rows carry a billed cost.
     pub billed: bool,
     /// Token sums.

@@ -49,7 +49,7 @@ pub fn run(
 }
 
 /// The columns of the CSV, in order.
-pub const CSV_HEADER: [&str; 19] = [
+pub const CSV_HEADER: [&str; 25] = [
     "rank",
     "wave",
     "waits",
@@ -69,6 +69,12 @@ pub const CSV_HEADER: [&str; 19] = [
     "detail",
     "team_floor_monthly_usd",
     "month",
+    "goal",
+    "counted",
+    "pending",
+    "validated",
+    "ship_date",
+    "saving_from",
 ];
 
 fn csv_rows(m: &ReportModel) -> Result<Vec<u8>> {
@@ -101,6 +107,12 @@ fn csv_rows(m: &ReportModel) -> Result<Vec<u8>> {
                     .get(&i.team)
                     .map_or(String::new(), |f| csv::usd(f.monthly)),
                 m.month.to_string(),
+                csv::text(&i.goal_text),
+                i.counted.to_string(),
+                csv::text(i.pending.as_deref().unwrap_or("")),
+                i.validated.map_or(String::new(), |d| d.to_string()),
+                i.ship.map_or(String::new(), |d| d.to_string()),
+                i.saving_from.map_or(String::new(), |d| d.to_string()),
             ]
         })
         .collect();
@@ -139,7 +151,7 @@ fn table(m: &ReportModel) -> String {
                 i.rank.map_or("-".into(), |r| r.to_string()),
                 i.wave.map_or("waits".into(), |w| w.to_string()),
                 format!("{}/{}", i.team, i.app),
-                i.lever.as_str().to_owned(),
+                i.lever.words().to_owned(),
                 fmt::usd(i.monthly),
                 fmt::usd0(i.annual),
                 fmt::num(i.effort_weeks),
@@ -177,7 +189,7 @@ fn table(m: &ReportModel) -> String {
     for l in &b.levers {
         out.push_str(&format!(
             "  {}: {} item{}, {} a month, {} week{}\n",
-            l.name,
+            l.name.replace('_', " "),
             l.items,
             if l.items == 1 { "" } else { "s" },
             fmt::usd(l.monthly),
@@ -186,16 +198,18 @@ fn table(m: &ReportModel) -> String {
         ));
     }
     out.push_str(&format!(
-        "\n  All items: {} a month ({} a year). Optimized floor: {} a month ({} a year), against {} spent.\n",
+        "\n  All items: {} a month ({} a year). Optimized floor: {} a month ({} a year), against {} spent; {} a month more pending validation.\n",
         fmt::usd(b.total_monthly),
         fmt::usd0(b.total_annual),
         fmt::usd(b.floor.monthly),
         fmt::usd0(b.floor.annual),
-        fmt::usd(b.floor.spend)
+        fmt::usd(b.floor.spend),
+        fmt::usd(b.floor.upside)
     ));
     out.push_str(&format!(
-        "  Items under {} a year wait; waves hold {} weeks. Routing items and output items need a quality check.\n",
+        "  Items under {} a year wait; a wave holds up to {} items and {} weeks. Routing, downshift, output, long-prompt and fast-mode items need a check before they ship (QC), then `govreview actions validate`.\n",
         fmt::usd0(b.min_annual_saving),
+        b.wave_items,
         fmt::num(b.wave_weeks)
     ));
     out

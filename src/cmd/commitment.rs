@@ -247,7 +247,7 @@ fn table(m: &ReportModel) -> String {
 fn next(n: &NextCommitment) -> String {
     let mut out = format!("\nNext commitment\n\n  {}\n", n.sentence);
     out.push_str(&format!(
-        "\n  Next term {} to {} ({}) at list: P10 {}, P50 {}, P90 {}; with the backlog shipped (floor {} of spend): {}, {}, {}.\n",
+        "\n  Next term {} to {} ({}) at list: P10 {}, P50 {}, P90 {}; with the counted backlog items shipped (floor {} of spend): {}, {}, {}.\n",
         n.next_start,
         n.next_end,
         fmt::count(n.next_term_days, "day"),

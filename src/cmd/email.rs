@@ -14,6 +14,9 @@ use crate::month::Month;
 use crate::render::Templates;
 use crate::{Env, pipeline};
 
+/// The address of a dry run's .eml when the config names no sender or recipient.
+const PLACEHOLDER: &str = "govreview <review@example.invalid>";
+
 /// The date a pack was made on, from its `metrics.json`.
 fn pack_date(pack: &Path) -> Result<NaiveDate> {
     let p = pack.join("metrics.json");
@@ -113,20 +116,27 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
         attach,
     )?;
 
+    // A dry run needs no addresses: the .eml is there to be looked at (and says so).
+    let placeholder = !args.send;
     let from = args
         .from
         .clone()
         .or_else(|| e.from.clone())
+        .or_else(|| placeholder.then(|| PLACEHOLDER.to_owned()))
         .ok_or_else(|| {
             Error::Usage("no sender: set email.from in the config or pass --from".into())
         })?;
-    let to: Vec<String> = if !args.to.is_empty() {
+    let mut to: Vec<String> = if !args.to.is_empty() {
         args.to.clone()
     } else if let Some(t) = &args.team {
         cfg.team_emails.get(t).cloned().into_iter().collect()
     } else {
         e.to.clone()
     };
+    let addressed = !to.is_empty() && from != PLACEHOLDER;
+    if to.is_empty() && placeholder {
+        to.push(PLACEHOLDER.to_owned());
+    }
     if to.is_empty() {
         return Err(Error::Usage(match &args.team {
             Some(t) => {
@@ -194,6 +204,13 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
                 content.subject
             )
             .map_err(io)?;
+            if !addressed {
+                writeln!(
+                    out,
+                    "  It is addressed to {PLACEHOLDER} where email.from or email.to is not set: set them under [email] to send it."
+                )
+                .map_err(io)?;
+            }
         }
     }
     if args.send {
@@ -245,6 +262,13 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
                 content.subject
             )
             .map_err(io)?;
+            if !addressed {
+                writeln!(
+                    out,
+                    "  It is addressed to {PLACEHOLDER} where email.from or email.to is not set: set them under [email] to send it."
+                )
+                .map_err(io)?;
+            }
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! `govreview init DIR`: scaffolds a review repository in one command.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::actions::REGISTER_HEADER;
 use crate::cli::InitArgs;
@@ -12,11 +13,79 @@ const CONFIG: &str = include_str!("../../templates/init/govreview.toml");
 const README: &str = include_str!("../../templates/init/README.md");
 const GITIGNORE: &str = "# govreview staging folders and temporary files (a killed run's are removed by the next)\n.*.staging-*\n.*.tmp-*\n.*.old-*\n.govreview.lock\n";
 
+/// The scaffold's configuration, with the organisation's name and review owner when given (set
+/// through `toml_edit`, so any text is quoted as TOML needs and the comments stay).
+fn config(args: &InitArgs) -> Result<String> {
+    let mut doc: toml_edit::DocumentMut = CONFIG
+        .parse()
+        .map_err(|e| Error::Internal(format!("the built-in configuration: {e}")))?;
+    let set = |doc: &mut toml_edit::DocumentMut, key: &str, flag: &str, v: &str| -> Result<()> {
+        let v = v.trim();
+        if v.is_empty() || v.chars().any(char::is_control) {
+            return Err(Error::Usage(format!(
+                "--{flag} is blank or holds a control character; give it as plain text, e.g. --{flag} \"{}\"",
+                if flag == "name" {
+                    "Acme"
+                } else {
+                    "Dana Whitfield"
+                }
+            )));
+        }
+        let item = &mut doc["organization"][key];
+        let decor = item
+            .as_value()
+            .map(|x| x.decor().clone())
+            .unwrap_or_default();
+        *item = toml_edit::value(v);
+        if let Some(x) = item.as_value_mut() {
+            *x.decor_mut() = decor;
+        }
+        Ok(())
+    };
+    if let Some(n) = &args.name {
+        set(&mut doc, "name", "name", n)?;
+    }
+    if let Some(o) = &args.owner {
+        set(&mut doc, "review_owner", "owner", o)?;
+    }
+    Ok(doc.to_string())
+}
+
+/// Runs git in `dir`; a failure names the command and what git said.
+fn git(dir: &Path, args: &[&str]) -> Result<()> {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| {
+            Error::Usage(format!(
+                "the files are written, but `git {}` could not run ({e}); install git, or leave out --git",
+                args.join(" ")
+            ))
+        })?;
+    if !o.status.success() {
+        let said = crate::secret::printable(&String::from_utf8_lossy(&o.stderr));
+        let hint = if said.contains("tell me who you are") || said.contains("user.email") {
+            " Set your name and email for git (git config --global user.name \"...\"; git config --global user.email ...), then run `git add -A && git commit` in the folder."
+        } else {
+            ""
+        };
+        return Err(Error::Usage(format!(
+            "the files are written, but `git {}` in {} failed: {}.{hint}",
+            args.join(" "),
+            dir.display(),
+            said.trim()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes the scaffold's files that do not exist yet; an existing file (a README, a .gitignore,
 /// a configuration) is never touched, and the command says which it kept.
 pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+    let config = config(args)?;
     let files: Vec<(PathBuf, &str)> = vec![
-        (args.dir.join("govreview.toml"), CONFIG),
+        (args.dir.join("govreview.toml"), config.as_str()),
         (args.dir.join("reviews/actions.toml"), REGISTER_HEADER),
         (args.dir.join("data/.gitkeep"), ""),
         (args.dir.join(".gitignore"), GITIGNORE),
@@ -24,7 +93,7 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     ];
     let (kept, new): (Vec<_>, Vec<_>) = files.iter().partition(|(p, _)| p.exists());
     let io = |e| Error::io("stdout", "cannot write", e);
-    if new.is_empty() {
+    if new.is_empty() && !args.git {
         writeln!(
             out,
             "{} is already a review repository: every file of the scaffold exists; nothing was written.",
@@ -36,10 +105,33 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     for (p, body) in &new {
         write_atomic(p, body.as_bytes())?;
     }
+    if args.git {
+        if !args.dir.join(".git").exists() {
+            git(&args.dir, &["init", "-q"])?;
+        }
+        git(&args.dir, &["add", "-A"])?;
+        let staged = Command::new("git")
+            .args(["diff", "--cached", "--quiet"])
+            .current_dir(&args.dir)
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(true);
+        if staged {
+            git(
+                &args.dir,
+                &["commit", "-q", "-m", "A govreview review repository"],
+            )?;
+        }
+    }
     writeln!(
         out,
-        "Created a review repository in {}:",
-        args.dir.display()
+        "Created a review repository in {}{}:",
+        args.dir.display(),
+        if args.git {
+            " (a git repository, the scaffold committed)"
+        } else {
+            ""
+        }
     )
     .map_err(io)?;
     for (p, _) in &new {
@@ -48,9 +140,34 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     for (p, _) in &kept {
         writeln!(out, "  {} (already there, kept as it is)", p.display()).map_err(io)?;
     }
+    let mut todo = Vec::new();
+    if args.name.is_none() || args.owner.is_none() {
+        todo.push(
+            "set organization.name and review_owner in govreview.toml (or pass --name and --owner)",
+        );
+    }
+    writeln!(out, "Next:").map_err(io)?;
+    let here = args.dir == Path::new(".") || args.dir.as_os_str().is_empty();
+    if !here {
+        writeln!(out, "  cd {}", shell_word(&args.dir.to_string_lossy())).map_err(io)?;
+    }
+    for t in todo {
+        writeln!(out, "  # {t}").map_err(io)?;
+    }
     writeln!(
         out,
-        "Next: put usage exports in data/, set owners and targets in govreview.toml, then run\n  govreview review --month YYYY-MM"
+        "  # put your usage in data/: a Console usage export, or `govreview fetch` (Analytics API)\n  govreview review\n  govreview check"
     )
     .map_err(io)
+}
+
+/// A path as one shell word (quoted when it needs to be).
+fn shell_word(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }

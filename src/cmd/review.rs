@@ -183,8 +183,9 @@ pub fn run(
             .count();
         writeln!(
             out,
-            "\n  Wrote {}/: review.md, review.html, metrics.json, actions.md, summary.txt, teams/ ({teams} team pages), charts/ ({charts} SVG)",
-            dir.display()
+            "\n  Wrote {}/: review.md, review.html, metrics.json, actions.md, summary.txt, teams/ ({}), charts/ ({charts} SVG)",
+            dir.display(),
+            crate::fmt::count(teams as i64, "team page")
         )
         .map_err(io)?;
     }

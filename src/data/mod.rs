@@ -355,13 +355,25 @@ fn load_inner(
     }
     check_cost_overlaps(&costs, &infos)?;
     daily.sort_by(|a, b| {
-        (a.day, &a.model, &a.tier, a.billed).cmp(&(b.day, &b.model, &b.tier, b.billed))
+        (a.day, &a.model, &a.tier, &a.variant, a.billed)
+            .cmp(&(b.day, &b.model, &b.tier, &b.variant, b.billed))
     });
     // A day read by two engines (the fast path and the general query) is one row, as one engine
     // gives it: tokens added, costs added in 1e-8 USD (as each engine summed them).
     daily.dedup_by(|later, kept| {
-        let same = (later.day, &later.model, &later.tier, later.billed)
-            == (kept.day, &kept.model, &kept.tier, kept.billed);
+        let same = (
+            later.day,
+            &later.model,
+            &later.tier,
+            &later.variant,
+            later.billed,
+        ) == (
+            kept.day,
+            &kept.model,
+            &kept.tier,
+            &kept.variant,
+            kept.billed,
+        );
         if same {
             kept.tokens.add(&later.tokens);
             let e8 = |usd: f64| (usd * 1e8).round() as i64;

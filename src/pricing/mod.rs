@@ -298,9 +298,16 @@ pub fn quote(
     }
     let band_cost = price.cost(tokens);
     // Long context.
-    match variant.context_window.as_deref().map(str::trim) {
-        None | Some("" | "0-200k") => {}
-        Some("200k-1M") => {
+    // The API says `0-200k` / `200k-1M`; Console exports `≤ 200k` / `> 200k`.
+    let window: Option<String> = variant.context_window.as_deref().map(|w| {
+        w.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase()
+    });
+    match window.as_deref() {
+        None | Some("" | "0-200k" | "≤200k" | "<=200k") => {}
+        Some("200k-1m" | ">200k") => {
             // Models without a surcharge bill long requests at their usual prices.
             if let Some(l) = &model.long_context {
                 price = price.scaled(l.input, l.output);
@@ -347,16 +354,6 @@ pub fn quote(
         },
         unpriced,
     )
-}
-
-/// List cost of a row at a flat price: token cost, times 0.5 for the `batch` tier.
-pub fn list_cost(price: &Price, tokens: &Tokens, tier: &str) -> f64 {
-    let cost = price.cost(tokens);
-    if tier == "batch" {
-        cost * BATCH_FACTOR
-    } else {
-        cost
-    }
 }
 
 /// The price table: models by key, and the tokenizer generations' ratio.

@@ -225,6 +225,23 @@ fn residency_fast_mode_long_context_and_batch_are_each_a_step() {
         close(q.list(), 14.25) && close(q.long_context, 10.5) && close(q.batch, -14.25),
         "{q:?}"
     );
+    // The Console's spellings mean the same: `> 200k` is long context, `≤ 200k` the usual price.
+    for (window, want) in [("> 200k", 28.5), ("≤ 200k", 18.0), ("<= 200k", 18.0)] {
+        let (q, u) = quote_of(
+            "claude-sonnet-4-5",
+            "2026-11-02",
+            Variant {
+                context_window: Some(window.into()),
+                ..Variant::default()
+            },
+            t(m, 0, 0, 0, m),
+            "standard",
+        );
+        assert!(
+            close(q.list(), want) && u.is_empty(),
+            "{window}: {q:?} {u:?}"
+        );
+    }
     // Sonnet 5.5 has no long-context surcharge.
     let (q, u) = quote_of(
         "claude-sonnet-5-5",

@@ -20,7 +20,7 @@ use crate::report::{Finding, KpiRow, ReportModel};
 pub struct Json;
 
 /// Version of the `metrics.json` layout; raised when a key changes meaning or goes away.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct MonthKpis<'a> {

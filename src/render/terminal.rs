@@ -75,7 +75,7 @@ pub fn backlog_line(m: &ReportModel) -> String {
                 String::new()
             },
             format_args!("B{}", top.rank.unwrap_or(0)),
-            top.lever.as_str(),
+            top.lever.words(),
             top.team,
             top.app,
             crate::fmt::usd(top.monthly),

@@ -146,9 +146,34 @@ pub fn next_commitment(
         let rec = s.pick();
         if s.p10_rule {
             notes.push(format!(
-                "{} is what the optimized usage would be at P10 at its band's {} discount: with overage billed at list and a discount below 30%, a dollar committed above the low scenario's usage is more likely to go unused than to earn its discount.",
+                "{} is the optimized usage at P10 at its band's {} discount. With overage billed at list, each dollar committed above it goes unused in the low scenario (weight 0.3) and saves {} in the other two (weight 0.7): below a 30% discount that saving is worth less than the risk.",
                 fmt::usd0(rec.amount),
-                fmt::pct(rec.discount)
+                fmt::pct(rec.discount),
+                cents_word(rec.discount / (1.0 - rec.discount))
+            ));
+        }
+        // Against renewing what is signed today.
+        if let Some(cur) = s
+            .candidates
+            .iter()
+            .find(|x| x.why.contains(&Why::Current))
+            .filter(|x| (x.amount - rec.amount).abs() >= 0.5)
+        {
+            let vs = |v: f64| {
+                if v.abs() < 0.5 {
+                    "the same as".to_owned()
+                } else if v > 0.0 {
+                    format!("{} less than", fmt::usd0(v))
+                } else {
+                    format!("{} more than", fmt::usd0(-v))
+                }
+            };
+            notes.push(format!(
+                "Against renewing the current {} ({} band): the pick costs {} it in expected cost once the backlog ships, and {} it if the backlog does not ship.",
+                fmt::usd0(cur.amount),
+                fmt::pct(cur.discount),
+                vs(cur.expected - rec.expected),
+                vs(cur.expected_not_shipped - rec.expected_not_shipped)
             ));
         }
         notes.push(match &s.break_even {
@@ -236,6 +261,11 @@ pub fn next_commitment(
     })
 }
 
+/// A fraction of a dollar in cents: `0.111` → `11.1 cents`.
+fn cents_word(v: f64) -> String {
+    format!("{:.1} cents", v * 100.0)
+}
+
 /// The recommendation in one sentence.
 fn pick_sentence(s: &Sizing, term: &str) -> String {
     let rec = s.pick();
@@ -267,7 +297,7 @@ fn pick_sentence(s: &Sizing, term: &str) -> String {
         return format!("{head}, which is also what committing at today's run rate would sign.");
     }
     format!(
-        "{head}, {} the run-rate commit of {} at {} once the backlog ships; {} it if the backlog does not ship.",
+        "{head}, {} the run-rate commit of {} at {} once the backlog ships, and {} it if the backlog does not ship (expected costs).",
         against(s.saving),
         fmt::usd0(rr.amount),
         fmt::pct(rr.discount),

@@ -10,7 +10,7 @@ use crate::kpi::Instance;
 use crate::month::Month;
 use crate::report::{BacklogSection, FollowUp, FollowUps, KpiRow};
 
-use super::backlog::saving_in;
+use super::backlog::available_in;
 use super::rows::{self, Who};
 use super::scopes::{ByMonth, Rollup};
 
@@ -134,7 +134,7 @@ pub fn follow_ups(
         };
         let unit = row.unit;
         let lever = lever_of(a);
-        let saving_now = lever.map(|l| saving_in(backlog, l, &a.scope));
+        let saving_now = lever.map(|l| available_in(backlog, l, &a.scope));
         let moved = match (row.goal, a.kpi_then, row.value) {
             (Some(g), Some(then), Some(now)) => {
                 let d = g.badness(now) - g.badness(then);

@@ -216,8 +216,23 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
             f.links = links;
         }
     }
+    // An item's action: one on its workload and KPI (a new workload's defaults action too).
     for i in &mut model.backlog.items {
-        i.action = open_action(&i.kpi, &i.scope());
+        let scope = i.scope();
+        i.action = open_action(&i.kpi, &scope).or_else(|| {
+            let mut ids: Vec<String> = actions
+                .iter()
+                .filter(|a| {
+                    a.status == S::Open
+                        && a.opened.is_none_or(|o| o <= month)
+                        && a.scope == scope
+                        && same_kpi(a, &i.kpi)
+                })
+                .map(|a| a.id.clone())
+                .collect();
+            by_number(&mut ids);
+            ids.into_iter().next()
+        });
     }
     // An action's saving now: its backlog item's, else its finding's.
     let mut savings: BTreeMap<String, f64> = model

@@ -296,6 +296,7 @@ pub(crate) fn day_row(
     day: i32,
     model: Option<String>,
     tier: Option<String>,
+    variant: Variant,
     billed: bool,
     s: &[i64; 6],
 ) -> crate::cube::DayRow {
@@ -304,6 +305,7 @@ pub(crate) fn day_row(
         day: from_epoch_days(day),
         model: k.model,
         tier: k.tier,
+        variant,
         billed,
         tokens: Tokens {
             uncached_input: s[0] as u64,

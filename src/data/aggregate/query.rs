@@ -167,6 +167,10 @@ pub(crate) fn daily_rows(
     if plan.billed {
         keys.push(col("billed"));
     }
+    // A day's list cost depends on its residency, speed and bands as much as on its model.
+    if plan.variants {
+        keys.extend(super::VARIANT_KEYS.iter().map(|c| col(*c)));
+    }
     let sums: Vec<Expr> = super::DAY_SLOTS
         .iter()
         .filter(|s| plan.billed || **s != Slot::CostE8)
@@ -215,6 +219,14 @@ pub(crate) fn daily_rows(
         .iter()
         .map(|s| i64s(s.column()))
         .collect::<Result<_>>()?;
+    let variants: Vec<Vec<Option<String>>> = if plan.variants {
+        super::VARIANT_KEYS
+            .iter()
+            .map(|c| strs(c))
+            .collect::<Result<_>>()?
+    } else {
+        vec![vec![None; n]; super::VARIANT_KEYS.len()]
+    };
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let Some(day) = days[i] else { continue };
@@ -222,6 +234,7 @@ pub(crate) fn daily_rows(
             day,
             models[i].clone(),
             tiers[i].clone(),
+            super::variant(std::array::from_fn(|c| variants[c][i].clone())),
             billed[i],
             &std::array::from_fn(|s| slots[s][i]),
         ));

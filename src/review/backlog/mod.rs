@@ -41,6 +41,22 @@ pub fn saving_in(b: &BacklogSection, lever: Lever, scope: &str) -> f64 {
         .sum()
 }
 
+/// What is still there to take in a scope: its items' savings and its dropped levers' (a
+/// dropped lever's saving was declined, not captured).
+pub fn available_in(b: &BacklogSection, lever: Lever, scope: &str) -> f64 {
+    saving_in(b, lever, scope)
+        + b.dropped
+            .iter()
+            .filter(|d| d.lever == lever)
+            .filter(|d| match scope.split_once('/') {
+                _ if scope == "org" => true,
+                Some((t, a)) => d.team == t && d.app == a,
+                None => d.team == scope,
+            })
+            .map(|d| d.would_save)
+            .sum::<f64>()
+}
+
 /// A workload: its rows in the review month, in each of the three months before (oldest first,
 /// for its baselines), and in every month a dropped decision may look back to.
 struct Workload<'t> {

@@ -611,7 +611,14 @@ fn merge<'p>(
     let daily = daily
         .into_iter()
         .map(|((day, model, tier, billed), s)| {
-            super::day_row(day, text(MODEL, model), text(TIER, tier), billed, &s)
+            super::day_row(
+                day,
+                text(MODEL, model),
+                text(TIER, tier),
+                crate::pricing::Variant::default(),
+                billed,
+                &s,
+            )
         })
         .collect();
     let mut files: Vec<(usize, FileSpan)> = files.into_iter().collect();
