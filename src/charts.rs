@@ -346,14 +346,16 @@ fn png_of(
         paint(&root)?;
         root.present().map_err(chart_err(name))?;
     }
+    let (palette, indices) = indexed(&rgb);
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, pw, ph);
-        enc.set_color(png::ColorType::Rgb);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_palette(palette);
         enc.set_depth(png::BitDepth::Eight);
         enc.set_compression(png::Compression::Best);
         let mut writer = enc.write_header().map_err(chart_err(name))?;
-        writer.write_image_data(&rgb).map_err(chart_err(name))?;
+        writer.write_image_data(&indices).map_err(chart_err(name))?;
     }
     Ok(Png {
         name: name.to_owned(),
@@ -361,6 +363,39 @@ fn png_of(
         height: h,
         bytes,
     })
+}
+
+/// An RGB image as a palette of at most 256 colours and an index per pixel. A chart has a few
+/// hundred colours at most (flat fills and the anti-aliased edges of text and lines); the 256
+/// most used are kept exactly (ties: the colour's value) and any rarer one, an edge pixel, takes
+/// the nearest kept colour. A third of the bytes of RGB for the email.
+fn indexed(rgb: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut counts: std::collections::HashMap<[u8; 3], u32> = std::collections::HashMap::new();
+    for p in rgb.chunks_exact(3) {
+        *counts.entry([p[0], p[1], p[2]]).or_default() += 1;
+    }
+    let mut colours: Vec<([u8; 3], u32)> = counts.into_iter().collect();
+    colours.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kept: Vec<[u8; 3]> = colours.iter().take(256).map(|c| c.0).collect();
+    let mut index: std::collections::HashMap<[u8; 3], u8> = kept
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, i as u8))
+        .collect();
+    for (c, _) in colours.iter().skip(256) {
+        let d = |k: &[u8; 3]| -> u32 {
+            (0..3)
+                .map(|i| (i32::from(c[i]) - i32::from(k[i])).pow(2) as u32)
+                .sum()
+        };
+        let nearest = (0..kept.len()).min_by_key(|i| d(&kept[*i])).unwrap_or(0);
+        index.insert(*c, nearest as u8);
+    }
+    let indices = rgb
+        .chunks_exact(3)
+        .map(|p| index[&[p[0], p[1], p[2]]])
+        .collect();
+    (kept.concat(), indices)
 }
 
 /// Draws every chart of the pack as SVG: (name, svg text).
@@ -389,10 +424,19 @@ pub struct Png {
     pub bytes: Vec<u8>,
 }
 
+#[cfg(test)]
 /// Draws every chart of the pack as PNG at `scale` x its display size (email clients show no SVG).
 pub fn render_pngs(m: &ReportModel, scale: u32) -> Result<Vec<Png>> {
+    let all: Vec<String> = chart_refs(m).into_iter().map(|c| c.name).collect();
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
+    render_pngs_of(m, scale, &names)
+}
+
+/// Draws the named charts of the pack (those it has) as PNG, in the pack's order.
+pub fn render_pngs_of(m: &ReportModel, scale: u32, names: &[&str]) -> Result<Vec<Png>> {
     chart_refs(m)
         .iter()
+        .filter(|c| names.contains(&c.name.as_str()))
         .map(|c| {
             png_of(chart_size(m, &c.name), scale, &c.name, |root| {
                 draw(root, m, &c.name, &c.title, f64::from(scale))
@@ -529,6 +573,8 @@ enum Mark {
     Box,
     Line,
     Dash,
+    /// Text only: the entry names what the plot labels itself (`B1`, `B2`, ...).
+    Text,
 }
 
 /// The plot and, to its right, the legend's column.
@@ -565,6 +611,7 @@ fn side_legend<DB: DrawingBackend>(
                     color.stroke_width(px(3, k)),
                 ))
                 .map_err(&err)?,
+            Mark::Text => {}
             Mark::Dash => {
                 for s in [0, 7, 14] {
                     area.draw(&PathElement::new(
@@ -577,7 +624,14 @@ fn side_legend<DB: DrawingBackend>(
         }
         area.draw(&Text::new(
             label.clone(),
-            (x + pxi(24, k), y),
+            (
+                if matches!(mark, Mark::Text) {
+                    x
+                } else {
+                    x + pxi(24, k)
+                },
+                y,
+            ),
             font(TEXT, k).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(&err)?;
@@ -977,8 +1031,12 @@ fn burn_up<DB: DrawingBackend>(
                 ACCENT.stroke_width(px(2, k)),
             ))
             .map_err(&err)?;
-        // Where P50 and P90 reach the commitment, when they do within the term.
-        for (when, name) in [(f.crosses_p50, "P50"), (f.crosses_p90, "P90")] {
+        // Where P50 and P90 reach the commitment, when they do within the term: P90's label
+        // above the line, P50's below it, so that close dates never print on top of each other.
+        for (when, name, v) in [
+            (f.crosses_p50, "P50", VPos::Top),
+            (f.crosses_p90, "P90", VPos::Bottom),
+        ] {
             if let Some(d) = when {
                 let at = (day(d) + 1.0, c.amount);
                 chart
@@ -988,7 +1046,7 @@ fn burn_up<DB: DrawingBackend>(
                     .draw_series([Text::new(
                         format!("{name} reaches it {}", d.format("%b %-d")),
                         at,
-                        font(TEXT, k).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                        font(TEXT, k).pos(Pos::new(HPos::Right, v)),
                     )])
                     .map_err(&err)?;
             }
@@ -1150,8 +1208,8 @@ fn backlog_curve<DB: DrawingBackend>(
                     i.app,
                     fmt::usd_short(i.annual)
                 ),
-                ACCENT.to_rgba(),
-                Mark::Line,
+                INK.to_rgba(),
+                Mark::Text,
             )
         })
         .collect();
@@ -1340,6 +1398,27 @@ mod tests {
         let month = "2026-10".parse().unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
         crate::review::build(&cfg, &ds, &priced, month, date, &[]).unwrap()
+    }
+
+    #[test]
+    fn a_palette_keeps_every_colour_up_to_256_and_maps_rarer_ones_to_the_nearest() {
+        // Three colours: kept exactly, the most used first.
+        let rgb = [255, 255, 255, 255, 255, 255, 0, 0, 0, 10, 20, 30];
+        let (palette, idx) = indexed(&rgb);
+        assert_eq!(palette, [255, 255, 255, 0, 0, 0, 10, 20, 30]);
+        assert_eq!(idx, [0, 0, 1, 2]);
+        // 257 colours: (0, 0, 0) used twice, then 256 greys used once; the rarest by value order
+        // (255, 0, 1) is not kept and takes its nearest, (255, 0, 0).
+        let mut rgb = vec![0, 0, 0, 0, 0, 0];
+        for i in 0..=255u8 {
+            rgb.extend([255, 0, 0]);
+            rgb.extend([i, i, i]);
+        }
+        rgb.extend([255, 0, 1]);
+        let (palette, idx) = indexed(&rgb);
+        assert_eq!(palette.len(), 256 * 3);
+        let red = palette.chunks(3).position(|c| c == [255, 0, 0]).unwrap() as u8;
+        assert_eq!(*idx.last().unwrap(), red);
     }
 
     #[test]

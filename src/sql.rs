@@ -394,8 +394,13 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
             TimeType::EpochMillis => "epoch milliseconds, to their UTC day",
         }
     )];
+    // Without [warehouse], every column is its canonical name: said once, above the list.
     let note = |canonical: &str, source: &str| {
-        format!("-- {canonical} <- {source} ({})", key_of(w, canonical))
+        if w.configured {
+            format!("-- {canonical} <- {source} ({})", key_of(w, canonical))
+        } else {
+            format!("-- {canonical} <- {source}")
+        }
     };
     for c in DIMENSIONS.iter().chain(&PRICE_DIMENSIONS) {
         let Some(src) = w.columns.get(*c) else {
@@ -552,8 +557,14 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
             t.map_or("the last day".to_owned(), |d| d.to_string())
         ),
     };
+    // The sort on lines of its own, as the grouping above it.
+    let sql = format!("{:#}", Statement::Query(Box::new(query)));
+    let sql = match sql.rfind(" ORDER BY ") {
+        Some(i) => format!("{}\nORDER BY\n  {}", &sql[..i], &sql[i + 10..]),
+        None => sql,
+    };
     Ok(format!(
-        "-- The canonical daily usage cube of {} ({}, {range}), written by govreview {} for {}.\n-- Export the result as CSV or Parquet and give it to govreview review --data.\n-- Columns, and the configuration key each comes from:\n{}\n{:#};\n",
+        "-- The canonical daily usage cube of {} ({}, {range}), written by govreview {} for {}.\n-- Export the result as CSV or Parquet and give it to govreview review --data.\n-- {}\n{}\n{sql};\n",
         req.table,
         if w.configured {
             "mapped by [warehouse]"
@@ -562,8 +573,12 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
         },
         env!("CARGO_PKG_VERSION"),
         d.name(),
+        if w.configured {
+            "Columns, and the configuration key each comes from:"
+        } else {
+            "Columns (the canonical names; no [warehouse] in the configuration):"
+        },
         header.join("\n"),
-        Statement::Query(Box::new(query))
     ))
 }
 

@@ -445,3 +445,32 @@ fn validate_records_the_day_and_keeps_comments() {
     let a: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(a["validated"], "2026-11-12");
 }
+
+/// `check` run with `-c` prints fix commands with the same `-c`, so that they work as printed.
+#[test]
+fn check_prints_its_fixes_with_the_config_it_read() {
+    let dir = repo(None);
+    let parent = dir.path().parent().unwrap();
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let cfg = format!("{name}/govreview.toml");
+    let o = run(govreview(parent).args([
+        "check",
+        "-c",
+        &cfg,
+        "-m",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("`govreview -c {cfg} review --month 2026-10`")),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -157,9 +157,20 @@ fn check_message(raw: &[u8]) {
         .skip(1)
         .map(|s| s.split('"').next().unwrap().to_owned())
         .collect();
-    // The five cards' sparklines, the two trends, model mix, cache, batch, burn-up and spend by
-    // team.
-    assert_eq!(cids.len(), 12, "{cids:?}");
+    // The five cards' sparklines, then last the burn-up, the model mix and spend by team.
+    assert_eq!(cids.len(), 8, "{cids:?}");
+    // Decisions first: the cards, what needs a decision and the actions with their owners come
+    // before the findings, and the charts after them.
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(at("Needs a decision") < at("id=\"actions\""));
+    assert!(at("id=\"actions\"") < at(">Findings<"));
+    assert!(at(">Findings<") < at("cid:model_mix@govreview"));
+    // Under 300 KB with its charts and attachments.
+    assert!(
+        raw.len() < 300 * 1024,
+        "the message is {} KB",
+        raw.len() / 1024
+    );
     let images = find(related, "image/png");
     for cid in &cids {
         let part = images
@@ -431,6 +442,16 @@ fn a_team_slice_goes_to_its_lead() {
             .all(|f| f["team"] == "growth")
     );
     assert!(!String::from_utf8_lossy(&json).contains("\"support\""));
+    // Every action of the team and of its apps, as the register has them.
+    let register = std::fs::read_to_string(dir.path().join("reviews/actions.toml")).unwrap();
+    let want = register
+        .lines()
+        .filter(|l| *l == "scope = \"growth\"" || l.starts_with("scope = \"growth/"))
+        .count();
+    assert!(want >= 3, "{register}");
+    assert_eq!(v["actions"].as_array().unwrap().len(), want);
+    // The body says what is attached.
+    assert!(text.contains("Attached: 2026-10-growth.json."), "{text}");
 }
 
 /// Runs scripts/screenshot (headless Chromium at 640 px) on a page; it fails on console errors,

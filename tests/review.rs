@@ -222,6 +222,20 @@ fn summary_names_kpis_and_where_the_pack_went() {
     assert!(s.contains("Opus share"), "{s}");
     assert!(s.contains("missed, worsening"), "{s}");
     assert!(s.contains("Wrote "), "{s}");
+    // Spend is judged against its budget, as the card and the chat summary judge it.
+    let spend = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("Spend "))
+        .unwrap();
+    assert!(
+        spend.contains("≤ $60,000") && spend.contains("missed"),
+        "{spend}"
+    );
+    let summary = std::fs::read_to_string(out.path().join("2026-10/summary.txt")).unwrap();
+    assert!(
+        summary.contains("Off target: Budget use 102.5% (≤ $60,000)"),
+        "{summary}"
+    );
     assert!(
         !s.contains('\u{1b}'),
         "no colour codes when not a terminal: {s}"
@@ -1104,4 +1118,36 @@ fn a_new_organisation_growing_fast_gets_a_sober_forecast() {
             .collect();
         assert!(said.iter().any(|n| n.contains(says)), "{first}: {said:?}");
     }
+}
+
+/// An organisation's first review says, in one line, when a lever's goal is missed by more than
+/// half of the workloads, and how to give an app its own target.
+#[test]
+fn a_first_review_suggests_per_app_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(root().join("sample-data/govreview.toml")).unwrap();
+    // The sample's data with the organisation's targets only.
+    let plain: String = cfg
+        .split("\n[targets.teams")
+        .next()
+        .unwrap()
+        .replace("dir = \"../reviews\"", "dir = \"reviews\"");
+    let tail = &cfg[cfg.find("\n[backlog]").unwrap()..];
+    write_files(dir.path(), &[("govreview.toml", &format!("{plain}{tail}"))]);
+    crate::util::copy_dir(&root().join("sample-data/usage"), &dir.path().join("usage"));
+    let first = stdout(&run(govreview(dir.path()).args([
+        "review",
+        "-m",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+    ])));
+    let hint = first
+        .lines()
+        .find(|l| l.contains("Hint:"))
+        .unwrap_or_else(|| panic!("{first}"));
+    assert!(
+        hint.contains("workloads miss their") && hint.contains("[targets.teams.<team>.apps.<app>]"),
+        "{hint}"
+    );
 }

@@ -93,11 +93,14 @@ fn table(actions: &[&Action], as_of: NaiveDate) -> String {
             cell(if a.owner.is_empty() { "—" } else { &a.owner }, 18),
             cell(&a.due.map_or("—".into(), |d| d.to_string()), 10),
             cell(&a.scope, 12),
-            a.title
+            cell(&a.title, TITLE_WIDTH).trim_end()
         ));
     }
     out
 }
+
+/// A title is cut to this many characters in the list (`actions show ID` has it whole).
+const TITLE_WIDTH: usize = 60;
 
 fn show(a: &Action, as_of: NaiveDate) -> String {
     let mut out = format!("{}  {}\n", a.id, a.title);

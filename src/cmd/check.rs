@@ -30,10 +30,20 @@ pub fn run(
         &path,
         "reading usage and computing the review…",
     )?;
+    // The fix commands name the config when it is not the default, so that they work as printed
+    // from the folder `check` ran in.
+    let gr = if global.config == std::path::Path::new("govreview.toml") {
+        "govreview".to_owned()
+    } else {
+        format!(
+            "govreview -c {}",
+            super::init::shell_word(&global.config.to_string_lossy())
+        )
+    };
     let mut problems = Vec::new();
     for f in model.findings.iter().filter(|f| f.action.is_none()) {
         problems.push(format!(
-            "finding {} `{}`{} has no open action: run `govreview review --month {}` to propose one, or `govreview actions add --finding {}{} ...`",
+            "finding {} `{}`{} has no open action: run `{gr} review --month {}` to propose one, or `{gr} actions add --finding {}{} ...`",
             f.id,
             f.metric,
             f.team.as_ref().map_or(String::new(), |t| format!(" (team {t})")),
@@ -44,7 +54,7 @@ pub fn run(
     }
     for a in &model.register.incomplete {
         problems.push(format!(
-            "{} needs {}: owner is `{}`{}; fix it with `govreview actions assign {} --owner NAME --due YYYY-MM-DD`",
+            "{} needs {}: owner is `{}`{}; fix it with `{gr} actions assign {} --owner NAME --due YYYY-MM-DD`",
             a.id,
             a.needs.join(" and "),
             a.owner,
@@ -54,7 +64,7 @@ pub fn run(
     }
     for a in &model.register.overdue {
         problems.push(format!(
-            "{} is overdue: due {}, {} late, owner {}: close it (`govreview actions close {}`) or agree a new date (`govreview actions assign {} --owner \"{}\" --due YYYY-MM-DD`)",
+            "{} is overdue: due {}, {} late, owner {}: close it (`{gr} actions close {}`) or agree a new date (`{gr} actions assign {} --owner \"{}\" --due YYYY-MM-DD`)",
             a.id,
             a.due.map_or("?".into(), |d| d.to_string()),
             crate::fmt::count(a.days_overdue.unwrap_or(0), "day"),

@@ -174,7 +174,19 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
                     ("metrics.json", "application/json"),
                 ] {
                     let p = pack.join(name);
-                    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, "cannot read", e))?;
+                    let mut bytes =
+                        std::fs::read(&p).map_err(|e| Error::io(&p, "cannot read", e))?;
+                    // The same document without its indentation: a third smaller in the mail.
+                    if name == "metrics.json" {
+                        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                            Error::Usage(format!(
+                                "{} is not JSON ({e}); run `govreview review` for the month again",
+                                p.display()
+                            ))
+                        })?;
+                        bytes =
+                            serde_json::to_vec(&v).map_err(|e| Error::Internal(e.to_string()))?;
+                    }
                     files.push(FileAttachment {
                         name: name.to_owned(),
                         content_type: ct.to_owned(),

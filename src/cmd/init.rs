@@ -162,7 +162,7 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 /// A path as one shell word (quoted when it needs to be).
-fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
     {

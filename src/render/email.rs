@@ -63,7 +63,22 @@ struct Context<'a> {
     images: &'a [EmailImage],
     css: String,
     subject: String,
-    attached: bool,
+    /// The names of the files attached.
+    attached: Vec<String>,
+}
+
+/// The charts an email shows, last: the commitment's burn-up, the model mix and spend by team;
+/// the rest is in the pack.
+pub const EMAIL_CHARTS: &[&str] = &["commitment_burnup", "model_mix", "spend_by_team"];
+
+/// The files an email carries: the team's own data for a team lead, else the pack's review.md
+/// and metrics.json (none when attachments are off).
+pub fn attachment_names(model: &ReportModel, team: Option<&str>, attached: bool) -> Vec<String> {
+    match (attached, team) {
+        (false, _) => Vec::new(),
+        (true, Some(t)) => vec![format!("{}-{t}.json", model.month)],
+        (true, None) => vec!["review.md".to_owned(), "metrics.json".to_owned()],
+    }
 }
 
 /// Renders the email of a review, for the organisation or for one team.
@@ -119,9 +134,15 @@ pub fn render(
             bytes: p.bytes,
         }]
     } else {
-        charts::render_pngs(model, 2)?
+        charts::render_pngs_of(model, 2, EMAIL_CHARTS)?
             .into_iter()
-            .zip(&charts::chart_refs(model))
+            .zip(
+                charts::chart_refs(model)
+                    .iter()
+                    .filter(|c| EMAIL_CHARTS.contains(&c.name.as_str()))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
             .map(|(p, c): (Png, _)| {
                 Ok(EmailImage {
                     cid: format!("{}@govreview", p.name),
@@ -218,7 +239,7 @@ pub fn render(
         images: &images,
         css: templates.render("email.css", &())?,
         subject: subject.clone(),
-        attached,
+        attached: attachment_names(model, team, attached),
     };
     let text = templates.render("email.txt.j2", &ctx)?;
     let html = templates.render("email.html.j2", &ctx)?;

@@ -387,7 +387,13 @@ pub fn team_document(m: &ReportModel, team: &str) -> Result<Vec<u8>> {
             .iter()
             .filter(|f| f.team.as_deref() == Some(team))
             .collect(),
-        actions: m.register.all.iter().filter(|a| a.scope == team).collect(),
+        // The team's actions and its apps'.
+        actions: m
+            .register
+            .all
+            .iter()
+            .filter(|a| super::team::is_teams(a, team))
+            .collect(),
     };
     let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
     positive_zero(&mut v);

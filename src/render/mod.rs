@@ -264,6 +264,9 @@ impl Templates {
         // Whole cents (the bill explained's steps): `$1,234.56`, signed with `cents_signed`.
         env.add_filter("cents", filter(|c: f64| fmt::usd(c / 100.0)));
         env.add_filter("cents_signed", filter(|c: f64| fmt::usd_signed(c / 100.0)));
+        env.add_filter("last_note", |notes: String| {
+            crate::actions::last_note(&notes)
+        });
         env.add_filter("usd_diff", |cur: Value, prev: Value| {
             Value::from_safe_string(match (opt_num(&cur), opt_num(&prev)) {
                 (Some(c), Some(p)) => fmt::usd_change(c, p),

@@ -1,5 +1,5 @@
 //! `summary.txt`: five lines for a chat channel (Slack, Teams): spend and its change, the KPIs
-//! off target, the overdue actions with their owners, the biggest saving, and the link to the
+//! off target, the overdue actions with their owners, the backlog's top item, and the link to the
 //! pack. Names from the data cannot mention a channel or open a link: `<` and `>` are written as
 //! `‹` and `›`, control characters as spaces.
 
@@ -57,7 +57,7 @@ pub fn render(m: &ReportModel) -> String {
     let off: Vec<String> = m
         .kpis
         .iter()
-        .filter(|r| r.status == Status::Missed && r.key != "budget")
+        .filter(|r| r.status == Status::Missed)
         .map(|r| format!("{} {} ({})", r.label, r.value_text, r.target_text))
         .collect();
     lines.push(if off.is_empty() {
@@ -89,8 +89,8 @@ pub fn render(m: &ReportModel) -> String {
     });
     lines.push(match m.backlog.items.iter().find(|i| !i.waits) {
         Some(i) => format!(
-            "Biggest saving: {} for {}/{}, {} a month for {} ({}{}); the backlog frees {} a month in all.",
-            i.lever.as_str(),
+            "Top backlog item: {} for {}/{}, {} a month for {} ({}{}); the backlog frees {} a month in all.",
+            i.lever.words(),
             plain(&i.team),
             plain(&i.app),
             fmt::usd0(i.monthly),
@@ -99,7 +99,7 @@ pub fn render(m: &ReportModel) -> String {
             i.action.as_ref().map_or(String::new(), |a| format!(", {a}")),
             fmt::usd0(m.backlog.total_monthly)
         ),
-        None => "Biggest saving: none; every workload meets its lever targets.".to_owned(),
+        None => "Top backlog item: none; every workload meets its goals.".to_owned(),
     });
     lines.push(format!("Full review: {}", plain(&m.pack_link)));
     let mut s = lines.join("\n");

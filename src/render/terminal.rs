@@ -55,6 +55,43 @@ pub fn forecast_line(c: &crate::report::CommitmentSection) -> String {
     }
 }
 
+/// On an organisation's first review, one line when a lever's goal is missed by more than half of
+/// the workloads: some of them (live chat, an IDE plug-in) may need a target of their own.
+pub fn per_app_hint(m: &ReportModel) -> Option<String> {
+    if m.register.last_review.is_some() {
+        return None;
+    }
+    let workloads: usize = m.teams.iter().map(|t| t.apps.len()).sum();
+    if workloads < 3 {
+        return None;
+    }
+    let mut by: std::collections::BTreeMap<crate::config::Lever, usize> = Default::default();
+    for i in &m.backlog.items {
+        *by.entry(i.lever).or_default() += 1;
+    }
+    let (lever, n) = by
+        .into_iter()
+        .filter(|(_, n)| 2 * n > workloads)
+        .max_by_key(|(l, n)| (*n, std::cmp::Reverse(*l)))?;
+    let (key, why) = match lever {
+        crate::config::Lever::Batch => (
+            "min_batch_share = 0.0",
+            "live chat cannot wait for the Batch API",
+        ),
+        crate::config::Lever::Caching => (
+            "min_cache_hit_rate = 0.15",
+            "an app whose every prompt is new text caches little",
+        ),
+        crate::config::Lever::Routing => ("max_opus_share = 1.0", "code review may need Opus"),
+        crate::config::Lever::Output => ("max_output_per_request = 1500", "drafts run long"),
+        _ => return None,
+    };
+    Some(format!(
+        "Hint: {n} of {workloads} workloads miss their {} goal. An app that cannot meet it ({why}) can have its own target: [targets.teams.<team>.apps.<app>] {key}.",
+        lever.words()
+    ))
+}
+
 /// One line on the backlog: its total and its top item.
 pub fn backlog_line(m: &ReportModel) -> String {
     let b = &m.backlog;
@@ -129,13 +166,22 @@ pub fn summary(m: &ReportModel) -> String {
             .iter()
             .filter(|r| r.key != "model_mix.opus" && r.goal.is_some()),
     );
+    // Spend is held to its budget, as the card says: the budget's status and bound.
+    let budget = m
+        .kpis
+        .iter()
+        .find(|r| r.key == "budget" && r.goal.is_some());
     for r in rows {
-        let (st, style) = status_cell(r);
+        let (judged, target) = match budget {
+            Some(b) if r.key == "spend" => (b, b.target_text.clone()),
+            _ => (r, r.target_text.clone()),
+        };
+        let (st, style) = status_cell(judged);
         out.push_str(&format!(
             "  {} {} {} {} {style}{st}{style:#}\n",
             pad(&r.label, widths[0]),
             pad(&r.value_text, widths[1]),
-            pad(&r.target_text, widths[2]),
+            pad(&target, widths[2]),
             pad(&r.delta_text, widths[3]),
         ));
     }
@@ -153,6 +199,9 @@ pub fn summary(m: &ReportModel) -> String {
             "  Earlier actions captured {} a month so far.\n",
             crate::fmt::usd(m.follow_ups.captured)
         ));
+    }
+    if let Some(h) = per_app_hint(m) {
+        out.push_str(&format!("  {h}\n"));
     }
     let n = m.findings.len();
     let r = &m.register;

@@ -265,7 +265,7 @@ fn item_action(i: &Item, findings: &[Finding], p: &Proposing) -> ProposedAction 
             i.detail,
             i.goal_text,
             if i.quality_check {
-                "; check answer quality before it ships (then `govreview actions validate`)"
+                "; check answer quality before it ships, then record it with govreview actions validate"
             } else {
                 ""
             }
