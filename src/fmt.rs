@@ -164,6 +164,16 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A number as written in a configuration, for an error message: plain when it reads well,
+/// else in exponent form (`1e308`, `5e-324`), never 300 digits.
+pub fn num_or_raw(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-3..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// A ratio such as pacing: `0.874` → `0.87`.
 pub fn ratio(v: f64) -> String {
     format!("{v:.2}")

@@ -328,15 +328,52 @@ impl StagedDir {
     }
 
     /// Puts the new folder in place of the old one at once and removes the old one.
-    pub fn commit(mut self) -> Result<()> {
-        swap_in(&self.staging, &self.target)?;
+    pub fn commit(self) -> Result<()> {
+        self.commit_then(|| Ok(()))
+    }
+
+    /// Swaps the folder in, then runs `then` (the register's rename): if `then` fails, the old
+    /// folder (or none) is put back, so that the two are written together or not at all.
+    pub fn commit_then(mut self, then: impl FnOnce() -> Result<()>) -> Result<()> {
+        let undo = swap_in(&self.staging, &self.target)?;
         self.committed = true;
-        // After an exchange the staging path holds the old folder.
-        if self.staging.exists() {
+        if let Err(e) = then() {
+            match &undo {
+                // The staging path holds the old folder: exchange them back.
+                Undo::Exchanged => {
+                    let _ = swap_in(&self.staging, &self.target);
+                }
+                Undo::Moved { old } => {
+                    let _ = std::fs::rename(&self.target, &self.staging);
+                    if let Some(old) = old {
+                        let _ = std::fs::rename(old, &self.target);
+                    }
+                }
+            }
             let _ = std::fs::remove_dir_all(&self.staging);
+            return Err(e);
+        }
+        match undo {
+            Undo::Moved { old: Some(old) } => {
+                let _ = std::fs::remove_dir_all(&old);
+            }
+            // After an exchange the staging path holds the old folder.
+            _ => {
+                if self.staging.exists() {
+                    let _ = std::fs::remove_dir_all(&self.staging);
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// How a swap is undone.
+enum Undo {
+    /// The two folders were exchanged in one step.
+    Exchanged,
+    /// The new folder was moved in; the old one (if any) waits aside.
+    Moved { old: Option<PathBuf> },
 }
 
 impl Drop for StagedDir {
@@ -350,15 +387,16 @@ impl Drop for StagedDir {
 /// Moves `staging` to `target`. When `target` exists, the two are exchanged in one step where the
 /// system can (Linux); elsewhere the old folder is first renamed aside (`.NAME.old-PID`, which
 /// [`clean_stale`] puts back if a run is killed between the two renames).
-fn swap_in(staging: &Path, target: &Path) -> Result<()> {
+fn swap_in(staging: &Path, target: &Path) -> Result<Undo> {
     if !target.exists() {
-        return std::fs::rename(staging, target).map_err(|e| Error::io(target, "cannot write", e));
+        std::fs::rename(staging, target).map_err(|e| Error::io(target, "cannot write", e))?;
+        return Ok(Undo::Moved { old: None });
     }
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         match renameat_with(CWD, staging, CWD, target, RenameFlags::EXCHANGE) {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(Undo::Exchanged),
             // Some file systems cannot exchange; fall through to two renames.
             Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
             Err(e) => {
@@ -376,8 +414,7 @@ fn swap_in(staging: &Path, target: &Path) -> Result<()> {
         let _ = std::fs::rename(&old, target);
         return Err(Error::io(target, "cannot write", e));
     }
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
+    Ok(Undo::Moved { old: Some(old) })
 }
 
 /// Removes what killed runs left in `dir`: staging folders and temporary files. An old folder put
@@ -504,6 +541,30 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["2026-10"], "no staging or old folder left");
+    }
+
+    #[test]
+    fn a_failure_after_the_swap_puts_the_old_folder_back() {
+        // A pack that existed: the old one is back, nothing else is left.
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("2026-10");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("review.md"), "old").unwrap();
+        let s = StagedDir::new(&target).unwrap();
+        s.write(Path::new("review.md"), b"new").unwrap();
+        let e = s
+            .commit_then(|| Err(Error::Usage("the register cannot be written".into())))
+            .unwrap_err();
+        assert!(e.to_string().contains("the register cannot be written"));
+        assert_eq!(std::fs::read(target.join("review.md")).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        // A first pack: none is left.
+        let first = d.path().join("2026-11");
+        let s = StagedDir::new(&first).unwrap();
+        s.write(Path::new("review.md"), b"new").unwrap();
+        assert!(s.commit_then(|| Err(Error::Usage("no".into()))).is_err());
+        assert!(!first.exists());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     }
 
     #[test]

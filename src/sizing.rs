@@ -247,7 +247,8 @@ pub fn size(s: Scenarios, bands: &[Band], overage: Overage, current: Option<f64>
                 cost_not_shipped: cost(amount, s.not_shipped[1], bands, overage),
                 expected: e,
                 expected_not_shipped: expected(amount, s.not_shipped, bands, overage),
-                effective_discount: if e0 > 0.0 { 1.0 - e / e0 } else { 0.0 },
+                // Without a dollar of expected spend there is nothing to discount.
+                effective_discount: if e0 >= 1.0 { 1.0 - e / e0 } else { 0.0 },
                 gap: weighted(s.optimized.map(|l| (l * (1.0 - discount) - amount).abs())),
             }
         })

@@ -746,3 +746,201 @@ fn encodings_and_dates_get_messages_that_name_the_real_cause() {
         assert!(e.contains("row 2") && e.contains("2000 to 2099"), "{e}");
     }
 }
+
+/// The fourth hostile pass: each of its DEFECT rows, answered.
+mod fourth {
+    use super::*;
+
+    const HEADER: &str =
+        "date,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n";
+    const ROWS: &str = "2026-10-01,t,a,claude-sonnet-4-6,standard,1000000,100000,10\n";
+
+    fn cfg(extra: &str) -> String {
+        format!("{CONFIG}{extra}")
+    }
+
+    #[test]
+    fn efforts_terms_and_next_starts_out_of_reach_are_named() {
+        for (extra, says) in [
+            (
+                "\n[backlog.effort]\nrouting = 2e7\n",
+                "`backlog.effort.routing`: 20000000 is not an effort in weeks; give 0.1 (half a day) to 520 (ten years)",
+            ),
+            (
+                "\n[backlog.effort]\nrouting = 5e-324\n",
+                "5e-324 is not an effort in weeks",
+            ),
+            (
+                "\n[commitment]\namount = 1000\nstart = 2026-01-01\nend = 3500-12-31\n",
+                "`commitment.end`: 3500-12-31 is not a term date; give a day from 2000 to 2099",
+            ),
+            (
+                "\n[commitment]\namount = 1000\nstart = 2026-01-01\nend = 2026-12-31\nnext_start = 2099-12-31\n",
+                "`commitment.next_start`: 2099-12-31 is more than ten years after the current term",
+            ),
+            (
+                "\n[targets]\nmax_opus_share = 0.3\nmodel_mix = { opus = { min = 0.5 } }\n",
+                "`targets.max_opus_share`: 0.3 is below model_mix.opus.min 0.5",
+            ),
+            (
+                "\n[targets]\nmax_monthly_spend = 1e-300\n",
+                "1e-300 is not a budget; give the monthly amount in USD, a dollar or more",
+            ),
+        ] {
+            let e = fails(&[
+                ("govreview.toml", &cfg(extra)),
+                ("usage.csv", &format!("{HEADER}{ROWS}")),
+            ]);
+            assert!(e.contains(says), "{extra}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_column_written_differently_or_twice_is_refused() {
+        for (header, says) in [
+            (
+                "date,team,app,model,service_tier,uncached_input_tokens,Output_Tokens,requests",
+                "`Output_Tokens` looks like `output_tokens`",
+            ),
+            (
+                "date,team,app,model,service_tier,uncached_input_tokens,output_token,requests",
+                "`output_token` looks like `output_tokens`",
+            ),
+            (
+                "date,team,app,model,service_tier,uncached_input_tokens,output_tokens ,requests",
+                "`output_tokens ` looks like `output_tokens`",
+            ),
+            (
+                "date,team,app,model,service_tier,output_tokens,output_tokens,requests",
+                "the header names `output_tokens` twice",
+            ),
+        ] {
+            let e = fails(&[
+                ("govreview.toml", CONFIG),
+                ("usage.csv", &format!("{header}\n{ROWS}")),
+            ]);
+            assert!(e.contains(says), "{header}: {e}");
+        }
+    }
+
+    #[test]
+    fn ndjson_reads_every_row_and_refuses_fractions_and_repeated_keys() {
+        let cfg = CONFIG.replace("usage.csv", "usage.ndjson");
+        let row = r#"{"date":"2026-10-01","team":"t","app":"a","model":"claude-sonnet-4-6","service_tier":"standard","uncached_input_tokens":1,"output_tokens":1,"requests":1}"#;
+        // A column first seen after row 10,000 counts: 1e9 cache reads at $0.30 a million.
+        let mut late = format!("{row}\n").repeat(10_001);
+        late.push_str(r#"{"date":"2026-10-02","team":"t","app":"a","model":"claude-sonnet-4-6","service_tier":"standard","cache_read_input_tokens":1000000000}"#);
+        late.push('\n');
+        let dir = tempfile::tempdir().unwrap();
+        write_files(
+            dir.path(),
+            &[("govreview.toml", &cfg), ("usage.ndjson", &late)],
+        );
+        let o = run(govreview(dir.path()).args([
+            "review",
+            "-m",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+        ]));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("reviews/2026-10/metrics.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m["tokens"]["cache_read"], 1_000_000_000u64);
+        for (line, says) in [
+            (
+                row.replace(r#""output_tokens":1"#, r#""output_tokens":0.9"#),
+                "`0.9` has a fraction; token and request counts are whole numbers",
+            ),
+            (
+                row.replace(r#""requests":1"#, r#""requests":1,"output_tokens":5"#),
+                "the object names `output_tokens` twice",
+            ),
+        ] {
+            let e = fails(&[
+                ("govreview.toml", &cfg),
+                ("usage.ndjson", &format!("{line}\n")),
+            ]);
+            assert!(e.contains(says), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn action_ids_have_one_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(
+            dir.path(),
+            &[
+                ("govreview.toml", CONFIG),
+                ("usage.csv", &format!("{HEADER}{ROWS}")),
+                (
+                    "reviews/actions.toml",
+                    "[[action]]\nid = \"A-10\"\ntitle = \"t\"\nowner = \"Dana Whitfield\"\ndue = 2026-12-10\nstatus = \"open\"\nopened = \"2026-10\"\n",
+                ),
+            ],
+        );
+        let o = run(govreview(dir.path()).args(["actions", "list"]));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("`A-10` is not written as action IDs are; write it `A-0010`"),
+            "{}",
+            stderr(&o)
+        );
+    }
+
+    #[test]
+    fn a_crlf_register_keeps_its_line_endings() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = "\u{feff}# ours\r\n[[action]]\r\nid = \"A-0001\"\r\ntitle = \"t\"\r\nowner = \"Dana Whitfield\"\r\ndue = 2026-12-10\r\nstatus = \"open\"\r\nopened = \"2026-10\"\r\n";
+        write_files(
+            dir.path(),
+            &[
+                ("govreview.toml", CONFIG),
+                ("usage.csv", &format!("{HEADER}{ROWS}")),
+                ("reviews/actions.toml", reg),
+            ],
+        );
+        let o = run(govreview(dir.path()).args([
+            "actions",
+            "close",
+            "A-0001",
+            "--note",
+            "done",
+            "--as-of",
+            "2026-11-12",
+        ]));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(dir.path().join("reviews/actions.toml")).unwrap();
+        assert!(text.starts_with("\u{feff}# ours\r\n"), "{text:?}");
+        assert!(!text.replace("\r\n", "").contains('\n'), "{text:?}");
+        assert!(text.contains("status = \"done\"\r\n"), "{text:?}");
+    }
+
+    #[test]
+    fn targets_for_an_app_the_data_does_not_have_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(
+            dir.path(),
+            &[
+                (
+                    "govreview.toml",
+                    &cfg("\n[targets.teams.t.apps.aa]\nmin_batch_share = 0.5\n"),
+                ),
+                ("usage.csv", &format!("{HEADER}{ROWS}")),
+            ],
+        );
+        let o =
+            run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10"]));
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains(
+                "targets.teams.t.apps.aa matches no app in the data (did you mean `t/a`?): it changes nothing."
+            ),
+            "{}",
+            stdout(&o)
+        );
+    }
+}

@@ -33,14 +33,25 @@ pub(super) const KEYS: [&str; 18] = [
     "validated",
 ];
 
-/// `A-` and one to six digits, at least 1 (no sign, no space).
+/// `A-` and the number, four digits at least (`A-0007`, `A-12345`): one spelling per number, so
+/// that `A-10` and `A-0010` are never two actions.
 fn valid_id(id: &str) -> bool {
     id.strip_prefix("A-").is_some_and(|n| {
-        (1..=6).contains(&n.len())
-            && n.bytes().all(|b| b.is_ascii_digit())
+        n.bytes().all(|b| b.is_ascii_digit())
             && n.parse::<u32>()
-                .is_ok_and(|v| (1..=super::MAX_ID).contains(&v))
+                .is_ok_and(|v| (1..=super::MAX_ID).contains(&v) && format!("{v:04}") == n)
     })
+}
+
+/// The ID a near-miss means (`A-10` → `A-0010`), to say how to write it.
+fn canonical_id(id: &str) -> Option<String> {
+    let n = id.strip_prefix("A-")?;
+    n.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| n.parse::<u32>().ok())
+        .flatten()
+        .filter(|v| (1..=super::MAX_ID).contains(v))
+        .map(|v| format!("A-{v:04}"))
 }
 
 pub(super) fn toml_date(item: &toml_edit::Item) -> Option<Result<NaiveDate, String>> {
@@ -190,10 +201,13 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
             push(
                 span_of("id"),
                 format!("{label}.id"),
-                format!(
-                    "`{id}` is not an action ID like A-0007 (A- and one to six digits, from A-0001 to A-{})",
-                    super::MAX_ID
-                ),
+                match canonical_id(&id) {
+                    Some(c) => format!("`{id}` is not written as action IDs are; write it `{c}`"),
+                    None => format!(
+                        "`{id}` is not an action ID like A-0007 (A- and four to six digits, from A-0001 to A-{})",
+                        super::MAX_ID
+                    ),
+                },
             );
         } else if !seen.insert(id.clone()) {
             push(
@@ -329,20 +343,6 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
                 format!("{label}.validated"),
                 format!(
                     "{v} is before the action was opened ({o}); a change is validated on or after the first day of its review month"
-                ),
-            );
-        }
-        // A validation cannot have happened after today (a typo in the year, a date planned
-        // rather than done).
-        let today = chrono::Utc::now().date_naive();
-        if let Some(v) = validated
-            && v > today
-        {
-            push(
-                span_of("validated"),
-                format!("{label}.validated"),
-                format!(
-                    "{v} is after today ({today}); record a validation on the day it passed (`govreview actions validate ID --on YYYY-MM-DD --note \"...\"`)"
                 ),
             );
         }

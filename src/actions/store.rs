@@ -294,14 +294,22 @@ impl Register {
     /// The register's text with the edits made so far.
     pub fn render(&self) -> String {
         let body = self.doc.to_string();
-        if self.original.is_none() {
-            format!(
+        let Some(orig) = &self.original else {
+            return format!(
                 "{REGISTER_HEADER}{}{body}",
                 if body.is_empty() { "" } else { "\n" }
-            )
+            );
+        };
+        // The file's own line endings and byte-order mark stay: an edit changes only its lines.
+        let mut out = if orig.contains("\r\n") {
+            body.replace("\r\n", "\n").replace('\n', "\r\n")
         } else {
             body
+        };
+        if orig.starts_with('\u{feff}') && !out.starts_with('\u{feff}') {
+            out.insert(0, '\u{feff}');
         }
+        out
     }
 
     /// Writes the edits: refuses when the file changed on disk since it was read; the new text

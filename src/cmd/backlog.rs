@@ -150,7 +150,7 @@ fn table(m: &ReportModel) -> String {
             [
                 i.rank.map_or("-".into(), |r| r.to_string()),
                 i.wave.map_or("waits".into(), |w| w.to_string()),
-                format!("{}/{}", i.team, i.app),
+                crate::secret::printable(&format!("{}/{}", i.team, i.app)),
                 i.lever.words().to_owned(),
                 fmt::usd(i.monthly),
                 fmt::usd0(i.annual),

@@ -88,7 +88,7 @@ pub fn run(
     let mut register = Register::load(&register_path)?;
     if !args.quiet {
         for w in &register.warnings {
-            let _ = writeln!(err, "warning: {w}");
+            let _ = writeln!(err, "warning: {}", crate::secret::printable(w));
         }
     }
     let before = register.as_of(month, as_of);
@@ -144,10 +144,9 @@ pub fn run(
     // the register takes its new text in one rename. An error before then changes nothing.
     let staged = pack::stage(&dir, &pack_files)?;
     let register_write = register.prepare_save()?;
-    staged.commit()?;
-    if let Some(w) = register_write {
-        w.commit()?;
-    }
+    // The pack and the register together or not at all: a register that cannot be replaced
+    // puts the earlier pack back.
+    staged.commit_then(|| register_write.map_or(Ok(()), |w| w.commit()))?;
 
     if !args.quiet {
         let io = |e| Error::io("stdout", "cannot write", e);

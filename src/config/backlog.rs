@@ -285,11 +285,32 @@ impl Defaults {
     }
 }
 
+/// What an effort in weeks is: half a day at least, ten years at most.
+const EFFORT: &str = "an effort in weeks";
+/// The fewest weeks an effort is (half a day).
+pub const MIN_EFFORT_WEEKS: f64 = 0.1;
+/// The most weeks an effort is (ten years).
+pub const MAX_EFFORT_WEEKS: f64 = 520.0;
+
 fn positive(v: Option<f64>, key: &[&str], what: &str, loc: &Locator, problems: &mut Vec<Problem>) {
-    if let Some(v) = v
-        && !(v > 0.0 && v.is_finite())
-    {
-        problems.push(loc.problem(key, format!("{v} is not {what}; give a number above 0")));
+    if let Some(v) = v {
+        if what == EFFORT && !(MIN_EFFORT_WEEKS..=MAX_EFFORT_WEEKS).contains(&v) {
+            problems.push(loc.problem(
+                key,
+                format!(
+                    "{} is not {what}; give {MIN_EFFORT_WEEKS} (half a day) to {MAX_EFFORT_WEEKS} (ten years)",
+                    crate::fmt::num_or_raw(v)
+                ),
+            ));
+        } else if !(v > 0.0 && v.is_finite()) {
+            problems.push(loc.problem(
+                key,
+                format!(
+                    "{} is not {what}; give a number above 0",
+                    crate::fmt::num_or_raw(v)
+                ),
+            ));
+        }
     }
 }
 
@@ -401,7 +422,7 @@ pub(super) fn backlog(
         positive(
             v,
             &["backlog", "effort", lever.as_str()],
-            "an effort in weeks",
+            EFFORT,
             loc,
             problems,
         );
@@ -425,7 +446,7 @@ pub(super) fn backlog(
             positive(
                 v,
                 &["backlog", "effort", "apps", &key, lever.as_str()],
-                "an effort in weeks",
+                EFFORT,
                 loc,
                 problems,
             );

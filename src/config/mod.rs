@@ -610,11 +610,32 @@ fn validate(raw: RawConfig, path: &Path, loc: &Locator, problems: &mut Vec<Probl
         } else if let Some(why) = money_problem(c.amount, "a commitment") {
             problems.push(loc.problem(&["commitment", "amount"], why));
         }
+        // A term lies in the years usage can have, and lasts ten years at most (a typo such as
+        // 3026 for 2026 is named, not forecast).
+        let year_ok = |d: chrono::NaiveDate| (2000..=2099).contains(&chrono::Datelike::year(&d));
+        for (key, d) in [("start", start), ("end", end)] {
+            if let Some(d) = d.filter(|d| !year_ok(*d)) {
+                problems.push(loc.problem(
+                    &["commitment", key],
+                    format!("{d} is not a term date; give a day from 2000 to 2099 (YYYY-MM-DD)"),
+                ));
+            }
+        }
         match (start, end) {
             (Some(s), Some(e)) if e < s => {
                 problems.push(loc.problem(
                     &["commitment", "end"],
                     format!("the term ends ({e}) before it starts ({s}); check the two dates"),
+                ));
+                None
+            }
+            (Some(s), Some(e)) if !year_ok(s) || !year_ok(e) => None,
+            (Some(s), Some(e)) if (e - s).num_days() >= 3660 => {
+                problems.push(loc.problem(
+                    &["commitment", "end"],
+                    format!(
+                        "a term from {s} to {e} is longer than ten years; check the year of the two dates"
+                    ),
                 ));
                 None
             }
@@ -901,5 +922,32 @@ review_owner = "Dana Whitfield"
         assert!(!is_person(" TBD ", &teams, &[]));
         assert!(!is_person("support", &teams, &[]));
         assert!(!is_person("Bob", &teams, &["Ann Lee".to_owned()]));
+    }
+    /// An override of a built-in price is the price on every day: the built-in dated row of Sonnet
+    /// 5.5 (its cache-read cut of 2026-10-07) does not undo it.
+    #[test]
+    fn an_override_of_a_price_holds_on_every_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("govreview.toml");
+        std::fs::write(
+            &p,
+            "[organization]\nname = \"A\"\nreview_owner = \"Ann Example\"\n\n[pricing.models.\"claude-sonnet-5-5\"]\ncache_read = 0.25\n",
+        )
+        .unwrap();
+        let cfg = Config::load(&p).unwrap();
+        let m = cfg.prices.lookup("claude-sonnet-5-5").unwrap();
+        let read = crate::pricing::Tokens::new(0, 0, 0, 1_000_000, 0);
+        for d in ["2026-10-01", "2026-10-07", "2026-11-30"] {
+            assert!(
+                (m.price_on(d.parse().unwrap()).cost(&read) - 0.25).abs() < 1e-12,
+                "{d}"
+            );
+        }
+        // Without an override the cut applies from its day.
+        let (models, ratio) = crate::pricing::builtin().unwrap();
+        let tb = crate::pricing::PriceTable::new(models, ratio);
+        let b = tb.lookup("claude-sonnet-5-5").unwrap();
+        let on = |d: &str| b.price_on(d.parse().unwrap()).cost(&read);
+        assert!(on("2026-10-01") > on("2026-10-07"));
     }
 }

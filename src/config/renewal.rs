@@ -211,6 +211,12 @@ pub(super) fn renewal(
                     term_end.map_or(String::new(), |e| e.to_string())
                 ),
             )),
+            Some(d) if term_end.is_some_and(|e| (d - e).num_days() > 3660) || chrono::Datelike::year(&d) > 2099 => problems.push(loc.problem(
+                &["commitment", "next_start"],
+                format!(
+                    "{d} is more than ten years after the current term; give the next term's first day (YYYY-MM-DD), or leave next_start out for the day after the current term"
+                ),
+            )),
             Some(d) => r.next_start = Some(d),
         }
     }
@@ -231,7 +237,7 @@ pub(super) fn renewal(
             problems.push(loc.problem(
                 &["commitment", "monthly_growth"],
                 format!(
-                    "{g} is not a growth rate; give a monthly rate above -1 (0.03 = 3% a month, -0.1 = shrinking 10% a month)"
+                    "{g} is not a growth rate; give a monthly rate above -1 and at most 10 (0.03 = 3% a month, -0.1 = shrinking 10% a month)"
                 ),
             ));
         } else {

@@ -296,7 +296,12 @@ fn scope_set(
             ));
         }
         let min = set.get(&key).and_then(Goal::min);
-        if let Some(g) = Goal::of_bounds(min, Some(max)) {
+        if let Some(lo) = min.filter(|lo| *lo > max) {
+            problems.push(loc.problem(
+                &refs(&at("max_opus_share")),
+                format!("{max} is below model_mix.opus.min {lo}: no share can meet both; drop one or swap them"),
+            ));
+        } else if let Some(g) = Goal::of_bounds(min, Some(max)) {
             set.insert(key, g);
         }
     }
@@ -309,7 +314,12 @@ fn scope_set(
             ));
         }
         let max = set.get(&key).and_then(Goal::max);
-        if let Some(g) = Goal::of_bounds(Some(min), max) {
+        if let Some(hi) = max.filter(|hi| *hi < min) {
+            problems.push(loc.problem(
+                &refs(&at("min_haiku_share")),
+                format!("{min} is above model_mix.haiku.max {hi}: no share can meet both; drop one or swap them"),
+            ));
+        } else if let Some(g) = Goal::of_bounds(Some(min), max) {
             set.insert(key, g);
         }
     }
@@ -376,8 +386,9 @@ fn bound(
         (kpi::Unit::Ratio, Some(c)) if !(0.0..=c).contains(&x) => Some(format!(
             "{x} is not a pacing; pacing 1.0 means on pace (e.g. min = 0.9, max = 1.1)"
         )),
-        (kpi::Unit::Usd, _) if !(x > 0.0 && x.is_finite()) => Some(format!(
-            "{x} is not a budget; give the monthly amount in USD, above 0"
+        (kpi::Unit::Usd, _) if !(x >= 1.0 && x.is_finite()) => Some(format!(
+            "{} is not a budget; give the monthly amount in USD, a dollar or more",
+            crate::fmt::num_or_raw(x)
         )),
         (kpi::Unit::Usd, _) => super::money_problem(x, "a budget"),
         (kpi::Unit::Tokens, _) if !(x > 0.0 && x.is_finite()) => {

@@ -145,7 +145,11 @@ fn load_inner(
             .iter()
             .map(|(c, _)| *c)
             .chain([LEGACY_CACHE_WRITE, "requests", "web_search_requests"])
-            .any(|c| s.schema.get(c).is_some_and(|d| !d.is_integer()))
+            .any(|c| {
+                s.schema.get(c).is_some_and(|d| {
+                    !d.is_integer() || matches!(d, polars::prelude::DataType::UInt64)
+                })
+            })
             || s.schema
                 .get("cost_usd")
                 .is_some_and(|d| !d.is_primitive_numeric())

@@ -972,3 +972,60 @@ fn segments_read_only_their_pages_and_sum_as_the_whole_row_group() {
     assert_eq!(cube(&fast), cube(&general));
     assert_eq!(fast.rows.len(), 300);
 }
+
+/// Counts that are not whole numbers in Parquet's own types: a fraction in a float column,
+/// true/false, an unsigned count past the largest signed one. Each is named with its row, on
+/// both paths, never truncated to a count.
+#[test]
+fn parquet_counts_that_are_not_counts_are_refused_on_both_paths() {
+    let d = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{HEADER}2026-10-01,a,w,m,standard,1,0,0,1,1,0\n2026-10-02,a,w,m,standard,1,0,0,4,1,0\n"
+    );
+    let base = parquet(d.path(), "base.parquet", &body, 2, DataType::Int64);
+    let df = LazyFrame::scan_parquet(
+        PlRefPath::try_from_path(&base).unwrap(),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    let cases: [(&str, Series, &str); 3] = [
+        (
+            "float.parquet",
+            Series::new("output_tokens".into(), [1.0f64, 4.5]),
+            "has a fraction",
+        ),
+        (
+            "bool.parquet",
+            Series::new("output_tokens".into(), [true, false]),
+            "is not a whole number",
+        ),
+        (
+            "u64.parquet",
+            Series::new("output_tokens".into(), [1u64, u64::MAX]),
+            "exceeds the largest count",
+        ),
+    ];
+    for (name, s, want) in cases {
+        let mut df = df.clone();
+        df.with_column(s.into_column()).unwrap();
+        let p = d.path().join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let (fast, general) = errors(std::slice::from_ref(&p));
+        for e in [&fast, &general] {
+            assert!(
+                e.contains("column `output_tokens`") && e.contains(want),
+                "{name}: {e}"
+            );
+        }
+        let row = if name == "bool.parquet" {
+            "row 1"
+        } else {
+            "row 2"
+        };
+        assert!(general.contains(row), "{name}: {general}");
+    }
+}

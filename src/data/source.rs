@@ -159,7 +159,8 @@ pub(crate) fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
         Format::Ndjson | Format::Json => LazyJsonLineReader::new(p)
-            .with_infer_schema_length(std::num::NonZeroUsize::new(10_000))
+            // Every row: a column first seen late in the file must not be dropped.
+            .with_infer_schema_length(None)
             .finish(),
     };
     lf.map_err(|e| polars_err(path, e))
@@ -214,6 +215,11 @@ pub(crate) fn open(
     let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
     if label == format.name() {
         check_token_columns(path, &schema)?;
+        if format == Format::Ndjson
+            && let Some(e) = crate::data::diagnose::ndjson_duplicate_key(path)
+        {
+            return Err(e);
+        }
     }
     tier_missing |= schema.get("service_tier").is_none();
     Ok(Source {
@@ -276,9 +282,77 @@ const TOKEN_ALIASES: [(&str, &str, &str); 9] = [
     ("generated_tokens", "output_tokens", "a name for output"),
 ];
 
+/// The columns a canonical file can have.
+const KNOWN_COLUMNS: [&str; 18] = [
+    "date",
+    "starting_at",
+    "team",
+    "app",
+    "workspace_id",
+    "api_key_id",
+    "model",
+    "service_tier",
+    "uncached_input_tokens",
+    "cache_creation_5m_input_tokens",
+    "cache_creation_1h_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+    LEGACY_CACHE_WRITE,
+    "requests",
+    "web_search_requests",
+    "cost_usd",
+    "inference_geo",
+];
+
+/// A column whose name is a canonical column's written differently (case, spaces, dashes, a
+/// letter or two): its values would not be read. Also a header that names a column twice.
+fn check_near_misses(path: &Path, schema: &Schema) -> Result<()> {
+    let known: Vec<&str> = KNOWN_COLUMNS
+        .iter()
+        .copied()
+        .chain(VARIANT_KEYS.iter().copied())
+        .collect();
+    for name in schema.iter_names() {
+        let name = name.as_str();
+        if let Some((first, _)) = name.rsplit_once("_duplicated_") {
+            return Err(Error::data(
+                path,
+                None,
+                Some(first),
+                format!("the header names `{first}` twice; keep one column of each name"),
+            ));
+        }
+        if known.contains(&name) {
+            continue;
+        }
+        let norm: String = name
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+            .collect();
+        let near = known.iter().copied().find(|k| {
+            schema.get(k).is_none()
+                && (norm == *k || (k.len() >= 8 && strsim::levenshtein(&norm, k) <= 2))
+        });
+        if let Some(k) = near {
+            return Err(Error::data(
+                path,
+                None,
+                Some(name),
+                format!(
+                    "`{name}` looks like `{k}` written differently (case, spaces or a letter): its values would not be read. Rename the column to `{k}`"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A canonical file's token columns: a known alias of one (`input_tokens`, `prompt_tokens`, ...)
 /// or no token column at all is an error naming the columns to write.
 fn check_token_columns(path: &Path, schema: &Schema) -> Result<()> {
+    check_near_misses(path, schema)?;
     for (alias, canonical, what) in TOKEN_ALIASES {
         if let Some(found) = schema.iter_names().find(|n| n.eq_ignore_ascii_case(alias)) {
             return Err(Error::data(
@@ -409,7 +483,26 @@ pub(crate) fn count_expr(
 ) -> Option<(Expr, bool)> {
     let dtype = schema.get(name)?;
     let raw = col(name);
-    let v = raw.clone().cast(DataType::Int64);
+    // A count is a whole number: a fraction, or true/false, is not read as one (it would be
+    // truncated to a count without a word).
+    let v = match dtype {
+        DataType::Boolean => lit(NULL).cast(DataType::Int64),
+        d if d.is_float() => when(
+            raw.clone()
+                .eq(raw.clone().cast(DataType::Int64).cast(DataType::Float64)),
+        )
+        .then(raw.clone().cast(DataType::Int64))
+        .otherwise(lit(NULL).cast(DataType::Int64)),
+        _ => raw.clone().cast(DataType::Int64),
+    };
+    // An unsigned 64-bit count past the largest signed one cannot be read as a count.
+    if matches!(dtype, DataType::UInt64) {
+        checks.push(Check {
+            column: name.to_owned(),
+            bad: raw.clone().gt(lit(MAX_COUNT as u64)),
+            message: TOO_LARGE.to_owned(),
+        });
+    }
     checks.push(Check {
         column: name.to_owned(),
         bad: raw.is_not_null().and(v.clone().is_null()),
@@ -425,7 +518,7 @@ pub(crate) fn count_expr(
         bad: v.clone().gt(lit(MAX_COUNT)),
         message: TOO_LARGE.to_owned(),
     });
-    Some((v, !dtype.is_integer()))
+    Some((v, !dtype.is_integer() || matches!(dtype, DataType::UInt64)))
 }
 
 pub(crate) fn text_expr(schema: &Schema, name: &str) -> Expr {

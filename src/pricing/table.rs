@@ -349,7 +349,18 @@ pub fn build(
     };
     // Dated rows: each from its own day, on top of the prices before it.
     let mut dated: Vec<Dated> = Vec::new();
-    if raw.dated.is_empty() {
+    // An override of a price is the price on every day: the built-in dated rows (prices that
+    // change on a day) are dropped with it, unless it gives dated rows of its own.
+    let sets_price = [
+        raw.input,
+        raw.cache_write_5m,
+        raw.cache_write_1h,
+        raw.cache_read,
+        raw.output,
+    ]
+    .iter()
+    .any(Option::is_some);
+    if raw.dated.is_empty() && !sets_price {
         dated = base.map(|b| b.dated.clone()).unwrap_or_default();
     }
     let mut rows: Vec<(usize, NaiveDate, &RawDated)> = Vec::new();

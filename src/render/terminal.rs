@@ -113,8 +113,8 @@ pub fn backlog_line(m: &ReportModel) -> String {
             },
             format_args!("B{}", top.rank.unwrap_or(0)),
             top.lever.words(),
-            top.team,
-            top.app,
+            crate::secret::printable(&top.team),
+            crate::secret::printable(&top.app),
             crate::fmt::usd(top.monthly),
             crate::fmt::num(top.effort_weeks),
             if top.effort_weeks == 1.0 { "" } else { "s" },
@@ -149,7 +149,9 @@ pub fn summary(m: &ReportModel) -> String {
     });
     out.push_str(&format!(
         "{bold}Claude cost review: {} · {}{bold:#}  ({badge}, as of {}{provisional})\n\n",
-        m.organization, m.month_label, m.as_of
+        crate::secret::printable(&m.organization),
+        m.month_label,
+        m.as_of
     ));
     let widths = [26, 14, 12, 14, 18];
     let head = ["KPI", "This month", "Target", "vs last month", "Status"];
@@ -233,7 +235,10 @@ pub fn summary(m: &ReportModel) -> String {
     }
     for w in &m.data.warnings {
         let y = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
-        out.push_str(&format!("  {y}warning:{y:#} {w}\n"));
+        out.push_str(&format!(
+            "  {y}warning:{y:#} {}\n",
+            crate::secret::printable(w)
+        ));
     }
     out
 }

@@ -118,7 +118,13 @@ pub fn next_commitment(
         return None;
     }
     let model = forecast.model.as_ref()?;
-    let next_start = r.next_start.unwrap_or(c.end + Duration::days(1));
+    // A term that ended before the review month's end is followed by one that starts after it:
+    // a period already past is not sized.
+    let d_end = model.d_end;
+    let next_start = r
+        .next_start
+        .unwrap_or(c.end + Duration::days(1))
+        .max(d_end + Duration::days(1));
     let next_end = next_start + Duration::days(r.next_term_days - 1);
     let l = [0, 1, 2].map(|p| model.list(p, next_start, next_end));
     let phi = floor.ratio;

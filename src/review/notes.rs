@@ -38,6 +38,7 @@ pub fn data_notes(
     let mut warnings = Vec::new();
     let mut team_warnings = Vec::new();
     let mut notes = Vec::new();
+    warnings.extend(unmatched_keys(cfg, priced));
     if !missing.is_empty() {
         team_warnings.push(format!(
             "Partial coverage: {} of {} days of {month} have no data ({}). Spend and the run rate are understated.",
@@ -403,6 +404,67 @@ fn provisional(ds: &Dataset, month: Month) -> Option<Provisional> {
             fetched_on,
             final_from,
         })
+}
+
+/// Targets and efforts the configuration gives teams or apps that no usage has (a typo, or a
+/// name written in another case): they change nothing, so the review says so.
+fn unmatched_keys(cfg: &Config, priced: &[PricedRow]) -> Vec<String> {
+    let teams: BTreeSet<&str> = priced.iter().map(|r| r.team.as_str()).collect();
+    let apps: BTreeSet<(&str, &str)> = priced
+        .iter()
+        .map(|r| (r.team.as_str(), r.app.as_str()))
+        .collect();
+    let hint = |name: &str, known: Vec<String>| {
+        known
+            .into_iter()
+            .find(|k| k.eq_ignore_ascii_case(name) || strsim::levenshtein(k, name) <= 2)
+            .map_or(String::new(), |k| format!(" (did you mean `{k}`?)"))
+    };
+    let mut out = Vec::new();
+    let mut team_keys: Vec<(&str, &str)> = cfg
+        .targets
+        .teams
+        .keys()
+        .map(|t| (t.as_str(), "targets.teams"))
+        .collect();
+    team_keys.sort();
+    for (t, key) in team_keys {
+        if !teams.contains(t) {
+            out.push(format!(
+                "{key}.{t} matches no team in the data{}: its targets change nothing.",
+                hint(t, teams.iter().map(|x| (*x).to_owned()).collect())
+            ));
+        }
+    }
+    let app_keys = cfg
+        .targets
+        .apps
+        .keys()
+        .map(|(t, a)| (t, a, "targets.teams.<team>.apps"))
+        .chain(
+            cfg.backlog
+                .app_effort
+                .keys()
+                .map(|(t, a)| (t, a, "backlog.effort.apps")),
+        );
+    for (t, a, key) in app_keys {
+        if !apps.contains(&(t.as_str(), a.as_str())) {
+            out.push(format!(
+                "{} matches no app in the data{}: it changes nothing.",
+                key.replace("<team>", t)
+                    + &if key.ends_with("apps") && key.starts_with("targets") {
+                        format!(".{a}")
+                    } else {
+                        format!(".\"{t}/{a}\"")
+                    },
+                hint(
+                    &format!("{t}/{a}"),
+                    apps.iter().map(|(x, y)| format!("{x}/{y}")).collect()
+                )
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
