@@ -2,6 +2,7 @@
 
 mod actions;
 mod architecture;
+mod caniemail;
 mod email;
 mod errors;
 mod export;

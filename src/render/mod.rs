@@ -267,6 +267,9 @@ impl Templates {
         env.add_filter("last_note", |notes: String| {
             crate::actions::last_note(&notes)
         });
+        // Action IDs in running text kept on one line in every mail client: a non-breaking
+        // hyphen (U+2011) in `A-0007` (table cells use the nowrap attribute).
+        env.add_filter("nbid", |s: String| s.replace("A-", "A\u{2011}"));
         env.add_filter("usd_diff", |cur: Value, prev: Value| {
             Value::from_safe_string(match (opt_num(&cur), opt_num(&prev)) {
                 (Some(c), Some(p)) => fmt::usd_change(c, p),

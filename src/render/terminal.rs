@@ -103,7 +103,7 @@ pub fn backlog_line(m: &ReportModel) -> String {
             b.items.len(),
             if b.items.len() == 1 { "" } else { "s" },
             crate::fmt::usd(b.floor.monthly),
-            if b.floor.upside > 0.0 {
+            if b.floor.upside >= 0.005 {
                 format!(
                     " (and {} upside pending validation)",
                     crate::fmt::usd(b.floor.upside)
