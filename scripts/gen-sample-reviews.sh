@@ -52,6 +52,9 @@ gr actions close A-0003 --dropped --as-of 2026-10-28 --note "Marketing keeps the
 # A-0007); A-0002 and A-0006 validated, so their items count in the optimized floor.
 gr review --month 2026-10 --as-of 2026-11-10 --out "$out" --quiet
 
-# What finance loads: October as FOCUS 1.0 rows and the chargeback file.
+# What finance loads: October as FOCUS 1.2 rows, the commitment as FOCUS 1.3's Contract Commitment
+# dataset, the chargeback and budgets files.
 mkdir -p "$out/exports"
-gr export --month 2026-10 --as-of 2026-11-10 --focus "$out/exports/2026-10-focus.csv" --chargeback "$out/exports/2026-10-chargeback.csv" > /dev/null
+gr export --month 2026-10 --as-of 2026-11-10 --focus "$out/exports/2026-10-focus.csv" \
+  --commitments "$out/exports/2026-10-commitments.csv" \
+  --chargeback "$out/exports/2026-10-chargeback.csv" --budgets "$out/exports/2026-10-budgets.csv" > /dev/null

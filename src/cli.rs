@@ -94,7 +94,8 @@ pub enum Command {
     /// Print the commitment's forecast to the end of its term (with its backtest) and the sizing
     /// of the next commitment, without writing a pack.
     Commitment(CommitmentArgs),
-    /// Export FOCUS 1.0 cost and usage rows and/or the chargeback file for finance.
+    /// Export FOCUS 1.2 cost and usage rows, the FOCUS 1.3 commitment dataset, the chargeback and
+    /// budgets files, for finance.
     Export(ExportArgs),
     /// Print the month's five-line summary (as summary.txt in the pack), for a chat channel.
     Summary(SummaryArgs),
@@ -161,15 +162,39 @@ pub struct ExportArgs {
     /// How many months, ending with --month.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=36))]
     pub months: u32,
-    /// Write FOCUS 1.0 cost and usage rows to this file (.csv or .parquet).
+    /// Write FOCUS cost and usage rows to this file (.csv or .parquet), loaded by finance tools:
+    /// values exactly as they are.
     #[arg(long, value_name = "FILE")]
     pub focus: Option<PathBuf>,
-    /// Write the chargeback file (month x team x app) to this file (.csv).
+    /// The FOCUS version of --focus: 1.2, or 1.0 for loaders that need the old shape.
+    #[arg(long, value_enum, value_name = "VERSION", default_value = "1.2")]
+    pub focus_version: FocusVersion,
+    /// Write the FOCUS 1.3 Contract Commitment dataset to this file (.csv or .parquet): the
+    /// configured commitment, its term, what was consumed and where it is heading.
+    #[arg(long, value_name = "FILE")]
+    pub commitments: Option<PathBuf>,
+    /// Write the chargeback file (month x team x app) to this file (.csv), for spreadsheets:
+    /// formula-like names are escaped.
     #[arg(long, value_name = "FILE")]
     pub chargeback: Option<PathBuf>,
+    /// Write the budgets (organisation, teams, apps) beside the spend they cover to this file
+    /// (.csv).
+    #[arg(long, value_name = "FILE")]
+    pub budgets: Option<PathBuf>,
     /// Data beyond the config's data.paths.
     #[command(flatten)]
     pub input: DataArgs,
+}
+
+/// The FOCUS version of `govreview export --focus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FocusVersion {
+    /// FOCUS 1.2.
+    #[value(name = "1.2")]
+    V1_2,
+    /// FOCUS 1.0.
+    #[value(name = "1.0")]
+    V1_0,
 }
 
 /// Output format of `govreview commitment`.

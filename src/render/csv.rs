@@ -4,12 +4,27 @@
 
 use crate::error::{Error, Result};
 
-/// A text cell as a spreadsheet may safely open it: a leading `=`, `+`, `-`, `@`, tab or carriage
-/// return (which would make it a formula) is escaped with a `'`.
+/// A text cell as a spreadsheet may safely open it (OWASP's advice on CSV injection): a cell
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, or whose first visible
+/// character is one of those four (or its full-width form) behind spaces or invisible marks such
+/// as a right-to-left override, would be run as a formula; it is escaped with a leading `'`.
 pub fn text(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_owned(),
+    let invisible = |c: char| {
+        c.is_whitespace()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    let formula = |c: char| {
+        matches!(
+            c,
+            '=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+        )
+    };
+    let first = s.chars().next();
+    if matches!(first, Some('\t' | '\r')) || s.chars().find(|&c| !invisible(c)).is_some_and(formula)
+    {
+        format!("'{s}")
+    } else {
+        s.to_owned()
     }
 }
 
@@ -82,6 +97,15 @@ mod tests {
         assert_eq!(text("-1+2"), "'-1+2");
         assert_eq!(text("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(text("growth"), "growth");
+        assert_eq!(text("\tx"), "'\tx");
+        assert_eq!(text("\rx"), "'\rx");
+        assert_eq!(text("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        // Behind spaces, a right-to-left override, or in full width.
+        assert_eq!(text("  =1+1"), "'  =1+1");
+        assert_eq!(text("\u{202E}=1+1"), "'\u{202E}=1+1");
+        assert_eq!(text("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+        assert_eq!(text("a-b"), "a-b");
+        assert_eq!(text(""), "");
         let out = write(
             &["team", "note"],
             &[vec![text("=1+1"), "a, \"b\"\nc".to_owned()]],
