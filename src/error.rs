@@ -51,7 +51,7 @@ pub enum Error {
     Input(String),
 
     /// A file could not be read or written.
-    #[error("{}: {action}: {source}{}", path.display(), io_hint(source))]
+    #[error("{}: {action}: {source}{}", path.display(), io_hint(action, source))]
     Io {
         /// The file or folder concerned.
         path: PathBuf,
@@ -132,8 +132,11 @@ impl Error {
 }
 
 /// What to do about an I/O error whose cause the system names.
-fn io_hint(e: &std::io::Error) -> &'static str {
+fn io_hint(action: &str, e: &std::io::Error) -> &'static str {
     match e.kind() {
+        std::io::ErrorKind::NotFound if action == "cannot write" => {
+            "; that folder does not take new files (or is gone): write elsewhere"
+        }
         std::io::ErrorKind::StorageFull => "; the disk is full: free space on it and run again",
         std::io::ErrorKind::PermissionDenied => "; check the file's and its folder's permissions",
         std::io::ErrorKind::ReadOnlyFilesystem => {

@@ -191,12 +191,32 @@ pub fn slug(name: &str) -> String {
     if s.len() <= MAX_SLUG {
         return s;
     }
-    // FNV-1a over the name as given: stable across runs and platforms.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
     let head = s[..MAX_SLUG - 9].trim_end_matches('-');
-    format!("{head}-{:08x}", hash as u32)
+    format!("{head}-{:08x}", fnv(name))
+}
+
+/// FNV-1a over the name as given, 32 bits: stable across runs and platforms.
+fn fnv(name: &str) -> u32 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    }) as u32
+}
+
+/// An identifier from a name: its [`slug`] where that says it all (a plain ASCII name of letters,
+/// digits, spaces and the usual punctuation), else the slug and a hash of the name, so that names
+/// the slug would merge (`Zürich AG` and `Zarich AG`, or names without an ASCII letter) stay apart.
+pub fn stable_id(name: &str) -> String {
+    let s = slug(name);
+    let plain = name.chars().all(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ',' | '&' | '\'')
+    });
+    if plain && !s.is_empty() && s == slug_all(name) {
+        s
+    } else if s.is_empty() {
+        format!("{:08x}", fnv(name))
+    } else {
+        format!("{s}-{:08x}", fnv(name))
+    }
 }
 
 fn slug_all(name: &str) -> String {

@@ -227,8 +227,20 @@ impl PendingFile {
             tmp: tmp.clone(),
             committed: false,
         };
-        // On an error the pending file is dropped, and its temporary file with it.
-        write(&tmp)?;
+        // On an error the pending file is dropped, and its temporary file with it; the error
+        // names the file asked for, not the temporary one.
+        write(&tmp).map_err(|e| match e {
+            Error::Io {
+                path: p,
+                action,
+                source,
+            } if p == tmp => Error::Io {
+                path: path.to_owned(),
+                action,
+                source,
+            },
+            e => e,
+        })?;
         if let Some(mode) = mode {
             std::fs::set_permissions(&tmp, mode).map_err(|e| Error::io(path, "cannot write", e))?;
         }

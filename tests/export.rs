@@ -275,6 +275,25 @@ fn parquet_rows(path: &Path) -> Vec<Vec<String>> {
                         })
                         .collect()
                 }
+                DataType::Int64 => {
+                    let ca = s.i64().unwrap();
+                    (0..ca.len())
+                        .map(|i| ca.get(i).map_or(String::new(), |v| v.to_string()))
+                        .collect()
+                }
+                DataType::Datetime(TimeUnit::Microseconds, Some(tz)) if tz.as_str() == "UTC" => {
+                    let ca = s.datetime().unwrap();
+                    (0..ca.len())
+                        .map(|i| {
+                            ca.phys.get(i).map_or(String::new(), |us| {
+                                chrono::DateTime::from_timestamp_micros(us)
+                                    .unwrap()
+                                    .format("%Y-%m-%dT%H:%M:%SZ")
+                                    .to_string()
+                            })
+                        })
+                        .collect()
+                }
                 _ => {
                     let ca = s.str().unwrap();
                     (0..ca.len())
@@ -598,6 +617,17 @@ fn focus_and_chargeback_add_up_to_the_review_to_the_cent() {
             spend,
             "{config}: chargeback rows"
         );
+        // Every request once.
+        let requests: u64 = read_csv(&f)
+            .iter()
+            .filter(|r| !r["x_Requests"].is_empty())
+            .map(|r| r["x_Requests"].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            requests,
+            m["requests"].as_u64().unwrap(),
+            "{config}: requests"
+        );
         // The list cost of the usage rows is the review's.
         let list: f64 = read_csv(&f)
             .iter()
@@ -608,6 +638,50 @@ fn focus_and_chargeback_add_up_to_the_review_to_the_cent() {
             cents(list),
             cents(m["list_cost"].as_f64().unwrap()),
             "{config}: FOCUS list cost"
+        );
+    }
+}
+
+/// Every month of the sample's committed reviews: each team's chargeback rows add up to its spend
+/// in that month's pack, to the cent (September's support team is 4,489.754: $4,489.75 in the pack
+/// and in the file).
+#[test]
+fn chargeback_teams_tie_to_the_pack_in_every_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.csv");
+    export(
+        "sample-data/govreview.toml",
+        "2026-10",
+        "2026-11-10",
+        "3",
+        &["--chargeback", c.to_str().unwrap()],
+    );
+    let rows = read_csv(&c);
+    let cents = |v: f64| (v * 100.0).round() as i64;
+    for month in ["2026-08", "2026-09", "2026-10"] {
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join(format!("reviews/{month}/metrics.json"))).unwrap(),
+        )
+        .unwrap();
+        let mut total = 0;
+        for (team, v) in m["teams"].as_object().unwrap() {
+            let got: i64 = rows
+                .iter()
+                .filter(|r| r["month"] == month && &r["team"] == team)
+                .map(|r| cents(r["spend_usd"].parse::<f64>().unwrap()))
+                .sum();
+            assert_eq!(got, cents(v["spend"].as_f64().unwrap()), "{month} {team}");
+            total += got;
+        }
+        let month_rows: i64 = rows
+            .iter()
+            .filter(|r| r["month"] == month)
+            .map(|r| cents(r["spend_usd"].parse::<f64>().unwrap()))
+            .sum();
+        assert_eq!(month_rows, total, "{month}: no rows beyond the teams");
+        assert!(
+            (month_rows - cents(m["spend"].as_f64().unwrap())).abs() <= 1,
+            "{month}: the month within a cent of the pack's"
         );
     }
 }
@@ -782,4 +856,11 @@ fn bad_exports_write_nothing() {
         "must end in .csv",
     );
     fail(&["--month", "2026-10"], "nothing to export");
+    // A folder that takes no files: the message names the file asked for, never a temporary one.
+    for what in ["--focus", "--chargeback"] {
+        fail(
+            &["--month", "2026-10", what, "/proc/f.csv"],
+            "/proc/f.csv: cannot write: No such file or directory (os error 2); that folder does not take new files (or is gone): write elsewhere",
+        );
+    }
 }

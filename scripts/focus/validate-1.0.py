@@ -40,6 +40,18 @@ def reexec_in_venv():
 def validate(src):
     import focus_validator
 
+    if not os.path.isfile(src):
+        print(f"{src}: no such file")
+        return 2
+    if not src.lower().endswith(".csv"):
+        print(f"{src}: FOCUS 1.0 is validated as CSV: export it with --focus-version 1.0 --focus FILE.csv")
+        return 2
+    with open(src, newline="", encoding="utf-8", errors="replace") as f:
+        have = next(csv.reader(f), [])
+    if "ChargeCategory" not in have or "ServiceSubcategory" in have:
+        print(f"{src}: not a FOCUS 1.0 cost and usage file" + (
+            "; a FOCUS 1.2 export: run scripts/focus-validate FILE" if "ServiceSubcategory" in have else ""))
+        return 2
     tmp = tempfile.mkdtemp(prefix="focus-check-")
     data = os.path.join(tmp, "data.csv")
     report = os.path.join(tmp, "report.xml")

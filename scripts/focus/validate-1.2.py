@@ -33,6 +33,7 @@ passes when one row has one), checked here on every row:
 - BillingCurrency and PricingCurrency are USD, the PricingCurrency* columns equal their USD ones.
 """
 import contextlib
+import datetime
 import io
 import json
 import math
@@ -148,8 +149,15 @@ def read_rows(path):
         df = pl.read_parquet(path)
     else:
         df = pl.read_csv(path, infer_schema=False)  # an empty cell is null
+    def cell(v):
+        # A Parquet timestamp in UTC reads as FOCUS writes date-times in CSV; any other zone stays
+        # as it is (and fails the format check).
+        if isinstance(v, datetime.datetime) and v.utcoffset() == datetime.timedelta(0):
+            return v.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return v
+
     for row in df.iter_rows(named=True):
-        yield {k: (None if v is None else v) for k, v in row.items()}
+        yield {k: cell(v) for k, v in row.items()}
 
 
 ALLOWED = {
@@ -180,7 +188,7 @@ def own_checks(path):
     bad = []
     for i, r in enumerate(read_rows(path), start=1):
         def fail(msg):
-            if len(bad) < 50:
+            if len(bad) < 20:
                 bad.append((i, msg))
         for col, allowed in ALLOWED.items():
             if r.get(col) not in allowed:
@@ -233,11 +241,48 @@ def own_checks(path):
     return bad
 
 
+# The columns the row checks read: a file without them is not a FOCUS 1.2 cost and usage file.
+NEEDED = ["BilledCost", "ChargeCategory", "ChargeFrequency", "ChargePeriodStart", "CommitmentDiscountId",
+          "CommitmentDiscountQuantity", "CommitmentDiscountUnit", "CommitmentDiscountStatus", "ConsumedQuantity",
+          "ListCost", "PricingQuantity", "ServiceSubcategory", "SkuPriceDetails", "Tags"]
+
+
+def columns(path):
+    import polars as pl
+
+    if path.endswith(".parquet"):
+        return list(pl.read_parquet_schema(path))
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        import csv
+        return next(csv.reader(f), [])
+
+
+def wrong_kind(path):
+    """Why the file is not one this script validates, or None."""
+    try:
+        have = set(columns(path))
+    except Exception as e:  # noqa: BLE001 - any unreadable file gets the same answer
+        return f"cannot be read as CSV or Parquet ({e})"
+    if "ContractCommitmentId" in have:
+        return ("a FOCUS 1.3 Contract Commitment file (export --commitments): no validator checks FOCUS 1.3 "
+                "offline yet; its columns are tested against the specification's list")
+    missing = [c for c in NEEDED if c not in have]
+    if not missing:
+        return None
+    hint = ("; a FOCUS 1.0 export (export --focus-version 1.0)? run scripts/focus-validate --version 1.0 FILE"
+            if "ChargeCategory" in have else "")
+    return f"not a FOCUS 1.2 cost and usage file (no {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}){hint}"
+
+
 def validate(path):
     path = os.path.abspath(path)
     if not os.path.isfile(path):
         print(f"{path}: no such file")
-        return 1
+        return 2
+    why = wrong_kind(path)
+    if why:
+        print(f"{path}: {why}")
+        return 2
     rows, passed, skipped, expected, reals = run_validator(path)
     if rows == 0:
         print(f"{path}: no rows to validate")
@@ -247,6 +292,8 @@ def validate(path):
         print(f"{path}: FAIL {rid}: {msg}")
     for i, msg in bad:
         print(f"{path}: row {i}: {msg}")
+    if len(bad) == 20:
+        print(f"{path}: (the first 20 problems)")
     print(f"{path}: FOCUS 1.2, {rows} rows: focus-validator 2.2.1 rules {passed} passed, "
           f"{len(reals)} failed, {skipped} skipped (not applicable or dynamic); "
           f"{len(expected)} expected ({', '.join(expected) or 'none'}); "

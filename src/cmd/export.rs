@@ -90,6 +90,8 @@ fn write_table(
                 w.write_record(cells.iter().map(|c| match c {
                     Cell::Text(s) => s.clone(),
                     Cell::Dec(v) => focus::decimal(*v),
+                    Cell::Int(v) => v.to_string(),
+                    Cell::Day(d) => focus::ts(*d),
                     Cell::Null => String::new(),
                 }))
                 .map_err(bad)
@@ -256,7 +258,8 @@ pub fn run(
         let (bytes, rows) = chargeback::budgets(&cfg, &priced, &months)?;
         pending.push(PendingFile::new(path, &bytes)?);
         said.push(format!(
-            "Budgets: {rows} rows for {} → {}",
+            "Budgets: {rows} {} for {} → {}",
+            if rows == 1 { "row" } else { "rows" },
             span(&months),
             path.display()
         ));

@@ -1,5 +1,6 @@
-//! Writing a table as Parquet, in batches (the FOCUS export): text and decimal columns, nulls
-//! where a cell is empty. The only polars writer of the tool, beside its readers.
+//! Writing a table as Parquet, in batches (the FOCUS export): text, decimal, whole-number and
+//! UTC date-time columns, nulls where a cell is empty. The only polars writer of the tool, beside
+//! its readers.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,10 @@ pub enum Cell {
     Text(String),
     /// A decimal number.
     Dec(f64),
+    /// A whole number.
+    Int(i64),
+    /// Midnight UTC of a day (`2026-10-01T00:00:00Z`).
+    Day(chrono::NaiveDate),
     /// No value.
     Null,
 }
@@ -26,6 +31,10 @@ pub enum Kind {
     Text,
     /// Decimal (Float64).
     Dec,
+    /// Whole number (Int64).
+    Int,
+    /// Date-time in UTC (microseconds).
+    Time,
 }
 
 /// Rows written to a Parquet file in batches of `BATCH` rows.
@@ -62,6 +71,10 @@ impl ParquetSink {
                     match k {
                         Kind::Text => DataType::String,
                         Kind::Dec => DataType::Float64,
+                        Kind::Int => DataType::Int64,
+                        Kind::Time => {
+                            DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                        }
                     },
                 )
             })
@@ -115,6 +128,31 @@ impl ParquetSink {
                         })
                         .collect::<Vec<Option<f64>>>(),
                 ),
+                Kind::Int => Column::new(
+                    name.as_str().into(),
+                    rows.iter()
+                        .map(|r| match r[i] {
+                            Cell::Int(v) => Some(v),
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<i64>>>(),
+                ),
+                Kind::Time => Int64Chunked::new(
+                    name.as_str().into(),
+                    rows.iter()
+                        .map(|r| match r[i] {
+                            Cell::Day(d) => Some(
+                                d.and_hms_opt(0, 0, 0)
+                                    .expect("midnight exists")
+                                    .and_utc()
+                                    .timestamp_micros(),
+                            ),
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<i64>>>(),
+                )
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column(),
             })
             .collect();
         let df = DataFrame::new(rows.len(), cols).map_err(|e| err(&self.path, e))?;

@@ -1,8 +1,8 @@
 //! The chargeback file: data for spreadsheets and loaders, one row per month × team × app
 //! (unallocated spend in a row of its own) with its spend, list cost and share of the month;
-//! no total rows (totals belong in the pack). Amounts are in cents that add up: apps to their team
-//! and teams to the month, exactly (largest remainders). Shares have six decimals and add up to
-//! 1 in each month. The budgets file holds the organisation's, teams' and apps' budgets beside the
+//! no total rows (totals belong in the pack). Amounts are in cents that add up: each team's rows to
+//! its spend in the review rounded to the cent (the apps' cents by largest remainders), and a
+//! month to the sum of its teams. Shares have six decimals and add up to 1 in each month. The budgets file holds the organisation's, teams' and apps' budgets beside the
 //! spend they cover, one row each, so that no sum counts a budget twice.
 //!
 //! CSV as RFC 4180 writes it (quoting, embedded newlines), UTF-8, ISO months, plain decimal
@@ -72,8 +72,8 @@ impl MonthCents<'_> {
     }
 }
 
-/// Amounts in cents: the month's total split over teams, each team's over its apps, by largest
-/// remainders, so that both the teams and the month add up to the cent.
+/// Amounts in cents: each team's total rounded to the cent (its spend as the review shows it),
+/// split over its apps by largest remainders, so that the apps add up to their team.
 fn split(lines: &[((&str, &str), f64)]) -> Vec<i64> {
     let mut teams: Vec<(&str, Vec<usize>)> = Vec::new();
     for (i, ((team, _), _)) in lines.iter().enumerate() {
@@ -86,7 +86,7 @@ fn split(lines: &[((&str, &str), f64)]) -> Vec<i64> {
         .iter()
         .map(|(_, idx)| idx.iter().map(|&i| lines[i].1).sum())
         .collect();
-    let team_cents = csv::cents_summing(&team_sums);
+    let team_cents = team_sums.iter().map(|v| (v * 100.0).round() as i64);
     let mut out = vec![0i64; lines.len()];
     for ((_, idx), total) in teams.iter().zip(team_cents) {
         let values: Vec<f64> = idx.iter().map(|&i| lines[i].1).collect();

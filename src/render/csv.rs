@@ -6,17 +6,38 @@ use crate::error::{Error, Result};
 
 /// A text cell as a spreadsheet may safely open it (OWASP's advice on CSV injection): a cell
 /// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, or whose first visible
-/// character is one of those four (or its full-width form) behind spaces or invisible marks such
+/// character is one of those four (or its full-width or small form) behind spaces or invisible marks such
 /// as a right-to-left override, would be run as a formula; it is escaped with a leading `'`.
 pub fn text(s: &str) -> String {
     let invisible = |c: char| {
         c.is_whitespace()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+            || matches!(
+                c,
+                '\u{00AD}'
+                    | '\u{034F}'
+                    | '\u{061C}'
+                    | '\u{180E}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2069}'
+                    | '\u{FEFF}'
+            )
     };
+    // The four, in full width and as small forms too.
     let formula = |c: char| {
         matches!(
             c,
-            '=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+            '=' | '+'
+                | '-'
+                | '@'
+                | '\u{FF1D}'
+                | '\u{FF0B}'
+                | '\u{FF0D}'
+                | '\u{FF20}'
+                | '\u{FE66}'
+                | '\u{FE62}'
+                | '\u{FE63}'
+                | '\u{FE6B}'
         )
     };
     let first = s.chars().next();
@@ -33,14 +54,8 @@ pub fn usd(v: f64) -> String {
     format!("{:.2}", crate::fmt::cents(v) + 0.0)
 }
 
-/// Amounts in whole cents that add up to their total rounded to the cent: each rounded down,
-/// then the cents left over go to the largest remainders (ties: the earlier amount).
-pub fn cents_summing(values: &[f64]) -> Vec<i64> {
-    cents_summing_to(values, (values.iter().sum::<f64>() * 100.0).round() as i64)
-}
-
-/// Amounts in whole cents that add up to `total` cents (a part of a larger split), by the same
-/// largest-remainder rule.
+/// Amounts in whole cents that add up to `total` cents: each rounded down, then the cents left over
+/// go to the largest remainders (ties: the earlier amount).
 pub fn cents_summing_to(values: &[f64], total: i64) -> Vec<i64> {
     let mut out: Vec<i64> = values.iter().map(|v| (v * 100.0).floor() as i64).collect();
     let mut order: Vec<usize> = (0..values.len()).collect();
@@ -104,6 +119,8 @@ mod tests {
         assert_eq!(text("  =1+1"), "'  =1+1");
         assert_eq!(text("\u{202E}=1+1"), "'\u{202E}=1+1");
         assert_eq!(text("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+        assert_eq!(text("\u{00AD}=1"), "'\u{00AD}=1");
+        assert_eq!(text("\u{FE66}1"), "'\u{FE66}1");
         assert_eq!(text("a-b"), "a-b");
         assert_eq!(text(""), "");
         let out = write(
@@ -120,12 +137,11 @@ mod tests {
     #[test]
     fn cents_add_up_to_the_rounded_total() {
         // 3 x 0.333 = 0.999 -> $1.00: one row takes the extra cent.
-        let c = cents_summing(&[0.333, 0.333, 0.333]);
+        let c = cents_summing_to(&[0.333, 0.333, 0.333], 100);
         assert_eq!(c.iter().sum::<i64>(), 100);
         assert_eq!(c, [34, 33, 33]);
-        // Rounded one by one they would give 1.01.
-        let v = [0.005, 0.005, 1.0];
-        assert_eq!(cents_summing(&v).iter().sum::<i64>(), 101);
+        // Half cents: the left-over cent goes to the first of the tied remainders.
+        assert_eq!(cents_summing_to(&[0.005, 0.005, 1.0], 101), [1, 0, 100]);
         assert_eq!(cents(-1234), "-12.34");
         assert_eq!(cents(5), "0.05");
     }

@@ -9,7 +9,7 @@
 
 use chrono::NaiveDate;
 
-use super::{commitment_id, ts};
+use super::commitment_id;
 use crate::data::write::{Cell, Kind};
 use crate::metrics::Commitment;
 use crate::month::Month;
@@ -22,16 +22,16 @@ pub const COLUMNS: [(&str, Kind); 24] = [
     ("ContractCommitmentCost", Kind::Dec),
     ("ContractCommitmentDescription", Kind::Text),
     ("ContractCommitmentId", Kind::Text),
-    ("ContractCommitmentPeriodEnd", Kind::Text),
-    ("ContractCommitmentPeriodStart", Kind::Text),
+    ("ContractCommitmentPeriodEnd", Kind::Time),
+    ("ContractCommitmentPeriodStart", Kind::Time),
     ("ContractCommitmentQuantity", Kind::Dec),
     ("ContractCommitmentType", Kind::Text),
     ("ContractCommitmentUnit", Kind::Text),
     ("ContractId", Kind::Text),
-    ("ContractPeriodEnd", Kind::Text),
-    ("ContractPeriodStart", Kind::Text),
+    ("ContractPeriodEnd", Kind::Time),
+    ("ContractPeriodStart", Kind::Time),
     ("x_LifecycleStatus", Kind::Text),
-    ("x_ConsumedThrough", Kind::Text),
+    ("x_ConsumedThrough", Kind::Time),
     ("x_ConsumedCost", Kind::Dec),
     ("x_ExpectedToDateCost", Kind::Dec),
     ("x_Pacing", Kind::Dec),
@@ -66,8 +66,8 @@ pub fn row(
     let m = &section.metrics;
     let f = &section.forecast;
     // The term's end in FOCUS is exclusive: the day after its last day.
-    let end = ts(c.end + chrono::Duration::days(1));
-    let start = ts(c.start);
+    let end = c.end + chrono::Duration::days(1);
+    let start = c.start;
     let projected: [Cell; 3] = if f.declined.is_none() && f.model.is_some() {
         f.end_of_term.map(Cell::Dec)
     } else if m.remaining_days == 0 {
@@ -90,20 +90,18 @@ pub fn row(
         Cell::Dec(c.amount),
         text(&name),
         text(&id),
-        text(&end),
-        text(&start),
+        Cell::Day(end),
+        Cell::Day(start),
         // A spend commitment is counted in dollars: ContractCommitmentCost says it all.
         Cell::Null,
         text(super::COMMITMENT_TYPE),
         Cell::Null,
         Cell::Text(format!("anthropic:contract:{}", c.start)),
-        text(&end),
-        text(&start),
+        Cell::Day(end),
+        Cell::Day(start),
         text(lifecycle(c, as_of)),
-        Cell::Text(ts(month
-            .next()
-            .first_day()
-            .min(c.end + chrono::Duration::days(1)))),
+        // What was counted ends with the month, within the term.
+        Cell::Day(month.next().first_day().clamp(start, end)),
         Cell::Dec(m.consumed_to_date),
         Cell::Dec(m.expected_to_date),
         m.pacing.map_or(Cell::Null, Cell::Dec),

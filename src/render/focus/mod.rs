@@ -62,14 +62,14 @@ pub const COLUMNS_1_2: [(&str, Kind); 51] = [
     ("BillingAccountName", Kind::Text),
     ("BillingAccountType", Kind::Text),
     ("BillingCurrency", Kind::Text),
-    ("BillingPeriodEnd", Kind::Text),
-    ("BillingPeriodStart", Kind::Text),
+    ("BillingPeriodEnd", Kind::Time),
+    ("BillingPeriodStart", Kind::Time),
     ("ChargeCategory", Kind::Text),
     ("ChargeClass", Kind::Text),
     ("ChargeDescription", Kind::Text),
     ("ChargeFrequency", Kind::Text),
-    ("ChargePeriodEnd", Kind::Text),
-    ("ChargePeriodStart", Kind::Text),
+    ("ChargePeriodEnd", Kind::Time),
+    ("ChargePeriodStart", Kind::Time),
     ("CommitmentDiscountCategory", Kind::Text),
     ("CommitmentDiscountId", Kind::Text),
     ("CommitmentDiscountName", Kind::Text),
@@ -106,7 +106,7 @@ pub const COLUMNS_1_2: [(&str, Kind); 51] = [
     ("SubAccountName", Kind::Text),
     ("SubAccountType", Kind::Text),
     ("Tags", Kind::Text),
-    ("x_Requests", Kind::Dec),
+    ("x_Requests", Kind::Int),
     ("x_ServiceTier", Kind::Text),
 ];
 
@@ -117,14 +117,14 @@ pub const COLUMNS_1_0: [(&str, Kind); 45] = [
     ("BillingAccountId", Kind::Text),
     ("BillingAccountName", Kind::Text),
     ("BillingCurrency", Kind::Text),
-    ("BillingPeriodEnd", Kind::Text),
-    ("BillingPeriodStart", Kind::Text),
+    ("BillingPeriodEnd", Kind::Time),
+    ("BillingPeriodStart", Kind::Time),
     ("ChargeCategory", Kind::Text),
     ("ChargeClass", Kind::Text),
     ("ChargeDescription", Kind::Text),
     ("ChargeFrequency", Kind::Text),
-    ("ChargePeriodEnd", Kind::Text),
-    ("ChargePeriodStart", Kind::Text),
+    ("ChargePeriodEnd", Kind::Time),
+    ("ChargePeriodStart", Kind::Time),
     ("CommitmentDiscountCategory", Kind::Text),
     ("CommitmentDiscountId", Kind::Text),
     ("CommitmentDiscountName", Kind::Text),
@@ -156,7 +156,7 @@ pub const COLUMNS_1_0: [(&str, Kind); 45] = [
     ("SubAccountName", Kind::Text),
     ("Tags", Kind::Text),
     ("x_ServiceTier", Kind::Text),
-    ("x_Requests", Kind::Dec),
+    ("x_Requests", Kind::Int),
 ];
 
 const PROVIDER: &str = "Anthropic";
@@ -232,10 +232,13 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-/// The billing account: the organisation, by name.
+/// The billing account: the organisation, by name (its ID `org-<slug>`, with a hash of the name
+/// when the slug does not say it all: letters beyond ASCII, or none at all).
 pub fn account(cfg: &Config) -> (String, String) {
-    let slug = crate::fmt::slug(&cfg.org_name);
-    (format!("org-{slug}"), cfg.org_name.clone())
+    (
+        format!("org-{}", crate::fmt::stable_id(&cfg.org_name)),
+        cfg.org_name.clone(),
+    )
 }
 
 /// A month's share of the commitment, when the month lies in its term.
@@ -278,8 +281,8 @@ impl Writer<'_, '_> {
         r.insert("BillingAccountName", text(&self.account.1));
         r.insert("BillingAccountType", text("Organization"));
         r.insert("BillingCurrency", text("USD"));
-        r.insert("BillingPeriodStart", text(ts(month.first_day())));
-        r.insert("BillingPeriodEnd", text(ts(month.next().first_day())));
+        r.insert("BillingPeriodStart", Cell::Day(month.first_day()));
+        r.insert("BillingPeriodEnd", Cell::Day(month.next().first_day()));
         r.insert("InvoiceIssuerName", text(PROVIDER));
         r.insert("PricingCurrency", text("USD"));
         r.insert("ProviderName", text(PROVIDER));
@@ -302,7 +305,11 @@ impl Writer<'_, '_> {
             .version
             .columns()
             .iter()
-            .map(|(name, _)| r.remove(name).unwrap_or(Cell::Null))
+            .map(|(name, _)| match r.remove(name) {
+                Some(Cell::Dec(v)) => Cell::Dec(round(v)),
+                Some(c) => c,
+                None => Cell::Null,
+            })
             .collect();
         (self.emit)(cells)
     }
@@ -355,7 +362,8 @@ pub fn rows(
         let mut left = share.unwrap_or(0.0);
         for r in month_rows {
             let in_term = share.is_some() && r.in_term;
-            for line in lines(cfg, r) {
+            let lines = lines(cfg, r);
+            for (k, line) in lines.iter().enumerate() {
                 let covered = if in_term {
                     let c = line.effective.min(left).max(0.0);
                     left -= c;
@@ -363,7 +371,7 @@ pub fn rows(
                 } else {
                     0.0
                 };
-                w.usage(m, r, &line, covered)?;
+                w.usage(m, r, line, k + 1 == lines.len(), covered)?;
             }
         }
         if let (Some(c), Some(s)) = (&cfg.commitment, share) {
@@ -426,7 +434,8 @@ pub fn lines(cfg: &Config, r: &PricedRow) -> Vec<Line> {
         })
         .collect();
     if out.is_empty() {
-        if spend != 0.0 {
+        // A cost without tokens (a billed cell without usage), or requests without tokens.
+        if spend != 0.0 || r.requests > 0 {
             out.push(Line {
                 class: None,
                 tokens: 0,
@@ -454,12 +463,19 @@ pub fn lines(cfg: &Config, r: &PricedRow) -> Vec<Line> {
     out
 }
 
-/// The words of a price variant, for descriptions, and its parts, for IDs and details.
-fn variant_parts(r: &PricedRow) -> Vec<(&'static str, String, String)> {
+/// The parts of a row's price variant that set its price (a modifier the model prices): their
+/// SkuPriceDetails key, their value in IDs, their words in descriptions.
+fn variant_parts(
+    model: Option<&crate::pricing::Model>,
+    r: &PricedRow,
+) -> Vec<(&'static str, String, String)> {
     let v = &r.variant;
     let mut parts = Vec::new();
+    let Some(model) = model else {
+        return parts;
+    };
     if let Some(g) = v.geo.as_deref().map(str::trim)
-        && !matches!(g, "" | "global" | "not_available")
+        && model.geo.get(g).is_some_and(|m| *m != 1.0)
     {
         parts.push((
             "x_InferenceGeo",
@@ -467,10 +483,11 @@ fn variant_parts(r: &PricedRow) -> Vec<(&'static str, String, String)> {
             format!("{g}-only inference"),
         ));
     }
-    if v.speed.as_deref().map(str::trim) == Some("fast") {
+    if v.speed.as_deref().map(str::trim) == Some("fast") && model.fast.is_some_and(|f| f != 1.0) {
         parts.push(("x_Speed", "fast".to_owned(), "fast mode".to_owned()));
     }
     if let Some(w) = v.context_window.as_deref()
+        && model.long_context.is_some()
         && matches!(
             w.chars()
                 .filter(|c| !c.is_whitespace())
@@ -486,7 +503,7 @@ fn variant_parts(r: &PricedRow) -> Vec<(&'static str, String, String)> {
             "long context".to_owned(),
         ));
     }
-    if v.prompt_band.as_deref().map(str::trim) == Some("long") {
+    if v.prompt_band.as_deref().map(str::trim) == Some("long") && model.band.is_some() {
         parts.push((
             "x_PromptBand",
             "long".to_owned(),
@@ -494,6 +511,27 @@ fn variant_parts(r: &PricedRow) -> Vec<(&'static str, String, String)> {
         ));
     }
     parts
+}
+
+/// The day the price of token class `class` in force on `day` took effect, when a dated row
+/// changed it (None: the model's first price).
+fn price_since(model: &crate::pricing::Model, class: usize, day: NaiveDate) -> Option<NaiveDate> {
+    let of = |p: &crate::pricing::Price| match class {
+        0 => p.input,
+        1 => p.cache_write_5m,
+        2 => p.cache_write_1h,
+        3 => p.cache_read,
+        _ => p.output,
+    };
+    let mut price = of(&model.price);
+    let mut since = None;
+    for d in model.dated.iter().take_while(|d| d.from <= day) {
+        if of(&d.price) != price {
+            price = of(&d.price);
+            since = Some(d.from);
+        }
+    }
+    since
 }
 
 impl Writer<'_, '_> {
@@ -504,6 +542,7 @@ impl Writer<'_, '_> {
         m: Month,
         r: &PricedRow,
         line: &Line,
+        last: bool,
         covered: f64,
     ) -> crate::error::Result<()> {
         let cfg = self.cfg;
@@ -517,7 +556,8 @@ impl Writer<'_, '_> {
         tags.insert("app", r.app.as_str());
         tags.insert("team", r.team.as_str());
         let tags = serde_json::to_string(&tags).expect("tags are text");
-        let parts = variant_parts(r);
+        let model = cfg.prices.lookup(&r.model);
+        let parts = variant_parts(model, r);
         let (class_key, meter, words) = match line.class {
             Some(i) => (CLASSES[i].key, CLASSES[i].meter, CLASSES[i].words),
             None => ("billed", "Billed Usage", "billed usage"),
@@ -528,11 +568,11 @@ impl Writer<'_, '_> {
             price_id.push(':');
             price_id.push_str(value);
         }
-        // A dated price is a price point of its own.
-        if let Some(model) = cfg.prices.lookup(&r.model)
-            && let Some(d) = model.dated.iter().rev().find(|d| d.from <= r.first_day)
+        // A dated price is a price point of its own, for the classes whose price it changed.
+        if let (Some(model), Some(i)) = (model, line.class)
+            && let Some(from) = price_since(model, i, r.first_day)
         {
-            price_id.push_str(&format!("@{}", d.from));
+            price_id.push_str(&format!("@{from}"));
         }
         let mut details = serde_json::Map::new();
         details.insert("x_Model".into(), key.clone().into());
@@ -562,8 +602,8 @@ impl Writer<'_, '_> {
             c.insert("ChargeCategory", text("Usage"));
             c.insert("ChargeDescription", text(description));
             c.insert("ChargeFrequency", text("Usage-Based"));
-            c.insert("ChargePeriodStart", text(ts(from)));
-            c.insert("ChargePeriodEnd", text(ts(to)));
+            c.insert("ChargePeriodStart", Cell::Day(from));
+            c.insert("ChargePeriodEnd", Cell::Day(to));
             c.insert("ConsumedQuantity", Cell::Dec(n));
             c.insert("ConsumedUnit", text("Tokens"));
             c.insert("ContractedCost", Cell::Dec(list * (1.0 - discount)));
@@ -592,9 +632,13 @@ impl Writer<'_, '_> {
             c.insert("SubAccountType", text("Workspace"));
             c.insert("Tags", text(tags));
             c.insert("x_ServiceTier", text(r.tier.clone()));
-            // Requests belong to the whole call: carried once, on its output row.
-            if line.class == Some(4) && r.requests > 0 {
-                c.insert("x_Requests", Cell::Dec(r.requests as f64));
+            // Requests belong to the whole call: carried once, on the row's last line (its output
+            // tokens, when it has them).
+            if last && r.requests > 0 {
+                c.insert(
+                    "x_Requests",
+                    Cell::Int(i64::try_from(r.requests).unwrap_or(i64::MAX)),
+                );
             }
             if covered > 0.0
                 && let Some((id, name)) = commitment
@@ -624,8 +668,8 @@ impl Writer<'_, '_> {
         let label = m.first_day().format("%B %Y").to_string();
         let v1_0 = self.version == Version::V1_0;
         let fill = |r: &mut BTreeMap<&'static str, Cell>| {
-            r.insert("ChargePeriodStart", text(ts(from)));
-            r.insert("ChargePeriodEnd", text(ts(to)));
+            r.insert("ChargePeriodStart", Cell::Day(from));
+            r.insert("ChargePeriodEnd", Cell::Day(to));
             r.insert("CommitmentDiscountCategory", text("Spend"));
             r.insert("CommitmentDiscountId", text(id.clone()));
             r.insert("CommitmentDiscountName", text(name.clone()));
@@ -691,6 +735,13 @@ impl Writer<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// A value to ten decimal places: what float arithmetic adds past them (`0.44000000000000006`)
+/// is noise, and a tenth of a nano-dollar is below any price or cost.
+pub fn round(v: f64) -> f64 {
+    let r = (v * 1e10).round() / 1e10;
+    if r.is_finite() { r + 0.0 } else { v }
 }
 
 /// A decimal as FOCUS readers expect it: plain digits, always with a decimal point, `0.0` for

@@ -20,7 +20,7 @@ fn row(cfg: &Config, on: &str, model: &str, tokens: Tokens, variant: Variant) ->
     let d = day(on);
     let m = Month::of(d);
     let family = cfg.family(model);
-    let (quote, unpriced) = crate::pricing::quote(
+    let (quote, _) = crate::pricing::quote(
         cfg.prices.lookup(model).unwrap(),
         d,
         m.first_day(),
@@ -28,7 +28,6 @@ fn row(cfg: &Config, on: &str, model: &str, tokens: Tokens, variant: Variant) ->
         &tokens,
         "standard",
     );
-    assert!(unpriced.is_empty());
     PricedRow {
         month: m,
         team: "search".into(),
@@ -182,9 +181,10 @@ fn each_token_class_is_priced_with_the_row_s_modifiers() {
     close(dec(out, "ListUnitPrice"), 44.0);
     close(dec(out, "PricingQuantity"), 0.5);
     close(dec(out, "ConsumedQuantity"), 500_000.0);
-    close(dec(out, "x_Requests"), 10.0);
-    assert_eq!(txt(out, "ChargePeriodStart"), "2026-10-05T00:00:00Z");
-    assert_eq!(txt(out, "ChargePeriodEnd"), "2026-10-06T00:00:00Z");
+    assert_eq!(out["x_Requests"], Cell::Int(10));
+    assert!(rows[..2].iter().all(|r| r["x_Requests"] == Cell::Null));
+    assert_eq!(out["ChargePeriodStart"], Cell::Day(day("2026-10-05")));
+    assert_eq!(out["ChargePeriodEnd"], Cell::Day(day("2026-10-06")));
     // Text stays as it is: the app's formula-like name is the tag's value.
     let tags: serde_json::Value = serde_json::from_str(txt(out, "Tags")).unwrap();
     assert_eq!(tags["app"], "=HYPERLINK(\"x\")");
@@ -296,4 +296,71 @@ fn the_versions_name_their_columns_once() {
         names.dedup();
         assert_eq!(names.len(), n, "{v:?}");
     }
+}
+
+#[test]
+fn requests_are_carried_once_whatever_classes_a_row_has() {
+    let cfg = config("");
+    // Input tokens only: the requests ride on the input row.
+    let only_input = row(
+        &cfg,
+        "2026-10-05",
+        "claude-sonnet-5-5",
+        Tokens::new(M, 0, 0, 0, 0),
+        Variant::default(),
+    );
+    // No tokens and no cost, but requests: a row of its own carries them.
+    let mut none = row(
+        &cfg,
+        "2026-10-06",
+        "claude-sonnet-5-5",
+        Tokens::default(),
+        Variant::default(),
+    );
+    none.requests = 5;
+    let rows = export(&cfg, Version::V1_2, &[only_input, none], &["2026-10"]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["x_Requests"], Cell::Int(10));
+    assert_eq!(rows[1]["x_Requests"], Cell::Int(5));
+    close(dec(&rows[1], "EffectiveCost"), 0.0);
+    assert_eq!(txt(&rows[1], "SkuMeter"), "Billed Usage");
+}
+
+#[test]
+fn a_price_variant_the_model_does_not_price_is_not_a_price_point() {
+    // Opus 4.5 has no US-only multiplier (the review notes such rows as unpriced by residency):
+    // its price is the global one, and so is its SKU price.
+    let cfg = config("");
+    let us = Variant {
+        geo: Some("us".into()),
+        ..Variant::default()
+    };
+    let r = row(
+        &cfg,
+        "2026-10-05",
+        "claude-opus-4-5",
+        Tokens::new(M, 0, 0, 0, 0),
+        us,
+    );
+    let rows = export(&cfg, Version::V1_2, &[r], &["2026-10"]);
+    assert_eq!(
+        txt(&rows[0], "SkuPriceId"),
+        "claude-opus-4-5:input:standard"
+    );
+    close(dec(&rows[0], "ListUnitPrice"), 5.0);
+}
+
+#[test]
+fn an_organisation_id_keeps_names_apart_that_its_slug_would_merge() {
+    let id = |name: &str| {
+        let mut cfg = config("");
+        cfg.org_name = name.into();
+        account(&cfg).0
+    };
+    assert_eq!(id("Northwind Robotics"), "org-northwind-robotics");
+    assert_ne!(id("Zürich AG"), id("Zarich AG"));
+    assert!(id("Zürich AG").starts_with("org-z-rich-ag-"));
+    let japanese = id("日本株式会社");
+    assert!(japanese.len() > "org-".len(), "{japanese}");
+    assert_ne!(japanese, id("==="));
 }
