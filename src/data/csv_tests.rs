@@ -1,7 +1,8 @@
 //! The CSV fast path gives the general query's dataset, row for row, or hands the file back.
 
-use super::aggregate::{epoch_days, parquet};
+use super::aggregate::epoch_days;
 use super::parquet_tests::{every_way, sorted_rows};
+use super::scan;
 use super::*;
 use polars::prelude::{DataType, col};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 fn same_on_both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Vec<usize> {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(
+    let fast = load_with(
         &inputs,
         term,
         &crate::data::Options {
@@ -22,7 +23,7 @@ fn same_on_both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Vec<
         },
     )
     .unwrap();
-    let general = load_inner(
+    let general = load_with(
         &inputs,
         term,
         &crate::data::Options {
@@ -48,12 +49,12 @@ fn same_on_both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Vec<
     csv_ways_agree(files, term)
 }
 
-/// Every way of summing a block (`parquet::Way`) gives the same rows, series and counts.
+/// Every way of summing a block (`scan::Way`) gives the same rows, series and counts.
 fn csv_ways_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Vec<usize> {
-    let csv: Vec<parquet::csv::CsvFile> = files
+    let csv: Vec<scan::csv::CsvFile> = files
         .iter()
         .enumerate()
-        .map(|(index, p)| parquet::csv::CsvFile {
+        .map(|(index, p)| scan::csv::CsvFile {
             path: p.clone(),
             index,
         })
@@ -63,7 +64,7 @@ fn csv_ways_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> Ve
         cuts: Vec::new(),
     };
     every_way(|way| {
-        let s = parquet::csv::scan(&csv, &split, true, way).unwrap();
+        let s = scan::csv::scan(&csv, &split, true, way).unwrap();
         let (rows, daily) = sorted_rows(&s.scanned);
         (rows, daily, s.scanned.files, s.scanned.bad_file, s.declined)
     })
@@ -79,7 +80,7 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
 fn error(files: &[PathBuf], fast: bool) -> String {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    match load_inner(
+    match load_with(
         &inputs,
         None,
         &crate::data::Options {

@@ -6,7 +6,6 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::cube::Dataset;
-use crate::data::detect::Format;
 use crate::data::source::MAX_COUNT;
 use crate::data::source::Plan;
 use crate::data::source::Source;
@@ -159,95 +158,6 @@ pub(crate) fn query_error<'a>(
             "the usage data cannot be read: {text}. Check each file given in data.paths or --data"
         )),
     }
-}
-
-/// The keys of one JSON object, in order (duplicates kept, values skipped).
-struct Keys(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for Keys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Keys;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> std::result::Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(k) = m.next_key::<String>()? {
-                    m.next_value::<serde::de::IgnoredAny>()?;
-                    keys.push(k);
-                }
-                Ok(Keys(keys))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// An NDJSON line whose object names a key twice: the reader would keep one value silently.
-pub(crate) fn ndjson_duplicate_key(path: &Path) -> Option<Error> {
-    use std::io::BufRead;
-    let f = std::fs::File::open(path).ok()?;
-    let mut row = 0u64;
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.ok()?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        row += 1;
-        let Ok(Keys(keys)) = serde_json::from_str::<Keys>(&line) else {
-            continue;
-        };
-        let mut seen = std::collections::HashSet::new();
-        if let Some(k) = keys.iter().find(|k| !seen.insert(k.as_str())) {
-            return Some(
-                Error::data(
-                    path,
-                    Some(row),
-                    Some(k),
-                    format!("the object names `{k}` twice; keep one value of each key"),
-                )
-                .with_line(Some(i as u64 + 1)),
-            );
-        }
-    }
-    None
-}
-
-/// For an NDJSON file the reader refused: the first line that is not a JSON object, named by
-/// its line number (the reader only says at which character of its buffer it stopped).
-pub(crate) fn json_line_error(path: &Path) -> Option<Error> {
-    if Format::of(path) != Some(Format::Ndjson) {
-        return None;
-    }
-    use std::io::BufRead;
-    let f = std::fs::File::open(path).ok()?;
-    let mut row = 0u64;
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.ok()?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        row += 1;
-        let why = match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(serde_json::Value::Object(_)) => continue,
-            Ok(_) => "is not a JSON object; each line holds one object such as {\"date\": \"2026-10-01\", ...}".to_owned(),
-            Err(e) => {
-                let what = e.to_string();
-                let what = what.split(" at line ").next().unwrap_or(&what).to_owned();
-                format!(
-                    "is not valid JSON ({what} at column {}); each line holds one complete JSON object",
-                    e.column()
-                )
-            }
-        };
-        return Some(Error::data(path, Some(row), None, why).with_line(Some(i as u64 + 1)));
-    }
-    None
 }
 
 /// Finds the first bad row of a file and says what is wrong with it.

@@ -1,7 +1,8 @@
 //! The Parquet fast path gives the general query's cube, number for number.
 
 #[allow(unused_imports)]
-use super::aggregate::{parquet, query::*, *};
+use super::aggregate::{query::*, *};
+use super::scan;
 use super::*;
 #[allow(unused_imports)]
 use super::{detect::*, diagnose::*, guard::*, overlaps::*, source::*};
@@ -58,7 +59,7 @@ fn parquet_paged(
 fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Dataset) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let fast = load_inner(
+    let fast = load_with(
         &inputs,
         term,
         &crate::data::Options {
@@ -68,7 +69,7 @@ fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Da
         },
     )
     .unwrap();
-    let general = load_inner(
+    let general = load_with(
         &inputs,
         term,
         &crate::data::Options {
@@ -86,16 +87,16 @@ fn both(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) -> (Dataset, Da
     (fast, general)
 }
 
-/// The fast path's three ways of summing a row group (`parquet::Way`) give the same rows,
+/// The fast path's three ways of summing a row group (`scan::Way`) give the same rows,
 /// daily series, file counts and bad file.
 fn fast_paths_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) {
-    let fast: Vec<parquet::FastFile> = files
+    let fast: Vec<scan::FastFile> = files
         .iter()
         .enumerate()
         .filter_map(|(index, p)| {
             let s = open(p, anthropic::Kind::Canonical, None).ok()?;
-            let day = parquet::eligible(s.label, &s.schema)?;
-            Some(parquet::FastFile {
+            let day = scan::eligible(s.label, &s.schema)?;
+            Some(scan::FastFile {
                 path: p.clone(),
                 index,
                 day,
@@ -107,23 +108,21 @@ fn fast_paths_agree(files: &[PathBuf], term: Option<(NaiveDate, NaiveDate)>) {
         cuts: Vec::new(),
     };
     every_way(|way| {
-        let s = parquet::scan_with(&fast, &split, true, &[], way).unwrap();
+        let s = scan::scan_with(&fast, &split, true, &[], way).unwrap();
         (sorted_rows(&s), s.files, s.merged, s.bad_file)
     });
 }
 
-/// The default way and every way a test can ask for (`parquet::Way`).
-pub(super) const WAYS: [Option<parquet::Way>; 4] = [
+/// The default way and every way a test can ask for (`scan::Way`).
+pub(super) const WAYS: [Option<scan::Way>; 4] = [
     None,
-    Some(parquet::Way::Packed),
-    Some(parquet::Way::Indexed),
-    Some(parquet::Way::Local),
+    Some(scan::Way::Packed),
+    Some(scan::Way::Indexed),
+    Some(scan::Way::Local),
 ];
 
 /// What `f` gives for every way, asserted equal to the default way's, which it returns.
-pub(super) fn every_way<T: PartialEq + std::fmt::Debug>(
-    f: impl Fn(Option<parquet::Way>) -> T,
-) -> T {
+pub(super) fn every_way<T: PartialEq + std::fmt::Debug>(f: impl Fn(Option<scan::Way>) -> T) -> T {
     let mut got = WAYS.map(f).into_iter();
     let first = got.next().expect("the default way");
     for (way, other) in got.enumerate() {
@@ -133,7 +132,7 @@ pub(super) fn every_way<T: PartialEq + std::fmt::Debug>(
 }
 
 /// A fast path's cube rows and daily series, each sorted, as text (for comparing ways).
-pub(super) fn sorted_rows(s: &parquet::Scanned) -> (Vec<String>, Vec<String>) {
+pub(super) fn sorted_rows(s: &scan::Scanned) -> (Vec<String>, Vec<String>) {
     let mut rows: Vec<String> = s.rows.iter().map(|r| format!("{r:?}")).collect();
     rows.sort();
     let mut daily: Vec<String> = s.daily.iter().map(|r| format!("{r:?}")).collect();
@@ -144,7 +143,7 @@ pub(super) fn sorted_rows(s: &parquet::Scanned) -> (Vec<String>, Vec<String>) {
 fn errors(files: &[PathBuf]) -> (String, String) {
     let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
         files.iter().map(|p| (p.clone(), None)).collect();
-    let text = |fast| match load_inner(
+    let text = |fast| match load_with(
         &inputs,
         None,
         &crate::data::Options {
@@ -160,11 +159,11 @@ fn errors(files: &[PathBuf]) -> (String, String) {
 }
 
 /// A Parquet file with a `date` column, as the fast path's only file.
-fn fast_file(path: &Path) -> parquet::FastFile {
-    parquet::FastFile {
+fn fast_file(path: &Path) -> scan::FastFile {
+    scan::FastFile {
         path: path.to_owned(),
         index: 0,
-        day: parquet::Day::Date,
+        day: scan::Day::Date,
     }
 }
 
@@ -227,7 +226,7 @@ fn the_fast_path_gives_the_general_query_s_cube() {
     for f in &files {
         let s = open(f, anthropic::Kind::Canonical, None).unwrap();
         assert!(
-            parquet::eligible(s.label, &s.schema).is_some(),
+            scan::eligible(s.label, &s.schema).is_some(),
             "{}",
             f.display()
         );
@@ -321,8 +320,8 @@ fn timestamps_count_by_their_utc_day_on_both_paths() {
     for p in [utc, naive_path] {
         let s = open(&p, anthropic::Kind::Canonical, None).unwrap();
         assert!(matches!(
-            parquet::eligible(s.label, &s.schema),
-            Some(parquet::Day::Timestamp(_))
+            scan::eligible(s.label, &s.schema),
+            Some(scan::Day::Timestamp(_))
         ));
         let (fast, general) = both(std::slice::from_ref(&p), None);
         assert_eq!(fast.rows, general.rows);
@@ -358,10 +357,7 @@ fn billed_costs_are_summed_exactly_on_both_paths() {
 2026-09-30,m,16,0.25\n";
     let p = parquet(d.path(), "billed.parquet", body, 2, DataType::Int64);
     let s = open(&p, anthropic::Kind::Canonical, None).unwrap();
-    assert_eq!(
-        parquet::eligible(s.label, &s.schema),
-        Some(parquet::Day::Date)
-    );
+    assert_eq!(scan::eligible(s.label, &s.schema), Some(scan::Day::Date));
     let (fast, general) = both(std::slice::from_ref(&p), None);
     assert_eq!(fast.rows, general.rows);
     let oct_billed = fast
@@ -452,8 +448,7 @@ fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
         assert!(fast.contains("row 2") && fast.contains(want), "{fast}");
         // Every way marks the file for the general query to name the row.
         for way in WAYS {
-            let s =
-                parquet::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way).unwrap();
+            let s = scan::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way).unwrap();
             assert_eq!(s.bad_file, Some(0), "{name}: {way:?}");
         }
     }
@@ -531,7 +526,7 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
         let files = expand_config_paths(&cfg.data_paths, &cfg.base_dir).unwrap();
         let inputs: Vec<(PathBuf, Option<anthropic::Kind>)> =
             files.iter().map(|p| (p.clone(), None)).collect();
-        let text = load_inner(
+        let text = load_with(
             &inputs,
             term,
             &crate::data::Options {
@@ -554,7 +549,7 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
                 (as_parquet(&dir, f, 61), None)
             })
             .collect();
-        let fast = load_inner(
+        let fast = load_with(
             &pq,
             term,
             &crate::data::Options {
@@ -564,7 +559,7 @@ fn every_golden_fixture_gives_one_cube_on_both_engines() {
             },
         )
         .unwrap();
-        let general = load_inner(
+        let general = load_with(
             &pq,
             term,
             &crate::data::Options {
@@ -627,20 +622,20 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
             )
         })
         .collect();
-    let fast: Vec<parquet::FastFile> = files
+    let fast: Vec<scan::FastFile> = files
         .iter()
         .enumerate()
-        .map(|(index, path)| parquet::FastFile {
+        .map(|(index, path)| scan::FastFile {
             path: path.clone(),
             index,
-            day: parquet::Day::Date,
+            day: scan::Day::Date,
         })
         .collect();
-    let s = parquet::scan(&fast, &Default::default(), false, &[]).unwrap();
+    let s = scan::scan(&fast, &Default::default(), false, &[]).unwrap();
     assert_eq!(s.rows.len(), 3, "one row per team, not per team and file");
     assert_eq!(s.merged, vec![0, 1, 2]);
     let oct = |n: u32| epoch_days(NaiveDate::from_ymd_opt(2026, 10, n).unwrap());
-    let want: Vec<(usize, parquet::FileSpan)> = (0..3)
+    let want: Vec<(usize, scan::FileSpan)> = (0..3)
         .map(|i| (i, (2, oct(i as u32 + 1), oct(i as u32 + 1))))
         .collect();
     assert_eq!(s.files, want);
@@ -661,7 +656,7 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
     assert_eq!((file("a"), file("b"), file("c")), (0, 0, 2));
 
     // A general-query file on day 2 keeps day 2's file apart from the others.
-    let s = parquet::scan(&fast, &Default::default(), false, &[(oct(2), oct(2))]).unwrap();
+    let s = scan::scan(&fast, &Default::default(), false, &[(oct(2), oct(2))]).unwrap();
     assert_eq!((s.rows.len(), s.merged), (5, vec![0, 2]));
 
     let (f, g) = both(&files, None);
@@ -712,13 +707,13 @@ fn files_of_disjoint_days_are_summed_as_they_are_read() {
         .with_statistics(StatisticsOptions::empty())
         .finish(&mut df)
         .unwrap();
-    let mut fast_bare: Vec<parquet::FastFile> = fast.into_iter().skip(1).collect();
-    fast_bare.push(parquet::FastFile {
+    let mut fast_bare: Vec<scan::FastFile> = fast.into_iter().skip(1).collect();
+    fast_bare.push(scan::FastFile {
         path: bare,
         index: 3,
-        day: parquet::Day::Date,
+        day: scan::Day::Date,
     });
-    let s = parquet::scan(&fast_bare, &Default::default(), false, &[]).unwrap();
+    let s = scan::scan(&fast_bare, &Default::default(), false, &[]).unwrap();
     assert_eq!((s.rows.len(), s.merged), (6, Vec::<usize>::new()));
 }
 
@@ -736,7 +731,7 @@ fn billed_costs_too_large_to_sum_are_refused_on_both_paths() {
         let (fast, general) = errors(std::slice::from_ref(&p));
         // Every way, with the daily series too (whose sums hold the cost as well).
         let ways = WAYS.map(|way| {
-            match parquet::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way) {
+            match scan::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way) {
                 Ok(_) => "summed".to_owned(),
                 Err(e) => e.to_string(),
             }
@@ -769,9 +764,9 @@ fn a_worker_s_bound_counts_the_row_groups_it_merged() {
     }
     let p = parquet(d.path(), "three.parquet", &body, 21, DataType::Int64);
     // Every way: the column-at-a-time one (`Indexed`) adds with checks once the bound passes.
-    for way in [None, Some(parquet::Way::Indexed)] {
+    for way in [None, Some(scan::Way::Indexed)] {
         let got = without_fast_path_panics(|| {
-            parquet::scan_with(&[fast_file(&p)], &Default::default(), false, &[], way)
+            scan::scan_with(&[fast_file(&p)], &Default::default(), false, &[], way)
                 .map(|s| s.rows.len())
         });
         let err = got.expect_err("the sums pass 64 bits").to_string();
@@ -882,7 +877,7 @@ fn a_daily_sum_over_windows_too_large_to_count_is_refused() {
     let p = parquet(d.path(), "days.parquet", &body, 14, DataType::Int64);
     for way in WAYS {
         let got = without_fast_path_panics(|| {
-            parquet::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way)
+            scan::scan_with(&[fast_file(&p)], &Default::default(), true, &[], way)
                 .map(|s| s.rows.len())
         });
         let err = got.expect_err("the daily sum passes 64 bits").to_string();
@@ -931,7 +926,7 @@ fn segments_read_only_their_pages_and_sum_as_the_whole_row_group() {
     );
     // The file has what the test is about: one row group of many pages, text with a
     // dictionary page.
-    let pages = parquet::page_counts(&p);
+    let pages = scan::page_counts(&p);
     let count = |name: &str| pages.iter().find(|(c, ..)| c == name).unwrap();
     let (_, output_pages, _, output_rows) = count("output_tokens");
     assert!(*output_pages > 10, "{pages:?}");
@@ -965,7 +960,7 @@ fn segments_read_only_their_pages_and_sum_as_the_whole_row_group() {
         DataType::Int64,
         Some(64),
     );
-    let pages = parquet::page_counts(&p);
+    let pages = scan::page_counts(&p);
     let (_, _, dict, _) = pages.iter().find(|(c, ..)| c == "workspace_id").unwrap();
     assert!(!dict, "{pages:?}");
     let (fast, general) = both(&[p], None);

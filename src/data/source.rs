@@ -15,7 +15,6 @@ use super::sources::admin_api::ReportFrame;
 use super::text_scan;
 use crate::data::detect::Format;
 use crate::data::detect::unknown_extension;
-use crate::data::diagnose::json_line_error;
 
 pub(crate) const TOKEN_COLUMNS: [(&str, Slot); 5] = [
     ("uncached_input_tokens", Slot::U),
@@ -139,7 +138,7 @@ impl Source {
 }
 
 pub(crate) fn polars_err(path: &Path, e: PolarsError) -> Error {
-    if let Some(located) = json_line_error(path) {
+    if let Some(located) = text_scan::json_line_error(path) {
         return located;
     }
     Error::data(
@@ -216,7 +215,7 @@ pub(crate) fn open(
     if label == format.name() {
         check_token_columns(path, &schema)?;
         if format == Format::Ndjson
-            && let Some(e) = crate::data::diagnose::ndjson_duplicate_key(path)
+            && let Some(e) = text_scan::ndjson_duplicate_key(path)
         {
             return Err(e);
         }

@@ -1,7 +1,7 @@
 //! Tests of the general query: the cube, bad rows, overlaps, hashing.
 
 #[allow(unused_imports)]
-use super::aggregate::{parquet, query::*, *};
+use super::aggregate::{query::*, *};
 use super::*;
 #[allow(unused_imports)]
 use super::{detect::*, diagnose::*, guard::*, overlaps::*, source::*};

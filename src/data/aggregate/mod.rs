@@ -8,7 +8,6 @@ use crate::cube::CubeRow;
 use crate::month::Month;
 use crate::pricing::{Tokens, Variant};
 
-pub(crate) mod parquet;
 pub(crate) mod query;
 
 pub(crate) fn epoch_days(d: NaiveDate) -> i32 {

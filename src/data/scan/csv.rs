@@ -14,10 +14,21 @@
 //! a negative or absurd count) mark the file bad, as on the Parquet path, so that the general
 //! query names them.
 
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use polars::prelude::Schema;
+
+use crate::data::aggregate::Split;
+use crate::error::{Error, Result};
+
 use std::os::unix::fs::FileExt;
 
-use super::group::{Batch, Target, sum_batch, usd_e8};
-use super::*;
+use super::merge::{Scanned, merge, spread};
+use super::sum::{Batch, Target, sum_batch, usd_e8};
+use super::worker::{FxMap, MODEL, REQ, SUMS, TEXT, Way, Worker, count_columns};
 use crate::data::detect::Format;
 
 /// Bytes of a file one task reads (in unit tests, a few, so that their files span blocks).

@@ -1,12 +1,25 @@
 //! Reading a row group: its column chunks in one read each, text as dictionary codes, counts as
 //! integers.
 
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+
+use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
+use polars_buffer::Buffer;
+use polars_parquet::read::{
+    BasicDecompressor, ColumnChunkMetadata, Filter, PageReader, RowGroupMetadata,
+    column_iter_to_arrays,
+};
+
+use crate::error::{Error, Result};
+
 use std::cell::RefCell;
 use std::ops::Range;
 
+use super::worker::{FxMap, Layout};
 use polars_parquet::parquet::read::PageMetaData;
-
-use super::*;
 
 /// The bytes of one row group's needed columns, read in one piece, or the file to read each
 /// column from as it is decoded.

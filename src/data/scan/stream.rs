@@ -12,13 +12,24 @@
 //! pages that hold the segment's rows (`read::pages`), so that neither the bytes a row nor a
 //! count column's bytes grow with the row group.
 
-use std::ops::Range;
+use std::path::Path;
 
-use super::group::{
+use polars_arrow::array::{Array, PrimitiveArray};
+use polars_arrow::datatypes::ArrowDataType;
+
+use crate::data::aggregate::Split;
+use crate::error::{Error, Result};
+
+use super::read::{Chunk, count_values, decode_text, text_codes};
+use super::sum::{
     DAY_SLOT, DENSE_DAYS, Months, Target, WINDOW, days_of, decode_days, group_of, months, no_model,
     note_days, usd_e8,
 };
-use super::*;
+use super::worker::{
+    COST, DayKey, FxMap, Layout, MODEL, O, O_REQ, R, REQ, REQ_ROWS, TIER, U, W1, W5, WEB, Worker,
+    unreadable,
+};
+use std::ops::Range;
 
 /// Whether a window's keys, numbering `width`, fold into one integer: any that fit 64 bits (in
 /// unit tests, at most 1,024, so that their small windows also take the way of keys too wide to

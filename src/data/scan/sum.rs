@@ -1,139 +1,19 @@
-//! Aggregating one row group into a worker's groups: each row's codes and month folded into one
-//! key, the counts summed per key.
+//! Summing a decoded batch of rows into a worker's groups and daily sums, one of three ways.
 
-use super::*;
+use super::read::Chunk;
+use super::worker::{
+    Acc, COST, DailyMap, Day, DayKey, FxMap, ID_BITS, Layout, MAX_DAY_SPAN, MODEL, O, O_REQ, R,
+    REQ, REQ_ROWS, SMALL_GROUP, SUMS, TIER, U, W1, W5, WEB, Way, Worker, pack, unpack, unreadable,
+};
+use crate::data::aggregate::{Split, Sums};
 use crate::data::source::{FIRST_DAY, LAST_DAY, MAX_COST_USD};
-
-/// Aggregates one row group into the worker's groups.
-pub(super) fn row_group(
-    w: &mut Worker,
-    l: &Layout,
-    g: usize,
-    handle: &mut Option<File>,
-    split: &Split,
-    way: Option<Way>,
-) -> Result<()> {
-    let meta = l.meta()?;
-    let group = &meta.row_groups[g];
-    let n = group.num_rows();
-    if n == 0 {
-        return Ok(());
-    }
-    // A large row group is summed a column at a time, each column read as it is decoded.
-    let streamed = streams(way, n.min(WINDOW));
-    let mut chunk = read_chunk(l, group, handle, !streamed)?;
-    if streamed {
-        // A segment at a time, so that memory holds a segment's rows' groups and cells and
-        // one column's pages for it, however large the row group (when its pages can be found).
-        if n <= SEGMENT || !chunk.walkable(l) {
-            return super::stream::row_group(w, l, &chunk, n, split);
-        }
-        for start in (0..n).step_by(SEGMENT) {
-            let rows = start..(start + SEGMENT).min(n);
-            let len = rows.len();
-            chunk.segment = Some(rows);
-            super::stream::row_group(w, l, &chunk, len, split)?;
-        }
-        return Ok(());
-    }
-    // A large row group is summed a window of rows at a time, so that memory holds one window's
-    // decoded columns rather than the whole group's (pages before a window are skipped without
-    // being decompressed).
-    let mut start = 0;
-    while start < n {
-        let len = WINDOW.min(n - start);
-        let rows = (n > WINDOW).then(|| start..start + len);
-        window(w, l, &chunk, len, rows, split, way)?;
-        start += len;
-    }
-    Ok(())
-}
-
-/// The worker's group of a row-group-local key (the month code and text codes folded with
-/// `radix`; `maps` turns each text code into the worker's id), added if new, and the first file
-/// that holds it.
-pub(super) fn group_of(
-    w: &mut Worker,
-    key: u64,
-    radix: &[u64],
-    maps: &[Vec<u32>],
-    first_month: i32,
-    file: u32,
-    index: usize,
-) -> u32 {
-    let mut rest = key;
-    let mut ids = [0u32; 6];
-    for c in (0..6).rev() {
-        ids[c] = maps[c][(rest % radix[c]) as usize];
-        rest /= radix[c];
-    }
-    let code = rest as u32;
-    let month = first_month + (code >> 2) as i32;
-    let g = w.group((file, month * 4 + (code & 3) as i32, ids), index as u32);
-    let first = &mut w.groups[g].2;
-    *first = (*first).min(index as u32);
-    g as u32
-}
-
-/// Decodes a window's day column (`rows` of the row group, or all).
-pub(super) fn decode_days(
-    l: &Layout,
-    chunk: &Chunk,
-    rows: Option<std::ops::Range<usize>>,
-) -> Result<Box<dyn Array>, String> {
-    match l.day {
-        Day::Date => chunk.decode("date", ArrowDataType::Date32, false, rows),
-        Day::Timestamp(unit) => chunk.decode(
-            "starting_at",
-            ArrowDataType::Timestamp(unit.to_arrow(), None),
-            false,
-            rows,
-        ),
-    }
-}
-
-/// A decoded day column of `n` rows as days since 1970-01-01; None when a row has no day.
-pub(super) fn days_of<'a>(
-    l: &Layout,
-    day_array: &'a dyn Array,
-    n: usize,
-) -> Result<Option<Cow<'a, [i32]>>> {
-    let fail = |e: String| unreadable(&l.path, e);
-    if day_array.len() != n {
-        return Err(fail(format!(
-            "column `{}` has the wrong length",
-            l.day.column()
-        )));
-    }
-    if day_array.null_count() > 0 {
-        return Ok(None);
-    }
-    let days: Cow<[i32]> = match l.day {
-        Day::Date => day_array
-            .as_any()
-            .downcast_ref::<PrimitiveArray<i32>>()
-            .map(|d| Cow::Borrowed(d.values().as_slice())),
-        Day::Timestamp(unit) => day_array
-            .as_any()
-            .downcast_ref::<PrimitiveArray<i64>>()
-            .and_then(|t| utc_days(t.values(), unit)),
-    }
-    .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
-    // A day outside the years usage can have: the general query names the row.
-    if days.iter().any(|d| !(FIRST_DAY..=LAST_DAY).contains(d)) {
-        return Ok(None);
-    }
-    Ok(Some(days))
-}
-
-/// Whether a row group whose windows hold `n` rows is summed a column at a time (see `stream`):
-/// a large one, unless a way is asked for.
-fn streams(way: Option<Way>, n: usize) -> bool {
-    match way {
-        None => n > SMALL_GROUP,
-        Some(way) => way == Way::Indexed,
-    }
-}
+use crate::error::Result;
+use polars::prelude::TimeUnit;
+use polars_arrow::array::{Array, PrimitiveArray};
+use polars_arrow::datatypes::ArrowDataType;
+use std::borrow::Cow;
+use std::hash::Hash;
+use std::path::Path;
 
 /// The most cells (days x models x tiers x billed flag) of a row group's dense daily table.
 pub(super) const DENSE_DAYS: usize = 1 << 16;
@@ -159,118 +39,9 @@ pub(super) const SEGMENT: usize = 2 * WINDOW;
 /// 61 and 4,096 rows are read in windows and those of 1 and 3 rows whole).
 #[cfg(not(test))]
 pub(super) const WINDOW: usize = 1 << 20;
+
 #[cfg(test)]
 pub(super) const WINDOW: usize = 7;
-
-/// Aggregates `n` rows of a row group (`rows` of it, or all) into the worker's groups.
-fn window(
-    w: &mut Worker,
-    l: &Layout,
-    chunk: &Chunk,
-    n: usize,
-    rows: Option<std::ops::Range<usize>>,
-    split: &Split,
-    way: Option<Way>,
-) -> Result<()> {
-    let fail = |e: String| unreadable(&l.path, e);
-    let mark_bad = |w: &mut Worker| w.bad = Some(w.bad.map_or(l.index, |b| b.min(l.index)));
-
-    let day_array = decode_days(l, chunk, rows.clone()).map_err(fail)?;
-    let Some(days) = days_of(l, day_array.as_ref(), n)? else {
-        // A row without a day: the general query names it.
-        mark_bad(w);
-        return Ok(());
-    };
-    let mut batch = Batch {
-        days,
-        codes: Vec::with_capacity(6),
-        dicts: Vec::with_capacity(6),
-        counts: Default::default(),
-        req_known: None,
-        billed_cost: None,
-    };
-    // Text keys as local codes.
-    let text_arrays: Vec<Option<Box<dyn Array>>> = l
-        .text
-        .iter()
-        .map(|name| {
-            name.map(|c| decode_text(chunk, c, rows.clone()))
-                .transpose()
-        })
-        .collect::<Result<_, String>>()
-        .map_err(fail)?;
-    for (a, name) in text_arrays.iter().zip(l.text) {
-        match (a, name) {
-            (Some(a), Some(name)) => {
-                let t = text_codes(a.as_ref(), name, n).map_err(fail)?;
-                batch.codes.push(t.codes);
-                batch.dicts.push(t.dict);
-            }
-            _ => {
-                batch.codes.push(Cow::Borrowed(&[]));
-                batch.dicts.push(vec![None]);
-            }
-        }
-    }
-    let count_arrays: Vec<Option<Box<dyn Array>>> = l
-        .counts
-        .iter()
-        .map(|count| {
-            count
-                .map(|(c, int32)| {
-                    let dtype = if int32 {
-                        ArrowDataType::Int32
-                    } else {
-                        ArrowDataType::Int64
-                    };
-                    chunk.decode(c, dtype, false, rows.clone())
-                })
-                .transpose()
-        })
-        .collect::<Result<_, String>>()
-        .map_err(fail)?;
-    for (i, (a, name)) in count_arrays.iter().zip(l.counts).enumerate() {
-        let (Some(a), Some((name, _))) = (a, name) else {
-            continue;
-        };
-        let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
-        if i == REQ {
-            batch.req_known = known;
-        }
-        batch.counts[i] = values;
-    }
-    // Billed cost: a flag per row (it has one) and the amount in 1e-8 USD.
-    if let Some(name) = l.cost {
-        let a = chunk
-            .decode(name, ArrowDataType::Float64, false, rows.clone())
-            .map_err(fail)?;
-        let p = a
-            .as_any()
-            .downcast_ref::<PrimitiveArray<f64>>()
-            .filter(|p| p.len() == n)
-            .ok_or_else(|| fail(format!("column `{name}` is not a number column")))?;
-        let flags: Vec<u32> = (0..n).map(|i| u32::from(p.is_valid(i))).collect();
-        let e8: Option<Vec<i64>> = p
-            .values()
-            .iter()
-            .zip(&flags)
-            .map(|(v, f)| if *f == 1 { usd_e8(*v) } else { Some(0) })
-            .collect();
-        let Some(e8) = e8 else {
-            // An amount out of range: the general query names the row.
-            mark_bad(w);
-            return Ok(());
-        };
-        batch.billed_cost = Some((flags, e8));
-    }
-    let target = Target {
-        path: &l.path,
-        index: l.index,
-        group_file: l.group_file,
-        span: l.span,
-    };
-    sum_batch(w, &target, batch, split, way)
-}
 
 /// Where a batch of rows is summed: the file it comes from, the group its rows go in (its own
 /// index or [`MERGED`]) and the days its statistics say it spans.
@@ -755,11 +526,11 @@ pub(super) struct Columns<'a> {
 }
 
 /// Rows summed at a time on the direct path (bounds the key buffer of a large row group).
-const CHUNK: usize = 1 << 16;
+pub(super) const CHUNK: usize = 1 << 16;
 
 /// Adds row `i` to a group's sums.
 #[inline(always)]
-fn add_row(a: &mut Acc, c: &Columns, i: usize) {
+pub(super) fn add_row(a: &mut Acc, c: &Columns, i: usize) {
     let d = c.days[i];
     a.slots[U] += c.u[i];
     a.slots[W5] += c.w5[i];
@@ -778,7 +549,7 @@ fn add_row(a: &mut Acc, c: &Columns, i: usize) {
 
 /// Adds row `i` to a day's sums (`DAY_SLOTS`: U, W5, W1, R, O, cost).
 #[inline(always)]
-fn add_day(a: &mut [i64; 6], c: &Columns, i: usize) {
+pub(super) fn add_day(a: &mut [i64; 6], c: &Columns, i: usize) {
     a[0] += c.u[i];
     a[1] += c.w5[i];
     a[2] += c.w1[i];
@@ -805,4 +576,81 @@ pub(super) fn accumulate<K: Copy + Eq + Hash>(
         seen[(c.days[i] - c.dmin) as usize] = true;
     }
     accs
+}
+
+/// The worker's group of a row-group-local key (the month code and text codes folded with
+/// `radix`; `maps` turns each text code into the worker's id), added if new, and the first file
+/// that holds it.
+pub(super) fn group_of(
+    w: &mut Worker,
+    key: u64,
+    radix: &[u64],
+    maps: &[Vec<u32>],
+    first_month: i32,
+    file: u32,
+    index: usize,
+) -> u32 {
+    let mut rest = key;
+    let mut ids = [0u32; 6];
+    for c in (0..6).rev() {
+        ids[c] = maps[c][(rest % radix[c]) as usize];
+        rest /= radix[c];
+    }
+    let code = rest as u32;
+    let month = first_month + (code >> 2) as i32;
+    let g = w.group((file, month * 4 + (code & 3) as i32, ids), index as u32);
+    let first = &mut w.groups[g].2;
+    *first = (*first).min(index as u32);
+    g as u32
+}
+
+/// Decodes a window's day column (`rows` of the row group, or all).
+pub(super) fn decode_days(
+    l: &Layout,
+    chunk: &Chunk,
+    rows: Option<std::ops::Range<usize>>,
+) -> Result<Box<dyn Array>, String> {
+    match l.day {
+        Day::Date => chunk.decode("date", ArrowDataType::Date32, false, rows),
+        Day::Timestamp(unit) => chunk.decode(
+            "starting_at",
+            ArrowDataType::Timestamp(unit.to_arrow(), None),
+            false,
+            rows,
+        ),
+    }
+}
+
+/// A decoded day column of `n` rows as days since 1970-01-01; None when a row has no day.
+pub(super) fn days_of<'a>(
+    l: &Layout,
+    day_array: &'a dyn Array,
+    n: usize,
+) -> Result<Option<Cow<'a, [i32]>>> {
+    let fail = |e: String| unreadable(&l.path, e);
+    if day_array.len() != n {
+        return Err(fail(format!(
+            "column `{}` has the wrong length",
+            l.day.column()
+        )));
+    }
+    if day_array.null_count() > 0 {
+        return Ok(None);
+    }
+    let days: Cow<[i32]> = match l.day {
+        Day::Date => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i32>>()
+            .map(|d| Cow::Borrowed(d.values().as_slice())),
+        Day::Timestamp(unit) => day_array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .and_then(|t| utc_days(t.values(), unit)),
+    }
+    .ok_or_else(|| fail(format!("column `{}` is out of range", l.day.column())))?;
+    // A day outside the years usage can have: the general query names the row.
+    if days.iter().any(|d| !(FIRST_DAY..=LAST_DAY).contains(d)) {
+        return Ok(None);
+    }
+    Ok(Some(days))
 }

@@ -1,0 +1,177 @@
+use super::*;
+
+const MINIMAL: &str = r#"
+[organization]
+name = "Acme"
+review_owner = "Dana Whitfield"
+"#;
+
+fn parse(s: &str) -> Result<Config> {
+    Config::parse(s, Path::new("govreview.toml"))
+}
+
+fn problems(s: &str) -> Vec<Problem> {
+    match parse(s) {
+        Err(Error::Config { problems, .. }) => problems,
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn minimal_config_takes_documented_defaults() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.review_day, 10);
+    assert_eq!(c.discount, 0.0);
+    assert_eq!(c.targets.drift_tolerance, 0.02);
+    assert!(c.commitment.is_none());
+    assert_eq!(c.base_dir, PathBuf::from(""));
+}
+
+#[test]
+fn unknown_key_is_located() {
+    let p = problems(&format!("{MINIMAL}colour = \"red\"\n"));
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].line, p[0].column), (Some(5), Some(1)));
+    assert_eq!(p[0].key.as_deref(), Some("organization.colour"));
+    assert!(
+        p[0].message
+            .contains("unknown key (keys here: name, review_owner"),
+        "{}",
+        p[0].message
+    );
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let p = problems("[organization\nname = 1\n");
+    assert_eq!(p[0].line, Some(1));
+    assert!(p[0].column.is_some());
+}
+
+#[test]
+fn every_validation_problem_is_reported_at_once() {
+    let text = format!(
+        "{MINIMAL}[targets]\nmin_cache_hit_rate = 55\nmin_batch_share = -0.1\n[commitment]\namount = 1000\nstart = 2026-12-31\nend = 2026-01-01\n"
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 3, "{p:?}");
+    assert_eq!(p[0].key.as_deref(), Some("targets.min_cache_hit_rate"));
+    assert_eq!(p[0].line, Some(6));
+    assert_eq!(p[1].key.as_deref(), Some("targets.min_batch_share"));
+    assert_eq!(p[2].key.as_deref(), Some("commitment.end"));
+    assert_eq!(p[2].line, Some(11));
+}
+
+#[test]
+fn type_errors_and_typos_are_all_reported_with_their_keys() {
+    let text = format!(
+        "{MINIMAL}review_dya = 10\n[targets]\nmin_cache_hit_rate = \"high\"\nmin_batch_share = -0.1\nmax_opus_shar = 0.3\n[commitment]\namount = \"lots\"\nstart = 2026-01-01\nend = 2026-12-31\n"
+    );
+    let p = problems(&text);
+    let keys: Vec<&str> = p.iter().filter_map(|p| p.key.as_deref()).collect();
+    assert_eq!(
+        keys,
+        [
+            "organization.review_dya",
+            "targets.min_cache_hit_rate",
+            "targets.min_batch_share",
+            "targets.max_opus_shar",
+            "commitment.amount"
+        ],
+        "{p:#?}"
+    );
+    assert_eq!(p[1].line, Some(7));
+    assert!(
+        p[1].message.contains("wrong type") && p[1].message.contains("expected a number"),
+        "{}",
+        p[1].message
+    );
+    assert!(
+        p[0].message.contains("did you mean `review_day`?"),
+        "{}",
+        p[0].message
+    );
+    assert_eq!((p[0].line, p[0].column), (Some(5), Some(1)));
+    assert!(
+        p[3].message.contains("did you mean `max_opus_share`?"),
+        "{}",
+        p[3].message
+    );
+    assert!(p[4].message.contains("wrong type"), "{}", p[4].message);
+}
+
+#[test]
+fn placeholder_owner_is_rejected() {
+    let text = format!("{MINIMAL}[teams.support]\nowner = \"TBD\"\n");
+    let p = problems(&text);
+    assert_eq!(p[0].key.as_deref(), Some("teams.support.owner"));
+}
+
+#[test]
+fn new_model_needs_all_prices_and_override_merges() {
+    let text = format!(
+        "{MINIMAL}[pricing.models.\"claude-mythos-1\"]\ninput = 4\n[pricing.models.\"claude-opus-4-5\"]\noutput = 20\n"
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 1);
+    assert!(p[0].message.contains("cache_write_5m"), "{}", p[0].message);
+
+    let ok = format!("{MINIMAL}[pricing.models.\"claude-opus-4-5\"]\noutput = 20\n");
+    let c = parse(&ok).unwrap();
+    let m = c.prices.lookup("claude-opus-4-5-20251101").unwrap();
+    assert_eq!((m.price.input, m.price.output), (5.0, 20.0));
+}
+
+#[test]
+fn team_targets_inherit_org_targets() {
+    let text = format!(
+        "{MINIMAL}[targets]\nmax_opus_share = 0.3\nmin_cache_hit_rate = 0.5\n[targets.teams.support]\nmin_cache_hit_rate = 0.7\n"
+    );
+    let c = parse(&text).unwrap();
+    let fams = vec!["opus".to_owned()];
+    let kpis = crate::kpi::instances(crate::kpi::Scope::Team, &fams);
+    let get = |key: &str, team: &str| {
+        let k = kpis.iter().find(|k| k.key() == key).unwrap();
+        c.targets.get(k, Some(team), None)
+    };
+    use crate::kpi::Goal;
+    assert_eq!(get("cache_hit_rate", "support"), Some(Goal::AtLeast(0.7)));
+    assert_eq!(get("model_mix.opus", "support"), Some(Goal::AtMost(0.3)));
+    assert_eq!(get("cache_hit_rate", "other"), Some(Goal::AtLeast(0.5)));
+}
+
+#[test]
+fn person_rules() {
+    let teams: BTreeMap<String, String> = [("support".to_owned(), "Ann".to_owned())].into();
+    assert!(is_person("Ann Lee", &teams, &[]));
+    assert!(!is_person(" TBD ", &teams, &[]));
+    assert!(!is_person("support", &teams, &[]));
+    assert!(!is_person("Bob", &teams, &["Ann Lee".to_owned()]));
+}
+/// An override of a built-in price is the price on every day: the built-in dated row of Sonnet
+/// 5.5 (its cache-read cut of 2026-10-07) does not undo it.
+#[test]
+fn an_override_of_a_price_holds_on_every_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("govreview.toml");
+    std::fs::write(
+        &p,
+        "[organization]\nname = \"A\"\nreview_owner = \"Ann Example\"\n\n[pricing.models.\"claude-sonnet-5-5\"]\ncache_read = 0.25\n",
+    )
+    .unwrap();
+    let cfg = Config::load(&p).unwrap();
+    let m = cfg.prices.lookup("claude-sonnet-5-5").unwrap();
+    let read = crate::pricing::Tokens::new(0, 0, 0, 1_000_000, 0);
+    for d in ["2026-10-01", "2026-10-07", "2026-11-30"] {
+        assert!(
+            (m.price_on(d.parse().unwrap()).cost(&read) - 0.25).abs() < 1e-12,
+            "{d}"
+        );
+    }
+    // Without an override the cut applies from its day.
+    let (models, ratio) = crate::pricing::builtin().unwrap();
+    let tb = crate::pricing::PriceTable::new(models, ratio);
+    let b = tb.lookup("claude-sonnet-5-5").unwrap();
+    let on = |d: &str| b.price_on(d.parse().unwrap()).cost(&read);
+    assert!(on("2026-10-01") > on("2026-10-07"));
+}
