@@ -191,40 +191,23 @@ fn placeholder(message: &str) -> Option<toml_edit::Item> {
 
 /// Adds `item` at `path` (its tables must exist); false when they do not.
 fn insert_key(doc: &mut toml_edit::DocumentMut, path: &[&str], item: toml_edit::Item) -> bool {
-    let Some((last, parents)) = path.split_last() else {
-        return false;
-    };
-    let mut t: &mut dyn toml_edit::TableLike = doc.as_table_mut();
-    let mut i = 0;
-    while i < parents.len() {
-        let Some(next) = t.get_mut(parents[i]) else {
-            return false;
-        };
-        if next.is_array_of_tables()
-            && let Some(idx) = parents.get(i + 1).and_then(|x| x.parse::<usize>().ok())
-        {
-            let Some(tt) = next.as_array_of_tables_mut().and_then(|a| a.get_mut(idx)) else {
-                return false;
-            };
-            t = tt;
-            i += 2;
-            continue;
-        }
-        let Some(tt) = next.as_table_like_mut() else {
-            return false;
-        };
-        t = tt;
-        i += 1;
-    }
-    if t.get(last).is_some() {
-        return false;
-    }
-    t.insert(last, item);
-    true
+    put_key(doc, path, item, false)
 }
 
 /// Puts `item` at `path`; false when there is no such key.
 fn replace_key(doc: &mut toml_edit::DocumentMut, path: &[&str], item: toml_edit::Item) -> bool {
+    put_key(doc, path, item, true)
+}
+
+/// Sets `item` at `path` when the key `exists` already (replace) or does not yet (insert); false
+/// when that is not so or a parent table is missing. An array of tables is entered by the index
+/// after its name.
+fn put_key(
+    doc: &mut toml_edit::DocumentMut,
+    path: &[&str],
+    item: toml_edit::Item,
+    exists: bool,
+) -> bool {
     let Some((last, parents)) = path.split_last() else {
         return false;
     };
@@ -250,7 +233,7 @@ fn replace_key(doc: &mut toml_edit::DocumentMut, path: &[&str], item: toml_edit:
         t = tt;
         i += 1;
     }
-    if t.get(last).is_none() {
+    if t.get(last).is_some() != exists {
         return false;
     }
     t.insert(last, item);

@@ -154,6 +154,36 @@ pub fn linked_model(
     Ok((m, ds))
 }
 
+/// The register a command works on: `--register`, else the configuration's `output.register`,
+/// else `reviews/actions.toml` in the current folder when there is no configuration.
+pub fn register_path(arg: Option<&Path>, cfg: Option<&Config>) -> PathBuf {
+    match (arg, cfg) {
+        (Some(p), _) => p.to_owned(),
+        (None, Some(c)) => c.register.clone(),
+        (None, None) => {
+            Path::new(crate::config::DEFAULT_OUT_DIR).join(crate::config::REGISTER_FILE)
+        }
+    }
+}
+
+/// The set-up of the commands that show a month without writing a pack (`summary`, `check`,
+/// `backlog`, `commitment`): the review of `month` (None: the month before `as_of`) with the
+/// register at `register` (None: the configuration's) linked, read only.
+pub fn month_review(
+    cfg: &Config,
+    month: Option<Month>,
+    register: Option<&Path>,
+    inputs: &Inputs,
+    as_of: NaiveDate,
+    env: &Env,
+    doing: &str,
+) -> Result<ReportModel> {
+    let month = month.unwrap_or_else(|| Month::of(as_of).prev());
+    let path = register_path(register, Some(cfg));
+    let (model, _) = linked_model(cfg, inputs, month, as_of, env, &path, doing)?;
+    Ok(model)
+}
+
 /// The review of `month` (None: the month before `as_of`), made on `as_of`, with the register as
 /// it stood then (to measure what earlier actions did); the register is linked by the caller.
 pub fn model(

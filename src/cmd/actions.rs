@@ -1,7 +1,7 @@
 //! `govreview actions ...`: list, add, assign, close and show actions of the register.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -143,18 +143,6 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
         .map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// The register a command works on: `--register`, else the configuration's `output.register`,
-/// else `reviews/actions.toml` in the current folder when there is no configuration.
-pub fn register_path(arg: Option<&Path>, cfg: Option<&Config>) -> PathBuf {
-    match (arg, cfg) {
-        (Some(p), _) => p.to_owned(),
-        (None, Some(c)) => c.register.clone(),
-        (None, None) => {
-            Path::new(crate::config::DEFAULT_OUT_DIR).join(crate::config::REGISTER_FILE)
-        }
-    }
-}
-
 /// Loads the register for an edit, holding the repository lock of its folder meanwhile.
 fn load_for_edit(path: &Path) -> Result<(Register, RepoLock)> {
     let lock = RepoLock::acquire(
@@ -174,7 +162,8 @@ pub fn run(
 ) -> Result<()> {
     let io = |e| Error::io("stdout", "cannot write", e);
     let cfg = optional_config(&global.config)?;
-    let path = |r: &RegisterArg| register_path(r.register.as_deref(), cfg.as_ref());
+    let path =
+        |r: &RegisterArg| crate::pipeline::register_path(r.register.as_deref(), cfg.as_ref());
     match cmd {
         ActionsCommand::List {
             status,

@@ -6,9 +6,8 @@ use chrono::NaiveDate;
 
 use crate::Env;
 use crate::cli::{BacklogArgs, BacklogFormat, GlobalArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fmt;
-use crate::month::Month;
 use crate::pipeline;
 use crate::render::{csv, json, terminal};
 use crate::report::ReportModel;
@@ -22,30 +21,14 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let cfg = pipeline::load_config(&global.config)?;
-    let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
-    let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
     // Read only: the register shows which action carries out an item; a missing one is empty.
-    let (model, _) = pipeline::linked_model(
-        &cfg,
-        &args.input.inputs(),
-        month,
-        as_of,
-        env,
-        &path,
-        "reading usage and computing the backlog…",
-    )?;
+    let model = super::month_review(&cfg, args, as_of, env)?;
     let bytes = match args.format {
         BacklogFormat::Table => table(&model).into_bytes(),
-        BacklogFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json::backlog_document(&model)?)
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            s.push('\n');
-            s.into_bytes()
-        }
+        BacklogFormat::Json => json::pretty(&json::backlog_document(&model)?)?.into_bytes(),
         BacklogFormat::Csv => csv_rows(&model)?,
     };
-    out.write_all(&bytes)
-        .map_err(|e| Error::io("stdout", "cannot write", e))
+    super::print(out, &bytes)
 }
 
 /// The columns of the CSV, in order.

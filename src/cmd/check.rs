@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use crate::Env;
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::error::{Error, Result};
-use crate::month::Month;
 use crate::pipeline;
 
 /// Checks the month's findings and the register. Returns the problems found (empty: all good).
@@ -19,17 +18,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
     let cfg = pipeline::load_config(&global.config)?;
-    let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
-    let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
-    let (model, _) = pipeline::linked_model(
-        &cfg,
-        &args.input.inputs(),
-        month,
-        as_of,
-        env,
-        &path,
-        "reading usage and computing the review…",
-    )?;
+    let model = super::month_review(&cfg, args, as_of, env)?;
     // The fix commands name the config when it is not the default, so that they work as printed
     // from the folder `check` ran in.
     let gr = if global.config == std::path::Path::new("govreview.toml") {

@@ -9,7 +9,6 @@ use crate::Env;
 use crate::cli::{CommitmentArgs, CommitmentFormat, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::fmt::{self, pct, pct_signed, usd, usd0};
-use crate::month::Month;
 use crate::pipeline;
 use crate::render::{csv, json, terminal};
 use crate::report::{NextCommitment, ReportModel};
@@ -29,30 +28,14 @@ pub fn run(
             cfg.path.display()
         )));
     }
-    let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     // Read only: the register says which backlog items are validated, and so the floor.
-    let path = super::actions::register_path(args.register.as_deref(), Some(&cfg));
-    let (model, _) = pipeline::linked_model(
-        &cfg,
-        &args.input.inputs(),
-        month,
-        as_of,
-        env,
-        &path,
-        "reading usage and forecasting…",
-    )?;
+    let model = super::month_review(&cfg, args, as_of, env)?;
     let bytes = match args.format {
         CommitmentFormat::Table => table(&model).into_bytes(),
-        CommitmentFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json::commitment_document(&model)?)
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            s.push('\n');
-            s.into_bytes()
-        }
+        CommitmentFormat::Json => json::pretty(&json::commitment_document(&model)?)?.into_bytes(),
         CommitmentFormat::Csv => csv_rows(&model)?,
     };
-    out.write_all(&bytes)
-        .map_err(|e| Error::io("stdout", "cannot write", e))
+    super::print(out, &bytes)
 }
 
 /// The columns of the CSV, in order.

@@ -177,7 +177,7 @@ fn without_fast_path_panics<T>(f: impl FnOnce() -> T) -> T {
     std::panic::set_hook(Box::new(move |info| {
         if info
             .location()
-            .is_some_and(|l| l.file().contains("aggregate/parquet"))
+            .is_some_and(|l| l.file().contains("data/scan/"))
         {
             seen.fetch_add(1, Ordering::SeqCst);
         }

@@ -202,6 +202,13 @@ struct BacklogDocument<'a> {
     optimized_floor: FloorJson<'a>,
 }
 
+/// A document as pretty JSON with a final newline (what the commands print).
+pub fn pretty(v: &Value) -> Result<String> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
 /// The backlog alone, as `govreview backlog --format json` prints it: the `backlog` and
 /// `optimized_floor` of metrics.json.
 pub fn backlog_document(m: &ReportModel) -> Result<Value> {

@@ -383,15 +383,9 @@ pub(crate) fn apply<'t>(
             let f = share_move(rows, &pick, goal, d, &|m| {
                 m.variant.speed = Some("standard".into())
             })?;
-            (
-                f,
-                format!(
-                    "fast-mode share {} → {}: {} of fast-mode work at standard speed",
-                    fmt::pct(before_value),
-                    fmt::pct(goal),
-                    fmt::pct(f)
-                ),
-            )
+            let pct = (fmt::pct(before_value), fmt::pct(goal));
+            let of = "of fast-mode work at standard speed";
+            (f, detail("fast-mode share", pct.0, pct.1, f, of))
         }
         Lever::LongPrompts => {
             let pick = |r: &Row| r.long();
@@ -403,15 +397,9 @@ pub(crate) fn apply<'t>(
                     m.variant.prompt_band = Some("base".into());
                 }
             })?;
-            (
-                f,
-                format!(
-                    "long-prompt share {} → {}: {} of long-prompt work kept under the length that bills a premium",
-                    fmt::pct(before_value),
-                    fmt::pct(goal),
-                    fmt::pct(f)
-                ),
-            )
+            let pct = (fmt::pct(before_value), fmt::pct(goal));
+            let of = "of long-prompt work kept under the length that bills a premium";
+            (f, detail("long-prompt share", pct.0, pct.1, f, of))
         }
         Lever::Routing | Lever::Downshift => {
             let (to, from_label) = if lever == Lever::Routing {
@@ -434,21 +422,7 @@ pub(crate) fn apply<'t>(
                 m.premium = false;
             };
             // ρ: what the moved rows would cost at the destination, over what they cost now.
-            let from: f64 = rows.iter().filter(|r| pick(r)).map(|r| r.cost(d)).sum();
-            if from <= 0.0 {
-                return None;
-            }
-            let moved_cost: f64 = rows
-                .iter()
-                .filter(|r| pick(r))
-                .map(|r| {
-                    let mut m = r.clone();
-                    change(&mut m);
-                    m.reprice();
-                    m.cost(d)
-                })
-                .sum();
-            let rho = moved_cost / from;
+            let (from, rho) = cost_and_ratio(rows, &*pick, &change, d)?;
             let total = cost(rows, d);
             let f = if lever == Lever::Routing {
                 move_fraction(from / total, goal, rho)
@@ -496,15 +470,9 @@ pub(crate) fn apply<'t>(
                 r.t[U] -= m;
                 r.t[R] += m;
             }
-            (
-                frac,
-                format!(
-                    "cache hit rate {} → {}: {} of uncached input read from the cache (cache writes not modelled)",
-                    fmt::pct(before_value),
-                    fmt::pct(goal),
-                    fmt::pct(frac)
-                ),
-            )
+            let pct = (fmt::pct(before_value), fmt::pct(goal));
+            let of = "of uncached input read from the cache (cache writes not modelled)";
+            (frac, detail("cache hit rate", pct.0, pct.1, frac, of))
         }
         Lever::Batch => {
             if before_value >= 1.0 {
@@ -514,15 +482,9 @@ pub(crate) fn apply<'t>(
             move_part(rows, &|r| r.tier == "standard", g, &|m| {
                 m.tier = "batch".to_owned()
             });
-            (
-                g,
-                format!(
-                    "batch share {} → {}: {} of standard-tier work to the Batch API",
-                    fmt::pct(before_value),
-                    fmt::pct(goal),
-                    fmt::pct(g)
-                ),
-            )
+            let pct = (fmt::pct(before_value), fmt::pct(goal));
+            let of = "of standard-tier work to the Batch API";
+            (g, detail("batch share", pct.0, pct.1, g, of))
         }
         Lever::Output => {
             let k = (before_value - goal) / before_value;
@@ -530,14 +492,11 @@ pub(crate) fn apply<'t>(
                 r.t[O] *= 1.0 - k;
                 r.o_req *= 1.0 - k;
             }
+            let per_request = (fmt::int(before_value), fmt::int(goal));
+            let what = format!("{} output tokens per request", per_request.0);
             (
                 k,
-                format!(
-                    "{} output tokens per request → {}: {} of output trimmed",
-                    fmt::int(before_value),
-                    fmt::int(goal),
-                    fmt::pct(k)
-                ),
+                detail(&what, String::new(), per_request.1, k, "of output trimmed"),
             )
         }
     };
@@ -566,8 +525,28 @@ fn share_move<'t>(
     change: &dyn Fn(&mut Row<'t>),
 ) -> Option<f64> {
     let total = cost(rows, d);
+    if total <= 0.0 {
+        return None;
+    }
+    let (from, rho) = cost_and_ratio(rows, pick, change, d)?;
+    let f = move_fraction(from / total, goal, rho);
+    if f <= 0.0 {
+        return None;
+    }
+    move_part(rows, pick, f, change);
+    Some(f)
+}
+
+/// What the rows `pick` selects cost now, and ρ: what they would cost once changed (at their
+/// destination) over what they cost now. None when they cost nothing.
+fn cost_and_ratio<'t>(
+    rows: &[Row<'t>],
+    pick: &dyn Fn(&Row) -> bool,
+    change: &dyn Fn(&mut Row<'t>),
+    d: f64,
+) -> Option<(f64, f64)> {
     let from: f64 = rows.iter().filter(|r| pick(r)).map(|r| r.cost(d)).sum();
-    if from <= 0.0 || total <= 0.0 {
+    if from <= 0.0 {
         return None;
     }
     let moved: f64 = rows
@@ -580,10 +559,16 @@ fn share_move<'t>(
             m.cost(d)
         })
         .sum();
-    let f = move_fraction(from / total, goal, moved / from);
-    if f <= 0.0 {
-        return None;
-    }
-    move_part(rows, pick, f, change);
-    Some(f)
+    Some((from, moved / from))
+}
+
+/// A lever's detail line: `what` (with its value `before`, when given) moved to `goal` by the
+/// fraction `f` of `of`.
+fn detail(what: &str, before: String, goal: String, f: f64, of: &str) -> String {
+    let from = if before.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what} {before}")
+    };
+    format!("{from} → {goal}: {} {of}", fmt::pct(f))
 }
