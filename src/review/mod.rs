@@ -300,6 +300,7 @@ pub fn build(
             month,
             as_of,
         )
+        .or_else(|| held_within(&backlog, f))
     };
     let actions = findings::proposals(
         &mut found.findings,
@@ -502,10 +503,36 @@ fn held_by(
             return None;
         }
     }
-    let reason = a.notes.lines().last().unwrap_or_default().trim().to_owned();
+    let reason = crate::actions::last_note(&a.notes);
     Some((
         a.id.clone(),
         format!("{} dropped on {closed}: {reason}", a.id),
+    ))
+}
+
+/// A team's or the organisation's finding whose lever the backlog dropped on a workload inside
+/// it, while the drop holds (the backlog lists it under Dropped), and no item of that lever is
+/// left inside it: the drift is that workload's, so the dropped action holds the finding too
+/// instead of a new action asking for what its owner declined. The latest such drop.
+fn held_within(backlog: &crate::report::BacklogSection, f: &Finding) -> Option<(String, String)> {
+    let lever = Lever::of_kpi(findings::kpi_of(&f.metric))?;
+    let scope = findings::register_scope(f);
+    if f.scope == "app"
+        || backlog
+            .items
+            .iter()
+            .any(|i| i.lever == lever && findings::within(&i.scope(), &scope))
+    {
+        return None;
+    }
+    let d = backlog
+        .dropped
+        .iter()
+        .filter(|d| d.lever == lever && findings::within(&format!("{}/{}", d.team, d.app), &scope))
+        .max_by_key(|d| (d.closed, d.action.clone()))?;
+    Some((
+        d.action.clone(),
+        format!("{} dropped on {}: {}", d.action, d.closed, d.reason),
     ))
 }
 
