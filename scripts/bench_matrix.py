@@ -15,6 +15,13 @@ Layouts (12 months; ROWS rows a month; every layout but `nested` holds the same 
   spark         `crossed` written by Apache Spark (local mode) with its defaults
   csv           `crossed` at CSV_ROWS rows a month as CSV (the general query; DuckDB reads the
                 same CSV)
+  duckdb        a warehouse's export as DuckDB writes it (COPY ... (FORMAT parquet), its defaults,
+                one file a month): real-looking IDs (`wrkspc_01...`, `apikey_01...`, 30 workspaces,
+                300 keys), dated model IDs, 25 teams and 120 apps, columns in the warehouse's own
+                order, token counts drawn from long-tailed distributions
+  wide          `duckdb` with 25 more columns the review never reads, as real exports carry them:
+                request and trace IDs (unique per row), user and session IDs, region, endpoint,
+                status, stop reason, SDK and version, latencies, timestamps, prices and costs
 The peer is DuckDB's fastest formulation of the month x team x app x model x tier cube:
 `date_trunc('month', date) ... GROUP BY ALL`. Each layout runs PAIRS alternating pairs (govreview,
 then DuckDB, each in a fresh process under /usr/bin/time -v); reported: median wall, median user
@@ -44,7 +51,8 @@ sys.path.insert(0, HERE)
 import bench  # noqa: E402  (the original generator, config and check)
 
 MODELS = bench.MODELS
-LAYOUTS = ["nested", "crossed", "sorted", "rg10k", "rg1m", "plain", "daily", "pyarrow", "spark", "csv"]
+LAYOUTS = ["nested", "crossed", "sorted", "rg10k", "rg1m", "plain", "daily", "pyarrow", "spark", "csv",
+           "duckdb", "wide"]
 
 
 def days_in(month):
@@ -70,6 +78,61 @@ def crossed_query(month, rows):
           CAST(hash(i + {seed * 17}) % 8000009 AS BIGINT) AS cache_read_input_tokens,
           CAST(hash(i + {seed * 19}) % 150001 AS BIGINT) AS output_tokens,
           CAST(1 AS BIGINT) AS requests
+        FROM range({rows}) t(i)
+    """
+
+
+def export_query(month, rows, wide):
+    """A warehouse export: real-looking IDs, long-tailed counts; `wide` adds 25 unread columns."""
+    seed = month * 7_919_000_003
+    models = "[" + ", ".join(f"'{m}'" for m in MODELS) + "]"
+    h = lambda k: f"hash(i + {seed * k})"  # noqa: E731
+    extra = ""
+    if wide:
+        extra = f""",
+          'req_' || lpad(to_hex({h(31)}), 16, '0') || lpad(to_hex(i), 8, '0') AS request_id,
+          'trace-' || to_hex({h(37)}) AS trace_id,
+          'user_' || CAST({h(41)} % 20000 AS INTEGER) AS user_id,
+          'sess_' || to_hex({h(43)} % 5000000) AS session_id,
+          list_element(['us-east-1', 'us-west-2', 'eu-west-1', 'ap-northeast-1'],
+                       CAST({h(47)} % 4 AS INTEGER) + 1) AS region,
+          '/v1/messages' AS endpoint,
+          CAST(200 + (CASE WHEN {h(53)} % 500 = 0 THEN 229 ELSE 0 END) AS INTEGER) AS http_status,
+          list_element(['end_turn', 'max_tokens', 'tool_use', 'stop_sequence'],
+                       CAST({h(59)} % 4 AS INTEGER) + 1) AS stop_reason,
+          list_element(['anthropic-python', 'anthropic-typescript', 'anthropic-java', 'http'],
+                       CAST({h(61)} % 4 AS INTEGER) + 1) AS sdk,
+          '0.' || CAST(40 + {h(67)} % 30 AS INTEGER) || '.' || CAST({h(71)} % 5 AS INTEGER) AS sdk_version,
+          CAST({h(73)} % 60000 AS INTEGER) AS latency_ms,
+          CAST({h(79)} % 5000 AS INTEGER) AS time_to_first_token_ms,
+          TIMESTAMP '2026-01-01' + to_microseconds(CAST({h(83)} % 31536000000000 AS BIGINT)) AS started_at,
+          TIMESTAMP '2026-01-01' + to_microseconds(CAST({h(89)} % 31536000000000 AS BIGINT)) AS finished_at,
+          CAST({h(97)} % 1000000 AS DOUBLE) / 1e8 AS input_price_per_token,
+          CAST({h(101)} % 1000000 AS DOUBLE) / 1e8 AS output_price_per_token,
+          CAST({h(103)} % 10000000 AS DOUBLE) / 1e9 AS estimated_cost_usd,
+          CAST({h(107)} % 100 AS DOUBLE) / 100 AS sampling_temperature,
+          CAST({h(109)} % 8 AS INTEGER) AS tool_calls,
+          CAST({h(113)} % 3 AS INTEGER) AS retries,
+          {h(127)} % 10 = 0 AS streamed,
+          'org_' || '01JQ8Z3K7V2M4N6P8R0T2W4Y6A' AS organization_id,
+          'proj-' || CAST({h(131)} % 300 AS INTEGER) AS project,
+          'cc-' || CAST({h(137)} % 60 AS INTEGER) AS cost_center,
+          'tag:' || CAST({h(139)} % 1000 AS INTEGER) AS labels"""
+    return f"""
+        SELECT
+          'wrkspc_01JQ' || lpad(CAST({h(23)} % 30 AS VARCHAR), 22, 'X') AS workspace_id,
+          'apikey_01JQ' || lpad(CAST({h(29)} % 300 AS VARCHAR), 22, 'K') AS api_key_id,
+          make_date(2026, {month}, 1) + CAST({h(2)} % {days_in(month)} AS INTEGER) AS date,
+          list_element({models}, CAST({h(3)} % 6 AS INTEGER) + 1) AS model,
+          'team-' || CAST({h(29)} % 300 % 25 AS INTEGER) AS team,
+          'app-' || CAST({h(29)} % 300 % 120 AS INTEGER) AS app,
+          CASE WHEN {h(5)} % 5 = 0 THEN 'batch' ELSE 'standard' END AS service_tier,
+          CAST(pow(CAST({h(7)} % 1000003 AS DOUBLE) / 1000003, 3) * 400000 AS BIGINT) AS uncached_input_tokens,
+          CAST(pow(CAST({h(11)} % 300007 AS DOUBLE) / 300007, 4) * 90000 AS BIGINT) AS cache_creation_5m_input_tokens,
+          CAST(pow(CAST({h(13)} % 100003 AS DOUBLE) / 100003, 6) * 50000 AS BIGINT) AS cache_creation_1h_input_tokens,
+          CAST(pow(CAST({h(17)} % 8000009 AS DOUBLE) / 8000009, 2) * 900000 AS BIGINT) AS cache_read_input_tokens,
+          CAST(pow(CAST({h(19)} % 150001 AS DOUBLE) / 150001, 3) * 32000 AS BIGINT) AS output_tokens,
+          CAST(1 AS BIGINT) AS requests{extra}
         FROM range({rows}) t(i)
     """
 
@@ -135,6 +198,10 @@ s.read.parquet("{base}/*.parquet").write.mode("overwrite").parquet("{d}/spark")
 s.stop()
 """
         subprocess.run([spark_python, "-c", code], check=True)
+    elif layout in ("duckdb", "wide"):
+        for m in range(1, 13):
+            q = export_query(m, rows, layout == "wide")
+            con.execute(f"COPY ({q}) TO '{d}/2026-{m:02d}.parquet' (FORMAT parquet)")
     elif layout == "csv":
         for m in range(1, 13):
             con.execute(f"COPY ({crossed_query(m, csv_rows)}) TO '{d}/2026-{m:02d}.csv' (HEADER)")

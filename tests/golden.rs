@@ -466,7 +466,10 @@ fn decisions_hold_across_three_reviews() {
     near(num(&item(&jul, "chat").unwrap()["monthly"]), 450.0);
     assert_eq!(item(&jul, "search").unwrap()["counted"], false);
     near(num(&jul["optimized_floor"]["spend"]), 17_160.0);
-    near(num(&jul["optimized_floor"]["monthly"]), 17_160.0 - 810.0 - 450.0);
+    near(
+        num(&jul["optimized_floor"]["monthly"]),
+        17_160.0 - 810.0 - 450.0,
+    );
     near(num(&jul["optimized_floor"]["upside"]), 750.0);
     let new = jul["actions"]["new"].as_array().unwrap();
     assert_eq!(new.len(), 3, "{new:?}");
@@ -496,7 +499,10 @@ fn decisions_hold_across_three_reviews() {
     let search = item(&aug, "search").unwrap();
     assert_eq!(search["counted"], true);
     assert_eq!(search["validated"], "2026-08-20");
-    near(num(&aug["optimized_floor"]["monthly"]), 17_160.0 - 810.0 - 750.0);
+    near(
+        num(&aug["optimized_floor"]["monthly"]),
+        17_160.0 - 810.0 - 750.0,
+    );
     near(num(&aug["optimized_floor"]["upside"]), 0.0);
     // The assistant's caching was closed done on 2026-08-25 (after July's review day, within
     // August): measured in this review, its hit rate has not moved from 20% toward 50%: a
@@ -504,15 +510,15 @@ fn decisions_hold_across_three_reviews() {
     let fu = finding(&aug, "follow_up");
     assert_eq!(fu["owner"], "Ann Example");
     assert!(
-        fu["summary"]
-            .as_str()
-            .unwrap()
-            .contains("was closed as done on 2026-08-25, but app assistant (team a)'s cache hit rate is 20.0%"),
+        fu["summary"].as_str().unwrap().contains(
+            "was closed as done on 2026-08-25, but app assistant (team a)'s cache hit rate is 20.0%"
+        ),
         "{fu}"
     );
     let new: Vec<&serde_json::Value> = aug["actions"]["new"].as_array().unwrap().iter().collect();
     assert!(
-        new.iter().all(|a| a["scope"] != "c" && a["scope"] != "c/chat"),
+        new.iter()
+            .all(|a| a["scope"] != "c" && a["scope"] != "c/chat"),
         "{new:?}"
     );
 
