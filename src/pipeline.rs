@@ -144,7 +144,7 @@ pub fn linked_model(
     register: &Path,
     doing: &str,
 ) -> Result<(ReportModel, Dataset)> {
-    let register = crate::actions::Register::load(register)?;
+    let register = crate::actions::Register::load_on(register, env.today)?;
     let view = register.as_of(month, as_of);
     env.show(doing);
     let built = model(cfg, inputs, Some(month), as_of, env, &view);

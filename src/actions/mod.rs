@@ -287,6 +287,40 @@ closed = 2026-11-02
     }
 
     #[test]
+    fn a_day_that_has_not_come_is_an_error_for_a_review() {
+        let d = tempfile::tempdir().unwrap();
+        let body = REG.replace(
+            "closed = 2026-11-02",
+            "closed = 2026-11-02\nvalidated = 2062-11-02",
+        );
+        let p = write(d.path(), &body);
+        // Editing the register does not need today; a review does.
+        assert!(Register::load(&p).is_ok());
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let problems = match Register::load_on(&p, today) {
+            Err(Error::Register { problems, .. }) => problems,
+            other => panic!("expected problems, got {other:?}"),
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let line = body
+            .lines()
+            .position(|l| l.starts_with("validated"))
+            .unwrap()
+            + 1;
+        assert_eq!(
+            (problems[0].line, problems[0].column),
+            (Some(line), Some(13))
+        );
+        assert!(
+            problems[0]
+                .message
+                .contains("2062-11-02 is after today (2026-12-07)"),
+            "{problems:?}"
+        );
+        assert!(Register::load_on(&p, NaiveDate::from_ymd_opt(2062, 11, 2).unwrap()).is_ok());
+    }
+
+    #[test]
     fn reads_actions() {
         let d = tempfile::tempdir().unwrap();
         let r = Register::load(&write(d.path(), REG)).unwrap();

@@ -114,7 +114,11 @@ fn known_finding(f: &str) -> bool {
 
 /// Parses and validates register text, reporting every problem with line:column. Returns the
 /// actions and warnings (an unknown finding keeps its action, but no finding will answer to it).
-pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>)> {
+pub(super) fn parse(
+    text: &str,
+    path: &Path,
+    today: Option<NaiveDate>,
+) -> Result<(Vec<Action>, Vec<String>)> {
     let markers = conflict_markers(text);
     if !markers.is_empty() {
         return Err(Error::Register {
@@ -345,6 +349,19 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<(Vec<Action>, Vec<String>
                     "{v} is before the action was opened ({o}); a change is validated on or after the first day of its review month"
                 ),
             );
+        }
+        for (key, day) in [("closed", closed), ("validated", validated)] {
+            if let (Some(d), Some(t)) = (day, today)
+                && d > t
+            {
+                push(
+                    span_of(key),
+                    format!("{label}.{key}"),
+                    format!(
+                        "{d} is after today ({t}): a day that has not come yet cannot count in a review; correct the date (a year off?), or remove it until it has happened"
+                    ),
+                );
+            }
         }
         if status == Status::Dropped && text_of("notes").unwrap_or_default().trim().is_empty() {
             push(

@@ -13,13 +13,23 @@ use crate::month::Month;
 impl Register {
     /// Reads the register at `path`; a missing file is an empty register.
     pub fn load(path: &Path) -> Result<Register> {
+        Register::read(path, None)
+    }
+
+    /// Reads the register for a review made `today`: a day in it that has not come yet (a
+    /// `validated` or `closed` date after today) is an error, not a decision to count.
+    pub fn load_on(path: &Path, today: NaiveDate) -> Result<Register> {
+        Register::read(path, Some(today))
+    }
+
+    fn read(path: &Path, today: Option<NaiveDate>) -> Result<Register> {
         let original = match std::fs::read_to_string(path) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io(path, "cannot read the action register", e)),
         };
         let text = original.clone().unwrap_or_default();
-        let (actions, warnings) = parse(&text, path)?;
+        let (actions, warnings) = parse(&text, path, today)?;
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
             Error::Internal(format!("{}: {e}", path.display()))
         })?;

@@ -85,7 +85,7 @@ pub fn run(
     let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     // From reading the register to writing the pack, no other run may write the repository.
     let _locks = lock_repository(&out_dir, &register_path)?;
-    let mut register = Register::load(&register_path)?;
+    let mut register = Register::load_on(&register_path, env.today)?;
     if !args.quiet {
         for w in &register.warnings {
             let _ = writeln!(err, "warning: {}", crate::secret::printable(w));
