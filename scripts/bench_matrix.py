@@ -16,9 +16,9 @@ Layouts (12 months; ROWS rows a month; every layout but `nested` holds the same 
   csv           `crossed` at CSV_ROWS rows a month as CSV (the general query; DuckDB reads the
                 same CSV)
   duckdb        a warehouse's export as DuckDB writes it (COPY ... (FORMAT parquet), its defaults,
-                one file a month): real-looking IDs (`wrkspc_01...`, `apikey_01...`, 30 workspaces,
-                300 keys), dated model IDs, 25 teams and 120 apps, columns in the warehouse's own
-                order, token counts drawn from long-tailed distributions
+                one file a month): real-looking IDs (`wrkspc_01...`, `apikey_01...`; 300 keys, each
+                in one of 30 workspaces and serving one of 120 apps in 25 teams), columns in the
+                warehouse's own order, token counts drawn from long-tailed distributions
   wide          `duckdb` with 25 more columns the review never reads, as real exports carry them:
                 request and trace IDs (unique per row), user and session IDs, region, endpoint,
                 status, stop reason, SDK and version, latencies, timestamps, prices and costs
@@ -120,7 +120,7 @@ def export_query(month, rows, wide):
           'tag:' || CAST({h(139)} % 1000 AS INTEGER) AS labels"""
     return f"""
         SELECT
-          'wrkspc_01JQ' || lpad(CAST({h(23)} % 30 AS VARCHAR), 22, 'X') AS workspace_id,
+          'wrkspc_01JQ' || lpad(CAST({h(29)} % 300 % 30 AS VARCHAR), 22, 'X') AS workspace_id,
           'apikey_01JQ' || lpad(CAST({h(29)} % 300 AS VARCHAR), 22, 'K') AS api_key_id,
           make_date(2026, {month}, 1) + CAST({h(2)} % {days_in(month)} AS INTEGER) AS date,
           list_element({models}, CAST({h(3)} % 6 AS INTEGER) + 1) AS model,

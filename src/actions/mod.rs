@@ -320,6 +320,53 @@ closed = 2026-11-02
         assert!(Register::load_on(&p, NaiveDate::from_ymd_opt(2062, 11, 2).unwrap()).is_ok());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_register_that_is_a_pipe_or_a_broken_link_is_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("actions.toml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = Register::load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let link = d.path().join("link.toml");
+        let target = d.path().join("elsewhere/x.toml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = Register::load(&link).unwrap_err().to_string();
+        assert!(e.contains("which does not exist"), "{e}");
+        assert!(!d.path().join("elsewhere").exists());
+    }
+
+    #[test]
+    fn negative_amounts_and_months_to_come_are_refused() {
+        let body = REG.replace(
+            "closed = 2026-11-02",
+            "closed = 2026-11-02\nsaving_then = -134.03",
+        );
+        let p = problems(&body);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("-134.03 is negative"), "{p:?}");
+        let d = tempfile::tempdir().unwrap();
+        let future = REG.replacen("opened = \"2026-", "opened = \"2031-", 1);
+        assert_ne!(future, REG);
+        let path = write(d.path(), &future);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        match Register::load_on(&path, today) {
+            Err(Error::Register { problems, .. }) => {
+                assert!(
+                    problems
+                        .iter()
+                        .any(|p| p.message.contains("a month after today's")),
+                    "{problems:?}"
+                )
+            }
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
     #[test]
     fn reads_actions() {
         let d = tempfile::tempdir().unwrap();

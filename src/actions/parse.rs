@@ -324,8 +324,20 @@ pub(super) fn parse(
                 );
                 None
             }
-            Some(toml_edit::Value::Float(f)) => Some(*f.value()),
-            Some(toml_edit::Value::Integer(i)) => Some(*i.value() as f64),
+            Some(v @ (toml_edit::Value::Float(_) | toml_edit::Value::Integer(_))) => {
+                let x = v.as_float().or(v.as_integer().map(|i| i as f64))?;
+                if x < 0.0 {
+                    push(
+                        span_of(k),
+                        format!("{label}.{k}"),
+                        format!(
+                            "{x} is negative; KPIs, goals, savings and spend are 0 or more: write the value as the review measured it, or remove the key"
+                        ),
+                    );
+                    return None;
+                }
+                Some(x)
+            }
             Some(_) => {
                 push(
                     span_of(k),
@@ -347,6 +359,17 @@ pub(super) fn parse(
                 format!("{label}.validated"),
                 format!(
                     "{v} is before the action was opened ({o}); a change is validated on or after the first day of its review month"
+                ),
+            );
+        }
+        if let (Some(o), Some(t)) = (opened, today)
+            && o > Month::of(t)
+        {
+            push(
+                span_of("opened"),
+                format!("{label}.opened"),
+                format!(
+                    "{o} is a month after today's ({t}): an action is opened by the review of a month that has begun; correct the month"
                 ),
             );
         }

@@ -10,6 +10,39 @@ use super::{Action, NewAction, REGISTER_HEADER, Register, Status};
 use crate::error::{Error, Result};
 use crate::month::Month;
 
+/// The register is a regular file, or a symlink to one, or not there yet: a named pipe or a
+/// device would block or swallow the read, and a symlink to nothing would be written through into
+/// a folder outside the repository.
+fn check_kind(path: &Path) -> Result<()> {
+    let refuse = |what: String| {
+        Err(Error::Usage(format!(
+            "the action register {} {what}",
+            path.display()
+        )))
+    };
+    let Ok(link) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(_) if link.file_type().is_symlink() => {
+            let to = std::fs::read_link(path).unwrap_or_default();
+            return refuse(format!(
+                "is a symlink to {}, which does not exist: create that file (an empty file is an empty register) or fix the link",
+                to.display()
+            ));
+        }
+        Err(e) => return Err(Error::io(path, "cannot read the action register", e)),
+    };
+    if meta.is_dir() {
+        return refuse("is a folder; point --register or output.register at a file".into());
+    }
+    if !meta.is_file() {
+        return refuse("is not a regular file (a named pipe, socket or device); point --register or output.register at a regular file".into());
+    }
+    Ok(())
+}
+
 impl Register {
     /// Reads the register at `path`; a missing file is an empty register.
     pub fn load(path: &Path) -> Result<Register> {
@@ -23,6 +56,7 @@ impl Register {
     }
 
     fn read(path: &Path, today: Option<NaiveDate>) -> Result<Register> {
+        check_kind(path)?;
         let original = match std::fs::read_to_string(path) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

@@ -274,11 +274,21 @@ pub fn usage_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
             service_tier: text(g, "service_tier"),
             workspace_id: text(g, "workspace_id"),
             api_key_id: text(g, "api_key_id"),
-            uncached_input: count(u, "uncached_input_tokens", &at_u, path)?,
-            cache_write_5m: count(u, "cache_creation.ephemeral_5m_input_tokens", &at_u, path)?,
-            cache_write_1h: count(u, "cache_creation.ephemeral_1h_input_tokens", &at_u, path)?,
-            cache_read: count(u, "cache_read_input_tokens", &at_u, path)?,
-            output: count(u, "output_tokens", &at_u, path)?,
+            uncached_input: super::required_count(u, "uncached_input_tokens", &at_u, path)?,
+            cache_write_5m: super::required_count(
+                u,
+                "cache_creation.ephemeral_5m_input_tokens",
+                &at_u,
+                path,
+            )?,
+            cache_write_1h: super::required_count(
+                u,
+                "cache_creation.ephemeral_1h_input_tokens",
+                &at_u,
+                path,
+            )?,
+            cache_read: super::required_count(u, "cache_read_input_tokens", &at_u, path)?,
+            output: super::required_count(u, "output_tokens", &at_u, path)?,
             web_search_requests: count(u, "server_tool_use.web_search_requests", &at_u, path)?,
             requests,
             actor_type: actor_type(g, actor.as_deref()),
@@ -514,6 +524,21 @@ mod tests {
       "next_page": null,
       "data_refreshed_at": "2026-09-20T04:00:00Z"
     }"#;
+
+    #[test]
+    fn a_null_token_count_is_an_error_not_a_zero() {
+        let p = Path::new("usage-001.json");
+        let nulled = USAGE.replace("\"output_tokens\": 500", "\"output_tokens\": null");
+        assert_ne!(nulled, USAGE);
+        let (_, v) = json_kind(p, &nulled).unwrap();
+        let e = usage_rows(p, &v).unwrap_err().to_string();
+        assert!(
+            e.contains("usage-001.json")
+                && e.contains("data[0].usage.output_tokens")
+                && e.contains("is null"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn usage_rows_from_flat_rows_with_optional_groups() {

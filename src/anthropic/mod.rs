@@ -244,6 +244,21 @@ pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
     Ok((kind, v))
 }
 
+/// A token count the API always sends as a number: a row may leave it out (0, as for a token
+/// class the row did not use), but `null` is a value that cannot be read, and reading it as 0
+/// would understate spend without a word.
+pub(crate) fn required_count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
+    match field.split('.').try_fold(r, |v, k| v.get(k)) {
+        Some(Value::Null) => Err(Error::data(
+            path,
+            None,
+            Some(&format!("{at}.{field}")),
+            "is null, where the API sends a number of tokens (0 when there were none); reading it as 0 would understate spend. Save the page as the API sent it (govreview fetch does) or write the count",
+        )),
+        _ => count(r, field, at, path),
+    }
+}
+
 pub(crate) fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
     let v = field.split('.').try_fold(r, |v, k| v.get(k));
     match v {
@@ -343,11 +358,11 @@ pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
                 service_tier: text(r, "service_tier"),
                 workspace_id: text(r, "workspace_id"),
                 api_key_id: text(r, "api_key_id"),
-                uncached_input: count(r, "uncached_input_tokens", &at, path)?,
+                uncached_input: required_count(r, "uncached_input_tokens", &at, path)?,
                 cache_write_5m: count(r, "cache_creation.ephemeral_5m_input_tokens", &at, path)?,
                 cache_write_1h: count(r, "cache_creation.ephemeral_1h_input_tokens", &at, path)?,
                 cache_read: count(r, "cache_read_input_tokens", &at, path)?,
-                output: count(r, "output_tokens", &at, path)?,
+                output: required_count(r, "output_tokens", &at, path)?,
                 web_search_requests: count(r, "server_tool_use.web_search_requests", &at, path)?,
                 requests: None,
                 actor: None,

@@ -22,7 +22,7 @@ use super::guard::guard;
 use super::input::{self, Input, read_input};
 use super::names;
 use super::overlaps::{check_cost_overlaps, check_overlaps};
-use super::pages::{PageInfo, check_pages};
+use super::pages::{PageInfo, check_pages, check_walk_fields};
 use super::scan;
 use super::source::{LEGACY_CACHE_WRITE, Plan, Source, TOKEN_COLUMNS};
 
@@ -121,6 +121,9 @@ fn read_files(
     let mut pages = Vec::new();
     for (p, named) in files {
         let (kind, page) = classify(p, *named)?;
+        if let Some(v) = &page {
+            check_walk_fields(p, v)?;
+        }
         pages.extend(page.as_ref().and_then(|v| PageInfo::of(p, kind, v)));
         match guard(Some(p), || read_input(p, kind, page, rules))? {
             Input::Costs(costs) => cost_files.push((p.clone(), costs)),

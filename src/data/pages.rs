@@ -83,6 +83,30 @@ impl PageInfo {
     }
 }
 
+/// A page's walk fields as the API sends them: `has_more` a boolean and `next_page` a string
+/// (either may be absent or null). Anything else cannot be read, and reading it as "no more
+/// pages" would turn the days of a missing page into days without usage.
+pub(crate) fn check_walk_fields(path: &Path, page: &Value) -> Result<()> {
+    let bad = |key: &str, v: &Value, want: &str| {
+        Error::data(
+            path,
+            None,
+            Some(key),
+            format!(
+                "is {v}, not {want}: govreview cannot tell whether more pages follow. Save the page as the API sent it (govreview fetch does)"
+            ),
+        )
+    };
+    match page.get("has_more") {
+        None | Some(Value::Null) | Some(Value::Bool(_)) => {}
+        Some(v) => return Err(bad("has_more", v, "true or false")),
+    }
+    match page.get("next_page") {
+        None | Some(Value::Null) | Some(Value::String(_)) => Ok(()),
+        Some(v) => Err(bad("next_page", v, "a cursor string or null")),
+    }
+}
+
 /// Refuses a page saved twice and a walk with a page missing.
 pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
     // The same rows in two files (empty pages aside: a month without usage has several).
@@ -194,6 +218,27 @@ mod tests {
             json!({"data": [row("b")], "has_more": false, "govreview": saved(json!("c2"))}),
         );
         assert!(check_pages(&[a, b]).is_ok());
+    }
+
+    #[test]
+    fn walk_fields_that_cannot_be_read_are_refused() {
+        let p = Path::new("m/usage-001.json");
+        for ok in [
+            json!({"data": [], "has_more": true, "next_page": "c2"}),
+            json!({"data": [], "has_more": null, "next_page": null}),
+            json!({"data": []}),
+        ] {
+            assert!(check_walk_fields(p, &ok).is_ok(), "{ok}");
+        }
+        for (bad, key) in [
+            (json!({"has_more": "true"}), "has_more"),
+            (json!({"has_more": 1}), "has_more"),
+            (json!({"has_more": "yes"}), "has_more"),
+            (json!({"has_more": false, "next_page": 2}), "next_page"),
+        ] {
+            let e = check_walk_fields(p, &bad).unwrap_err().to_string();
+            assert!(e.contains("m/usage-001.json") && e.contains(key), "{e}");
+        }
     }
 
     #[test]

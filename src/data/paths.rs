@@ -13,8 +13,9 @@ pub fn expand_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
     expand(patterns, base, true)
 }
 
-/// Like [`expand_paths`], for the configuration's `data.paths`: a pattern may match nothing (a
-/// repository lists CSV, Parquet and fetched pages alike) as long as one of them matches a file.
+/// Like [`expand_paths`], for the configuration's `data.paths`: a glob or a folder may match
+/// nothing (a repository lists CSV, Parquet and fetched pages alike) as long as one of them
+/// matches a file; a file or folder named on its own must exist.
 pub fn expand_config_paths(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>> {
     let files = expand(patterns, base, false)?;
     if files.is_empty() && !patterns.is_empty() {
@@ -56,6 +57,13 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
         } else {
             Vec::new()
         };
+        let named = !pat.contains(['*', '?', '[']);
+        if named && !strict && !full.exists() {
+            return Err(Error::Usage(format!(
+                "data.paths names `{pat}`, but {} does not exist; fix the path or remove it from data.paths (a glob such as data/*.csv may match nothing; a file or folder named on its own must exist)",
+                full.display()
+            )));
+        }
         if found.is_empty() && strict {
             return Err(Error::Usage(format!(
                 "data path `{}` matches no file; check the path in data.paths or --data",
@@ -66,4 +74,25 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
         out.extend(found);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_path_of_the_config_must_exist_while_a_glob_may_match_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("u.csv"), "x").unwrap();
+        let pats = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let files = expand_config_paths(&pats(&["u.csv", "pages/*.json"]), d.path()).unwrap();
+        assert_eq!(files, [d.path().join("u.csv")]);
+        let e = expand_config_paths(&pats(&["u.csv", "data/zzz.csv"]), d.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("data/zzz.csv") && e.contains("does not exist"),
+            "{e}"
+        );
+    }
 }
