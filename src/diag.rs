@@ -271,21 +271,7 @@ fn key_at(text: &str, offset: usize, message: &str) -> Option<Vec<String>> {
                 continue;
             }
             let hit = inside(key_span.clone()) || inside(item.span());
-            let within = |t: &dyn toml_edit::TableLike| {
-                t.iter().any(|(kk, v)| {
-                    inside(v.span())
-                        || inside(t.key(kk).and_then(|x| x.span()))
-                        // An array of tables inside (`[[commitment.bands]]`): any of its keys.
-                        || v.as_array_of_tables().is_some_and(|a| {
-                            a.iter().any(|e| {
-                                inside(e.span())
-                                    || e.iter().any(|(k2, v2)| {
-                                        inside(v2.span()) || inside(e.key(k2).and_then(|x| x.span()))
-                                    })
-                            })
-                        })
-                })
-            };
+            let within = |t: &dyn toml_edit::TableLike| holds(t, offset);
             let contains_child = item.as_table_like().is_some_and(within);
             if hit || contains_child {
                 path.push(k.to_owned());
@@ -306,6 +292,20 @@ fn key_at(text: &str, offset: usize, message: &str) -> Option<Vec<String>> {
         path.push(u.to_owned());
     }
     (!path.is_empty() || unknown.is_some() || message.starts_with("missing field")).then_some(path)
+}
+
+/// Whether a key or value of `t`, or of a table anywhere inside it (an array of tables, or a
+/// table whose header names it by a dotted path such as `[backlog.effort.apps."a/b"]`, which
+/// leaves the tables between without a span of their own), covers `offset`.
+fn holds(t: &dyn toml_edit::TableLike, offset: usize) -> bool {
+    let inside = |sp: Option<std::ops::Range<usize>>| sp.is_some_and(|r| r.contains(&offset));
+    t.iter().any(|(k, v)| {
+        inside(v.span())
+            || inside(t.key(k).and_then(|x| x.span()))
+            || v.as_array_of_tables()
+                .is_some_and(|a| a.iter().any(|e| inside(e.span()) || holds(e, offset)))
+            || v.as_table_like().is_some_and(|inner| holds(inner, offset))
+    })
 }
 
 /// Removes the item at `path` from the document; false when there is nothing there.

@@ -42,6 +42,25 @@ fn unknown_key_is_located() {
 }
 
 #[test]
+fn an_unknown_key_deep_in_dotted_tables_is_located_and_the_rest_still_checked() {
+    let text = format!(
+        "{MINIMAL}\n[backlog]\nwave_items = 0\n\n[backlog.effort.apps.\"growth/chat\"]\nrouting = 2\nteleport = 3\n"
+    );
+    let p = problems(&text);
+    let keys: Vec<&str> = p.iter().filter_map(|p| p.key.as_deref()).collect();
+    assert!(
+        keys.contains(&"backlog.effort.apps.growth/chat.teleport")
+            && keys.contains(&"backlog.wave_items"),
+        "{p:?}"
+    );
+    let tele = p
+        .iter()
+        .find(|p| p.message.contains("unknown key"))
+        .unwrap();
+    assert_eq!((tele.line, tele.column), (Some(11), Some(1)), "{p:?}");
+}
+
+#[test]
 fn syntax_error_has_line_and_column() {
     let p = problems("[organization\nname = 1\n");
     assert_eq!(p[0].line, Some(1));
