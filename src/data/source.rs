@@ -39,6 +39,14 @@ pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
 pub(crate) const TOO_LARGE: &str = "exceeds the largest count govreview accepts in one row (1,000,000,000,000,000); check that the column holds token or request counts";
 pub(crate) const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
 
+/// Whether a schema has the 5-minute or 1-hour cache-write column (beside which a
+/// `cache_creation_input_tokens` total must agree with them, a check only the general query makes).
+pub(crate) fn split_cache_writes(schema: &Schema) -> bool {
+    TOKEN_COLUMNS[1..3]
+        .iter()
+        .any(|(c, _)| schema.get(c).is_some())
+}
+
 /// The largest billed cost one row may hold, in US dollars: $10 million. (Unit tests allow more,
 /// to reach the bounds that keep sums of 1e-8 USD within 64 bits with a few rows.)
 #[cfg(not(test))]
@@ -594,6 +602,27 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
     // check), and, for text columns, how many values failed to parse.
     let mut counts: Vec<Expr> = Vec::new();
     let mut unparsed: Vec<Expr> = Vec::new();
+    // Both the total of cache writes and its split: they must agree, or writes would vanish.
+    if schema.get(LEGACY_CACHE_WRITE).is_some() && split_cache_writes(schema) {
+        let mut ignored = Vec::new();
+        let mut value = |c: &str| {
+            count_expr(schema, c, &mut ignored).map_or(zero(), |(v, _)| v.fill_null(zero()))
+        };
+        let total = value(LEGACY_CACHE_WRITE);
+        let split = value(TOKEN_COLUMNS[1].0) + value(TOKEN_COLUMNS[2].0);
+        let mismatch = total.neq(split);
+        // Marks the file bad through the row's smallest count (a row that disagrees reads as
+        // -1 there); the diagnostic query then names the row by this check.
+        counts.push(when(mismatch.clone()).then(lit(-1i64)).otherwise(zero()));
+        checks.push(Check {
+            column: LEGACY_CACHE_WRITE.to_owned(),
+            bad: mismatch,
+            message: format!(
+                "is not the sum of {} and {} on this row: the file gives cache writes twice and they disagree. Keep the split columns and drop {LEGACY_CACHE_WRITE}, or correct the row",
+                TOKEN_COLUMNS[1].0, TOKEN_COLUMNS[2].0
+            ),
+        });
+    }
     let mut count = |name: &str, checks: &mut Vec<Check>| -> Expr {
         match count_expr(schema, name, checks) {
             Some((v, fallible)) => {

@@ -161,6 +161,39 @@ fn legacy_cache_write_column_counts_as_5m() {
 }
 
 #[test]
+fn cache_writes_given_twice_must_agree() {
+    let d = tempfile::tempdir().unwrap();
+    let head = "date,model,cache_creation_input_tokens,cache_creation_5m_input_tokens,cache_creation_1h_input_tokens\n";
+    // Agreeing: the split is what counts.
+    let p = csv(
+        d.path(),
+        "a.csv",
+        &format!("{head}2026-10-01,m,3000000,1000000,2000000\n"),
+    );
+    let ds = load(&[p], None).unwrap();
+    let t = &ds.rows[0].tokens;
+    assert_eq!((t.cache_write_5m, t.cache_write_1h), (1_000_000, 2_000_000));
+    // Disagreeing on the second row: 2M writes would vanish; refused, naming the row, on the
+    // general query and the fast path alike.
+    let p = csv(
+        d.path(),
+        "b.csv",
+        &format!("{head}2026-10-01,m,3,1,2\n2026-10-02,m,3000000,1000000,0\n"),
+    );
+    for fast_path in [true, false] {
+        let options = Options {
+            fast_path,
+            ..Options::default()
+        };
+        let e = err_text(load_with(&[(p.clone(), None)], None, &options));
+        assert!(
+            e.contains("b.csv") && e.contains("row 2") && e.contains("is not the sum of"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn billed_cost_is_summed_exactly() {
     let d = tempfile::tempdir().unwrap();
     let p = csv(

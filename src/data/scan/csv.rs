@@ -58,6 +58,9 @@ pub(crate) fn eligible(label: &str, format: Format, schema: &Schema) -> bool {
         && crate::data::aggregate::VARIANT_KEYS
             .iter()
             .all(|c| schema.get(c).is_none())
+        // Cache writes given twice are checked row by row by the general query.
+        && !(schema.get(crate::data::source::LEGACY_CACHE_WRITE).is_some()
+            && crate::data::source::split_cache_writes(schema))
 }
 
 /// One file's columns, by their position in its header.

@@ -10,7 +10,7 @@ use super::worker::{
 };
 use crate::data::aggregate::Split;
 use crate::data::guard::caught;
-use crate::data::source::{LEGACY_CACHE_WRITE, TOKEN_COLUMNS};
+use crate::data::source::{LEGACY_CACHE_WRITE, TOKEN_COLUMNS, split_cache_writes};
 use crate::error::{Error, Result};
 use polars::prelude::{DataType, Schema};
 use polars_parquet::read::{FileMetadata, PhysicalType, read_metadata};
@@ -46,7 +46,9 @@ pub(crate) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
             .all(int)
         // Usage priced beyond its model and tier (residency, speed, context, band): the general
         // query keys on those columns.
-        && crate::data::aggregate::VARIANT_KEYS.iter().all(|c| schema.get(c).is_none());
+        && crate::data::aggregate::VARIANT_KEYS.iter().all(|c| schema.get(c).is_none())
+        // Cache writes given twice are checked row by row by the general query.
+        && !(schema.get(LEGACY_CACHE_WRITE).is_some() && split_cache_writes(schema));
     plain.then_some(day)
 }
 
