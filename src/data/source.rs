@@ -338,9 +338,14 @@ fn check_near_misses(path: &Path, schema: &Schema) -> Result<()> {
             .chars()
             .map(|c| if c == ' ' || c == '-' { '_' } else { c })
             .collect();
+        // Written differently by case, spaces or one letter, even beside the column itself (an
+        // NDJSON row may spell a key its own way: that row's value would be lost); two letters
+        // off only when the column is not there.
         let near = known.iter().copied().find(|k| {
-            schema.get(k).is_none()
-                && (norm == *k || (k.len() >= 8 && strsim::levenshtein(&norm, k) <= 2))
+            let off = strsim::levenshtein(&norm, k);
+            norm == *k
+                || (k.len() >= 8 && off <= 1)
+                || (schema.get(k).is_none() && k.len() >= 8 && off <= 2)
         });
         if let Some(k) = near {
             return Err(Error::data(

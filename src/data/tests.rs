@@ -194,6 +194,25 @@ fn cache_writes_given_twice_must_agree() {
 }
 
 #[test]
+fn a_key_spelt_differently_on_a_later_ndjson_row_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    for key in ["Output_Tokens", "outputtokens"] {
+        let p = csv(
+            d.path(),
+            "u.ndjson",
+            &format!(
+                "{{\"date\":\"2026-10-15\",\"model\":\"m\",\"output_tokens\":0}}\n{{\"date\":\"2026-10-15\",\"model\":\"m\",\"{key}\":5000000}}\n"
+            ),
+        );
+        let e = err_text(load(&[p], None));
+        assert!(
+            e.contains(key) && e.contains("looks like `output_tokens`"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn billed_cost_is_summed_exactly() {
     let d = tempfile::tempdir().unwrap();
     let p = csv(
