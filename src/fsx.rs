@@ -277,8 +277,22 @@ impl StagedDir {
     /// Starts staging a new version of `target`.
     pub fn new(target: &Path) -> Result<StagedDir> {
         let parent = parent_of(target);
+        if parent.exists() && !parent.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a file, not a folder; name a folder to write into (or move the file away)",
+                parent.display()
+            )));
+        }
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::io(parent, "cannot create folder", e))?;
+        if std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink()) {
+            let to = std::fs::read_link(target).unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "{} is a symlink (to {}); it is written as a whole new folder, which would replace the link. Remove the link, or write to the folder it points at with --out",
+                target.display(),
+                to.display()
+            )));
+        }
         if target.exists() && !target.is_dir() {
             return Err(Error::Usage(format!(
                 "{} is a file, not a folder; move it away so the folder can be written there",
@@ -528,6 +542,31 @@ impl RepoLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_that_is_a_symlink_or_under_a_file_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let elsewhere = d.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let link = d.path().join("2026-10");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        let e = StagedDir::new(&link).err().unwrap().to_string();
+        assert!(e.contains("is a symlink"), "{e}");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let file = d.path().join("out");
+        std::fs::write(&file, "x").unwrap();
+        let e = StagedDir::new(&file.join("2026-10"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("is a file, not a folder"), "{e}");
+    }
 
     #[test]
     fn staged_dir_swaps_whole_and_keeps_hand_files() {

@@ -368,6 +368,19 @@ closed = 2026-11-02
     }
 
     #[test]
+    fn an_unknown_lever_lists_every_lever() {
+        let body = REG.replace(
+            "closed = 2026-11-02",
+            "closed = 2026-11-02\nlever = \"teleport\"",
+        );
+        let p = problems(&body);
+        assert_eq!(p.len(), 1, "{p:?}");
+        for l in crate::config::Lever::ALL {
+            assert!(p[0].message.contains(l.as_str()), "{p:?}");
+        }
+    }
+
+    #[test]
     fn reads_actions() {
         let d = tempfile::tempdir().unwrap();
         let r = Register::load(&write(d.path(), REG)).unwrap();

@@ -420,7 +420,14 @@ pub(super) fn parse(
             push(
                 span_of("lever"),
                 format!("{label}.lever"),
-                format!("`{l}` is not a lever; use routing, caching, batch or output"),
+                format!(
+                    "`{l}` is not a lever; use one of {}",
+                    crate::config::Lever::ALL
+                        .iter()
+                        .map(|l| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
         }
         actions.push(Action {

@@ -61,6 +61,14 @@ fn an_unknown_key_deep_in_dotted_tables_is_located_and_the_rest_still_checked() 
 }
 
 #[test]
+fn an_empty_family_prefix_is_refused() {
+    let p = problems(&format!("{MINIMAL}\n[families]\n\"\" = \"haiku\"\n"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("empty model-ID prefix"), "{p:?}");
+    assert_eq!(p[0].line, Some(7), "{p:?}");
+}
+
+#[test]
 fn syntax_error_has_line_and_column() {
     let p = problems("[organization\nname = 1\n");
     assert_eq!(p[0].line, Some(1));

@@ -161,6 +161,12 @@ pub(super) fn validate(
 
     // families
     for (prefix, fam) in &raw.families {
+        if prefix.trim().is_empty() {
+            problems.push(loc.problem(
+                &["families", prefix],
+                "an empty model-ID prefix would claim every model for one family; give the start of the IDs it covers, such as \"claude-opus\" = \"opus\"".to_owned(),
+            ));
+        }
         if fam.trim().is_empty() || fam.chars().any(|c| c.is_whitespace()) {
             problems.push(loc.problem(
                 &["families", prefix],
