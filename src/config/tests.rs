@@ -69,6 +69,18 @@ fn an_empty_family_prefix_is_refused() {
 }
 
 #[test]
+fn a_mistyped_price_is_one_problem_not_two() {
+    let p = problems(&format!(
+        "{MINIMAL}\n[pricing.models.claude-opus-4-5]\ninput = \"5\"\n"
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].key.as_deref(),
+        Some("pricing.models.claude-opus-4-5.input")
+    );
+}
+
+#[test]
 fn syntax_error_has_line_and_column() {
     let p = problems("[organization\nname = 1\n");
     assert_eq!(p[0].line, Some(1));
