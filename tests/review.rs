@@ -642,6 +642,21 @@ fn unknown_tiers_and_new_fields_are_accepted_with_a_warning() {
     assert!(s.contains("Spend                      $1.00"), "{s}");
 }
 
+#[test]
+fn a_known_tier_written_differently_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "[organization]\nname = \"Acme\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"u.csv\"]\n";
+    let csv = "date,model,service_tier,uncached_input_tokens\n2026-10-01,claude-haiku-4-5,BATCH,1000000\n";
+    write_files(dir.path(), &[("govreview.toml", cfg), ("u.csv", csv)]);
+    let o = run(govreview(dir.path()).args(["review", "-m", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("Service tier `BATCH` looks like `batch` written differently: priced at standard list prices (twice the Batch API's price). Write the tier as `batch`"),
+        "{s}"
+    );
+}
+
 /// `govreview backlog` prints the ranked list without writing a pack, as a table, JSON or CSV;
 /// a hostile team name cannot become a spreadsheet formula.
 #[test]
