@@ -116,45 +116,8 @@ fn the_module_imports_form_no_cycle() {
         graph.contains_key("review") && graph.contains_key("data"),
         "{graph:?}"
     );
-    // Depth-first search for a back edge.
-    fn visit(
-        n: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        state: &mut BTreeMap<String, u8>,
-        path: &mut Vec<String>,
-    ) -> Option<Vec<String>> {
-        state.insert(n.to_owned(), 1);
-        path.push(n.to_owned());
-        for m in graph.get(n).into_iter().flatten() {
-            match state.get(m.as_str()) {
-                Some(1) => {
-                    let i = path.iter().position(|p| p == m).unwrap();
-                    let mut cycle = path[i..].to_vec();
-                    cycle.push(m.clone());
-                    return Some(cycle);
-                }
-                Some(_) => {}
-                None => {
-                    if let Some(c) = visit(m, graph, state, path) {
-                        return Some(c);
-                    }
-                }
-            }
-        }
-        path.pop();
-        state.insert(n.to_owned(), 2);
-        None
-    }
-    let mut state = BTreeMap::new();
-    for n in graph.keys() {
-        if !state.contains_key(n.as_str()) {
-            let cycle = visit(n, &graph, &mut state, &mut Vec::new());
-            assert!(
-                cycle.is_none(),
-                "import cycle: {}",
-                cycle.unwrap().join(" -> ")
-            );
-        }
+    if let Some(c) = cycle_in(&graph) {
+        panic!("import cycle: {}", c.join(" -> "));
     }
 }
 
@@ -351,6 +314,7 @@ fn resolve(module: &[String], path: &[String]) -> Vec<String> {
     base
 }
 
+/// A cycle of the graph, if it has one (depth-first search for a back edge).
 fn cycle_in(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     fn visit(
         n: &str,

@@ -264,13 +264,8 @@ fn parquet_and_csv_of_the_same_usage_agree() {
     assert!(csv["spend"].as_f64().unwrap() > 0.0);
 }
 
-/// Closing the loop across three reviews of `tests/fixtures/loop` (its replay.sh): July's wave-1
-/// items become actions that remember their KPI and saving; August shows both captured; in
-/// September search went back to Opus, a finding for whoever closed the action. Every file comes
-/// out as committed under `expected/`, and the numbers are checked by hand.
-#[test]
-fn loop_closes_across_three_reviews() {
-    let dir = root().join("tests/fixtures/loop");
+/// Runs a fixture's replay.sh (reviews with what owners did in between) into a new folder.
+fn replay(dir: &Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let o = std::process::Command::new("bash")
         .arg(dir.join("replay.sh"))
@@ -280,6 +275,23 @@ fn loop_closes_across_three_reviews() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+/// A month's metrics.json of a replay.
+fn month_metrics(out: &Path, month: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join(month).join("metrics.json")).unwrap())
+        .unwrap()
+}
+
+/// Closing the loop across three reviews of `tests/fixtures/loop` (its replay.sh): July's wave-1
+/// items become actions that remember their KPI and saving; August shows both captured; in
+/// September search went back to Opus, a finding for whoever closed the action. Every file comes
+/// out as committed under `expected/`, and the numbers are checked by hand.
+#[test]
+fn loop_closes_across_three_reviews() {
+    let dir = root().join("tests/fixtures/loop");
+    let out = replay(&dir);
     let expected = dir.join("expected");
     let got = files_below(out.path());
     if std::env::var_os("GOVREVIEW_BLESS").is_some() {
@@ -299,12 +311,7 @@ fn loop_closes_across_three_reviews() {
             f.display()
         );
     }
-    let metrics = |month: &str| -> serde_json::Value {
-        serde_json::from_str(
-            &std::fs::read_to_string(out.path().join(month).join("metrics.json")).unwrap(),
-        )
-        .unwrap()
-    };
+    let metrics = |month: &str| month_metrics(out.path(), month);
     let num = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("{v} is no number"));
     let near = |a: f64, b: f64| assert!((a - b).abs() < 1e-9, "{a} != {b}");
 
@@ -422,21 +429,8 @@ fn loop_closes_across_three_reviews() {
 #[test]
 fn decisions_hold_across_three_reviews() {
     let dir = root().join("tests/fixtures/decisions");
-    let out = tempfile::tempdir().unwrap();
-    let o = std::process::Command::new("bash")
-        .arg(dir.join("replay.sh"))
-        .arg(out.path())
-        .env("GOVREVIEW_BIN", env!("CARGO_BIN_EXE_govreview"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let metrics = |month: &str| -> serde_json::Value {
-        serde_json::from_str(
-            &std::fs::read_to_string(out.path().join(month).join("metrics.json")).unwrap(),
-        )
-        .unwrap()
-    };
+    let out = replay(&dir);
+    let metrics = |month: &str| month_metrics(out.path(), month);
     let num = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("{v} is no number"));
     let near = |a: f64, b: f64| assert!((a - b).abs() < 1e-9, "{a} != {b}");
     let item = |m: &serde_json::Value, app: &str| -> Option<serde_json::Value> {

@@ -280,7 +280,12 @@ closed = 2026-11-02
 
     fn problems(body: &str) -> Vec<Problem> {
         let d = tempfile::tempdir().unwrap();
-        match Register::load(&write(d.path(), body)) {
+        problems_of(Register::load(&write(d.path(), body)))
+    }
+
+    /// The problems a register load reported (it must have failed with them).
+    fn problems_of(loaded: crate::error::Result<Register>) -> Vec<Problem> {
+        match loaded {
             Err(Error::Register { problems, .. }) => problems,
             other => panic!("expected problems, got {other:?}"),
         }
@@ -297,10 +302,7 @@ closed = 2026-11-02
         // Editing the register does not need today; a review does.
         assert!(Register::load(&p).is_ok());
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let problems = match Register::load_on(&p, today) {
-            Err(Error::Register { problems, .. }) => problems,
-            other => panic!("expected problems, got {other:?}"),
-        };
+        let problems = problems_of(Register::load_on(&p, today));
         assert_eq!(problems.len(), 1, "{problems:?}");
         let line = body
             .lines()
@@ -354,17 +356,13 @@ closed = 2026-11-02
         assert_ne!(future, REG);
         let path = write(d.path(), &future);
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        match Register::load_on(&path, today) {
-            Err(Error::Register { problems, .. }) => {
-                assert!(
-                    problems
-                        .iter()
-                        .any(|p| p.message.contains("a month after today's")),
-                    "{problems:?}"
-                )
-            }
-            other => panic!("expected problems, got {other:?}"),
-        }
+        let problems = problems_of(Register::load_on(&path, today));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("a month after today's")),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -274,21 +274,21 @@ pub fn usage_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
             service_tier: text(g, "service_tier"),
             workspace_id: text(g, "workspace_id"),
             api_key_id: text(g, "api_key_id"),
-            uncached_input: super::required_count(u, "uncached_input_tokens", &at_u, path)?,
-            cache_write_5m: super::required_count(
+            uncached_input: super::token_count(u, "uncached_input_tokens", &at_u, path)?,
+            cache_write_5m: super::token_count(
                 u,
                 "cache_creation.ephemeral_5m_input_tokens",
                 &at_u,
                 path,
             )?,
-            cache_write_1h: super::required_count(
+            cache_write_1h: super::token_count(
                 u,
                 "cache_creation.ephemeral_1h_input_tokens",
                 &at_u,
                 path,
             )?,
-            cache_read: super::required_count(u, "cache_read_input_tokens", &at_u, path)?,
-            output: super::required_count(u, "output_tokens", &at_u, path)?,
+            cache_read: super::token_count(u, "cache_read_input_tokens", &at_u, path)?,
+            output: super::token_count(u, "output_tokens", &at_u, path)?,
             web_search_requests: count(u, "server_tool_use.web_search_requests", &at_u, path)?,
             requests,
             actor_type: actor_type(g, actor.as_deref()),

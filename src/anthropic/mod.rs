@@ -244,25 +244,29 @@ pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
     Ok((kind, v))
 }
 
+/// A count of a row; absent or `null` is 0 (a field the report leaves out).
+pub(crate) fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
+    count_in(r, field, at, path, true)
+}
+
 /// A token count the API always sends as a number: a row may leave it out (0, as for a token
 /// class the row did not use), but `null` is a value that cannot be read, and reading it as 0
 /// would understate spend without a word.
-pub(crate) fn required_count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
-    match field.split('.').try_fold(r, |v, k| v.get(k)) {
+pub(crate) fn token_count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
+    count_in(r, field, at, path, false)
+}
+
+fn count_in(r: &Value, field: &str, at: &str, path: &Path, null_is_zero: bool) -> Result<i64> {
+    let v = field.split('.').try_fold(r, |v, k| v.get(k));
+    match v {
+        None => Ok(0),
+        Some(Value::Null) if null_is_zero => Ok(0),
         Some(Value::Null) => Err(Error::data(
             path,
             None,
             Some(&format!("{at}.{field}")),
             "is null, where the API sends a number of tokens (0 when there were none); reading it as 0 would understate spend. Save the page as the API sent it (govreview fetch does) or write the count",
         )),
-        _ => count(r, field, at, path),
-    }
-}
-
-pub(crate) fn count(r: &Value, field: &str, at: &str, path: &Path) -> Result<i64> {
-    let v = field.split('.').try_fold(r, |v, k| v.get(k));
-    match v {
-        None | Some(Value::Null) => Ok(0),
         Some(Value::Number(n)) => match n.as_i64() {
             Some(i) if i >= 0 => Ok(i),
             Some(i) => Err(Error::data(
@@ -358,11 +362,11 @@ pub fn usage_report_rows(path: &Path, page: &Value) -> Result<Vec<ReportRow>> {
                 service_tier: text(r, "service_tier"),
                 workspace_id: text(r, "workspace_id"),
                 api_key_id: text(r, "api_key_id"),
-                uncached_input: required_count(r, "uncached_input_tokens", &at, path)?,
+                uncached_input: token_count(r, "uncached_input_tokens", &at, path)?,
                 cache_write_5m: count(r, "cache_creation.ephemeral_5m_input_tokens", &at, path)?,
                 cache_write_1h: count(r, "cache_creation.ephemeral_1h_input_tokens", &at, path)?,
                 cache_read: count(r, "cache_read_input_tokens", &at, path)?,
-                output: required_count(r, "output_tokens", &at, path)?,
+                output: token_count(r, "output_tokens", &at, path)?,
                 web_search_requests: count(r, "server_tool_use.web_search_requests", &at, path)?,
                 requests: None,
                 actor: None,

@@ -326,11 +326,13 @@ fn share(v: Option<f64>, key: &[&str], loc: &Locator, problems: &mut Vec<Problem
 }
 
 /// Validates `[backlog]`: among the rest, a destination must be priced and cheaper than the
-/// models it replaces (`premium` names the families routing moves away from).
+/// models it replaces (`premium` names the families routing moves away from; `compare_prices`
+/// is off when a price holds a stand-in for a mistyped value).
 pub(super) fn backlog(
     raw: RawBacklog,
     prices: &PriceTable,
     premium: &[String],
+    compare_prices: bool,
     loc: &Locator,
     problems: &mut Vec<Problem>,
 ) -> Backlog {
@@ -350,7 +352,9 @@ pub(super) fn backlog(
                     Vec::new()
                 }
             }
-            Some(to) => pricier_than(prices, to, from)
+            Some(to) => compare_prices
+                .then(|| pricier_than(prices, to, from))
+                .flatten()
                 .map(|(model, what)| {
                     loc.problem(
                         &["backlog", key],

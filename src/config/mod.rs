@@ -395,26 +395,15 @@ impl Config {
             .map_err(|p| Error::config(path, p))?;
         let reported: Vec<Option<String>> = problems.iter().map(|p| p.key.clone()).collect();
         let cfg = raw.map(|raw| {
-            let mut found = Vec::new();
-            let cfg = validate(raw, path, &locator, &mut found);
             // A key already reported for its type holds a stand-in: no second problem for it,
-            // nor for a comparison of prices that read a stand-in price (0).
+            // and no comparison of prices that would read a stand-in price (0).
             let stand_in_price = reported
                 .iter()
                 .flatten()
                 .any(|k| k.starts_with("pricing.models."));
-            let from_stand_in = |p: &Problem| {
-                stand_in_price
-                    && p.message.contains("costs more than")
-                    && p.key
-                        .as_deref()
-                        .is_some_and(|k| k == "backlog.route_to" || k == "backlog.downshift_to")
-            };
-            problems.extend(
-                found
-                    .into_iter()
-                    .filter(|p| !reported.contains(&p.key) && !from_stand_in(p)),
-            );
+            let mut found = Vec::new();
+            let cfg = validate(raw, path, &locator, &mut found, stand_in_price);
+            problems.extend(found.into_iter().filter(|p| !reported.contains(&p.key)));
             cfg
         });
         match cfg {

@@ -3,11 +3,14 @@
 
 use super::*;
 
+/// `stand_in_price`: a price was of the wrong type (already reported) and holds a stand-in 0,
+/// so prices are not compared.
 pub(super) fn validate(
     raw: RawConfig,
     path: &Path,
     loc: &Locator,
     problems: &mut Vec<Problem>,
+    stand_in_price: bool,
 ) -> Config {
     // organization
     let org = raw.organization;
@@ -178,7 +181,14 @@ pub(super) fn validate(
     // targets
     let targets = targets::parse(raw.targets.as_ref(), loc, problems);
     let prices_now = PriceTable::new(models.clone(), tokenizer_ratio);
-    let backlog_cfg = backlog::backlog(raw.backlog, &prices_now, &premium_families, loc, problems);
+    let backlog_cfg = backlog::backlog(
+        raw.backlog,
+        &prices_now,
+        &premium_families,
+        !stand_in_price,
+        loc,
+        problems,
+    );
     let defaults_cfg = backlog::defaults(raw.defaults, loc, problems);
     let warehouse_cfg = warehouse::warehouse(raw.warehouse, loc, problems);
 

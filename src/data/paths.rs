@@ -41,7 +41,9 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
             base.join(pat)
         };
         let text = full.to_string_lossy().into_owned();
-        let mut found: Vec<PathBuf> = if pat.contains(['*', '?', '[']) {
+        // A file or folder named on its own, not a glob.
+        let named = !pat.contains(['*', '?', '[']);
+        let mut found: Vec<PathBuf> = if !named {
             glob::glob(&text)
                 .map_err(|e| Error::Usage(format!("`{pat}` is not a valid glob: {e}")))?
                 .filter_map(|r| r.ok())
@@ -57,7 +59,6 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
         } else {
             Vec::new()
         };
-        let named = !pat.contains(['*', '?', '[']);
         if named && !strict && !full.exists() {
             return Err(Error::Usage(format!(
                 "data.paths names `{pat}`, but {} does not exist; fix the path or remove it from data.paths (a glob such as data/*.csv may match nothing; a file or folder named on its own must exist)",

@@ -39,12 +39,13 @@ pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
 pub(crate) const TOO_LARGE: &str = "exceeds the largest count govreview accepts in one row (1,000,000,000,000,000); check that the column holds token or request counts";
 pub(crate) const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
 
-/// Whether a schema has the 5-minute or 1-hour cache-write column (beside which a
-/// `cache_creation_input_tokens` total must agree with them, a check only the general query makes).
-pub(crate) fn split_cache_writes(schema: &Schema) -> bool {
-    TOKEN_COLUMNS[1..3]
-        .iter()
-        .any(|(c, _)| schema.get(c).is_some())
+/// Whether a schema gives cache writes twice: the `cache_creation_input_tokens` total beside the
+/// 5-minute or 1-hour column. They must agree row by row, a check only the general query makes.
+pub(crate) fn cache_writes_twice(schema: &Schema) -> bool {
+    schema.get(LEGACY_CACHE_WRITE).is_some()
+        && TOKEN_COLUMNS[1..3]
+            .iter()
+            .any(|(c, _)| schema.get(c).is_some())
 }
 
 /// The largest billed cost one row may hold, in US dollars: $10 million. (Unit tests allow more,
@@ -608,7 +609,7 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
     let mut counts: Vec<Expr> = Vec::new();
     let mut unparsed: Vec<Expr> = Vec::new();
     // Both the total of cache writes and its split: they must agree, or writes would vanish.
-    if schema.get(LEGACY_CACHE_WRITE).is_some() && split_cache_writes(schema) {
+    if cache_writes_twice(schema) {
         let mut ignored = Vec::new();
         let mut value = |c: &str| {
             count_expr(schema, c, &mut ignored).map_or(zero(), |(v, _)| v.fill_null(zero()))

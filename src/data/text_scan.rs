@@ -297,8 +297,13 @@ impl<'de> serde::Deserialize<'de> for Keys {
     }
 }
 
-/// An NDJSON line whose object names a key twice: the reader would keep one value silently.
-pub(crate) fn ndjson_duplicate_key(path: &Path) -> Option<Error> {
+/// The first of an NDJSON file's rows (blank lines skipped) that `problem` finds wrong, as an
+/// error naming its row and line; None when every row passes or the file cannot be read (the
+/// reader reports that itself).
+fn first_bad_row(
+    path: &Path,
+    problem: impl Fn(&str) -> Option<(Option<String>, String)>,
+) -> Option<Error> {
     use std::io::BufRead;
     let f = std::fs::File::open(path).ok()?;
     let mut row = 0u64;
@@ -308,23 +313,26 @@ pub(crate) fn ndjson_duplicate_key(path: &Path) -> Option<Error> {
             continue;
         }
         row += 1;
-        let Ok(Keys(keys)) = serde_json::from_str::<Keys>(&line) else {
-            continue;
-        };
-        let mut seen = std::collections::HashSet::new();
-        if let Some(k) = keys.iter().find(|k| !seen.insert(k.as_str())) {
+        if let Some((key, why)) = problem(&line) {
             return Some(
-                Error::data(
-                    path,
-                    Some(row),
-                    Some(k),
-                    format!("the object names `{k}` twice; keep one value of each key"),
-                )
-                .with_line(Some(i as u64 + 1)),
+                Error::data(path, Some(row), key.as_deref(), why).with_line(Some(i as u64 + 1)),
             );
         }
     }
     None
+}
+
+/// An NDJSON line whose object names a key twice: the reader would keep one value silently.
+pub(crate) fn ndjson_duplicate_key(path: &Path) -> Option<Error> {
+    first_bad_row(path, |line| {
+        let Keys(keys) = serde_json::from_str::<Keys>(line).ok()?;
+        let mut seen = std::collections::HashSet::new();
+        let k = keys.iter().find(|k| !seen.insert(k.as_str()))?;
+        Some((
+            Some(k.clone()),
+            format!("the object names `{k}` twice; keep one value of each key"),
+        ))
+    })
 }
 
 /// For an NDJSON file the reader refused: the first line that is not a JSON object, named by
@@ -333,17 +341,9 @@ pub(crate) fn json_line_error(path: &Path) -> Option<Error> {
     if Format::of(path) != Some(Format::Ndjson) {
         return None;
     }
-    use std::io::BufRead;
-    let f = std::fs::File::open(path).ok()?;
-    let mut row = 0u64;
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.ok()?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        row += 1;
-        let why = match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(serde_json::Value::Object(_)) => continue,
+    first_bad_row(path, |line| {
+        let why = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(_)) => return None,
             Ok(_) => "is not a JSON object; each line holds one object such as {\"date\": \"2026-10-01\", ...}".to_owned(),
             Err(e) => {
                 let what = e.to_string();
@@ -354,9 +354,8 @@ pub(crate) fn json_line_error(path: &Path) -> Option<Error> {
                 )
             }
         };
-        return Some(Error::data(path, Some(row), None, why).with_line(Some(i as u64 + 1)));
-    }
-    None
+        Some((None, why))
+    })
 }
 
 #[cfg(test)]

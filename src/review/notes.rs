@@ -149,19 +149,17 @@ pub fn data_notes(
     // A known tier written differently (`BATCH`, ` batch`) is priced as an unknown one, at
     // standard prices: say which it looks like.
     let (misspelt, unknown): (Vec<&str>, Vec<&str>) = unknown.into_iter().partition(|t| {
-        let t = t.trim().to_ascii_lowercase();
-        t == "standard" || t == "batch" || crate::anthropic::KNOWN_TIERS.contains(&t.as_str())
+        crate::anthropic::KNOWN_TIERS.contains(&t.trim().to_ascii_lowercase().as_str())
     });
     for t in misspelt {
+        let meant = t.trim().to_ascii_lowercase();
+        let cost = if meant == "batch" {
+            " (twice the Batch API's price)"
+        } else {
+            ""
+        };
         warnings.push(format!(
-            "Service tier `{t}` looks like `{}` written differently: priced at standard list prices{}. Write the tier as `{}` in the data.",
-            t.trim().to_ascii_lowercase(),
-            if t.trim().eq_ignore_ascii_case("batch") {
-                " (twice the Batch API's price)"
-            } else {
-                ""
-            },
-            t.trim().to_ascii_lowercase()
+            "Service tier `{t}` looks like `{meant}` written differently: priced at standard list prices{cost}. Write the tier as `{meant}` in the data."
         ));
     }
     if !unknown.is_empty() {

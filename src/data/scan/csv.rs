@@ -59,8 +59,7 @@ pub(crate) fn eligible(label: &str, format: Format, schema: &Schema) -> bool {
             .iter()
             .all(|c| schema.get(c).is_none())
         // Cache writes given twice are checked row by row by the general query.
-        && !(schema.get(crate::data::source::LEGACY_CACHE_WRITE).is_some()
-            && crate::data::source::split_cache_writes(schema))
+        && !crate::data::source::cache_writes_twice(schema)
 }
 
 /// One file's columns, by their position in its header.

@@ -10,7 +10,7 @@ use super::worker::{
 };
 use crate::data::aggregate::Split;
 use crate::data::guard::caught;
-use crate::data::source::{LEGACY_CACHE_WRITE, TOKEN_COLUMNS, split_cache_writes};
+use crate::data::source::{LEGACY_CACHE_WRITE, TOKEN_COLUMNS, cache_writes_twice};
 use crate::error::{Error, Result};
 use polars::prelude::{DataType, Schema};
 use polars_parquet::read::{FileMetadata, PhysicalType, read_metadata};
@@ -48,7 +48,7 @@ pub(crate) fn eligible(label: &str, schema: &Schema) -> Option<Day> {
         // query keys on those columns.
         && crate::data::aggregate::VARIANT_KEYS.iter().all(|c| schema.get(c).is_none())
         // Cache writes given twice are checked row by row by the general query.
-        && !(schema.get(LEGACY_CACHE_WRITE).is_some() && split_cache_writes(schema));
+        && !cache_writes_twice(schema);
     plain.then_some(day)
 }
 
