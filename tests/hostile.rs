@@ -113,6 +113,67 @@ fn a_file_without_any_token_column_is_refused() {
 }
 
 #[test]
+fn an_empty_token_count_is_an_error_never_zero() {
+    let header = "date,model,team,uncached_input_tokens,output_tokens";
+    let e = fails(&[
+        ("govreview.toml", CONFIG),
+        (
+            "usage.csv",
+            &format!(
+                "{header}\n2026-10-01,claude-sonnet-4-5,a,1000,10\n2026-10-02,claude-sonnet-4-5,a,,10\n"
+            ),
+        ),
+    ]);
+    assert!(
+        e.contains("usage.csv:3: row 2, column `uncached_input_tokens`")
+            && e.contains("0 where there were none"),
+        "{e}"
+    );
+    // In JSON lines, a null (a key left out of a line counts as 0, as in the API's rows).
+    let first = r#"{"date":"2026-10-01","model":"claude-sonnet-4-5","team":"a","uncached_input_tokens":5,"output_tokens":10}"#;
+    let second = r#"{"date":"2026-10-02","model":"claude-sonnet-4-5","team":"a","uncached_input_tokens":null,"output_tokens":10}"#;
+    let e = fails(&[
+        ("govreview.toml", &CONFIG.replace("usage.csv", "u.ndjson")),
+        ("u.ndjson", &format!("{first}\n{second}\n")),
+    ]);
+    assert!(
+        e.contains("u.ndjson:2: row 2, column `uncached_input_tokens`: is null")
+            && e.contains("never read as 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_list_or_object_where_a_value_belongs_names_its_line() {
+    let first = r#"{"date":"2026-10-01","model":"claude-sonnet-4-5","team":"a","uncached_input_tokens":5,"output_tokens":10}"#;
+    for (value, says) in [
+        ("[1,2]", "holds a list (`[1,2]`)"),
+        (r#"{"n":1}"#, r#"holds an object (`{"n":1}`)"#),
+    ] {
+        for on_first in [false, true] {
+            let second = format!(
+                r#"{{"date":"2026-10-02","model":"claude-sonnet-4-5","team":"a","uncached_input_tokens":{value},"output_tokens":10}}"#
+            );
+            let (a, b, row) = if on_first {
+                (second.as_str(), first, 1)
+            } else {
+                (first, second.as_str(), 2)
+            };
+            let e = fails(&[
+                ("govreview.toml", &CONFIG.replace("usage.csv", "u.ndjson")),
+                ("u.ndjson", &format!("{a}\n{b}\n")),
+            ]);
+            assert!(
+                e.contains(&format!(
+                    "u.ndjson:{row}: row {row}, column `uncached_input_tokens`"
+                )) && e.contains(says),
+                "{e}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_billed_cost_that_is_not_an_amount_in_range_is_an_error_never_zero() {
     let header = "date,model,team,uncached_input_tokens,output_tokens,cost_usd";
     for (value, says) in [

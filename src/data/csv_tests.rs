@@ -171,7 +171,7 @@ fn plain_csv_in_all_its_forms_reads_as_the_general_query_reads_it() {
     let b = write(
         d.path(),
         "b.csv",
-        "date,model,output_tokens\n2026-07-01,claude-opus-4-6,10\n2026-07-02,claude-opus-4-6,\n",
+        "date,model,output_tokens\n2026-07-01,claude-opus-4-6,10\n2026-07-02,claude-opus-4-6,0\n",
     );
     assert_eq!(
         same_on_both(&[a.clone(), b.clone()], None),

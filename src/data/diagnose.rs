@@ -6,6 +6,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::cube::Dataset;
+use crate::data::detect::Format;
 use crate::data::source::MAX_COUNT;
 use crate::data::source::Plan;
 use crate::data::source::Source;
@@ -219,6 +220,19 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
                 .column(&format!("__raw_{}", ch.column))
                 .ok()
                 .and_then(|c| c.str().ok().and_then(|a| a.get(0).map(str::to_owned)));
+            let line = src.format.line_of_row(row);
+            if raw.is_none()
+                && src.format == Format::Csv
+                && line.is_some_and(|l| blank_line(path, l))
+            {
+                let e = Error::data(
+                    path,
+                    Some(row),
+                    None,
+                    "is a blank line; remove it (a CSV file holds one row on every line, a blank line included, and this one has no values)",
+                );
+                return e.with_line(line);
+            }
             let shown = match &raw {
                 Some(v) => format!("`{v}`"),
                 None => "the empty value".to_owned(),
@@ -233,10 +247,24 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
                 Some(&ch.column),
                 format!("{shown} {message}"),
             );
-            return e.with_line(src.format.line_of_row(row));
+            return e.with_line(line);
         }
     }
     Error::data(path, Some(row), None, "is invalid")
+}
+
+/// Whether line `line` (from 1) of a text file holds nothing but spaces.
+fn blank_line(path: &Path, line: u64) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let at = usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX);
+    std::io::BufReader::new(f)
+        .split(b'\n')
+        .nth(at)
+        .and_then(std::result::Result::ok)
+        .is_some_and(|l| l.iter().all(u8::is_ascii_whitespace))
 }
 
 /// The real cause of a value that failed to read, where it is a common way of writing a number
@@ -244,6 +272,13 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
 /// or a whole number too long for 64 bits.
 fn misread(raw: &str, column: &str) -> Option<String> {
     let t = raw.trim();
+    if column == "date" {
+        return chrono::DateTime::parse_from_rfc3339(&t.to_uppercase())
+            .is_ok()
+            .then(|| {
+                "is a timestamp, not a day: name the column `starting_at` to read RFC 3339 timestamps (each counted on its UTC day), or write the day as YYYY-MM-DD".to_owned()
+            });
+    }
     if t != raw && !t.is_empty() && t.parse::<f64>().is_ok() {
         return Some(format!(
             "has spaces around the number; remove them (write {t})"
@@ -298,6 +333,18 @@ mod tests {
                 .contains("largest count")
         );
         assert_eq!(misread("abc", "output_tokens"), None);
+        assert!(
+            misread("2026-10-01T00:00:00Z", "date")
+                .unwrap()
+                .contains("`starting_at`")
+        );
+        assert!(
+            misread("2026-10-01t08:00:00+02:00", "date")
+                .unwrap()
+                .contains("UTC day")
+        );
+        assert_eq!(misread("10/01/2026", "date"), None);
+        assert_eq!(misread("1e3", "date"), None);
         assert_eq!(misread("1e40", "cost_usd"), None);
         assert_eq!(misread("12", "output_tokens"), None);
     }

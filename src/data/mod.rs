@@ -16,6 +16,7 @@ use crate::cube::Dataset;
 use crate::error::Result;
 
 mod aggregate;
+mod columns;
 mod detect;
 mod diagnose;
 mod guard;

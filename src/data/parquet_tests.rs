@@ -439,6 +439,11 @@ fn bad_rows_in_parquet_are_named_as_by_the_general_query() {
             ",a,w,m,standard,1,0,0,4,1,0\n",
             "column `date`",
         ),
+        (
+            "null.parquet",
+            "2026-10-02,a,w,m,standard,1,0,0,,1,0\n",
+            "column `output_tokens`: the empty value is not a token count",
+        ),
     ];
     for (name, bad, want) in cases {
         let body = format!("{HEADER}2026-10-01,a,w,m,standard,1,0,0,1,1,0\n{bad}");

@@ -11,50 +11,15 @@ use crate::data::aggregate::{Slot, Split, VARIANT_KEYS, epoch_days, from_epoch_d
 use crate::error::{Error, Result};
 use crate::month::Month;
 
+pub(crate) use super::columns::{
+    DIMENSIONS, FIRST_DAY, LAST_DAY, LEGACY_CACHE_WRITE, MAX_COST_USD, MAX_COUNT, TOKEN_COLUMNS,
+    TOO_LARGE, cache_writes_twice, column_list,
+};
+use super::columns::{EMPTY_COUNT, KNOWN_COLUMNS, check_token_columns};
 use super::sources::admin_api::ReportFrame;
 use super::text_scan;
 use crate::data::detect::Format;
 use crate::data::detect::unknown_extension;
-
-pub(crate) const TOKEN_COLUMNS: [(&str, Slot); 5] = [
-    ("uncached_input_tokens", Slot::U),
-    ("cache_creation_5m_input_tokens", Slot::W5),
-    ("cache_creation_1h_input_tokens", Slot::W1),
-    ("cache_read_input_tokens", Slot::R),
-    ("output_tokens", Slot::O),
-];
-pub(crate) const DIMENSIONS: [&str; 4] = ["team", "app", "workspace_id", "api_key_id"];
-
-/// The first and last day a usage row may have (2000-01-01 and 2099-12-31, days since
-/// 1970-01-01): anything else is a mistake in the year.
-pub(crate) const FIRST_DAY: i32 = 10_957;
-/// See [`FIRST_DAY`].
-pub(crate) const LAST_DAY: i32 = 47_481;
-
-/// The largest count one row may hold (10^15 tokens: about $3 billion of Sonnet input). Larger
-/// values are a unit mistake or hostile input; bounding them also bounds every sum.
-pub(crate) const MAX_COUNT: i64 = 1_000_000_000_000_000;
-
-/// The message for a count above [`MAX_COUNT`].
-pub(crate) const TOO_LARGE: &str = "exceeds the largest count govreview accepts in one row (1,000,000,000,000,000); check that the column holds token or request counts";
-pub(crate) const LEGACY_CACHE_WRITE: &str = "cache_creation_input_tokens";
-
-/// Whether a schema gives cache writes twice: the `cache_creation_input_tokens` total beside the
-/// 5-minute or 1-hour column. They must agree row by row, a check only the general query makes.
-pub(crate) fn cache_writes_twice(schema: &Schema) -> bool {
-    schema.get(LEGACY_CACHE_WRITE).is_some()
-        && TOKEN_COLUMNS[1..3]
-            .iter()
-            .any(|(c, _)| schema.get(c).is_some())
-}
-
-/// The largest billed cost one row may hold, in US dollars: $10 million. (Unit tests allow more,
-/// to reach the bounds that keep sums of 1e-8 USD within 64 bits with a few rows.)
-#[cfg(not(test))]
-pub(crate) const MAX_COST_USD: f64 = 10_000_000.0;
-/// The largest billed cost one row may hold in unit tests: 9e18 in 1e-8 USD.
-#[cfg(test)]
-pub(crate) const MAX_COST_USD: f64 = 90_000_000_000.0;
 
 /// The checks of a billed cost column: a finite amount, not negative (usage files carry
 /// charges; credits come from cost reports that mark them), at most [`MAX_COST_USD`].
@@ -147,7 +112,9 @@ impl Source {
 }
 
 pub(crate) fn polars_err(path: &Path, e: PolarsError) -> Error {
-    if let Some(located) = text_scan::json_line_error(path) {
+    if let Some(located) = text_scan::json_line_error(path)
+        .or_else(|| text_scan::ndjson_nested_value(path, &KNOWN_COLUMNS))
+    {
         return located;
     }
     Error::data(
@@ -228,6 +195,27 @@ pub(crate) fn open(
         {
             return Err(e);
         }
+        let nested = KNOWN_COLUMNS.iter().any(|c| {
+            schema
+                .get(c)
+                .is_some_and(|d| matches!(d, DataType::List(_) | DataType::Struct(_)))
+        });
+        if nested
+            && format == Format::Ndjson
+            && let Some(e) = text_scan::ndjson_nested_value(path, &KNOWN_COLUMNS)
+        {
+            return Err(e);
+        }
+        if format == Format::Ndjson {
+            let counts: Vec<&str> = TOKEN_COLUMNS
+                .iter()
+                .map(|(c, _)| *c)
+                .chain([LEGACY_CACHE_WRITE])
+                .collect();
+            if let Some(e) = text_scan::ndjson_null_count(path, &counts) {
+                return Err(e);
+            }
+        }
     }
     tier_missing |= schema.get("service_tier").is_none();
     Ok(Source {
@@ -242,171 +230,6 @@ pub(crate) fn open(
         unterminated: shape.is_some_and(|s| s.unterminated_last_line),
         snapshot,
     })
-}
-
-/// Names other tools give the token classes, with the canonical column each means: a file that
-/// uses one would otherwise count those tokens as zero without a word.
-const TOKEN_ALIASES: [(&str, &str, &str); 9] = [
-    (
-        "input_tokens",
-        "uncached_input_tokens",
-        "the Messages API's name for uncached input",
-    ),
-    (
-        "prompt_tokens",
-        "uncached_input_tokens",
-        "another API's name for input",
-    ),
-    (
-        "completion_tokens",
-        "output_tokens",
-        "another API's name for output",
-    ),
-    (
-        "cache_write_tokens",
-        "cache_creation_5m_input_tokens",
-        "a name for 5-minute cache writes",
-    ),
-    (
-        "cache_creation_tokens",
-        "cache_creation_5m_input_tokens",
-        "a name for 5-minute cache writes",
-    ),
-    (
-        "cache_read_tokens",
-        "cache_read_input_tokens",
-        "a name for cache reads",
-    ),
-    (
-        "cached_tokens",
-        "cache_read_input_tokens",
-        "a name for cache reads",
-    ),
-    (
-        "cached_input_tokens",
-        "cache_read_input_tokens",
-        "a name for cache reads",
-    ),
-    ("generated_tokens", "output_tokens", "a name for output"),
-];
-
-/// The columns a canonical file can have.
-const KNOWN_COLUMNS: [&str; 18] = [
-    "date",
-    "starting_at",
-    "team",
-    "app",
-    "workspace_id",
-    "api_key_id",
-    "model",
-    "service_tier",
-    "uncached_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
-    "cache_read_input_tokens",
-    "output_tokens",
-    LEGACY_CACHE_WRITE,
-    "requests",
-    "web_search_requests",
-    "cost_usd",
-    "inference_geo",
-];
-
-/// A column whose name is a canonical column's written differently (case, spaces, dashes, a
-/// letter or two): its values would not be read. Also a header that names a column twice.
-fn check_near_misses(path: &Path, schema: &Schema) -> Result<()> {
-    let known: Vec<&str> = KNOWN_COLUMNS
-        .iter()
-        .copied()
-        .chain(VARIANT_KEYS.iter().copied())
-        .collect();
-    for name in schema.iter_names() {
-        let name = name.as_str();
-        if let Some((first, _)) = name.rsplit_once("_duplicated_") {
-            return Err(Error::data(
-                path,
-                None,
-                Some(first),
-                format!("the header names `{first}` twice; keep one column of each name"),
-            ));
-        }
-        if known.contains(&name) {
-            continue;
-        }
-        let norm: String = name
-            .trim()
-            .to_lowercase()
-            .chars()
-            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-            .collect();
-        // Written differently by case, spaces or one letter, even beside the column itself (an
-        // NDJSON row may spell a key its own way: that row's value would be lost); two letters
-        // off only when the column is not there.
-        let near = known.iter().copied().find(|k| {
-            let off = strsim::levenshtein(&norm, k);
-            norm == *k
-                || (k.len() >= 8 && off <= 1)
-                || (schema.get(k).is_none() && k.len() >= 8 && off <= 2)
-        });
-        if let Some(k) = near {
-            return Err(Error::data(
-                path,
-                None,
-                Some(name),
-                format!(
-                    "`{name}` looks like `{k}` written differently (case, spaces or a letter): its values would not be read. Rename the column to `{k}`"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A canonical file's token columns: a known alias of one (`input_tokens`, `prompt_tokens`, ...)
-/// or no token column at all is an error naming the columns to write.
-fn check_token_columns(path: &Path, schema: &Schema) -> Result<()> {
-    check_near_misses(path, schema)?;
-    for (alias, canonical, what) in TOKEN_ALIASES {
-        if let Some(found) = schema.iter_names().find(|n| n.eq_ignore_ascii_case(alias)) {
-            return Err(Error::data(
-                path,
-                None,
-                Some(found.as_str()),
-                format!(
-                    "`{found}` is {what}, not a canonical column: its tokens would count as zero. Rename the column to `{canonical}` (in a CSV, its header){}",
-                    if schema.get(canonical).is_some() {
-                        format!(
-                            "; the file also has `{canonical}`, so if `{found}` repeats it (or is a total), drop the column"
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
-            ));
-        }
-    }
-    let any = TOKEN_COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .chain([LEGACY_CACHE_WRITE])
-        .any(|c| schema.get(c).is_some());
-    // A file that lacks `date` or `model` too is named for those first (see `canonical`).
-    let dated = ["date", "starting_at"]
-        .iter()
-        .any(|c| schema.get(c).is_some());
-    if !any && dated && schema.get("model").is_some() {
-        return Err(Error::data(
-            path,
-            None,
-            None,
-            format!(
-                "has none of the token columns ({}); a usage file needs at least one of them. Columns found: {}",
-                TOKEN_COLUMNS.map(|(c, _)| c).join(", "),
-                column_list(schema)
-            ),
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn strptime(format: Option<&str>) -> StrptimeOptions {
@@ -477,14 +300,6 @@ pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
         message: what.to_owned(),
     };
     Ok((day, check))
-}
-
-pub(crate) fn column_list(schema: &Schema) -> String {
-    schema
-        .iter_names()
-        .map(|n| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A whole-number column as Int64 (None where absent or empty), its checks, and whether the cast
@@ -604,7 +419,7 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
     ];
     exprs.extend(DIMENSIONS.iter().map(|d| text_expr(schema, d)));
 
-    // Counts: values (0 where absent or empty), the smallest of them per row (for the negative
+    // Counts: values (0 where the column is absent; an empty token count is an error), the smallest of them per row (for the negative
     // check), and, for text columns, how many values failed to parse.
     let mut counts: Vec<Expr> = Vec::new();
     let mut unparsed: Vec<Expr> = Vec::new();
@@ -647,6 +462,7 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
         }
     };
     let mut output = zero();
+    let mut empty_marks = Vec::new();
     for (name, slot) in TOKEN_COLUMNS {
         let source = if slot == Slot::W5 && schema.get(name).is_none() {
             LEGACY_CACHE_WRITE
@@ -654,6 +470,21 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
             name
         };
         let v = count(source, &mut checks);
+        // JSON lines leave a key out where its count is 0 (as the Analytics API's rows may);
+        // a `null` there is named by the text pass (`text_scan::ndjson_null_count`).
+        if schema.get(source).is_some() && src.format != Format::Ndjson {
+            // Marks the file bad through the row's smallest count, as above.
+            empty_marks.push(
+                when(col(source).is_null())
+                    .then(lit(-1i64))
+                    .otherwise(zero()),
+            );
+            checks.push(Check {
+                column: source.to_owned(),
+                bad: col(source).is_null(),
+                message: EMPTY_COUNT.to_owned(),
+            });
+        }
         if slot == Slot::O {
             output = v.clone();
         }
@@ -737,6 +568,7 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
             exprs.push(lit(false).alias("billed"));
         }
     }
+    counts.extend(empty_marks);
     if !counts.is_empty() {
         exprs.push(
             polars::lazy::dsl::min_horizontal(counts.clone())

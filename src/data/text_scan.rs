@@ -335,6 +335,60 @@ pub(crate) fn ndjson_duplicate_key(path: &Path) -> Option<Error> {
     })
 }
 
+/// An NDJSON line whose value for one of `columns` is a list or an object: the reader would
+/// turn the whole column into lists (or refuse the file) without naming the line.
+pub(crate) fn ndjson_nested_value(path: &Path, columns: &[&str]) -> Option<Error> {
+    if Format::of(path) != Some(Format::Ndjson) {
+        return None;
+    }
+    first_bad_row(path, |line| {
+        let serde_json::Value::Object(o) = serde_json::from_str(line).ok()? else {
+            return None;
+        };
+        let (k, v) = o
+            .iter()
+            .find(|(k, v)| columns.contains(&k.as_str()) && (v.is_array() || v.is_object()))?;
+        let what = if v.is_array() { "a list" } else { "an object" };
+        Some((
+            Some(k.clone()),
+            format!(
+                "holds {what} (`{}`), not one value; write a single number or text",
+                crate::secret::printable(&shorten(&v.to_string(), 40))
+            ),
+        ))
+    })
+}
+
+/// An NDJSON line giving one of `counts` as `null`: a count left out of a line counts as 0, but
+/// a `null` says the value is unknown, and is never read as 0.
+pub(crate) fn ndjson_null_count(path: &Path, counts: &[&str]) -> Option<Error> {
+    first_bad_row(path, |line| {
+        // Most lines hold no null at all.
+        if !line.contains("null") {
+            return None;
+        }
+        let serde_json::Value::Object(o) = serde_json::from_str(line).ok()? else {
+            return None;
+        };
+        let (k, _) = o
+            .iter()
+            .find(|(k, v)| v.is_null() && counts.contains(&k.as_str()))?;
+        Some((
+            Some(k.clone()),
+            "is null: write the token count, 0 where there were none (a null is never read as 0; a key left out of a line counts as 0)".to_owned(),
+        ))
+    })
+}
+
+/// `text` cut to at most `n` characters, with an ellipsis when cut.
+fn shorten(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(n).collect::<String>())
+    }
+}
+
 /// For an NDJSON file the reader refused: the first line that is not a JSON object, named by
 /// its line number (the reader only says at which character of its buffer it stopped).
 pub(crate) fn json_line_error(path: &Path) -> Option<Error> {

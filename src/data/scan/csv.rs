@@ -417,6 +417,10 @@ fn row<'a>(p: &mut Parsed<'a>, l: &CsvLayout, fields: &[&'a [u8]]) -> bool {
         let Some(v) = count(fields[at]) else {
             return false;
         };
+        // An empty token count is never read as 0: the general query names the row.
+        if v.is_none() && i < REQ {
+            return false;
+        }
         p.counts[i].push(v.unwrap_or(0));
         if i == REQ {
             p.known.push(i64::from(v.is_some()));

@@ -137,6 +137,11 @@ pub(super) fn window(
             continue;
         };
         let (values, known) = count_values(a.as_ref(), name, n).map_err(fail)?;
+        if i < REQ && known.is_some() {
+            // A token count left null: the general query names the row.
+            mark_bad(w);
+            return Ok(());
+        }
         if i == REQ {
             batch.req_known = known;
         }

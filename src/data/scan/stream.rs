@@ -306,6 +306,11 @@ pub(super) fn row_group(
             |a, r| {
                 let len = r.len();
                 let (values, k) = count_values(a.as_ref(), name, len).map_err(fail)?;
+                if i < REQ && k.is_some() {
+                    // A token count left null: the general query names the row.
+                    bad = true;
+                    return Ok(false);
+                }
                 let (lo, hi) = values
                     .iter()
                     .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
