@@ -20,6 +20,10 @@ pub const MAX_ATTEMPTS: u32 = 5;
 pub const MAX_RETRY_AFTER: u64 = 120;
 /// Times a month's walk restarts from the first page after its cursor was refused (400/410).
 pub const MAX_RESTARTS: u32 = 3;
+/// Attempts of a page whose server stays silent (each waits the whole request timeout).
+pub const MAX_SILENT: u32 = 2;
+/// The largest page govreview reads (a page of 1,000 rows is well under 2 MB).
+pub const MAX_PAGE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Which API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,8 +109,25 @@ pub struct Client {
     /// The environment variable the key came from, for messages.
     key_var: &'static str,
     api: Api,
+    /// How long one request may take, reading its page included.
+    timeout: Duration,
+    /// The largest page read, in bytes.
+    max_page: u64,
     /// How long to wait before retry `n` (1-based) when the server gives no `retry-after`.
     pub backoff: fn(u32) -> Duration,
+}
+
+/// An agent that never follows a redirect, with `timeout` for a whole request.
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // A redirect is answered, never followed: the key must not travel to another host.
+        .max_redirects(0)
+        .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
+        .timeout_global(Some(timeout))
+        .user_agent(concat!("govreview/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
 }
 
 fn default_backoff(attempt: u32) -> Duration {
@@ -117,6 +138,8 @@ fn default_backoff(attempt: u32) -> Duration {
 enum Outcome {
     Page(Value),
     Retry(String, Option<Duration>),
+    /// The server said nothing (or stopped part-way) for the whole request timeout.
+    Silent(String),
     /// The cursor was refused (expired after a data refresh, or no longer matching): start over.
     Expired(String),
 }
@@ -124,23 +147,25 @@ enum Outcome {
 impl Client {
     /// A client with sensible timeouts (10 s to connect, 60 s per request).
     pub fn new(base: &str, key: String, key_var: &'static str, api: Api) -> Client {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            // A redirect is answered, never followed: the key must not travel to another host.
-            .max_redirects(0)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(60)))
-            .user_agent(concat!("govreview/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Client {
-            agent,
+            agent: agent(Duration::from_secs(60)),
             base: base.trim_end_matches('/').to_owned(),
             key,
             key_var,
             api,
+            timeout: Duration::from_secs(60),
+            max_page: MAX_PAGE_BYTES,
             backoff: default_backoff,
         }
+    }
+
+    /// The same client with another request timeout and page limit (tests use short ones).
+    #[cfg(test)]
+    pub(crate) fn with_limits(mut self, timeout: Duration, max_page: u64) -> Client {
+        self.agent = agent(timeout);
+        self.timeout = timeout;
+        self.max_page = max_page;
+        self
     }
 
     fn once(&self, report: Report, range: Range, page: Option<&str>) -> Result<Outcome> {
@@ -167,8 +192,15 @@ impl Client {
         if let Some(p) = page {
             req = req.query("page", p);
         }
+        let silent = || {
+            format!(
+                "{url} did not answer within {} s",
+                self.timeout.as_secs_f64()
+            )
+        };
         let mut resp = match req.call() {
             Ok(r) => r,
+            Err(ureq::Error::Timeout(_)) => return Ok(Outcome::Silent(silent())),
             Err(e) => {
                 return Ok(Outcome::Retry(
                     crate::secret::redact(
@@ -191,7 +223,52 @@ impl Client {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(|l| crate::secret::printable(&crate::secret::redact(l, &[&self.key], None)));
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        let body = match resp
+            .body_mut()
+            .with_config()
+            .limit(self.max_page)
+            .read_to_vec()
+        {
+            Ok(bytes) => bytes,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                let mb = 1024 * 1024;
+                let limit = if self.max_page.is_multiple_of(mb) {
+                    format!("{} MB", self.max_page / mb)
+                } else {
+                    format!("{} bytes", self.max_page)
+                };
+                return Err(Error::Input(format!(
+                    "{url} answered {status} with a page over {limit}, larger than any usage page; is --base-url the Anthropic API?"
+                )));
+            }
+            Err(ureq::Error::Timeout(_)) => {
+                return Ok(Outcome::Silent(format!(
+                    "{url} answered {status} but did not send its whole page within {} s",
+                    self.timeout.as_secs_f64()
+                )));
+            }
+            Err(e) => {
+                return Ok(Outcome::Retry(
+                    crate::secret::printable(&crate::secret::redact(
+                        &format!("{url} answered {status} but its page was cut off: {e}"),
+                        &[&self.key],
+                        None,
+                    )),
+                    None,
+                ));
+            }
+        };
+        let body = match String::from_utf8(body) {
+            Ok(text) => text,
+            Err(e) if status == 200 => {
+                return Err(Error::Input(format!(
+                    "{url} answered with a page that is not UTF-8 text (byte {} of {}); the API answers JSON: is --base-url the Anthropic API?",
+                    e.utf8_error().valid_up_to() + 1,
+                    e.as_bytes().len()
+                )));
+            }
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         // The API's own words, without the key should it quote it.
         let api_message = serde_json::from_str::<Value>(&body)
             .ok()
@@ -273,8 +350,19 @@ impl Client {
         on_wait: &mut dyn FnMut(&str, Duration),
     ) -> Result<Option<Value>> {
         let mut last = String::new();
+        let mut silent = 0;
         for attempt in 1..=MAX_ATTEMPTS {
             match self.once(report, range, page)? {
+                Outcome::Silent(why) => {
+                    silent += 1;
+                    if silent >= MAX_SILENT {
+                        return Err(Error::Input(format!(
+                            "gave up: {why}, {silent} times in a row. Check that --base-url is the API (a server that takes the connection and never answers looks like this) and try again later"
+                        )));
+                    }
+                    on_wait(&why, Duration::ZERO);
+                    last = why;
+                }
                 Outcome::Page(v) => return Ok(Some(v)),
                 Outcome::Expired(why) => {
                     on_wait(
@@ -312,6 +400,7 @@ impl Client {
         'walk: loop {
             let mut out: Vec<(Value, Option<String>)> = Vec::new();
             let mut next: Option<String> = None;
+            let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
             loop {
                 let Some(v) = self.page(report, range, next.as_deref(), on_wait)? else {
                     restarts += 1;
@@ -343,10 +432,17 @@ impl Client {
                 if !more {
                     return Ok(out);
                 }
-                if next.is_none() {
+                let Some(cursor) = &next else {
                     return Err(Error::Input(format!(
                         "{}{path} said has_more without a next_page; try again later",
                         self.base
+                    )));
+                };
+                if !seen.insert(cursor.clone()) {
+                    return Err(Error::Input(format!(
+                        "{}{path} answered page {} with a next_page it had given before: the walk would go round in circles. Try again later",
+                        self.base,
+                        out.len()
                     )));
                 }
                 if out.len() > 1000 {
@@ -356,5 +452,142 @@ impl Client {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    /// A loopback server answering every request with `answer` (given the request number),
+    /// for as long as the test runs.
+    fn serve(answer: fn(usize, &mut std::net::TcpStream)) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { return };
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n")
+                        && stream.read(&mut byte).is_ok_and(|k| k == 1)
+                    {
+                        head.push(byte[0]);
+                    }
+                    answer(n, &mut stream);
+                });
+            }
+        });
+        base
+    }
+
+    fn walk(base: &str) -> (Result<usize>, Duration) {
+        let client = Client::new(
+            base,
+            "sk-ant-admin-test".into(),
+            "ANTHROPIC_ADMIN_KEY",
+            Api::Analytics,
+        )
+        .with_limits(Duration::from_millis(400), 1000);
+        let client = Client {
+            backoff: |_| Duration::ZERO,
+            ..client
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let t0 = Instant::now();
+        let pages = client
+            .pages(
+                Report::Usage,
+                Range {
+                    start: day(1),
+                    end: day(3),
+                },
+                &mut |_, _| {},
+                &mut |_| {},
+            )
+            .map(|p| p.len());
+        (pages, t0.elapsed())
+    }
+
+    fn error_of(base: &str) -> String {
+        let (r, took) = walk(base);
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_silent_server_is_given_up_on_after_two_timeouts_and_named() {
+        let e = error_of(&serve(|_, _| std::thread::sleep(Duration::from_secs(3))));
+        assert!(
+            e.contains("did not answer within 0.4 s, 2 times in a row"),
+            "{e}"
+        );
+        assert!(!e.contains("timeout: global"), "{e}");
+        // Headers, then a page that stops part-way.
+        let e = error_of(&serve(|_, s| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"data\":");
+            std::thread::sleep(Duration::from_secs(3));
+        }));
+        assert!(
+            e.contains("did not send its whole page within 0.4 s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_page_that_is_not_text_or_too_large_is_named_as_such() {
+        let e = error_of(&serve(|_, s| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n{\xff\xfe}");
+        }));
+        assert!(e.contains("not UTF-8 text (byte 2 of 4)"), "{e}");
+        let e = error_of(&serve(|_, s| {
+            let body = format!("{{\"data\":[],\"pad\":\"{}\"}}", "x".repeat(2000));
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }));
+        assert!(e.contains("a page over 1000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_cursor_given_twice_ends_the_walk_at_once() {
+        let e = error_of(&serve(|_, s| {
+            let body = r#"{"data":[],"has_more":true,"next_page":"same"}"#;
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }));
+        assert!(
+            e.contains("answered page 2 with a next_page it had given before"),
+            "{e}"
+        );
+        // Distinct cursors walk on.
+        let (r, _) = walk(&serve(|n, s| {
+            let body = if n < 3 {
+                format!(r#"{{"data":[],"has_more":true,"next_page":"c{n}"}}"#)
+            } else {
+                r#"{"data":[],"has_more":false,"next_page":null}"#.to_owned()
+            };
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }));
+        assert_eq!(r.unwrap(), 4);
     }
 }

@@ -56,9 +56,28 @@ fn key(api: Api, env: &Env) -> Result<(String, &'static str)> {
         .as_deref()
         .map(str::trim)
         .filter(|k| !k.is_empty());
+    let checked = |k: &str, var: &'static str| -> Result<(String, &'static str)> {
+        // A header cannot carry it: say so at once, by position, never echoing the key.
+        match k.chars().position(|c| !c.is_ascii_graphic()) {
+            Some(at) => {
+                let c = k.chars().nth(at).unwrap_or(' ');
+                let what = match c {
+                    '\n' | '\r' => "a line break".to_owned(),
+                    ' ' | '\t' => "a space".to_owned(),
+                    c => format!("the character U+{:04X}", u32::from(c)),
+                };
+                Err(Error::Usage(format!(
+                    "{var} holds {what} (character {} of {}); an API key is one line of visible characters. Set it again without it, e.g. export {var}=\"$(tr -d '[:space:]' < key.txt)\"",
+                    at + 1,
+                    k.chars().count()
+                )))
+            }
+            None => Ok((k.to_owned(), var)),
+        }
+    };
     match (api, admin, analytics) {
-        (_, Some(k), _) => Ok((k.to_owned(), KEY_VAR)),
-        (Api::Analytics, None, Some(k)) => Ok((k.to_owned(), ANALYTICS_KEY_VAR)),
+        (_, Some(k), _) => checked(k, KEY_VAR),
+        (Api::Analytics, None, Some(k)) => checked(k, ANALYTICS_KEY_VAR),
         (Api::Analytics, None, None) => Err(Error::Usage(format!(
             "set {KEY_VAR} to an Admin API key (sk-ant-admin...), or {ANALYTICS_KEY_VAR} to a Claude Enterprise Analytics API key (read:analytics); keys are read from the environment only, never from a file"
         ))),
@@ -73,6 +92,12 @@ fn key(api: Api, env: &Env) -> Result<(String, &'static str)> {
 /// nothing before 2026-01-01.
 fn range(api: Api, month: Month, today: NaiveDate) -> Result<Option<Range>> {
     let end = month.next().first_day().min(today);
+    if month > Month::of(today) {
+        return Err(Error::Usage(format!(
+            "{month} has not begun on {today}: there is nothing to fetch yet. Give a month up to {} (the current one is fetched up to yesterday)",
+            Month::of(today)
+        )));
+    }
     if api == Api::Analytics {
         let first = analytics::first_served(today);
         if month.first_day() < first {
@@ -277,5 +302,33 @@ mod tests {
             .to_string();
         assert!(e.contains("from 2026-06-15"), "{e}");
         assert!(range(Api::Legacy, m("2025-12"), d("2026-11-26")).is_ok());
+        for api in [Api::Analytics, Api::Legacy] {
+            let e = range(api, m("2026-12"), d("2026-11-30"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("2026-12 has not begun on 2026-11-30"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_key_a_header_cannot_carry_is_refused_at_once_without_echoing_it() {
+        let env = |k: &str| Env {
+            admin_key: Some(k.to_owned()),
+            ..Env::plain(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap())
+        };
+        let (k, var) = key(Api::Analytics, &env("  sk-ant-admin01-abc\n")).unwrap();
+        assert_eq!((k.as_str(), var), ("sk-ant-admin01-abc", KEY_VAR));
+        for (bad, what, at) in [
+            ("sk-ant-admin01\nabc", "a line break", "character 15 of 18"),
+            ("sk-ant admin01", "a space", "character 7 of 14"),
+            ("sk-ant-é", "U+00E9", "character 8 of 8"),
+        ] {
+            let e = key(Api::Analytics, &env(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains(KEY_VAR) && e.contains(what) && e.contains(at),
+                "{e}"
+            );
+            assert!(!e.contains("admin01"), "the key is never echoed: {e}");
+        }
     }
 }
