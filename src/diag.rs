@@ -58,11 +58,46 @@ pub fn syntax(text: &str, e: &toml_edit::TomlError) -> Problem {
         .span()
         .map(|s| line_col(text, s.start))
         .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    let message = e.message().trim();
+    let message = match e.span() {
+        Some(span) if message == "duplicate key" => twice(text, span.start, line.unwrap_or(1)),
+        _ => message.to_owned(),
+    };
     Problem {
         line,
         column,
         key: None,
-        message: e.message().trim().to_owned(),
+        message,
+    }
+}
+
+/// What a duplicate key is (a table or a key given twice), where it first stands and the fix.
+fn twice(text: &str, start: usize, line: usize) -> String {
+    let rest = text.get(start..).unwrap_or("");
+    let name: String = match rest.strip_prefix('"') {
+        Some(q) => q.split('"').next().unwrap_or("").to_owned(),
+        None => rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect(),
+    };
+    let header = text[..start.min(text.len())]
+        .rsplit('\n')
+        .next()
+        .is_some_and(|l| l.trim_start().starts_with('['));
+    let first = text.lines().take(line.saturating_sub(1)).position(|l| {
+        let l = l.trim_start();
+        if header {
+            l.trim_start_matches('[').trim_start().starts_with(&*name) && l.starts_with('[')
+        } else {
+            l.trim_start_matches('"').starts_with(&*name) && !l.starts_with('[')
+        }
+    });
+    let at = first.map_or(String::new(), |i| format!(" (first at line {})", i + 1));
+    if header {
+        format!("the table `[{name}]` is defined twice{at}; merge the two into one")
+    } else {
+        format!("the key `{name}` is given twice in its table{at}; keep one")
     }
 }
 

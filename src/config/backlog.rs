@@ -320,7 +320,10 @@ fn share(v: Option<f64>, key: &[&str], loc: &Locator, problems: &mut Vec<Problem
     {
         problems.push(loc.problem(
             key,
-            format!("{v} is outside 0..1; shares and rates are fractions (write 0.35 for 35%)"),
+            format!(
+                "{} is outside 0..1; shares and rates are fractions (write 0.35 for 35%)",
+                crate::fmt::num_or_raw(v)
+            ),
         ));
     }
 }

@@ -55,13 +55,14 @@ pub const MAX_USD: f64 = 1e12;
 
 /// What is wrong with an amount of money from the configuration, if anything.
 pub fn money_problem(v: f64, what: &str) -> Option<String> {
+    let shown = crate::fmt::num_or_raw(v);
     if !v.is_finite() || v < 0.0 {
         Some(format!(
-            "{v} is not {what}; give an amount in USD, 0 or more"
+            "{shown} is not {what}; give an amount in USD, 0 or more"
         ))
     } else if v > MAX_USD {
         Some(format!(
-            "{v} is more than govreview accepts as {what} (USD {}); check the unit (USD, not cents)",
+            "{shown} is more than govreview accepts as {what} (USD {}); check the unit (USD, not cents)",
             crate::fmt::usd_whole(MAX_USD)
         ))
     } else {

@@ -115,11 +115,8 @@ pub(super) fn renewal(
     for (i, b) in raw.bands.into_iter().enumerate() {
         let idx = i.to_string();
         let mut good = true;
-        if super::money_problem(b.min, "").is_some() {
-            problems.push(loc.problem(
-                &["commitment", "bands", &idx, "min"],
-                format!("{} is not an amount; give the band's smallest commitment in USD per term, 0 or more", b.min),
-            ));
+        if let Some(p) = super::money_problem(b.min, "a band's smallest commitment") {
+            problems.push(loc.problem(&["commitment", "bands", &idx, "min"], p));
             good = false;
         }
         if !(0.0..1.0).contains(&b.discount) {
@@ -127,7 +124,7 @@ pub(super) fn renewal(
                 &["commitment", "bands", &idx, "discount"],
                 format!(
                     "{} is outside 0..1; a discount is a fraction from 0 to below 1 (write 0.15 for 15%)",
-                    b.discount
+                    crate::fmt::num_or_raw(b.discount)
                 ),
             ));
             good = false;

@@ -88,6 +88,23 @@ fn syntax_error_has_line_and_column() {
 }
 
 #[test]
+fn a_table_or_key_given_twice_is_named_with_its_first_line() {
+    let p = problems(&format!("{MINIMAL}\n[organization]\nname = \"B\"\n"));
+    assert!(
+        p[0].message
+            .contains("the table `[organization]` is defined twice (first at line 2)"),
+        "{p:?}"
+    );
+    let p = problems("[organization]\nname = \"A\"\nreview_owner = \"D\"\nname = \"B\"\n");
+    assert_eq!(p[0].line, Some(4));
+    assert!(
+        p[0].message
+            .contains("the key `name` is given twice in its table (first at line 2); keep one"),
+        "{p:?}"
+    );
+}
+
+#[test]
 fn every_validation_problem_is_reported_at_once() {
     let text = format!(
         "{MINIMAL}[targets]\nmin_cache_hit_rate = 55\nmin_batch_share = -0.1\n[commitment]\namount = 1000\nstart = 2026-12-31\nend = 2026-01-01\n"

@@ -217,7 +217,7 @@ pub(super) fn validate(
                 &["commitment", "amount"],
                 format!(
                     "{} is not a commitment; give the committed spend in USD, above 0",
-                    c.amount
+                    crate::fmt::num_or_raw(c.amount)
                 ),
             ));
         } else if let Some(why) = money_problem(c.amount, "a commitment") {
