@@ -237,6 +237,51 @@ fn slug_all(name: &str) -> String {
         .join("-")
 }
 
+/// Whether `c` is a bidirectional formatting character (an embedding, override or isolate, or a
+/// direction mark): shown raw, it reorders the text around it, so that a name can read as
+/// another (`app\u{202E}lave` shows as "appeval").
+pub fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// `text` with its bidirectional formatting characters written out visibly (`\u{202e}`), so
+/// that what is shown is what the data holds; other text unchanged (and not copied).
+pub fn bidi_visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_bidi) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_bidi(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A JSON text with every bidirectional formatting character written as a `\uXXXX` escape: the
+/// same value to a reader of the JSON, shown without reordering in an editor or a diff. (Such
+/// characters stand only inside JSON strings, where an escape means the same character.)
+pub fn json_bidi_escaped(json: String) -> String {
+    if !json.chars().any(is_bidi) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_bidi(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +347,16 @@ mod tests {
         assert_eq!(count(1, "day"), "1 day");
         assert_eq!(count(41, "day"), "41 days");
         assert_eq!(count(0, "finding"), "0 findings");
+    }
+
+    #[test]
+    fn bidi_marks_are_shown_and_json_keeps_the_value() {
+        assert_eq!(bidi_visible("plain"), "plain");
+        assert_eq!(bidi_visible("app\u{202E}lave"), "app\\u{202e}lave");
+        let json = serde_json::to_string(&"a\u{2067}b").unwrap();
+        let escaped = json_bidi_escaped(json);
+        assert_eq!(escaped, "\"a\\u2067b\"");
+        let back: String = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back, "a\u{2067}b");
     }
 }

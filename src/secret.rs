@@ -38,7 +38,9 @@ pub fn printable(text: &str) -> String {
                     out.push(' ');
                 }
             }
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c if c.is_control() || crate::fmt::is_bidi(c) => {
+                out.push_str(&c.escape_unicode().to_string());
+            }
             c => out.push(c),
         }
     }

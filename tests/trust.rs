@@ -426,7 +426,7 @@ fn hostile_names_cannot_break_markdown() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
     let evil_team = "ev|il\n# head <script>alert(1)</script>";
-    let evil_app = "[click](javascript:alert(1)) *x* `y`";
+    let evil_app = "[click](javascript:alert(1)) *x* `y` &lt;b&gt; \u{202E}lave";
     let evil_model = "claude-opus-4-5|x";
     let csv = format!(
         "date,model,team,app,uncached_input_tokens,output_tokens\n\
@@ -450,6 +450,10 @@ fn hostile_names_cannot_break_markdown() {
             !html.contains("<h1>head") && !html.contains("<em>x</em>"),
             "{f}"
         );
+        // An entity in a name is shown as written, not decoded.
+        if f == "review.md" {
+            assert!(html.contains("&amp;lt;b&amp;gt;"), "{f}: {html}");
+        }
         // Every table keeps its shape: each row has as many cells as its header.
         for table in html.split("<table>").skip(1) {
             let table = &table[..table.find("</table>").unwrap()];
@@ -466,6 +470,27 @@ fn hostile_names_cannot_break_markdown() {
             }
         }
     }
+    // A right-to-left override in a name is shown, never obeyed, in every file of the pack.
+    let mut files = vec![repo.join("reviews/2026-10")];
+    let mut seen = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(text) = std::fs::read_to_string(&p) {
+            assert!(!text.contains('\u{202E}'), "{}", p.display());
+            seen += usize::from(text.contains("202e") || text.contains("202E"));
+        }
+    }
+    assert!(
+        seen >= 4,
+        "the override is shown as \\u{{202e}} in md, html, json and svg: {seen}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&read(&repo.join("reviews/2026-10/metrics.json"))).unwrap();
+    assert!(
+        v.to_string().contains('\u{202E}'),
+        "metrics.json keeps the value (escaped)"
+    );
 }
 
 #[test]

@@ -32,7 +32,9 @@ pub(super) fn svg_of(
         paint(&root)?;
         root.present().map_err(chart_err(name))?;
     }
-    Ok(svg)
+    // A label's bidirectional formatting characters are shown, not obeyed (they stand only in
+    // text content, where their visible form is plain text).
+    Ok(crate::fmt::bidi_visible(&svg).into_owned())
 }
 
 /// Draws a chart as PNG at `scale` times `size`.

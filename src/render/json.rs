@@ -202,10 +202,11 @@ struct BacklogDocument<'a> {
     optimized_floor: FloorJson<'a>,
 }
 
-/// A document as pretty JSON with a final newline (what the commands print).
+/// A JSON value as the pack writes it and the commands print it: indented, bidirectional formatting characters escaped,
+/// a final line break.
 pub fn pretty(v: &Value) -> Result<String> {
     serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
+        .map(|s| crate::fmt::json_bidi_escaped(s) + "\n")
         .map_err(|e| Error::Internal(e.to_string()))
 }
 
@@ -404,9 +405,7 @@ pub fn team_document(m: &ReportModel, team: &str) -> Result<Vec<u8>> {
     };
     let mut v = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
     positive_zero(&mut v);
-    let mut out = serde_json::to_vec_pretty(&v).map_err(|e| Error::Internal(e.to_string()))?;
-    out.push(b'\n');
-    Ok(out)
+    Ok(pretty(&v)?.into_bytes())
 }
 
 impl Renderer for Json {
@@ -415,9 +414,6 @@ impl Renderer for Json {
     }
 
     fn render(&self, ctx: &RenderContext, _: &Templates) -> Result<Vec<u8>> {
-        let v = document(ctx.model)?;
-        let mut out = serde_json::to_vec_pretty(&v).map_err(|e| Error::Internal(e.to_string()))?;
-        out.push(b'\n');
-        Ok(out)
+        Ok(pretty(&document(ctx.model)?)?.into_bytes())
     }
 }

@@ -93,7 +93,8 @@ const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
 
 /// Escapes text for GitHub-flavoured Markdown, in a paragraph, a list item or a table cell: no
 /// character of the value can start markup (emphasis, code, links, images, inline HTML, a table
-/// column, a heading or list at the start of a line), and a line break becomes `<br>`.
+/// column, a heading or list at the start of a line, an entity such as `&lt;`), and a line break
+/// becomes `<br>`.
 pub fn md_escape(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 8);
@@ -116,7 +117,7 @@ pub fn md_escape(s: &str) -> String {
     };
     for (i, &c) in chars.iter().enumerate() {
         match c {
-            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' => {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '&' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -173,6 +174,18 @@ fn format_value(
     state: &minijinja::State,
     value: &Value,
 ) -> std::result::Result<(), minijinja::Error> {
+    // Text from data or configuration shows its bidirectional formatting characters rather
+    // than obeying them, in every format.
+    let shown;
+    let value = if !value.is_safe()
+        && let Some(text) = value.as_str()
+        && let std::borrow::Cow::Owned(visible) = crate::fmt::bidi_visible(text)
+    {
+        shown = Value::from(visible);
+        &shown
+    } else {
+        value
+    };
     if state.auto_escape() == MARKDOWN {
         let text = value.to_string();
         let text = if value.is_safe() {

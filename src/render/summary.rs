@@ -1,7 +1,8 @@
 //! `summary.txt`: five lines for a chat channel (Slack, Teams): spend and its change, the KPIs
 //! off target, the overdue actions with their owners, the backlog's top item, and the link to the
 //! pack. Names from the data cannot mention a channel or open a link: `<` and `>` are written as
-//! `‹` and `›`, control characters as spaces.
+//! `‹` and `›`, control and bidirectional formatting characters as spaces. When the data has
+//! warnings, a line before the link says how many and what the first is.
 
 use crate::fmt;
 use crate::report::{ReportModel, Status};
@@ -12,7 +13,7 @@ fn plain(s: &str) -> String {
         .map(|c| match c {
             '<' => '‹',
             '>' => '›',
-            c if c.is_control() => ' ',
+            c if c.is_control() || fmt::is_bidi(c) => ' ',
             c => c,
         })
         .collect()
@@ -101,6 +102,19 @@ pub fn render(m: &ReportModel) -> String {
         ),
         None => "Top backlog item: none; every workload meets its goals.".to_owned(),
     });
+    if let Some(first) = m.data.warnings.first() {
+        let n = m.data.warnings.len();
+        lines.push(format!(
+            "Data {}: {}{}",
+            if n == 1 { "warning" } else { "warnings" },
+            plain(first),
+            if n > 1 {
+                format!(" (and {} more in the review's data notes)", n - 1)
+            } else {
+                String::new()
+            }
+        ));
+    }
     lines.push(format!("Full review: {}", plain(&m.pack_link)));
     let mut s = lines.join("\n");
     s.push('\n');
