@@ -121,7 +121,7 @@ pub fn run(
         Command::Review(args) => {
             cmd::review::run(&cli.global, args, as_of, env, out, err).map(|_| ok)
         }
-        Command::Actions(c) => cmd::actions::run(&cli.global, c, as_of, out).map(|_| ok),
+        Command::Actions(c) => cmd::actions::run(&cli.global, c, as_of, out, err).map(|_| ok),
         Command::Check(args) => {
             let problems = cmd::check::run(&cli.global, args, as_of, env, out)?;
             Ok(ExitCode::from(if problems.is_empty() {

@@ -143,6 +143,35 @@ fn add_assign_list_show() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "Added A-0002 to reviews/actions.toml.\n");
+    assert_eq!(stderr(&o), "", "team b is known to the configuration");
+    // A team nobody knows is added as given, with a warning that names the known ones.
+    let o = g(&[
+        "actions",
+        "add",
+        "--title",
+        "Tidy",
+        "--owner",
+        "Bo Builder",
+        "--due",
+        "2026-12-10",
+        "--team",
+        "B ",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: team `B` is neither in the configuration nor in the register (known: a, b). Did you mean `b`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = g(&[
+        "actions",
+        "close",
+        "A-0003",
+        "--dropped",
+        "--note",
+        "added by mistake",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = g(&[
         "actions",
         "assign",
@@ -176,6 +205,35 @@ fn add_assign_list_show() {
     let show = stdout(&g(&["actions", "show", "A-0001"]));
     assert!(show.contains("A-0001  Restore caching\n  status   open\n  owner    Ann Example\n  due      2026-11-20"), "{show}");
     assert!(show.contains("  notes\n    Hand-added note.\n"), "{show}");
+    // Closed later, it was still open (and overdue) as of 2026-12-01.
+    let o = run(govreview(dir.path()).args([
+        "actions",
+        "close",
+        "A-0001",
+        "--note",
+        "cache restored",
+        "--as-of",
+        "2026-12-03",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let then = stdout(&run(govreview(dir.path()).args([
+        "actions",
+        "list",
+        "--status",
+        "all",
+        "--as-of",
+        "2026-12-01",
+    ])));
+    assert!(then.contains("A-0001  overdue"), "{then}");
+    let now = stdout(&run(govreview(dir.path()).args([
+        "actions",
+        "list",
+        "--status",
+        "all",
+        "--as-of",
+        "2026-12-05",
+    ])));
+    assert!(now.contains("A-0001  done"), "{now}");
 }
 
 #[test]

@@ -60,6 +60,41 @@ fn check_owner(owner: &str, cfg: Option<&Config>) -> Result<()> {
     }
 }
 
+/// A warning when `team` is neither a team of the configuration nor of any action in the
+/// register, while they know others: likely a typo, since the team's page lists the action only
+/// under the name its data gives.
+fn unknown_team(team: &str, cfg: Option<&Config>, reg: &Register) -> Option<String> {
+    let mut known: Vec<&str> = cfg
+        .map(|c| {
+            c.team_owners
+                .keys()
+                .chain(c.targets.teams.keys())
+                .map(String::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    known.extend(reg.actions.iter().filter_map(|a| a.team.as_deref()));
+    known.sort_unstable();
+    known.dedup();
+    if known.is_empty() || known.contains(&team) {
+        return None;
+    }
+    let near = known
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(team.trim()))
+        .or_else(|| {
+            known
+                .iter()
+                .find(|k| team.len() > 3 && strsim::levenshtein(k, team) <= 2)
+        })
+        .map_or(String::new(), |k| format!(" Did you mean `{k}`?"));
+    Some(format!(
+        "team `{}` is neither in the configuration nor in the register (known: {}).{near} The action is added as given; a team's page lists it only if the data names that team",
+        crate::secret::printable(team),
+        known.join(", ")
+    ))
+}
+
 fn cell(s: &str, w: usize) -> String {
     let n = s.chars().count();
     if n > w {
@@ -139,7 +174,7 @@ fn show(a: &Action, as_of: NaiveDate) -> String {
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
+        .map(|s| crate::fmt::json_bidi_escaped(s) + "\n")
         .map_err(|e| Error::Internal(e.to_string()))
 }
 
@@ -159,6 +194,7 @@ pub fn run(
     cmd: &ActionsCommand,
     as_of: NaiveDate,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<()> {
     let io = |e| Error::io("stdout", "cannot write", e);
     let cfg = optional_config(&global.config)?;
@@ -173,8 +209,9 @@ pub fn run(
             register,
         } => {
             let reg = Register::load(&path(register))?;
-            let picked: Vec<&Action> = reg
-                .actions
+            // As the register stood on --as-of: an action closed after it was still open.
+            let stood = reg.as_of(Month::of(as_of), as_of);
+            let picked: Vec<&Action> = stood
                 .iter()
                 .filter(|a| match status {
                     StatusFilter::Open => a.status == Status::Open,
@@ -237,6 +274,11 @@ pub fn run(
                 ));
             }
             let (mut reg, _lock) = load_for_edit(&path(register))?;
+            if let Some(t) = team
+                && let Some(warning) = unknown_team(t, cfg.as_ref(), &reg)
+            {
+                writeln!(err, "warning: {warning}").map_err(io)?;
+            }
             let id = reg.append(NewAction {
                 title: title.clone(),
                 finding: finding.clone(),
