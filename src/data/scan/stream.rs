@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 
 use super::read::{Chunk, count_values, decode_text, text_codes};
 use super::sum::{
-    DAY_SLOT, DENSE_DAYS, Months, Target, WINDOW, days_of, decode_days, group_of, months, no_model,
-    note_days, usd_e8,
+    DAY_SLOT, DENSE_DAYS, Fold, Months, Target, WINDOW, days_of, decode_days, group_of, months,
+    no_model, note_days, usd_e8,
 };
 use super::worker::{
     COST, DayKey, FxMap, Layout, MODEL, O, O_REQ, R, REQ, REQ_ROWS, TIER, U, W1, W5, WEB, Worker,
@@ -31,16 +31,16 @@ use super::worker::{
 };
 use std::ops::Range;
 
-/// Whether a window's keys, numbering `width`, fold into one integer: any that fit 64 bits (in
-/// unit tests, at most 1,024, so that their small windows also take the way of keys too wide to
+/// Whether a window's keys, `bits` wide, fold into one integer: any that fit 64 bits (in unit
+/// tests, at most 10 bits, so that their small windows also take the way of keys too wide to
 /// fold).
 #[cfg(not(test))]
-fn folds(_width: u64) -> bool {
-    true
+fn folds(bits: u32) -> bool {
+    bits <= 64
 }
 #[cfg(test)]
-fn folds(width: u64) -> bool {
-    width <= 1 << 10
+fn folds(bits: u32) -> bool {
+    bits <= 10
 }
 
 /// Rows a window holds where a text column has no dictionary (in unit tests, a few).
@@ -158,7 +158,8 @@ pub(super) fn row_group(
             .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + u32::from(billed_at(i))))
             .collect();
         let mut radix = [1u64; 6];
-        let mut width = Some(month_radix);
+        // The keys' width in bits so far (see `Fold`); None once past what folds.
+        let mut width = Some(Fold::width(month_radix)).filter(|b| folds(*b));
         let mut maps: Vec<Vec<u32>> = vec![vec![0]; 6];
         let mut codes: Vec<Vec<u32>> = vec![Vec::new(); 6];
         for c in 0..6 {
@@ -172,10 +173,11 @@ pub(super) fn row_group(
             }
             let rc = t.dict.len() as u64;
             radix[c] = rc;
-            width = width.and_then(|v| v.checked_mul(rc)).filter(|v| folds(*v));
+            let bits = Fold::width(rc);
+            width = width.map(|v| v + bits).filter(|v| folds(*v));
             if width.is_some() {
                 for (k, &code) in keys.iter_mut().zip(t.codes.iter()) {
-                    *k = *k * rc + u64::from(code);
+                    *k = (*k << bits) | u64::from(code);
                 }
             }
             maps[c] = t.dict.iter().map(|t| w.interner[c].id(*t)).collect();
@@ -193,17 +195,48 @@ pub(super) fn row_group(
             a.2 = a.2.max(d);
             seen[(d - dmin) as usize] = true;
         };
-        if width.is_some() {
+        if let Some(fold) = width.and_then(|_| Fold::new(month_radix, &radix)) {
+            // Each row's key numbered as met in the window, then the keys met turned into the
+            // worker's groups all at once: the groups' cache misses then overlap, instead of
+            // stalling the rows' loop one at a time.
             let mut index = std::mem::take(&mut w.scratch);
             index.clear();
+            let mut met: Vec<u64> = Vec::new();
+            let mut spans: Vec<(i64, i32, i32)> = Vec::new();
+            let from = slots.len();
             for (&k, &d) in keys.iter().zip(days.iter()) {
-                let slot = *index.entry(k).or_insert_with(|| {
-                    local.at(group_of(w, k, &radix, &maps, first_month, file, l.index))
+                let n = *index.entry(k).or_insert_with(|| {
+                    met.push(k);
+                    spans.push((0, i32::MAX, i32::MIN));
+                    met.len() as u32 - 1
                 });
-                count(&mut local, slot, d);
-                slots.push(slot);
+                let a = &mut spans[n as usize];
+                a.0 += 1;
+                a.1 = a.1.min(d);
+                a.2 = a.2.max(d);
+                seen[(d - dmin) as usize] = true;
+                slots.push(n);
             }
             w.scratch = index;
+            let groups: Vec<u32> = met
+                .iter()
+                .map(|&k| group_of(w, k, &fold, &maps, first_month, file, l.index))
+                .collect();
+            let to: Vec<u32> = groups
+                .iter()
+                .zip(&spans)
+                .map(|(&g, &(rows, lo, hi))| {
+                    let slot = local.at(g);
+                    let a = &mut local.span[slot as usize];
+                    a.0 += rows;
+                    a.1 = a.1.min(lo);
+                    a.2 = a.2.max(hi);
+                    slot
+                })
+                .collect();
+            for s in &mut slots[from..] {
+                *s = to[*s as usize];
+            }
         } else {
             // Keys too wide to fold: each row's group found by its ids (the codes of the columns
             // folded before the keys grew too wide decoded again).
@@ -278,7 +311,7 @@ pub(super) fn row_group(
         }
     }
     drop(billed);
-    local.count_rows(w);
+    local.count_rows(w, l.index);
     let mut cells: Option<Cells> = w.daily.is_some().then_some((cells, cell_sums));
 
     // The counts, a column at a time; requests before output, whose rows with a request count
@@ -324,13 +357,13 @@ pub(super) fn row_group(
                     return Err(crate::data::diagnose::too_many_tokens(Some(&l.path)));
                 }
                 let slots = &slots[r.clone()];
-                add(
+                add_both(
                     w,
                     &mut local,
                     slots,
                     i,
-                    values.iter().copied(),
-                    bound,
+                    (&values, bound),
+                    (&mut cells, &mut day_bounds, r.clone()),
                     &l.path,
                 )?;
                 if i == REQ {
@@ -348,6 +381,13 @@ pub(super) fn row_group(
                             // Rows of earlier windows all had a count.
                             let all = known.get_or_insert_with(|| vec![1; r.start]);
                             all.extend_from_slice(k);
+                        }
+                        // Every row has a count: each group's rows, as counted already when
+                        // the window is the whole row group.
+                        None if whole => {
+                            local.sums.clear();
+                            local.sums.extend(local.span.iter().map(|s| s.0));
+                            commit(w, &local, REQ_ROWS, len as i128, &l.path)?;
                         }
                         None => {
                             add(
@@ -371,18 +411,10 @@ pub(super) fn row_group(
                             let o = values.iter().zip(&k[r.clone()]).map(|(v, k)| v * k);
                             add(w, &mut local, slots, O_REQ, o, bound, &l.path)?;
                         }
-                        None => add(
-                            w,
-                            &mut local,
-                            slots,
-                            O_REQ,
-                            values.iter().copied(),
-                            bound,
-                            &l.path,
-                        )?,
+                        // Every row has a request count: the output just summed.
+                        None => commit(w, &local, O_REQ, bound, &l.path)?,
                     }
                 }
-                add_daily(&mut cells, &mut day_bounds, i, r, &values, bound, &l.path)?;
                 Ok(true)
             },
             fail,
@@ -457,6 +489,38 @@ pub(super) fn row_group(
     Ok(())
 }
 
+/// A window's daily cells and the bounds of their sums, and the window's rows.
+type Daily<'a> = (&'a mut Option<Cells>, &'a mut [i128; 6], Range<usize>);
+
+/// Adds a window's values of slot `i` (with their `bound`, see `add`) to their rows' groups and,
+/// if the daily series sums the slot, to their rows' daily cells (as `add_daily`): in one pass
+/// over the values when the cells' sums cannot pass 64 bits.
+fn add_both(
+    w: &mut Worker,
+    local: &mut Local,
+    slots: &[u32],
+    i: usize,
+    (values, bound): (&[i64], i128),
+    (cells, day_bounds, rows): Daily,
+    path: &Path,
+) -> Result<()> {
+    let d =
+        DAY_SLOT[i].filter(|&d| cells.is_some() && day_bounds[d] + bound <= i128::from(i64::MAX));
+    let (Some(d), Some((cell, cell_sums))) = (d, cells.as_mut()) else {
+        add(w, local, slots, i, values.iter().copied(), bound, path)?;
+        return add_daily(cells, day_bounds, i, rows, values, bound, path);
+    };
+    day_bounds[d] += bound;
+    let sums = &mut local.sums;
+    sums.clear();
+    sums.resize(local.groups.len(), 0);
+    for ((&s, &c), &v) in slots.iter().zip(&cell[rows]).zip(values) {
+        sums[s as usize] += v;
+        cell_sums[c as usize].1[d] += v;
+    }
+    commit(w, local, i, bound, path)
+}
+
 /// Adds a window's values of slot `i`, if the daily series sums it, to their rows' daily cells:
 /// unchecked while the most the row group's cells can reach (`day_bounds`, over every window so
 /// far, this one's `bound` included) stays within 64 bits, else checked.
@@ -515,13 +579,15 @@ impl Local {
         })
     }
 
-    /// Adds the rows and days counted to the worker's groups.
-    fn count_rows(&self, w: &mut Worker) {
+    /// Adds the rows and days counted to the worker's groups, and file `index` as one that
+    /// holds them.
+    fn count_rows(&self, w: &mut Worker, index: usize) {
         for (&g, &(rows, first, last)) in self.groups.iter().zip(&self.span) {
-            let a = &mut w.groups[g as usize].1;
+            let (_, a, file) = &mut w.groups[g as usize];
             a.rows += rows;
             a.first = a.first.min(first);
             a.last = a.last.max(last);
+            *file = (*file).min(index as u32);
         }
     }
 }
@@ -546,6 +612,12 @@ fn add(
     for (&s, v) in slots.iter().zip(values) {
         sums[s as usize] += v;
     }
+    commit(w, local, i, bound, path)
+}
+
+/// Adds the per-group sums held in `local.sums` to slot `i` of the worker's groups (see `add`).
+fn commit(w: &mut Worker, local: &Local, i: usize, bound: i128, path: &Path) -> Result<()> {
+    let sums = &local.sums;
     let unchecked = w.budget[i] + bound <= i128::from(i64::MAX);
     w.budget[i] += bound;
     let groups = &mut w.groups;

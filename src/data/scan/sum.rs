@@ -172,10 +172,8 @@ pub(super) fn sum_batch(
         return Ok(());
     }
     let radix: Vec<u64> = dicts.iter().map(|d| d.len() as u64).collect();
-    let fits = radix
-        .iter()
-        .try_fold(month_radix, |acc, r| acc.checked_mul(*r))
-        .is_some();
+    let fold = Fold::new(month_radix, &radix);
+    let fits = fold.is_some();
 
     let mut counts: [&[i64]; SUMS] = [&[]; SUMS];
     // The most each sum of this row group can reach (see `Worker::budget`).
@@ -339,12 +337,13 @@ pub(super) fn sum_batch(
             keys.extend(
                 (start..end).map(|i| u64::from(table[(days[i] - dmin) as usize] * 2 + billed(i))),
             );
-            for (c, r) in codes.iter().zip(&radix) {
-                if c.is_empty() {
-                    keys.iter_mut().for_each(|k| *k *= r);
+            let fold = fold.expect("checked above");
+            for (c, codes) in codes.iter().enumerate() {
+                if codes.is_empty() {
+                    keys.iter_mut().for_each(|k| *k = fold.push(*k, c, 0));
                 } else {
-                    for (k, &code) in keys.iter_mut().zip(&c[start..end]) {
-                        *k = *k * r + u64::from(code);
+                    for (k, &code) in keys.iter_mut().zip(&codes[start..end]) {
+                        *k = fold.push(*k, c, code);
                     }
                 }
             }
@@ -353,42 +352,42 @@ pub(super) fn sum_batch(
             for &k in &keys {
                 slots.push(
                     *index.entry(k).or_insert_with(|| {
-                        group_of(w, k, &radix, &maps, first_month, file, l.index)
+                        group_of(w, k, &fold, &maps, first_month, file, l.index)
                     }),
                 );
             }
             for (j, &slot) in slots.iter().enumerate() {
                 let i = start + j;
-                add_row(&mut w.groups[slot as usize].1, &cols, i);
+                let (_, sums, first) = &mut w.groups[slot as usize];
+                *first = (*first).min(l.index as u32);
+                add_row(sums, &cols, i);
                 seen[(days[i] - dmin) as usize] = true;
             }
         }
         w.scratch = index;
     } else {
-        let local: Vec<([u32; 7], Acc)> = if fits {
+        let local: Vec<([u32; 7], Acc)> = if let Some(fold) = fold {
             let mut keys: Vec<u64> = days
                 .iter()
                 .enumerate()
                 .map(|(i, &d)| u64::from(table[(d - dmin) as usize] * 2 + billed(i)))
                 .collect();
-            for (c, r) in codes.iter().zip(&radix) {
-                if c.is_empty() {
-                    keys.iter_mut().for_each(|k| *k *= r);
+            for (c, codes) in codes.iter().enumerate() {
+                if codes.is_empty() {
+                    keys.iter_mut().for_each(|k| *k = fold.push(*k, c, 0));
                 } else {
-                    for (k, &code) in keys.iter_mut().zip(c.iter()) {
-                        *k = *k * r + u64::from(code);
+                    for (k, &code) in keys.iter_mut().zip(codes.iter()) {
+                        *k = fold.push(*k, c, code);
                     }
                 }
             }
             accumulate(&keys, &cols, &mut seen, &mut w.scratch)
                 .into_iter()
-                .map(|(mut k, acc)| {
+                .map(|(k, acc)| {
+                    let (month, text) = fold.split(k);
                     let mut parts = [0u32; 7];
-                    for c in (0..6).rev() {
-                        parts[c + 1] = (k % radix[c]) as u32;
-                        k /= radix[c];
-                    }
-                    parts[0] = k as u32;
+                    parts[0] = month;
+                    parts[1..].copy_from_slice(&text);
                     (parts, acc)
                 })
                 .collect()
@@ -578,29 +577,63 @@ pub(super) fn accumulate<K: Copy + Eq + Hash>(
     accs
 }
 
-/// The worker's group of a row-group-local key (the month code and text codes folded with
-/// `radix`; `maps` turns each text code into the worker's id), added if new, and the first file
-/// that holds it.
+/// How a row's month code and its six text codes fold into one 64-bit key: each code in bits of
+/// its own (as many as its largest value needs), so that a key is split again by shifts rather
+/// than divisions.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fold {
+    bits: [u32; 6],
+}
+
+impl Fold {
+    /// Bits that hold the values below `radix`.
+    pub(super) fn width(radix: u64) -> u32 {
+        64 - radix.saturating_sub(1).leading_zeros()
+    }
+
+    /// The fold of month codes below `month_radix` and text codes below each `radix`; None when
+    /// a key would not fit 64 bits.
+    pub(super) fn new(month_radix: u64, radix: &[u64]) -> Option<Fold> {
+        let bits: [u32; 6] = std::array::from_fn(|c| Fold::width(radix[c]));
+        (Fold::width(month_radix) + bits.iter().sum::<u32>() <= 64).then_some(Fold { bits })
+    }
+
+    /// `key` with column `c`'s code added (below the codes added before it).
+    #[inline]
+    pub(super) fn push(&self, key: u64, c: usize, code: u32) -> u64 {
+        // Never a shift by 64: the month code takes at least one bit of the key.
+        (key << self.bits[c]) | u64::from(code)
+    }
+
+    /// The month code and six text codes of a key.
+    pub(super) fn split(&self, mut key: u64) -> (u32, [u32; 6]) {
+        let mut codes = [0u32; 6];
+        for c in (0..6).rev() {
+            let b = self.bits[c];
+            codes[c] = (key & ((1u64 << b) - 1)) as u32;
+            key >>= b;
+        }
+        (key as u32, codes)
+    }
+}
+
+/// The worker's group of a row-group-local key (the month code and text codes folded by `fold`;
+/// `maps` turns each text code into the worker's id), added if new. The caller records the
+/// first file that holds it (`groups[g].2`) where it adds the rows' sums, which reads the group
+/// anyway.
 pub(super) fn group_of(
     w: &mut Worker,
     key: u64,
-    radix: &[u64],
+    fold: &Fold,
     maps: &[Vec<u32>],
     first_month: i32,
     file: u32,
     index: usize,
 ) -> u32 {
-    let mut rest = key;
-    let mut ids = [0u32; 6];
-    for c in (0..6).rev() {
-        ids[c] = maps[c][(rest % radix[c]) as usize];
-        rest /= radix[c];
-    }
-    let code = rest as u32;
+    let (code, local) = fold.split(key);
+    let ids: [u32; 6] = std::array::from_fn(|c| maps[c][local[c] as usize]);
     let month = first_month + (code >> 2) as i32;
     let g = w.group((file, month * 4 + (code & 3) as i32, ids), index as u32);
-    let first = &mut w.groups[g].2;
-    *first = (*first).min(index as u32);
     g as u32
 }
 
