@@ -611,7 +611,14 @@ fn parse_month(s: &str) -> Result<Month, String> {
 }
 
 /// A calendar date, with a message that says the format when it is not one.
+/// Years outside 2000 to 2099 are refused, as in the data: a mistyped year.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD (e.g. 2026-11-10)"))
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD (e.g. 2026-11-10)"))?;
+    if !(2000..=2099).contains(&chrono::Datelike::year(&d)) {
+        return Err(format!(
+            "`{s}` is outside the years govreview works with (2000 to 2099); check the year"
+        ));
+    }
+    Ok(d)
 }

@@ -79,14 +79,40 @@ pub fn write_target(path: &Path) -> Result<PathBuf> {
     )))
 }
 
+/// The file a path names once links and other spellings of its folder are resolved: two paths
+/// with the same key are the same file.
+fn file_key(p: &Path) -> Result<PathBuf> {
+    let t = write_target(p)?;
+    let dir = std::fs::canonicalize(parent_of(&t)).unwrap_or_else(|_| tidy(parent_of(&t)));
+    Ok(dir.join(t.file_name().unwrap_or_default()))
+}
+
+/// Refuses an output path that names one of the files a command reads (`inputs`, such as the
+/// usage data), before anything is written.
+pub fn check_not_inputs(outputs: &[(&str, &Path)], inputs: &[PathBuf]) -> Result<()> {
+    let keys: Vec<(PathBuf, &PathBuf)> = inputs
+        .iter()
+        .filter_map(|p| file_key(p).ok().map(|k| (k, p)))
+        .collect();
+    for (what, p) in outputs {
+        let key = file_key(p)?;
+        if let Some((_, input)) = keys.iter().find(|(k, _)| *k == key) {
+            return Err(Error::Usage(format!(
+                "{what} {} is {}, a file the review reads; give the output another path",
+                p.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses output paths of one command that name the same file (directly, through a link, or
 /// by another spelling of its folder), before anything is written.
 pub fn check_distinct(paths: &[(&str, &Path)]) -> Result<()> {
     let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
     for (what, p) in paths {
-        let t = write_target(p)?;
-        let dir = std::fs::canonicalize(parent_of(&t)).unwrap_or_else(|_| tidy(parent_of(&t)));
-        let key = dir.join(t.file_name().unwrap_or_default());
+        let key = file_key(p)?;
         if let Some((other, q, _)) = seen.iter().find(|(_, _, k)| *k == key) {
             return Err(Error::Usage(format!(
                 "{other} {} and {what} {} are the same file; give each output its own path",
@@ -99,13 +125,10 @@ pub fn check_distinct(paths: &[(&str, &Path)]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses to replace what is not a regular file a person may write: a folder, a named pipe, a
-/// device or a socket, or a read-only file (named with its mode). Returns the mode to keep.
-fn writable(path: &Path, shown: &Path) -> Result<Option<std::fs::Permissions>> {
-    let Ok(m) = std::fs::metadata(path) else {
-        return Ok(None);
-    };
-    let what = if m.is_dir() {
+/// What a path is when it is not a regular file ("a folder", "a named pipe", ...); None for a
+/// regular file.
+pub fn not_a_file(m: &std::fs::Metadata) -> Option<&'static str> {
+    if m.is_dir() {
         Some("a folder")
     } else if m.is_file() {
         None
@@ -126,8 +149,29 @@ fn writable(path: &Path, shown: &Path) -> Result<Option<std::fs::Permissions>> {
         }
         #[cfg(not(unix))]
         Some("not a regular file")
+    }
+}
+
+/// The text of a file a person keeps (a configuration, a template): what is not a regular file
+/// is refused before it is opened (a named pipe would wait for a writer forever). `what` names
+/// the file in messages ("config").
+pub fn read_text(path: &Path, what: &str) -> Result<String> {
+    if let Some(kind) = std::fs::metadata(path).ok().as_ref().and_then(not_a_file) {
+        return Err(Error::Usage(format!(
+            "{} is {kind}, not a file; give the {what} file itself",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))
+}
+
+/// Refuses to replace what is not a regular file a person may write: a folder, a named pipe, a
+/// device or a socket, or a read-only file (named with its mode). Returns the mode to keep.
+fn writable(path: &Path, shown: &Path) -> Result<Option<std::fs::Permissions>> {
+    let Ok(m) = std::fs::metadata(path) else {
+        return Ok(None);
     };
-    if let Some(what) = what {
+    if let Some(what) = not_a_file(&m) {
         return Err(Error::Usage(format!(
             "{} is {what}; govreview writes regular files only: give a file name",
             shown.display()
@@ -338,14 +382,38 @@ impl StagedDir {
             for entry in rd.flatten() {
                 let r = rel.join(entry.file_name());
                 let from = entry.path();
-                if from.is_dir() {
+                // What the entry is itself: a link is carried as a link, never followed (a link
+                // to a folder elsewhere must not become a copy of that folder in the pack).
+                let meta = std::fs::symlink_metadata(&from)
+                    .map_err(|e| Error::io(&from, "cannot read", e))?;
+                let link = meta.file_type().is_symlink();
+                if meta.is_dir() {
                     stack.push(r);
-                } else if keep(&r) && !self.staging.join(&r).exists() {
-                    let to = self.staging.join(&r);
-                    if let Some(d) = to.parent() {
-                        std::fs::create_dir_all(d)
-                            .map_err(|e| Error::io(d, "cannot create folder", e))?;
-                    }
+                    continue;
+                }
+                let to = self.staging.join(&r);
+                if !keep(&r) || std::fs::symlink_metadata(&to).is_ok() {
+                    continue;
+                }
+                if !link && let Some(kind) = not_a_file(&meta) {
+                    return Err(Error::Usage(format!(
+                        "{} is {kind}; a review folder keeps files, folders and links only: remove it and run the review again",
+                        from.display()
+                    )));
+                }
+                if let Some(d) = to.parent() {
+                    std::fs::create_dir_all(d)
+                        .map_err(|e| Error::io(d, "cannot create folder", e))?;
+                }
+                if link {
+                    let target = std::fs::read_link(&from)
+                        .map_err(|e| Error::io(&from, "cannot read link", e))?;
+                    #[cfg(unix)]
+                    std::os::unix::fs::symlink(&target, &to)
+                        .map_err(|e| Error::io(&to, "cannot create link", e))?;
+                    #[cfg(not(unix))]
+                    std::fs::copy(&from, &to).map_err(|e| Error::io(&from, "cannot copy", e))?;
+                } else {
                     std::fs::copy(&from, &to).map_err(|e| Error::io(&from, "cannot copy", e))?;
                 }
             }

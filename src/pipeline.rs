@@ -144,7 +144,8 @@ pub fn linked_model(
     register: &Path,
     doing: &str,
 ) -> Result<(ReportModel, Dataset)> {
-    let register = crate::actions::Register::load_on(register, env.today)?;
+    // Dates after today are refused; a review dated later (--as-of) is its own today.
+    let register = crate::actions::Register::load_on(register, env.today.max(as_of))?;
     let view = register.as_of(month, as_of);
     env.show(doing);
     let built = model(cfg, inputs, Some(month), as_of, env, &view);

@@ -375,6 +375,17 @@ fn hostile_names_read_back_exactly_and_never_run_in_a_spreadsheet() {
         assert_eq!(cb.len(), 2, "{what}: {cb:?}");
         let row = cb.iter().find(|r| r["team"] != "plain").unwrap();
         let shown = |name: &str| {
+            // Bidirectional formatting characters are written out (`\u{202e}`).
+            let name: String = name
+                .chars()
+                .map(|c| match c {
+                    '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
+                        format!("\\u{{{:x}}}", u32::from(c))
+                    }
+                    c => c.to_string(),
+                })
+                .collect();
+            let name = name.as_str();
             let first = name.chars().find(|c| {
                 !c.is_whitespace()
                     && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}')

@@ -10,6 +10,7 @@ mod fetch;
 mod golden;
 mod help;
 mod hostile;
+mod hostile_fifth;
 mod review;
 mod sql;
 mod trust;

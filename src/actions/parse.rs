@@ -336,6 +336,25 @@ pub(super) fn parse(
                     );
                     return None;
                 }
+                let money = matches!(k, "saving_then" | "spend_then");
+                let why = if x > crate::config::MAX_USD {
+                    Some(format!(
+                        "{} is more than govreview accepts here (at most {}); check the unit",
+                        crate::fmt::num_or_raw(x),
+                        crate::fmt::num_or_raw(crate::config::MAX_USD)
+                    ))
+                } else if money && x > 0.0 && x < 0.01 {
+                    Some(format!(
+                        "{} is less than a cent; write dollars (1234.5), or 0",
+                        crate::fmt::num_or_raw(x)
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    push(span_of(k), format!("{label}.{k}"), why);
+                    return None;
+                }
                 Some(x)
             }
             Some(_) => {

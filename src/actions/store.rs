@@ -111,20 +111,20 @@ impl Register {
         let id = self.next_id()?;
         let mut t = Table::new();
         t.insert("id", value(id.clone()));
-        t.insert("title", value(new.title.clone()));
+        t.insert("title", value(text(&new.title)));
         if let Some(f) = &new.finding {
             t.insert("finding", value(f.clone()));
         }
-        t.insert("scope", value(new.scope.clone()));
+        t.insert("scope", value(text(&new.scope)));
         if let Some(team) = &new.team {
-            t.insert("team", value(team.clone()));
+            t.insert("team", value(text(team)));
         }
-        t.insert("owner", value(new.owner.clone()));
+        t.insert("owner", value(text(&new.owner)));
         t.insert("due", value(date_value(new.due)));
         t.insert("status", value("open"));
         t.insert("opened", value(new.opened.to_string()));
         if let Some(n) = &new.notes {
-            t.insert("notes", value(n.clone()));
+            t.insert("notes", value(text(n)));
         }
         if let Some(l) = &new.lever {
             t.insert("lever", value(l.clone()));
@@ -232,7 +232,7 @@ impl Register {
             ));
         }
         let (t, idx) = self.table_mut(id)?;
-        set_keep_decor(t, "owner", value(owner));
+        set_keep_decor(t, "owner", value(text(owner)));
         if let Some(d) = due {
             set_keep_decor(t, "due", value(date_value(d)));
         }
@@ -244,7 +244,7 @@ impl Register {
                 }
                 notes.push_str(l);
             }
-            set_keep_decor(t, "notes", value(notes.clone()));
+            set_keep_decor(t, "notes", value(text(&notes)));
         }
         let a = &mut self.actions[idx];
         a.owner = owner.to_owned();
@@ -283,7 +283,7 @@ impl Register {
                 notes.push('\n');
             }
             notes.push_str(&format!("{date}: {n}"));
-            set_keep_decor(t, "notes", value(notes.clone()));
+            set_keep_decor(t, "notes", value(text(&notes)));
         }
         let a = &mut self.actions[idx];
         a.status = status;
@@ -327,7 +327,7 @@ impl Register {
             notes.push('\n');
         }
         notes.push_str(&format!("{date}: validated: {}", note.trim()));
-        set_keep_decor(t, "notes", value(notes.clone()));
+        set_keep_decor(t, "notes", value(text(&notes)));
         let a = &mut self.actions[idx];
         a.validated = Some(date);
         a.notes = notes;
@@ -440,6 +440,29 @@ impl Register {
             })
             .collect()
     }
+}
+
+/// A text value as the register writes it: bidirectional formatting characters (and control
+/// characters) as TOML escapes (`\u202E`), so that the file shows what it holds in an editor or
+/// a diff; the value read back is the same text.
+fn text(s: &str) -> toml_edit::Value {
+    if !s.chars().any(crate::fmt::is_bidi) {
+        return s.into();
+    }
+    let mut raw = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => raw.push_str("\\\""),
+            '\\' => raw.push_str("\\\\"),
+            '\n' => raw.push_str("\\n"),
+            c if c.is_control() || crate::fmt::is_bidi(c) => {
+                raw.push_str(&format!("\\u{:04X}", u32::from(c)));
+            }
+            c => raw.push(c),
+        }
+    }
+    raw.push('"');
+    raw.parse().unwrap_or_else(|_| s.into())
 }
 
 fn date_value(d: NaiveDate) -> toml_edit::Datetime {

@@ -538,6 +538,19 @@ mod tests {
                 && e.contains("is null"),
             "{e}"
         );
+        // The object of cache writes sent as null hides two counts.
+        let nulled = USAGE.replacen(
+            "\"cache_creation\": { \"ephemeral_1h_input_tokens\": 1000, \"ephemeral_5m_input_tokens\": 500 }",
+            "\"cache_creation\": null",
+            1,
+        );
+        assert_ne!(nulled, USAGE);
+        let (_, v) = json_kind(p, &nulled).unwrap();
+        let e = usage_rows(p, &v).unwrap_err().to_string();
+        assert!(
+            e.contains("data[0].usage.cache_creation`") && e.contains("is null"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -257,7 +257,25 @@ pub(crate) fn token_count(r: &Value, field: &str, at: &str, path: &Path) -> Resu
 }
 
 fn count_in(r: &Value, field: &str, at: &str, path: &Path, null_is_zero: bool) -> Result<i64> {
-    let v = field.split('.').try_fold(r, |v, k| v.get(k));
+    // An object on the way sent as `null` (`"cache_creation": null`) hides its counts: as a null
+    // count, it is not read as 0.
+    let mut walked = String::new();
+    let mut v = Some(r);
+    for k in field.split('.') {
+        if !walked.is_empty() && !null_is_zero && v.is_some_and(Value::is_null) {
+            return Err(Error::data(
+                path,
+                None,
+                Some(&format!("{at}.{walked}")),
+                "is null, where the API sends an object of token counts; reading it as 0 tokens would understate spend. Save the page as the API sent it (govreview fetch does) or write the counts",
+            ));
+        }
+        v = v.and_then(|x| x.get(k));
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(k);
+    }
     match v {
         None => Ok(0),
         Some(Value::Null) if null_is_zero => Ok(0),

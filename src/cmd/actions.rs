@@ -96,6 +96,8 @@ fn unknown_team(team: &str, cfg: Option<&Config>, reg: &Register) -> Option<Stri
 }
 
 fn cell(s: &str, w: usize) -> String {
+    let s = crate::secret::printable(s);
+    let s = s.as_str();
     let n = s.chars().count();
     if n > w {
         let cut: String = s.chars().take(w.saturating_sub(1)).collect();
@@ -138,7 +140,8 @@ fn table(actions: &[&Action], as_of: NaiveDate) -> String {
 const TITLE_WIDTH: usize = 60;
 
 fn show(a: &Action, as_of: NaiveDate) -> String {
-    let mut out = format!("{}  {}\n", a.id, a.title);
+    let p = crate::secret::printable;
+    let mut out = format!("{}  {}\n", a.id, p(&a.title));
     let status = if a.overdue_on(as_of) {
         format!(
             "open, overdue by {}",
@@ -158,15 +161,15 @@ fn show(a: &Action, as_of: NaiveDate) -> String {
         ("closed", a.closed.map_or("—".into(), |d| d.to_string())),
     ];
     for (k, v) in fields {
-        out.push_str(&format!("  {k:<8} {v}\n"));
+        out.push_str(&format!("  {k:<8} {}\n", p(&v)));
     }
     for l in &a.links {
-        out.push_str(&format!("  link     {l}\n"));
+        out.push_str(&format!("  link     {}\n", p(l)));
     }
     if !a.notes.is_empty() {
         out.push_str("  notes\n");
         for line in a.notes.lines() {
-            out.push_str(&format!("    {line}\n"));
+            out.push_str(&format!("    {}\n", p(line)));
         }
     }
     out

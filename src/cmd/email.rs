@@ -51,6 +51,18 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
             "say what to do with the message: --eml FILE to write it (a dry run to open in a mail client), --send to send it, or both".into(),
         ));
     }
+    // An .eml name keeps the message off every file govreview reads or a person edits (the
+    // configuration, the register, a page of the pack, the data).
+    if let Some(eml) = &args.eml
+        && !eml
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+    {
+        return Err(Error::Usage(format!(
+            "{}: the message file must end in .eml (it is written whole, replacing any file of that name)",
+            eml.display()
+        )));
+    }
     let templates = Templates::new(args.templates.as_deref())?;
     let cfg = pipeline::load_config(&global.config)?;
     if let Some(t) = &args.team

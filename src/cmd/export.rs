@@ -163,6 +163,12 @@ pub fn run(
     .collect();
     crate::fsx::check_distinct(&outputs)?;
     let cfg = pipeline::load_config(&global.config)?;
+    let inputs: Vec<std::path::PathBuf> = pipeline::files(&cfg, &args.input.inputs())?
+        .into_iter()
+        .map(|(p, _)| p)
+        .chain([cfg.path.clone(), cfg.register.clone()])
+        .collect();
+    crate::fsx::check_not_inputs(&outputs, &inputs)?;
     if args.commitments.is_some() && cfg.commitment.is_none() {
         return Err(Error::Usage(format!(
             "{} configures no commitment, so --commitments has nothing to write: add [commitment] with amount, start and end, or leave --commitments out",

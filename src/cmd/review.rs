@@ -85,7 +85,8 @@ pub fn run(
     let month = args.month.unwrap_or_else(|| Month::of(as_of).prev());
     // From reading the register to writing the pack, no other run may write the repository.
     let _locks = lock_repository(&out_dir, &register_path)?;
-    let mut register = Register::load_on(&register_path, env.today)?;
+    // Dates after today are refused; a review dated later (--as-of) is its own today.
+    let mut register = Register::load_on(&register_path, env.today.max(as_of))?;
     if !args.quiet {
         for w in &register.warnings {
             let _ = writeln!(err, "warning: {}", crate::secret::printable(w));

@@ -384,8 +384,7 @@ impl Config {
 
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read config", e))?;
+        let text = crate::fsx::read_text(path, "config")?;
         Config::parse(&text, path)
     }
 

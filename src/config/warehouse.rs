@@ -128,6 +128,10 @@ pub fn bad_identifier(name: &str) -> Option<&'static str> {
         Some("contains a quote character (\" or `), which no column name needs")
     } else if name.chars().any(char::is_control) {
         Some("contains a control character (a line break or tab)")
+    } else if name.chars().any(crate::fmt::is_bidi) {
+        Some(
+            "contains a bidirectional formatting character (such as U+202E), which makes the query read otherwise than it runs",
+        )
     } else {
         None
     }

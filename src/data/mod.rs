@@ -26,6 +26,7 @@ mod names;
 mod overlaps;
 mod pages;
 mod paths;
+mod repeats;
 mod scan;
 mod source;
 mod sources;

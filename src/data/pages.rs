@@ -102,12 +102,151 @@ pub(crate) fn check_walk_fields(path: &Path, page: &Value) -> Result<()> {
         Some(v) => return Err(bad("has_more", v, "true or false")),
     }
     match page.get("next_page") {
-        None | Some(Value::Null) | Some(Value::String(_)) => Ok(()),
-        Some(v) => Err(bad("next_page", v, "a cursor string or null")),
+        None | Some(Value::Null) | Some(Value::String(_)) => {}
+        Some(v) => return Err(bad("next_page", v, "a cursor string or null")),
     }
+    // A legacy report's bucket lists its results, an empty list for a day without any: a
+    // bucket whose results are not a list would read as a day without usage.
+    let buckets = page
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for (i, b) in buckets.enumerate() {
+        if let Some(r) = b.get("results").filter(|r| !r.is_array()) {
+            return Err(Error::data(
+                path,
+                None,
+                Some(&format!("data[{i}].results")),
+                format!(
+                    "is {r}, not a list: a bucket lists its results ([] for a day without usage), and reading it as none would drop the day's usage. Save the page as the API sent it (govreview fetch does)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
-/// Refuses a page saved twice and a walk with a page missing.
+/// The fields of a row that hold amounts, not what the row is of: two rows alike but for these
+/// are one row given twice.
+const AMOUNTS: [&str; 8] = [
+    "amount",
+    "usage",
+    "cost",
+    "uncached_input_tokens",
+    "cache_creation",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "server_tool_use",
+];
+
+/// Each row of a page as what identifies it (its report, its time range and its dimensions,
+/// as compact JSON), with its place: a bucket's results for the legacy reports, the row itself
+/// for the Analytics API.
+fn row_keys(p: &PageInfo) -> Vec<(String, (String, String), String)> {
+    let Ok(Value::Array(rows)) = serde_json::from_str::<Value>(&p.data) else {
+        return Vec::new();
+    };
+    let range = |v: &Value| {
+        let at = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        (at("starting_at"), at("ending_at"))
+    };
+    let what = |v: &Value| -> String {
+        match v {
+            Value::Object(o) => {
+                let kept: serde_json::Map<String, Value> = o
+                    .iter()
+                    .filter(|(k, _)| {
+                        !AMOUNTS.contains(&k.as_str())
+                            && !matches!(k.as_str(), "starting_at" | "ending_at")
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                Value::Object(kept).to_string()
+            }
+            other => other.to_string(),
+        }
+    };
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        match row.get("results").and_then(Value::as_array) {
+            Some(results) => {
+                for (j, r) in results.iter().enumerate() {
+                    out.push((what(r), range(row), format!("data[{i}].results[{j}]")));
+                }
+            }
+            None => out.push((what(row), range(row), format!("data[{i}]"))),
+        }
+    }
+    out
+}
+
+/// Refuses a row given twice (the same day and dimensions, in one page or two pages of a
+/// report) and buckets of one report whose times overlap (an hour inside a day): either would
+/// count usage or cost twice.
+fn check_rows(pages: &[PageInfo]) -> Result<()> {
+    // A row's (or bucket's) place: its page and where in it.
+    type Place<'a> = (&'a PageInfo, String);
+    type Range = (String, String);
+    let mut seen: BTreeMap<(&str, Range, String), Place> = BTreeMap::new();
+    let mut ranges: BTreeMap<&str, BTreeMap<Range, Place>> = BTreeMap::new();
+    for p in pages {
+        for (what, range, at) in row_keys(p) {
+            ranges
+                .entry(p.report)
+                .or_default()
+                .entry(range.clone())
+                .or_insert((p, at.clone()));
+            if let Some((first, first_at)) =
+                seen.insert((p.report, range.clone(), what), (p, at.clone()))
+            {
+                return Err(Error::data(
+                    &p.path,
+                    None,
+                    Some(&at),
+                    format!(
+                        "gives the same {} row as {} of {} ({} to {}, the same dimensions): it would be counted twice. Fetch the month again (govreview fetch), or remove the copy",
+                        p.report,
+                        first_at,
+                        first.path.display(),
+                        range.0,
+                        range.1
+                    ),
+                ));
+            }
+        }
+    }
+    for (report, by_range) in &ranges {
+        let mut last: Option<(&Range, &Place)> = None;
+        for (range, place) in by_range {
+            if let Some((prev, (p0, at0))) = last
+                && !prev.1.is_empty()
+                && range.0 < prev.1
+                && prev.0 <= range.0
+            {
+                let (p1, at1) = place;
+                return Err(Error::data(
+                    &p1.path,
+                    None,
+                    Some(at1),
+                    format!(
+                        "covers {} to {}, which overlaps {} to {} ({} of {}): {report} rows of overlapping times would count usage twice. Keep buckets of one width (govreview fetch asks for days)",
+                        range.0,
+                        range.1,
+                        prev.0,
+                        prev.1,
+                        at0,
+                        p0.path.display()
+                    ),
+                ));
+            }
+            last = Some((range, place));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a page saved twice, a walk with a page missing, and a row given twice.
 pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
     // The same rows in two files (empty pages aside: a month without usage has several).
     let mut by_content: BTreeMap<(&str, &str), &PageInfo> = BTreeMap::new();
@@ -165,7 +304,7 @@ pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    check_rows(pages)
 }
 
 fn twice(first: &PageInfo, second: &PageInfo, how: &str) -> Error {

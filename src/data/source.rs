@@ -166,6 +166,18 @@ pub(crate) fn open(
             (r.frame, r.label)
         }
         (None, anthropic::Kind::ConsoleUsage, _) => {
+            if format == Format::Csv {
+                let df = scan(path, format)?
+                    .collect()
+                    .map_err(|e| polars_err(path, e))?;
+                let amounts: Vec<&str> = anthropic::CONSOLE_USAGE_RENAMES
+                    .iter()
+                    .map(|(o, _)| *o)
+                    .filter(|o| o.starts_with("usage_input") || o.starts_with("usage_output"))
+                    .chain([anthropic::CONSOLE_WEB_SEARCH.0])
+                    .collect();
+                super::repeats::check_repeated_lines(path, &df, &amounts)?;
+            }
             let mut lf = scan(path, format)?;
             let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
             let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES

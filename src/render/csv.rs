@@ -8,7 +8,12 @@ use crate::error::{Error, Result};
 /// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, or whose first visible
 /// character is one of those four (or its full-width or small form) behind spaces or invisible marks such
 /// as a right-to-left override, would be run as a formula; it is escaped with a leading `'`.
+///
+/// Bidirectional formatting characters are written out visibly (`\u{202e}`), as in every other
+/// output: a spreadsheet would obey them and show the name reordered.
 pub fn text(s: &str) -> String {
+    let s = crate::fmt::bidi_visible(s);
+    let s = s.as_ref();
     let invisible = |c: char| {
         c.is_whitespace()
             || matches!(
@@ -117,7 +122,9 @@ mod tests {
         assert_eq!(text("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
         // Behind spaces, a right-to-left override, or in full width.
         assert_eq!(text("  =1+1"), "'  =1+1");
-        assert_eq!(text("\u{202E}=1+1"), "'\u{202E}=1+1");
+        assert_eq!(text("\u{2060}=1+1"), "'\u{2060}=1+1");
+        // A right-to-left override is written out, so the cell no longer starts a formula.
+        assert_eq!(text("\u{202E}=1+1"), "\\u{202e}=1+1");
         assert_eq!(text("\u{FF1D}1+1"), "'\u{FF1D}1+1");
         assert_eq!(text("\u{00AD}=1"), "'\u{00AD}=1");
         assert_eq!(text("\u{FE66}1"), "'\u{FE66}1");

@@ -16,6 +16,18 @@ use crate::report::{DataNotes, FileNote, ListCell, Provisional, ReconCell, Recon
 use super::scopes::ByMonth;
 
 /// The data notes of the review of `month`.
+/// A data file's path as the pack shows it: relative to the configuration's folder when it lies
+/// there, so that the pack is the same from whichever folder govreview runs.
+fn shown(cfg: &Config, path: &std::path::Path) -> String {
+    let base = &cfg.base_dir;
+    let rel = if base.as_os_str().is_empty() {
+        path
+    } else {
+        path.strip_prefix(base).unwrap_or(path)
+    };
+    rel.display().to_string()
+}
+
 pub fn data_notes(
     cfg: &Config,
     ds: &Dataset,
@@ -116,7 +128,7 @@ pub fn data_notes(
         .files
         .iter()
         .filter(|f| f.tier_missing)
-        .map(|f| f.path.display().to_string())
+        .map(|f| shown(cfg, &f.path))
         .collect();
     if !tierless.is_empty() {
         team_warnings.push(format!(
@@ -172,13 +184,13 @@ pub fn data_notes(
     for f in ds.files.iter().filter(|f| f.unterminated) {
         warnings.push(format!(
             "{} does not end with a line break: if it was cut short, its last row is incomplete. Check the last row against the source (a complete export ends with a line break).",
-            f.path.display()
+            shown(cfg, &f.path)
         ));
     }
     for f in ds.files.iter().filter(|f| !f.unknown_fields.is_empty()) {
         warnings.push(format!(
             "{} has fields govreview does not know ({}): accepted and not used.",
-            f.path.display(),
+            shown(cfg, &f.path),
             f.unknown_fields.join(", ")
         ));
     }
@@ -302,7 +314,7 @@ pub fn data_notes(
             .files
             .iter()
             .map(|f| FileNote {
-                path: f.path.display().to_string(),
+                path: shown(cfg, &f.path),
                 format: f.format.clone(),
                 rows: f.rows,
                 first_day: f.first_day,

@@ -18,6 +18,7 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
     let df = scan(path, Format::Csv)?
         .collect()
         .map_err(|e| polars_err(path, e))?;
+    crate::data::repeats::check_repeated_lines(path, &df, &["cost_usd", "list_price_usd"])?;
     let col_text = |name: &str| -> Vec<Option<String>> {
         df.column(name)
             .ok()

@@ -1,0 +1,53 @@
+//! Exports that hold one line per day and what it is of (the Console's): a line given twice is
+//! refused, never counted twice.
+
+use std::path::Path;
+
+use crate::data::detect::Format;
+use crate::error::{Error, Result};
+
+/// The Console's exports hold one line per day and what it is of (model, workspace, key, tier,
+/// token type, ...): a line given twice (a copy, a day exported again and appended) would count
+/// twice. Refuses the first line whose columns other than `amounts` repeat an earlier line's.
+pub(crate) fn check_repeated_lines(
+    path: &Path,
+    df: &polars::prelude::DataFrame,
+    amounts: &[&str],
+) -> Result<()> {
+    use polars::prelude::DataType;
+    let columns: Vec<Vec<Option<String>>> = df
+        .columns()
+        .iter()
+        .filter(|c| !amounts.contains(&c.name().as_str()))
+        .map(|c| {
+            c.cast(&DataType::String)
+                .ok()
+                .and_then(|c| {
+                    c.str()
+                        .ok()
+                        .map(|a| a.iter().map(|v| v.map(str::to_owned)).collect())
+                })
+                .unwrap_or_else(|| vec![None; df.height()])
+        })
+        .collect();
+    let mut seen: std::collections::HashMap<Vec<Option<&str>>, u64> =
+        std::collections::HashMap::new();
+    for i in 0..df.height() {
+        let key: Vec<Option<&str>> = columns.iter().map(|c| c[i].as_deref()).collect();
+        let row = i as u64 + 1;
+        if let Some(first) = seen.insert(key, row) {
+            return Err(Error::data(
+                path,
+                Some(row),
+                None,
+                format!(
+                    "repeats line {} (the same day and the same {}): the export has one line for each, and a repeated line would be counted twice. Remove the copy, or export the period again",
+                    Format::Csv.line_of_row(first).unwrap_or(first),
+                    "model, workspace, key and type"
+                ),
+            )
+            .with_line(Format::Csv.line_of_row(row)));
+        }
+    }
+    Ok(())
+}

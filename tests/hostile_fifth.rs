@@ -1,0 +1,387 @@
+//! The fifth hostile pass's reproductions: rows given twice, files a command must not replace,
+//! a clock that is `--as-of`, a pack that does not depend on the folder it is made from, and
+//! bidirectional formatting characters in every output.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{copy_dir, govreview, root, run, stderr, stdout, write_files};
+
+/// A copy of a fixture repository (without its expected pack) in a temporary folder.
+fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures").join(name), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    (dir, repo)
+}
+
+fn review(repo: &Path, extra: &[&str]) -> std::process::Output {
+    run(govreview(repo)
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+        ])
+        .args(extra))
+}
+
+fn refused(o: &std::process::Output) -> String {
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(o), stderr(o));
+    stderr(o)
+}
+
+const PAGES_CONFIG: &str = r#"[organization]
+name = "Dup Co"
+review_owner = "Ann Example"
+[data]
+paths = ["pages"]
+"#;
+
+fn usage_row(day: u32) -> String {
+    format!(
+        r#"{{"starting_at":"2026-10-{day:02}T00:00:00Z","ending_at":"2026-10-{:02}T00:00:00Z","group":{{"model":"claude-sonnet-4-5","workspace_id":"wrkspc_a","service_tier":"standard"}},"usage":{{"uncached_input_tokens":1000000,"output_tokens":1000,"requests":10}}}}"#,
+        day + 1
+    )
+}
+
+fn page(rows: &[String], next: Option<&str>) -> String {
+    format!(
+        r#"{{"data":[{}],"has_more":{},"next_page":{}}}"#,
+        rows.join(","),
+        next.is_some(),
+        next.map_or("null".to_owned(), |n| format!("\"{n}\""))
+    )
+}
+
+#[test]
+fn a_row_given_twice_in_api_pages_is_refused_never_summed_twice() {
+    let cost = r#"{"starting_at":"2026-10-01T00:00:00Z","ending_at":"2026-10-02T00:00:00Z","group":{"model":"claude-sonnet-4-5","workspace_id":"wrkspc_a","cost_type":"tokens"},"cost":{"amount":"300","currency":"USD"}}"#.to_owned();
+    let cases: [(&str, Vec<(&str, String)>); 3] = [
+        (
+            "pages/usage-001.json, field `data[1]`",
+            vec![
+                (
+                    "pages/usage-001.json",
+                    page(&[usage_row(1), usage_row(1)], None),
+                ),
+                (
+                    "pages/cost-001.json",
+                    page(std::slice::from_ref(&cost), None),
+                ),
+            ],
+        ),
+        (
+            "pages/usage-002.json, field `data[1]`: gives the same analytics usage row as data[0] of pages/usage-001.json",
+            vec![
+                ("pages/usage-001.json", page(&[usage_row(1)], Some("p2"))),
+                (
+                    "pages/usage-002.json",
+                    page(&[usage_row(2), usage_row(1)], None),
+                ),
+            ],
+        ),
+        (
+            "pages/cost-001.json, field `data[1]`: gives the same analytics cost row",
+            vec![
+                ("pages/usage-001.json", page(&[usage_row(1)], None)),
+                (
+                    "pages/cost-001.json",
+                    page(&[cost.clone(), cost.clone()], None),
+                ),
+            ],
+        ),
+    ];
+    for (says, files) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all: Vec<(&str, &str)> = vec![("govreview.toml", PAGES_CONFIG)];
+        all.extend(files.iter().map(|(p, t)| (*p, t.as_str())));
+        write_files(dir.path(), &all);
+        let e = refused(&review(dir.path(), &[]));
+        assert!(e.contains(says) && e.contains("counted twice"), "{e}");
+        assert!(!dir.path().join("reviews/2026-10").exists());
+    }
+}
+
+#[test]
+fn legacy_results_given_twice_or_buckets_that_overlap_are_refused() {
+    let (_dir, repo) = fixture("admin-api");
+    let p = repo.join("data/anthropic/2026-10/page-001.json");
+    let original = std::fs::read_to_string(&p).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let first = v["data"][0]["results"][0].clone();
+    v["data"][0]["results"].as_array_mut().unwrap().push(first);
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = refused(&review(&repo, &[]));
+    assert!(
+        e.contains("field `data[0].results[")
+            && e.contains("same usage report row as data[0].results[0]"),
+        "{e}"
+    );
+    // An hour inside a day.
+    let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let mut hour = v["data"][0].clone();
+    hour["ending_at"] = "2026-10-01T01:00:00Z".into();
+    v["data"].as_array_mut().unwrap().push(hour);
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = refused(&review(&repo, &[]));
+    assert!(
+        e.contains("overlaps") && e.contains("2026-10-01T01:00:00Z"),
+        "{e}"
+    );
+    // A bucket whose results are null is not a day without usage.
+    let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+    v["data"][0]["results"] = serde_json::Value::Null;
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = refused(&review(&repo, &[]));
+    assert!(
+        e.contains("field `data[0].results`: is null, not a list"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_console_line_given_twice_is_refused() {
+    for file in ["console-cost-2026-10.csv", "console-usage-2026-10.csv"] {
+        let (_dir, repo) = fixture("console");
+        let p = repo.join("data").join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(&p, format!("{text}{}\n", lines[1])).unwrap();
+        let e = refused(&review(&repo, &[]));
+        assert!(
+            e.contains(&format!("{file}:{}:", lines.len() + 1)) && e.contains("repeats line 2"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn no_output_replaces_the_configuration_the_register_or_the_data() {
+    let (_dir, repo) = fixture("tiny");
+    assert!(review(&repo, &[]).status.success());
+    let before = |p: &str| std::fs::read(repo.join(p)).unwrap();
+    let kept: Vec<(&str, Vec<u8>)> = ["govreview.toml", "reviews/actions.toml", "data/usage.csv"]
+        .into_iter()
+        .map(|p| (p, before(p)))
+        .collect();
+    for target in [
+        "govreview.toml",
+        "reviews/actions.toml",
+        "reviews/2026-10/review.md",
+    ] {
+        let o = run(govreview(&repo).args([
+            "email",
+            "--month",
+            "2026-10",
+            "--from",
+            "f@example.com",
+            "--to",
+            "t@example.com",
+            "--eml",
+            target,
+        ]));
+        assert!(refused(&o).contains("must end in .eml"), "{}", stderr(&o));
+    }
+    for flag in ["--chargeback", "--focus"] {
+        let o = run(govreview(&repo).args([
+            "export",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            flag,
+            "data/usage.csv",
+        ]));
+        assert!(
+            refused(&o).contains("a file the review reads"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    for (p, bytes) in kept {
+        assert_eq!(std::fs::read(repo.join(p)).unwrap(), bytes, "{p} changed");
+    }
+}
+
+#[test]
+fn the_clock_is_as_of_and_years_out_of_reach_are_refused() {
+    let (_dir, repo) = fixture("tiny");
+    let o = run(govreview(&repo).args(["review", "--month", "2026-10", "--as-of", "9999-12-31"]));
+    assert!(refused(&o).contains("outside the years"), "{}", stderr(&o));
+    // An action written on a later --as-of is read back on that --as-of.
+    let later = |args: &[&str]| run(govreview(&repo).args(args).args(["--as-of", "2031-03-10"]));
+    let o = later(&[
+        "actions",
+        "add",
+        "--title",
+        "t",
+        "--owner",
+        "Ann Example",
+        "--due",
+        "2031-04-10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = later(&["summary", "--month", "2026-10"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn absurd_amounts_in_the_register_are_refused() {
+    for (key, value, says) in [
+        ("saving_then", "1e300", "more than govreview accepts"),
+        ("spend_then", "1e-300", "less than a cent"),
+    ] {
+        let (_dir, repo) = fixture("tiny");
+        write_files(
+            &repo,
+            &[(
+                "reviews/actions.toml",
+                &format!(
+                    "[[action]]\nid = \"A-0001\"\ntitle = \"t\"\nscope = \"a\"\nteam = \"a\"\nowner = \"Ann Example\"\ndue = 2026-11-20\nstatus = \"open\"\nopened = \"2026-10\"\n{key} = {value}\n"
+                ),
+            )],
+        );
+        let e = refused(&review(&repo, &[]));
+        assert!(
+            e.contains(&format!("A-0001.{key}")) && e.contains(says),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn the_pack_is_the_same_from_any_folder() {
+    let (dir, repo) = fixture("tiny");
+    assert!(review(&repo, &[]).status.success());
+    let here = std::fs::read(repo.join("reviews/2026-10/metrics.json")).unwrap();
+    let md = std::fs::read(repo.join("reviews/2026-10/review.md")).unwrap();
+    std::fs::remove_dir_all(repo.join("reviews/2026-10")).unwrap();
+    let config = repo.join("govreview.toml");
+    let o = run(govreview(dir.path()).arg("--config").arg(&config).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(repo.join("reviews/2026-10/metrics.json")).unwrap(),
+        here
+    );
+    assert_eq!(
+        std::fs::read(repo.join("reviews/2026-10/review.md")).unwrap(),
+        md
+    );
+}
+
+#[test]
+fn a_review_folder_keeps_its_links_and_refuses_a_pipe() {
+    let (dir, repo) = fixture("tiny");
+    assert!(review(&repo, &[]).status.success());
+    let outside = dir.path().join("outside");
+    write_files(&outside, &[("secret.txt", "not for the pack")]);
+    let link = repo.join("reviews/2026-10/refs");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let o = review(&repo, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = std::fs::symlink_metadata(&link).unwrap();
+    assert!(m.file_type().is_symlink(), "the link stays a link");
+    assert_eq!(std::fs::read_link(&link).unwrap(), outside);
+    std::fs::remove_file(&link).unwrap();
+    let fifo = repo.join("reviews/2026-10/notes.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let e = refused(&review(&repo, &[]));
+    assert!(e.contains("notes.fifo is a named pipe"), "{e}");
+    // A configuration that is a named pipe is refused, not waited on.
+    let pipe = dir.path().join("config.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = run(govreview(&repo)
+        .arg("--config")
+        .arg(&pipe)
+        .args(["actions", "list"]));
+    assert!(
+        refused(&o).contains("is a named pipe, not a file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bidirectional_marks_are_shown_in_csv_sql_lists_and_the_register() {
+    let (_dir, repo) = fixture("tiny");
+    let p = repo.join("data/usage.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        text.replace(",a,assistant,", ",evil\u{202E}gnp.exe,x\u{2066}y\u{2069}z,"),
+    )
+    .unwrap();
+    assert!(review(&repo, &[]).status.success());
+    let o = run(govreview(&repo).args([
+        "export",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "--chargeback",
+        "cb.csv",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let backlog = run(govreview(&repo).args([
+        "backlog",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "--format",
+        "csv",
+    ]));
+    let list = run(govreview(&repo).args(["actions", "list", "--as-of", "2026-11-10"]));
+    let bidi = |s: &str| {
+        s.chars()
+            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    };
+    let register = std::fs::read_to_string(repo.join("reviews/actions.toml")).unwrap();
+    for (what, text) in [
+        (
+            "chargeback",
+            std::fs::read_to_string(repo.join("cb.csv")).unwrap(),
+        ),
+        ("backlog csv", stdout(&backlog)),
+        ("actions list", stdout(&list)),
+        ("register", register.clone()),
+    ] {
+        assert!(!bidi(&text), "{what}: {text}");
+    }
+    assert!(
+        register.contains("\\u202E"),
+        "the register keeps the name, escaped: {register}"
+    );
+    // A warehouse column name holding one is refused.
+    write_files(
+        &repo,
+        &[(
+            "sql.toml",
+            "[organization]\nname = \"S\"\nreview_owner = \"Ann Example\"\n[warehouse]\ntable = \"t\"\n[warehouse.columns]\nmodel = \"model\"\napp = \"app\\u202e --x\"\n",
+        )],
+    );
+    let o = run(govreview(&repo).args(["-c", "sql.toml", "sql", "--dialect", "postgres"]));
+    assert!(refused(&o).contains("bidirectional"), "{}", stderr(&o));
+}
