@@ -18,7 +18,7 @@ use super::aggregate::query::{cube_query, daily_rows, distinct_days, partly_coun
 use super::aggregate::{Split, VARIANT_KEYS, epoch_days, from_epoch_days, in_term_by_month};
 use super::detect::{ANALYTICS_USAGE, USAGE_REPORT, classify};
 use super::diagnose::{diagnose, first_bad_file, sums_fit, totals_fit};
-use super::guard::guard;
+use super::guard::{caught, guard};
 use super::input::{self, Input, read_input};
 use super::names;
 use super::overlaps::{check_cost_overlaps, check_overlaps};
@@ -109,6 +109,43 @@ pub(super) fn load(
     Ok(ds)
 }
 
+/// `f` of each of `n` files, in the files' order: on as many threads as there are cores when
+/// `parallel`, else on this one.
+fn each_file<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(n);
+    if threads <= 1 || !parallel {
+        return (0..n).map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            return done;
+                        }
+                        done.push((i, f(i)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, t) in w.join().expect("a file reader's panic is caught inside it") {
+                out[i] = Some(t);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|t| t.expect("every file is read"))
+        .collect()
+}
+
 /// Each file classified (named by `--data-format` or by its content) and read as usage or
 /// billed costs; saved API pages checked as a set (no page missing or read twice).
 #[allow(clippy::type_complexity)]
@@ -119,13 +156,35 @@ fn read_files(
     let mut sources = Vec::new();
     let mut cost_files = Vec::new();
     let mut pages = Vec::new();
-    for (p, named) in files {
+    // Text files read on as many threads as there are cores (a CSV's first pass over its text
+    // takes a core a file); other files one after another (a Parquet file's opening is its
+    // footer, and several footers parsed at once would only raise the peak of memory). The
+    // results taken in the files' order, the first error first, as one thread would.
+    let text = files.iter().any(|(p, _)| {
+        matches!(
+            super::detect::Format::of(p),
+            Some(super::detect::Format::Csv | super::detect::Format::Ndjson)
+        )
+    });
+    let read_one = |(p, named): &(PathBuf, Option<anthropic::Kind>)| {
         let (kind, page) = classify(p, *named)?;
         if let Some(v) = &page {
             check_walk_fields(p, v)?;
         }
-        pages.extend(page.as_ref().and_then(|v| PageInfo::of(p, kind, v)));
-        match guard(Some(p), || read_input(p, kind, page, rules))? {
+        let info = page.as_ref().and_then(|v| PageInfo::of(p, kind, v));
+        Ok((info, read_input(p, kind, page, rules)?))
+    };
+    let read = guard(None, || {
+        Ok(each_file(files.len(), text, |i| {
+            let f = &files[i];
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_one(f)))
+                .unwrap_or_else(|payload| Err(caught(Some(&f.0), payload.as_ref())))
+        }))
+    })?;
+    for ((p, _), r) in files.iter().zip(read) {
+        let (info, input): (Option<PageInfo>, Input) = r?;
+        pages.extend(info);
+        match input {
             Input::Costs(costs) => cost_files.push((p.clone(), costs)),
             Input::Usage(source) => sources.push(*source),
         }
