@@ -385,3 +385,34 @@ fn bidirectional_marks_are_shown_in_csv_sql_lists_and_the_register() {
     let o = run(govreview(&repo).args(["-c", "sql.toml", "sql", "--dialect", "postgres"]));
     assert!(refused(&o).contains("bidirectional"), "{}", stderr(&o));
 }
+
+#[test]
+fn files_read_side_by_side_report_the_first_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "date,model,team,uncached_input_tokens,output_tokens\n";
+    let good = format!("{header}2026-10-01,claude-sonnet-4-5,a,1000,10\n");
+    let short = format!("{header}2026-10-02,claude-sonnet-4-5,a,1000\n");
+    let mut files: Vec<(String, String)> = (0..6)
+        .map(|i| {
+            (
+                format!("data/{i}.csv"),
+                good.replace("10-01", &format!("10-{:02}", i + 3)),
+            )
+        })
+        .collect();
+    files[2].1 = short.clone();
+    files[4].1 = short.replace("10-02", "10-20");
+    let mut all: Vec<(&str, &str)> = vec![(
+        "govreview.toml",
+        "[organization]\nname = \"A\"\nreview_owner = \"Ann Example\"\n[data]\npaths = [\"data/*.csv\"]\n",
+    )];
+    all.extend(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    write_files(dir.path(), &all);
+    for _ in 0..5 {
+        let e = refused(&review(dir.path(), &[]));
+        assert!(
+            e.contains("data/2.csv:2"),
+            "the first bad file in order: {e}"
+        );
+    }
+}
