@@ -117,6 +117,15 @@ pub struct Client {
     pub backoff: fn(u32) -> Duration,
 }
 
+/// The first day of a page's rows (or buckets) outside `range`, if any.
+fn outside(page: &Value, range: Range) -> Option<String> {
+    page.get("data")?.as_array()?.iter().find_map(|row| {
+        let at = row.get("starting_at")?.as_str()?;
+        let day = NaiveDate::parse_from_str(at.get(..10)?, "%Y-%m-%d").ok()?;
+        (day < range.start || day >= range.end).then(|| day.to_string())
+    })
+}
+
 /// An agent that never follows a redirect, with `timeout` for a whole request.
 fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -406,12 +415,26 @@ impl Client {
                     restarts += 1;
                     if restarts > MAX_RESTARTS {
                         return Err(Error::Input(format!(
-                            "{}{path} refused its own page cursor {MAX_RESTARTS} times in a row (the data is being refreshed); try again later",
+                            "{}{path} refused its own page cursor {restarts} times in a row, and govreview started again from the first page {MAX_RESTARTS} times (the data is being refreshed); try again later",
                             self.base
                         )));
                     }
                     continue 'walk;
                 };
+                // Walk fields that cannot be read, and rows outside the days asked for, are
+                // refused here rather than saved for the review to refuse.
+                crate::data::check_walk_fields(
+                    std::path::Path::new(&format!("{}{path}", self.base)),
+                    &v,
+                )?;
+                if let Some(day) = outside(&v, range) {
+                    return Err(Error::Input(format!(
+                        "{}{path} answered a row for {day}, outside the days asked for ({} to {}); try again later",
+                        self.base,
+                        range.start,
+                        range.end.pred_opt().unwrap_or(range.end)
+                    )));
+                }
                 let more = v.get("has_more").and_then(Value::as_bool).unwrap_or(false);
                 // The cursor this page answered, recorded with it (a walk's order survives a
                 // renamed file).
@@ -555,6 +578,40 @@ mod tests {
             );
         }));
         assert!(e.contains("a page over 1000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn walk_fields_that_cannot_be_read_or_rows_of_other_days_are_refused_before_saving() {
+        let e = error_of(&serve(|_, s| {
+            let body = r#"{"data":[],"has_more":"false","next_page":null}"#;
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }));
+        assert!(
+            e.contains("`has_more`") && e.contains("not true or false"),
+            "{e}"
+        );
+        let e = error_of(&serve(|_, s| {
+            let body = r#"{"data":[{"starting_at":"2026-09-30T00:00:00Z","ending_at":"2026-10-01T00:00:00Z","group":{},"usage":{}}],"has_more":false}"#;
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }));
+        assert!(
+            e.contains(
+                "a row for 2026-09-30, outside the days asked for (2026-10-01 to 2026-10-02)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -120,7 +120,17 @@ pub fn priced_by(
         daily: cfg.commitment.is_some(),
         by_day,
         rules: cfg.allocation.clone(),
-        teams: cfg.team_owners.keys().cloned().collect(),
+        // The spellings the configuration gives teams (owners first, then targets): a team of
+        // the data written otherwise takes the configuration's name.
+        teams: {
+            let mut t: Vec<String> = cfg.team_owners.keys().cloned().collect();
+            for k in cfg.targets.teams.keys() {
+                if !t.iter().any(|x| x.trim().eq_ignore_ascii_case(k.trim())) {
+                    t.push(k.clone());
+                }
+            }
+            t
+        },
         price_changes: cfg.prices.price_changes(),
     };
     let ds = data::load_with(

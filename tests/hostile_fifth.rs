@@ -416,3 +416,85 @@ fn files_read_side_by_side_report_the_first_bad_one() {
         );
     }
 }
+
+#[test]
+fn poor_messages_of_the_fifth_pass_name_the_real_cause() {
+    let config = "[organization]\nname = \"A\"\nreview_owner = \"Ann Example\"\n[data]\npaths = [\"usage.csv\"]\n";
+    let header = "date,model,team,uncached_input_tokens,output_tokens";
+    let row = "2026-10-01,claude-sonnet-4-5,a,1000,10";
+    for (csv, says) in [
+        (
+            format!("{header}\n{row}\n{header}\n{row}\n"),
+            "usage.csv:3: row 2, column `date`: `date` is the column's own name: this line repeats the header",
+        ),
+        (
+            format!("{header}\r{row}\r"),
+            "ends its lines with a carriage return alone",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(
+            dir.path(),
+            &[("govreview.toml", config), ("usage.csv", &csv)],
+        );
+        let e = refused(&review(dir.path(), &[]));
+        assert!(e.contains(says), "{e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", config),
+            ("usage.csv", &format!("{header}\n{row}\n")),
+        ],
+    );
+    let pipe = dir.path().join("p.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let e = refused(&review(dir.path(), &["--data", "p.csv"]));
+    assert!(
+        e.contains("data path `p.csv` is a named pipe, not a file"),
+        "{e}"
+    );
+    let e = refused(&review(dir.path(), &["--register", "usage.csv"]));
+    assert!(e.contains("usage.csv is not a TOML file"), "{e}");
+    // The configuration: one team spelt twice, targets for a reserved name, a destination that
+    // saves nothing; all named in one run.
+    write_files(
+        dir.path(),
+        &[(
+            "bad.toml",
+            &format!(
+                "{config}[teams.a]\nowner = \"Ann Example\"\n[teams.A]\nowner = \"Bo Builder\"\n[targets.teams.unallocated]\nmax_opus_share = 0.2\n[backlog]\nroute_to = \"claude-opus-4-5\"\n"
+            ),
+        )],
+    );
+    let o = run(govreview(dir.path()).args([
+        "-c",
+        "bad.toml",
+        "summary",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    let e = refused(&o);
+    assert!(e.contains("has 3 problems"), "{e}");
+    assert!(
+        e.contains("`[teams.a]` and `[teams.A]` name one team"),
+        "{e}"
+    );
+    assert!(
+        e.contains("`unallocated` is a name govreview reserves"),
+        "{e}"
+    );
+    assert!(
+        e.contains("costs as much as") && e.contains("would save nothing"),
+        "{e}"
+    );
+}

@@ -20,6 +20,16 @@ fn check_kind(path: &Path) -> Result<()> {
             path.display()
         )))
     };
+    // A register is a TOML file: another (the usage data, say) would be read as a broken
+    // register, or written over as one.
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
+        return refuse(
+            "is not a TOML file; the register is a file such as reviews/actions.toml".into(),
+        );
+    }
     let Ok(link) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };

@@ -358,11 +358,16 @@ pub(super) fn backlog(
             Some(to) => compare_prices
                 .then(|| pricier_than(prices, to, from))
                 .flatten()
-                .map(|(model, what)| {
+                .map(|(model, relation, what)| {
+                    let effect = if relation == "costs more than" {
+                        "would raise cost"
+                    } else {
+                        "would save nothing"
+                    };
                     loc.problem(
                         &["backlog", key],
                         format!(
-                            "`{m}` costs more than `{model}` ({what}), one of the models it would replace: moving work to it would raise cost. Name a cheaper model{}",
+                            "`{m}` {relation} `{model}` ({what}), one of the models it would replace: moving work to it {effect}. Name a cheaper model{}",
                             if given.is_some() { "" } else { " (this is the default; set it)" }
                         ),
                     )
@@ -467,26 +472,37 @@ pub(super) fn backlog(
 }
 
 /// The first model of `families` in the table that `to` is not cheaper than, on input or output
-/// (its prices scaled by the tokens its tokenizer counts for the same text), with what is pricier.
+/// (its prices scaled by the tokens its tokenizer counts for the same text), with whether it
+/// costs more or as much, and on what.
 fn pricier_than(
     prices: &PriceTable,
     to: &crate::pricing::Model,
     families: &[String],
-) -> Option<(String, String)> {
+) -> Option<(String, &'static str, String)> {
     prices
         .models()
         .filter(|m| families.contains(&m.family) && m.key != to.key)
         .find_map(|m| {
             let ratio = prices.token_ratio(m, to);
             let (a, b) = (m.price, to.price);
-            let what = if b.input * ratio >= a.input {
-                format!("input ${} against ${} per million", b.input, a.input)
+            let (side, x, y) = if b.input * ratio >= a.input {
+                ("input", b.input, a.input)
             } else if b.output * ratio >= a.output {
-                format!("output ${} against ${} per million", b.output, a.output)
+                ("output", b.output, a.output)
             } else {
                 return None;
             };
-            Some((m.key.clone(), what))
+            let (more, less) = (b.input * ratio, b.output * ratio);
+            let relation = if more > a.input || less > a.output {
+                "costs more than"
+            } else {
+                "costs as much as"
+            };
+            Some((
+                m.key.clone(),
+                relation,
+                format!("{side} ${x} against ${y} per million"),
+            ))
         })
 }
 

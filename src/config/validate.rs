@@ -54,6 +54,33 @@ pub(super) fn validate(
             ));
         }
     }
+    // Team names are compared without case or surrounding spaces: two spellings are one team.
+    let mut spelled: BTreeMap<String, &String> = BTreeMap::new();
+    for team in raw.teams.keys() {
+        if let Some(first) = spelled.insert(team.trim().to_lowercase(), team) {
+            problems.push(loc.key_problem(
+                &["teams", team],
+                format!(
+                    "`[teams.{team}]` and `[teams.{first}]` name one team (names are compared without case or surrounding spaces); keep one"
+                ),
+            ));
+        }
+    }
+    let target_teams = raw
+        .targets
+        .as_ref()
+        .and_then(|t| t.get("teams"))
+        .and_then(toml::Value::as_table);
+    for team in target_teams.into_iter().flat_map(|t| t.keys()) {
+        if crate::metrics::reserved(team) {
+            problems.push(loc.key_problem(
+                &["targets", "teams", team],
+                format!(
+                    "`{team}` is a name govreview reserves (usage without a team, a table's total): targets for it change nothing; give a team of the data"
+                ),
+            ));
+        }
+    }
     for (team, owner) in &team_owners {
         if !is_person(owner, &team_owners, &org.people) {
             problems.push(loc.problem(
@@ -73,7 +100,10 @@ pub(super) fn validate(
             let k: Vec<&str> = key.iter().map(String::as_str).collect();
             problems.push(loc.problem(
                 &k,
-                format!("`{v}` is not an email address; write `name@example.com` or `Name <name@example.com>`"),
+                format!(
+                    "`{}` is not an email address; write `name@example.com` or `Name <name@example.com>`",
+                    crate::secret::printable(v)
+                ),
             ));
         }
     };

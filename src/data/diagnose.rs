@@ -272,6 +272,12 @@ fn blank_line(path: &Path, line: u64) -> bool {
 /// or a whole number too long for 64 bits.
 fn misread(raw: &str, column: &str) -> Option<String> {
     let t = raw.trim();
+    if t == column {
+        return Some(
+            "is the column's own name: this line repeats the header (two files joined into one?); remove it"
+                .to_owned(),
+        );
+    }
     if column == "date" {
         return chrono::DateTime::parse_from_rfc3339(&t.to_uppercase())
             .is_ok()
@@ -345,6 +351,11 @@ mod tests {
         );
         assert_eq!(misread("10/01/2026", "date"), None);
         assert_eq!(misread("1e3", "date"), None);
+        assert!(
+            misread("date", "date")
+                .unwrap()
+                .contains("repeats the header")
+        );
         assert_eq!(misread("1e40", "cost_usd"), None);
         assert_eq!(misread("12", "output_tokens"), None);
     }

@@ -56,6 +56,15 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
                 .collect()
         } else if full.is_file() {
             vec![full.clone()]
+        } else if let Some(kind) = std::fs::metadata(&full)
+            .ok()
+            .as_ref()
+            .and_then(crate::fsx::not_a_file)
+        {
+            // A named pipe, socket or device named on its own: never opened (a pipe would wait).
+            return Err(Error::Usage(format!(
+                "data path `{pat}` is {kind}, not a file; give usage files (CSV, NDJSON, Parquet or saved API pages)"
+            )));
         } else {
             Vec::new()
         };

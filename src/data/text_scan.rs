@@ -190,6 +190,23 @@ pub(crate) fn check(path: &Path, kind: Kind) -> Result<Shape> {
             // UTF-16: say so, rather than name its first byte as a broken character.
             crate::data::detect::utf8_text(path, buf[..2].to_vec())?;
         }
+        // Lines ended by a carriage return alone (an old Mac export): the whole file would read
+        // as one header line.
+        if first {
+            let head = &buf[..len];
+            let cr = memchr::memchr(b'\r', head);
+            let lf = memchr::memchr(b'\n', head);
+            if let Some(at) = cr
+                && lf.is_none_or(|lf| at < lf && head.get(at + 1) != Some(&b'\n'))
+            {
+                return Err(Error::data(
+                    path,
+                    None,
+                    None,
+                    "ends its lines with a carriage return alone (CR, as old Mac files do): convert the line endings to LF or CRLF (for example `tr '\\r' '\\n'`) and run again",
+                ));
+            }
+        }
         if first && kind == Kind::Ndjson && buf[..len].starts_with(b"\xEF\xBB\xBF") {
             return Err(Error::data(
                 path,
