@@ -276,6 +276,25 @@ fn a_negative_billed_amount_is_refused_unless_its_source_marks_it_a_credit() {
         "{}",
         &metrics[..metrics.len().min(2000)]
     );
+    // A credit written as a positive amount would raise the bill: refused.
+    let up = cost_row("200", "credit");
+    let e = fails(&files_of(&analytics_pages(&[USAGE_ROW], &[&charge, &up])));
+    assert!(e.contains("positive on a row marked as a credit"), "{e}");
+    // Credits beyond the month's charges: read, and the review says the spend is negative.
+    let dir = tempfile::tempdir().unwrap();
+    let big = cost_row("-90000", "credit");
+    write_files(
+        dir.path(),
+        &files_of(&analytics_pages(&[USAGE_ROW], &[&charge, &big])),
+    );
+    let o =
+        run(govreview(dir.path()).args(["review", "--month", "2026-10", "--as-of", "2026-11-10"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("This month's spend is negative"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

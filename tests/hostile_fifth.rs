@@ -131,6 +131,16 @@ fn legacy_results_given_twice_or_buckets_that_overlap_are_refused() {
         e.contains("overlaps") && e.contains("2026-10-01T01:00:00Z"),
         "{e}"
     );
+    // A bucket across a UTC midnight.
+    let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+    v["data"][0]["starting_at"] = "2026-09-30T12:00:00Z".into();
+    v["data"][0]["ending_at"] = "2026-10-01T12:00:00Z".into();
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = refused(&review(&repo, &[]));
+    assert!(
+        e.contains("field `data[0]`: runs from 2026-09-30 12:00:00 UTC"),
+        "{e}"
+    );
     // A bucket whose results are null is not a day without usage.
     let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
     v["data"][0]["results"] = serde_json::Value::Null;

@@ -427,12 +427,25 @@ pub struct CostRecord {
 /// The largest amount one cost row may hold, in US dollars (as a usage row's billed cost).
 pub const MAX_AMOUNT_USD: f64 = 10_000_000.0;
 
-/// Whether a cost row is a credit: its cost type or description says so.
+/// Whether a cost row is a credit: its cost type is `credit` (or `credits`), or its description
+/// has the word (not in "credit card").
 pub fn is_credit(cost_type: Option<&str>, description: Option<&str>) -> bool {
-    [cost_type, description]
-        .into_iter()
-        .flatten()
-        .any(|t| t.to_ascii_lowercase().contains("credit"))
+    let credit = |w: &str| w.eq_ignore_ascii_case("credit") || w.eq_ignore_ascii_case("credits");
+    if cost_type.is_some_and(|t| credit(t.trim())) {
+        return true;
+    }
+    description.is_some_and(|d| {
+        let words: Vec<&str> = d
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.iter().enumerate().any(|(i, w)| {
+            credit(w)
+                && !words
+                    .get(i + 1)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("card"))
+        })
+    })
 }
 
 /// What is wrong with a cost row's amount, if anything: not finite, beyond
@@ -446,6 +459,12 @@ pub fn amount_problem(usd: f64, credit: bool) -> Option<String> {
             "(${}) exceeds the largest amount govreview accepts in one cost row (${}); check that the file holds this organisation's costs in the unit its format gives",
             crate::fmt::int(usd.abs()),
             crate::fmt::int(MAX_AMOUNT_USD)
+        ));
+    }
+    if usd > 0.0 && credit {
+        return Some(format!(
+            "({}) is positive on a row marked as a credit; a credit lowers the bill, so it is written as a negative amount: fix the row or drop it",
+            crate::fmt::usd(usd)
         ));
     }
     if usd < 0.0 && !credit {
@@ -564,6 +583,34 @@ pub fn model_from_display_name(name: &str) -> Option<String> {
             })
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod credit_tests {
+    use super::*;
+
+    #[test]
+    fn a_credit_is_named_as_one_and_lowers_the_bill() {
+        assert!(is_credit(Some("Credits"), None));
+        assert!(is_credit(None, Some("Promotional credit, November")));
+        assert!(!is_credit(None, Some("Credit card surcharge reversal")));
+        assert!(!is_credit(
+            Some("tokens"),
+            Some("Claude Sonnet 4.5 Usage - Input Tokens")
+        ));
+        assert!(!is_credit(None, Some("accredited partner fee")));
+        assert!(
+            amount_problem(50.0, true)
+                .unwrap()
+                .contains("positive on a row marked as a credit")
+        );
+        assert!(amount_problem(-50.0, true).is_none());
+        assert!(
+            amount_problem(-50.0, false)
+                .unwrap()
+                .contains("not marked as a credit")
+        );
     }
 }
 

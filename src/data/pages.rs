@@ -113,6 +113,27 @@ pub(crate) fn check_walk_fields(path: &Path, page: &Value) -> Result<()> {
         .into_iter()
         .flatten();
     for (i, b) in buckets.enumerate() {
+        // A bucket (or row) lies within one UTC day: one that spans two would give its usage
+        // to the first day, and its month, while its cost may be billed in the next.
+        let at = |k: &str| {
+            b.get(k)
+                .and_then(Value::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t.to_uppercase()).ok())
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        if let (Some(start), Some(end)) = (at("starting_at"), at("ending_at"))
+            && end > start
+            && start.date_naive() != (end - chrono::Duration::nanoseconds(1)).date_naive()
+        {
+            return Err(Error::data(
+                path,
+                None,
+                Some(&format!("data[{i}]")),
+                format!(
+                    "runs from {start} to {end}, across a UTC midnight: govreview counts usage by UTC day. Fetch the report in daily buckets (govreview fetch does)"
+                ),
+            ));
+        }
         if let Some(r) = b.get("results").filter(|r| !r.is_array()) {
             return Err(Error::data(
                 path,

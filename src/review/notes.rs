@@ -75,6 +75,13 @@ pub fn data_notes(
         ));
     }
     let this_month: Vec<&PricedRow> = priced.iter().filter(|r| r.month == month).collect();
+    let spend: f64 = this_month.iter().map(|r| r.spend()).sum();
+    if spend < 0.0 {
+        warnings.push(format!(
+            "This month's spend is negative ({}): its credits exceed its charges. Check that the cost data holds the whole month's charges beside its credits (a credit applied to another month's bill belongs to that month).",
+            fmt::usd(spend)
+        ));
+    }
     let unallocated_spend = teams
         .get(UNALLOCATED)
         .and_then(|m| m.get(&month))
