@@ -268,6 +268,33 @@ fn damaged_parquet_files_are_named() {
     }
 }
 
+/// A column type the reader has no support for (DuckDB's DECIMAL) is named, with what to write.
+#[test]
+fn a_decimal_column_says_to_write_double() {
+    for general in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = CONFIG.replace("usage.csv", "usage.parquet");
+        write_files(dir.path(), &[("govreview.toml", &config)]);
+        std::fs::copy(
+            root().join("tests/fixtures/damaged/decimal.parquet"),
+            dir.path().join("usage.parquet"),
+        )
+        .unwrap();
+        let mut cmd = govreview(dir.path());
+        if general {
+            cmd.env("GOVREVIEW_NO_FAST_PATH", "1");
+        }
+        let o = run(cmd.args(["review", "--month", "2026-10", "--as-of", "2026-11-10"]));
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(
+            e.contains("usage.parquet: has a column of type Decimal(10, 2)")
+                && e.contains("DOUBLE"),
+            "{e}"
+        );
+    }
+}
+
 #[test]
 fn short_row() {
     let e = fails(

@@ -88,6 +88,18 @@ fn syntax_error_has_line_and_column() {
 }
 
 #[test]
+fn people_are_listed_by_name_once_each() {
+    let text = MINIMAL.replace(
+        "review_owner = \"Dana Whitfield\"",
+        "review_owner = \"Dana Whitfield\"\npeople = [\"Dana Whitfield\", \" \", \"dana whitfield \"]",
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].message.contains("is blank"), "{p:?}");
+    assert!(p[1].message.contains("listed twice"), "{p:?}");
+}
+
+#[test]
 fn a_table_or_key_given_twice_is_named_with_its_first_line() {
     let p = problems(&format!("{MINIMAL}\n[organization]\nname = \"B\"\n"));
     assert!(

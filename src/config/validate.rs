@@ -34,6 +34,22 @@ pub(super) fn validate(
         .iter()
         .map(|(k, v)| (k.clone(), v.owner.trim().to_owned()))
         .collect();
+    // organization.people: each a name, each once (compared without case or spaces around).
+    let mut named: BTreeMap<String, &String> = BTreeMap::new();
+    for (i, p) in org.people.iter().enumerate() {
+        let idx = i.to_string();
+        if p.trim().is_empty() {
+            problems.push(loc.problem(
+                &["organization", "people", &idx],
+                "is blank; list people by name (or remove the entry)".to_owned(),
+            ));
+        } else if let Some(first) = named.insert(p.trim().to_lowercase(), p) {
+            problems.push(loc.problem(
+                &["organization", "people", &idx],
+                format!("`{p}` is listed twice (as `{first}` before); keep one"),
+            ));
+        }
+    }
     if !is_person(&org.review_owner, &team_owners, &org.people) {
         problems.push(loc.problem(
             &["organization", "review_owner"],

@@ -235,3 +235,24 @@ pub(crate) fn column_list(schema: &Schema) -> String {
         None => list,
     }
 }
+
+/// For a reader's message about a type polars has no reader for (DuckDB's DECIMAL, a 128-bit
+/// integer): the error that says what to write instead.
+pub(crate) fn unsupported_type(path: &Path, text: &str) -> Option<Error> {
+    if !text.contains("not supported by Polars") {
+        return None;
+    }
+    let what = text
+        .split("datatype ")
+        .nth(1)
+        .and_then(|t| t.split(" not supported").next())
+        .unwrap_or("a type");
+    Some(Error::data(
+        path,
+        None,
+        None,
+        format!(
+            "has a column of type {what}, which govreview cannot read: write amounts such as cost_usd as DOUBLE and counts as BIGINT (in DuckDB, CAST(cost_usd AS DOUBLE)), then export again"
+        ),
+    ))
+}

@@ -117,11 +117,17 @@ pub(crate) fn polars_err(path: &Path, e: PolarsError) -> Error {
     {
         return located;
     }
+    let text = e.to_string();
+    if let Some(e) = super::columns::unsupported_type(path, &text) {
+        return e;
+    }
     Error::data(
         path,
         None,
         None,
-        format!("cannot be read: {e}. Check that the file is a complete, valid file of its format"),
+        format!(
+            "cannot be read: {text}. Check that the file is a complete, valid file of its format"
+        ),
     )
 }
 
