@@ -508,3 +508,30 @@ fn poor_messages_of_the_fifth_pass_name_the_real_cause() {
         "{e}"
     );
 }
+
+#[test]
+fn a_copy_with_a_key_more_or_a_model_named_otherwise_is_still_a_copy() {
+    let original =
+        std::fs::read_to_string(root().join("tests/fixtures/tiny/data/usage.csv")).unwrap();
+    // The same rows with an API key column added, and with the models' dated names undated.
+    let mut lines = original.lines();
+    let header = lines.next().unwrap();
+    let keyed: String = std::iter::once(format!("{header},api_key_id"))
+        .chain(lines.map(|l| format!("{l},apikey_x")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let undated = original.replace("-20251101", "").replace("-20251001", "");
+    assert_ne!(undated, original);
+    for (copy, says) in [
+        (keyed, "gives a workspace or API key the other does not"),
+        (undated, "both hold usage"),
+    ] {
+        let (_dir, repo) = fixture("tiny");
+        write_files(&repo, &[("data/copy.csv", &copy)]);
+        let e = refused(&review(&repo, &["--data", "data/copy.csv"]));
+        assert!(
+            e.contains("copy.csv") && e.contains(says) && e.contains("counted twice"),
+            "{e}"
+        );
+    }
+}

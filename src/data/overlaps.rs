@@ -71,6 +71,36 @@ fn dataset(f: &FileInfo) -> Option<(&std::path::Path, &'static str)> {
 /// files whose days overlap no other file's (the Parquet fast path sums them as it reads them):
 /// they cannot be duplicates, and are not compared.
 pub(crate) fn check_overlaps(ds: &Dataset, merged: &[usize]) -> Result<()> {
+    // Which files give a workspace and an API key: a copy of a file with one of them added or
+    // left out holds the same usage under other keys, so files that differ in them are also
+    // compared without both.
+    let mut gives = vec![(false, false); ds.files.len()];
+    for r in &ds.rows {
+        let g = &mut gives[r.file];
+        g.0 |= r.workspace_id.is_some();
+        g.1 |= r.api_key_id.is_some();
+    }
+    overlaps(ds, merged, false, &|_, _| true)?;
+    overlaps(ds, merged, true, &|a, b| gives[a] != gives[b])
+}
+
+/// A model as its dated and undated names both give it (`claude-opus-4-5-20251101` is
+/// `claude-opus-4-5`): two files that name it differently still hold the same usage.
+fn undated(model: &str) -> &str {
+    match model.rsplit_once('-') {
+        Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => model,
+    }
+}
+
+/// [`check_overlaps`] on one key: with or without workspace and API key (`coarse`), comparing
+/// the pairs of files `compare` accepts.
+fn overlaps(
+    ds: &Dataset,
+    merged: &[usize],
+    coarse: bool,
+    compare: &dyn Fn(usize, usize) -> bool,
+) -> Result<()> {
     type Key<'a> = (
         Month,
         &'a Option<String>,
@@ -92,9 +122,9 @@ pub(crate) fn check_overlaps(ds: &Dataset, merged: &[usize]) -> Result<()> {
             r.month,
             if wide { &none } else { &r.team },
             if wide { &none } else { &r.app },
-            &r.workspace_id,
-            &r.api_key_id,
-            r.model.as_str(),
+            if coarse { &none } else { &r.workspace_id },
+            if coarse { &none } else { &r.api_key_id },
+            undated(r.model.as_str()),
             r.tier.as_str(),
         );
         let e = spans
@@ -110,15 +140,22 @@ pub(crate) fn check_overlaps(ds: &Dataset, merged: &[usize]) -> Result<()> {
         for (i, (fa, a)) in v.iter().enumerate() {
             for (fb, b) in &v[i + 1..] {
                 let (one, other) = (&ds.files[**fa], &ds.files[**fb]);
-                if dataset(one).is_some() && dataset(one) == dataset(other) {
+                if (dataset(one).is_some() && dataset(one) == dataset(other))
+                    || !compare(**fa, **fb)
+                {
                     continue;
                 }
                 let from = a.0.max(b.0);
                 let to = a.1.min(b.1);
                 if from <= to {
                     let dims = describe_dims(key);
+                    let why = if coarse {
+                        " (one of them gives a workspace or API key the other does not: the same usage under other keys)"
+                    } else {
+                        ""
+                    };
                     return Err(Error::Input(format!(
-                        "{} and {} both hold usage of {dims} for {from}..{to}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
+                        "{} and {} both hold usage of {dims} for {from}..{to}{why}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
                         one.path.display(),
                         other.path.display(),
                     )));
