@@ -243,6 +243,11 @@ fn absurd_amounts_in_the_register_are_refused() {
     for (key, value, says) in [
         ("saving_then", "1e300", "more than govreview accepts"),
         ("spend_then", "1e-300", "less than a cent"),
+        (
+            "kpi_then",
+            "5e10",
+            "is not a share: finding `cache_hit_rate`",
+        ),
     ] {
         let (_dir, repo) = fixture("tiny");
         write_files(
@@ -250,7 +255,7 @@ fn absurd_amounts_in_the_register_are_refused() {
             &[(
                 "reviews/actions.toml",
                 &format!(
-                    "[[action]]\nid = \"A-0001\"\ntitle = \"t\"\nscope = \"a\"\nteam = \"a\"\nowner = \"Ann Example\"\ndue = 2026-11-20\nstatus = \"open\"\nopened = \"2026-10\"\n{key} = {value}\n"
+                    "[[action]]\nid = \"A-0001\"\ntitle = \"t\"\nfinding = \"cache_hit_rate\"\nscope = \"a\"\nteam = \"a\"\nowner = \"Ann Example\"\ndue = 2026-11-20\nstatus = \"open\"\nopened = \"2026-10\"\n{key} = {value}\n"
                 ),
             )],
         );
@@ -450,6 +455,21 @@ fn poor_messages_of_the_fifth_pass_name_the_real_cause() {
         let e = refused(&review(dir.path(), &[]));
         assert!(e.contains(says), "{e}");
     }
+    // JSON lines of two files joined, the second with its byte-order mark.
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"{"date":"2026-10-01","model":"claude-sonnet-4-5","team":"a","output_tokens":10}"#;
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", &config.replace("usage.csv", "u.ndjson")),
+            ("u.ndjson", &format!("{line}\n\u{feff}{line}\n")),
+        ],
+    );
+    let e = refused(&review(dir.path(), &[]));
+    assert!(
+        e.contains("u.ndjson:2: row 2: starts with a byte-order mark"),
+        "{e}"
+    );
     let dir = tempfile::tempdir().unwrap();
     write_files(
         dir.path(),

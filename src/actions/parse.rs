@@ -432,6 +432,24 @@ pub(super) fn parse(
                 path.display()
             ));
         }
+        // A share measured then is a fraction: 5e10 for a cache hit rate is a unit mistake.
+        let share = finding
+            .as_deref()
+            .and_then(crate::kpi::by_key)
+            .is_some_and(|i| i.kpi.unit == crate::kpi::Unit::Share);
+        for (k, v) in [("kpi_then", kpi_then), ("goal_then", goal_then)] {
+            if share && v.is_some_and(|v| v > 1.0) {
+                push(
+                    span_of(k),
+                    format!("{label}.{k}"),
+                    format!(
+                        "{} is not a share: finding `{}` is measured as a fraction from 0 to 1 (write 0.45 for 45%)",
+                        crate::fmt::num_or_raw(v.unwrap_or_default()),
+                        finding.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
         let lever = text_of("lever").filter(|s| !s.is_empty());
         if let Some(l) = &lever
             && crate::config::Lever::parse(l).is_none()

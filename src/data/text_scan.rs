@@ -413,6 +413,12 @@ pub(crate) fn json_line_error(path: &Path) -> Option<Error> {
         return None;
     }
     first_bad_row(path, |line| {
+        if line.starts_with('\u{feff}') {
+            return Some((
+                None,
+                "starts with a byte-order mark (two files joined into one?); remove it, or save each file as UTF-8 without a BOM before joining them".to_owned(),
+            ));
+        }
         let why = match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(_)) => return None,
             Ok(_) => "is not a JSON object; each line holds one object such as {\"date\": \"2026-10-01\", ...}".to_owned(),
