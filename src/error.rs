@@ -81,6 +81,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message as a terminal shows it: bidirectional formatting characters from a file name
+    /// or a value written out (`\u{202e}`), not obeyed.
+    pub fn shown(&self) -> String {
+        crate::fmt::bidi_visible(&self.to_string()).into_owned()
+    }
+
     /// Shorthand for an I/O error on a path.
     pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
         Error::Io {

@@ -90,7 +90,10 @@ fn main() -> ExitCode {
             let red = anstyle::Style::new()
                 .fg_color(Some(anstyle::AnsiColor::Red.into()))
                 .bold();
-            let _ = std::io::Write::write_fmt(&mut err, format_args!("{red}error:{red:#} {e}\n"));
+            let _ = std::io::Write::write_fmt(
+                &mut err,
+                format_args!("{red}error:{red:#} {}\n", e.shown()),
+            );
             ExitCode::from(govreview::EXIT_ERROR)
         }
     }

@@ -555,3 +555,87 @@ fn a_copy_with_a_key_more_or_a_model_named_otherwise_is_still_a_copy() {
         );
     }
 }
+
+#[test]
+fn the_re_check_pass_finds_one_row_written_two_ways_and_links_to_inputs() {
+    // One Analytics row given twice, once with a null key left out and the model in capitals.
+    let row = usage_row(1);
+    let twin = row
+        .replace(
+            r#""service_tier":"standard""#,
+            r#""service_tier":"standard","context_window":null"#,
+        )
+        .replace("claude-sonnet-4-5", "Claude-Sonnet-4-5");
+    assert_ne!(row, twin);
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", PAGES_CONFIG),
+            ("pages/usage-001.json", &page(&[row, twin], None)),
+        ],
+    );
+    let e = refused(&review(dir.path(), &[]));
+    assert!(e.contains("counted twice"), "{e}");
+    // A Console line repeated with its workspace in other case and a space after.
+    let (_d, repo) = fixture("console");
+    let p = repo.join("data/console-cost-2026-10.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let second = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace(",Support,", ",support ,");
+    std::fs::write(&p, format!("{text}{second}\n")).unwrap();
+    assert!(refused(&review(&repo, &[])).contains("repeats line 2"));
+    // An .eml that is a link to the configuration.
+    let (_d, repo) = fixture("tiny");
+    assert!(review(&repo, &[]).status.success());
+    std::os::unix::fs::symlink("govreview.toml", repo.join("msg.eml")).unwrap();
+    let before = std::fs::read(repo.join("govreview.toml")).unwrap();
+    let o = run(govreview(&repo).args([
+        "email",
+        "--month",
+        "2026-10",
+        "--from",
+        "f@example.com",
+        "--to",
+        "t@example.com",
+        "--eml",
+        "msg.eml",
+    ]));
+    assert!(
+        refused(&o).contains("a file the review reads"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(repo.join("govreview.toml")).unwrap(), before);
+    // A commitment of a fraction of a dollar.
+    let (_d, repo) = fixture("tiny");
+    let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
+    write_files(
+        &repo,
+        &[(
+            "govreview.toml",
+            &cfg.replace("amount = 3630.0", "amount = 0.001"),
+        )],
+    );
+    assert!(refused(&review(&repo, &[])).contains("a dollar or more"));
+}
+
+#[test]
+fn the_pack_is_the_same_however_the_data_path_is_spelt() {
+    let (_dir, repo) = fixture("tiny");
+    let metrics = |data: &str| {
+        let _ = std::fs::remove_dir_all(repo.join("reviews/2026-10"));
+        let o = review(&repo, &["--data", data]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(repo.join("reviews/2026-10/metrics.json")).unwrap()
+    };
+    let plain = metrics("data/usage.csv");
+    assert_eq!(metrics("./data/usage.csv"), plain);
+    assert_eq!(
+        metrics(repo.join("data/usage.csv").to_str().unwrap()),
+        plain
+    );
+}

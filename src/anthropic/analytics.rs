@@ -148,7 +148,7 @@ pub fn meta(page: &Value) -> PageMeta {
 /// An actor as text: a tagged ID as given; of an object, its ID field (the shape is not yet
 /// confirmed: `id`, `user_id`, `service_account_id`, `api_key_id` or an e-mail address); else its
 /// compact JSON.
-fn actor_text(v: Option<&Value>) -> Option<String> {
+pub(crate) fn actor_text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),

@@ -117,7 +117,8 @@ fn table(m: &ReportModel) -> String {
     let b = &m.backlog;
     let mut out = format!(
         "Optimization backlog of {} for {}\n\n",
-        m.month_label, m.organization
+        m.month_label,
+        crate::secret::printable(&m.organization)
     );
     if b.items.is_empty() {
         out.push_str(&format!("  {}\n", terminal::backlog_line(m)));

@@ -141,7 +141,8 @@ fn table(m: &ReportModel) -> String {
     let f = &c.forecast;
     let mut out = format!(
         "Commitment of {} at the end of {}\n\n",
-        m.organization, m.month_label
+        crate::secret::printable(&m.organization),
+        m.month_label
     );
     out.push_str(&format!(
         "  {}{} from {} to {}: {} consumed ({} of the term's days gone), pacing {}.\n  {}\n  {}\n",

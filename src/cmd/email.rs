@@ -65,6 +65,17 @@ pub fn run(global: &GlobalArgs, args: &EmailArgs, env: &Env, out: &mut dyn Write
     }
     let templates = Templates::new(args.templates.as_deref())?;
     let cfg = pipeline::load_config(&global.config)?;
+    if let Some(eml) = &args.eml {
+        // Through a link or another spelling, the message never replaces a file the review
+        // reads (the configuration, the register, the data).
+        let inputs: Vec<std::path::PathBuf> = pipeline::files(&cfg, &pipeline::Inputs::default())
+            .map(|f| f.into_iter().map(|(p, _)| p).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .chain([cfg.path.clone(), cfg.register.clone()])
+            .collect();
+        crate::fsx::check_not_inputs(&[("--eml", eml.as_path())], &inputs)?;
+    }
     if let Some(t) = &args.team
         && !cfg.team_owners.contains_key(t)
     {

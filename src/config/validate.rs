@@ -258,11 +258,11 @@ pub(super) fn validate(
             loc,
             problems,
         );
-        if !(c.amount > 0.0 && c.amount.is_finite()) {
+        if !(c.amount >= 1.0 && c.amount.is_finite()) {
             problems.push(loc.problem(
                 &["commitment", "amount"],
                 format!(
-                    "{} is not a commitment; give the committed spend in USD, above 0",
+                    "{} is not a commitment; give the committed spend in USD, a dollar or more",
                     crate::fmt::num_or_raw(c.amount)
                 ),
             ));

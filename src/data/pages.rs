@@ -161,6 +161,24 @@ const AMOUNTS: [&str; 8] = [
     "server_tool_use",
 ];
 
+/// A row's dimensions as the readers take them: a key sent as `null` is a key left out, an
+/// actor is its ID whether sent as text or as an object, and text is compared without case or
+/// surrounding spaces, so that one row written two ways is still one row.
+fn same_as_read(key: &str, v: &Value) -> Value {
+    match v {
+        Value::Object(_) if key == "actor" => analytics::actor_text(Some(v))
+            .map_or(Value::Null, |a| Value::String(a.trim().to_lowercase())),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), same_as_read(k, x)))
+                .collect(),
+        ),
+        Value::String(t) => Value::String(t.trim().to_lowercase()),
+        other => other.clone(),
+    }
+}
+
 /// Each row of a page as what identifies it (its report, its time range and its dimensions,
 /// as compact JSON), with its place: a bucket's results for the legacy reports, the row itself
 /// for the Analytics API.
@@ -181,7 +199,8 @@ fn row_keys(p: &PageInfo) -> Vec<(String, (String, String), String)> {
                         !AMOUNTS.contains(&k.as_str())
                             && !matches!(k.as_str(), "starting_at" | "ending_at")
                     })
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), same_as_read(k, v)))
                     .collect();
                 Value::Object(kept).to_string()
             }

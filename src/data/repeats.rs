@@ -30,10 +30,14 @@ pub(crate) fn check_repeated_lines(
                 .unwrap_or_else(|| vec![None; df.height()])
         })
         .collect();
-    let mut seen: std::collections::HashMap<Vec<Option<&str>>, u64> =
+    let mut seen: std::collections::HashMap<Vec<Option<String>>, u64> =
         std::collections::HashMap::new();
     for i in 0..df.height() {
-        let key: Vec<Option<&str>> = columns.iter().map(|c| c[i].as_deref()).collect();
+        // Compared as the readers match them: without case or surrounding spaces.
+        let key: Vec<Option<String>> = columns
+            .iter()
+            .map(|c| c[i].as_deref().map(|v| v.trim().to_lowercase()))
+            .collect();
         let row = i as u64 + 1;
         if let Some(first) = seen.insert(key, row) {
             return Err(Error::data(

@@ -19,13 +19,25 @@ use super::scopes::ByMonth;
 /// A data file's path as the pack shows it: relative to the configuration's folder when it lies
 /// there, so that the pack is the same from whichever folder govreview runs.
 fn shown(cfg: &Config, path: &std::path::Path) -> String {
+    use std::path::Component;
     let base = &cfg.base_dir;
     let rel = if base.as_os_str().is_empty() {
         path
     } else {
         path.strip_prefix(base).unwrap_or(path)
     };
-    rel.display().to_string()
+    // An absolute path under the current folder as the relative one it is.
+    let here = std::env::current_dir().ok();
+    let rel = match &here {
+        Some(h) if rel.is_absolute() => rel.strip_prefix(h).unwrap_or(rel),
+        _ => rel,
+    };
+    // `./data/x.csv` is `data/x.csv`; a bidirectional mark in a file name is written out.
+    let tidy: std::path::PathBuf = rel
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    crate::fmt::bidi_visible(&tidy.display().to_string()).into_owned()
 }
 
 pub fn data_notes(
