@@ -97,6 +97,18 @@ fn the_messages_api_column_names_are_refused_with_the_mapping_to_write() {
             assert!(e.contains("usage."), "names the file: {e}");
         }
     }
+    // The API's nested object of cache writes in JSON lines: refused, not read as 0 writes.
+    let e = fails(&[
+        ("govreview.toml", &CONFIG.replace("usage.csv", "u.ndjson")),
+        (
+            "u.ndjson",
+            "{\"date\":\"2026-10-01\",\"model\":\"claude-sonnet-4-5\",\"output_tokens\":1,\"cache_creation\":{\"ephemeral_5m_input_tokens\":2000000}}\n",
+        ),
+    ]);
+    assert!(
+        e.contains("column `cache_creation`") && e.contains("cache_creation_5m_input_tokens"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -53,7 +53,7 @@ pub(crate) const EMPTY_COUNT: &str = "is not a token count: write the count, 0 w
 
 /// Names other tools give the token classes, with the canonical column each means: a file that
 /// uses one would otherwise count those tokens as zero without a word.
-const TOKEN_ALIASES: [(&str, &str, &str); 9] = [
+const TOKEN_ALIASES: [(&str, &str, &str); 11] = [
     (
         "input_tokens",
         "uncached_input_tokens",
@@ -95,6 +95,16 @@ const TOKEN_ALIASES: [(&str, &str, &str); 9] = [
         "a name for cache reads",
     ),
     ("generated_tokens", "output_tokens", "a name for output"),
+    (
+        "cache_creation",
+        "cache_creation_5m_input_tokens",
+        "the API's object of cache writes (write its 5-minute and 1-hour counts as two columns)",
+    ),
+    (
+        "cache_write_5m_tokens",
+        "cache_creation_5m_input_tokens",
+        "a name for 5-minute cache writes",
+    ),
 ];
 
 /// The columns a canonical file can have.
