@@ -588,6 +588,15 @@ fn the_re_check_pass_finds_one_row_written_two_ways_and_links_to_inputs() {
         .replace(",Support,", ",support ,");
     std::fs::write(&p, format!("{text}{second}\n")).unwrap();
     assert!(refused(&review(&repo, &[])).contains("repeats line 2"));
+    // ... and with the model as its ID instead of its display name.
+    let by_id = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace("Claude Sonnet 4.5", "claude-sonnet-4-5-20250929");
+    assert!(by_id.contains("claude-sonnet-4-5-20250929"), "{by_id}");
+    std::fs::write(&p, format!("{text}{by_id}\n")).unwrap();
+    assert!(refused(&review(&repo, &[])).contains("repeats line 2"));
     // An .eml that is a link to the configuration.
     let (_d, repo) = fixture("tiny");
     assert!(review(&repo, &[]).status.success());

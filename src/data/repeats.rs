@@ -30,13 +30,26 @@ pub(crate) fn check_repeated_lines(
                 .unwrap_or_else(|| vec![None; df.height()])
         })
         .collect();
+    let models: Vec<bool> = df
+        .columns()
+        .iter()
+        .filter(|c| !amounts.contains(&c.name().as_str()))
+        .map(|c| matches!(c.name().as_str(), "model" | "model_version"))
+        .collect();
     let mut seen: std::collections::HashMap<Vec<Option<String>>, u64> =
         std::collections::HashMap::new();
     for i in 0..df.height() {
-        // Compared as the readers match them: without case or surrounding spaces.
+        // Compared as the readers match them: without case or surrounding spaces, a model by
+        // what it names (its display name, its ID with or without the date).
         let key: Vec<Option<String>> = columns
             .iter()
-            .map(|c| c[i].as_deref().map(|v| v.trim().to_lowercase()))
+            .zip(&models)
+            .map(|(c, model)| {
+                c[i].as_deref().map(|v| {
+                    let v = v.trim().to_lowercase();
+                    if *model { model_key(&v) } else { v }
+                })
+            })
             .collect();
         let row = i as u64 + 1;
         if let Some(first) = seen.insert(key, row) {
@@ -54,4 +67,16 @@ pub(crate) fn check_repeated_lines(
         }
     }
     Ok(())
+}
+
+/// A model as what it names: `claude sonnet 4.5`, `claude-sonnet-4-5` and
+/// `claude-sonnet-4-5-20250929` are one model.
+fn model_key(v: &str) -> String {
+    let id = crate::anthropic::model_from_display_name(v).unwrap_or_else(|| v.to_owned());
+    match id.rsplit_once('-') {
+        Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
+            head.to_owned()
+        }
+        _ => id,
+    }
 }
