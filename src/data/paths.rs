@@ -43,6 +43,9 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
         let text = full.to_string_lossy().into_owned();
         // A file or folder named on its own, not a glob.
         let named = !pat.contains(['*', '?', '[']);
+        if pat.contains("**") {
+            refuse_link_loops(&full)?;
+        }
         let mut found: Vec<PathBuf> = if !named {
             glob::glob(&text)
                 .map_err(|e| Error::Usage(format!("`{pat}` is not a valid glob: {e}")))?
@@ -86,9 +89,63 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
     Ok(out)
 }
 
+/// Refuses a link, in the folders a `**` glob walks, to a folder that holds it (the glob would
+/// go round it without end): found without following links, from the glob's fixed part.
+fn refuse_link_loops(pattern: &Path) -> Result<()> {
+    let fixed: PathBuf = pattern
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    let root = if fixed.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        fixed
+    };
+    let mut stack = vec![(root, 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() && depth < 64 {
+                stack.push((p, depth + 1));
+            } else if t.is_symlink()
+                && let (Ok(to), Ok(at)) = (std::fs::canonicalize(&p), std::fs::canonicalize(&dir))
+                && to.is_dir()
+                && at.starts_with(&to)
+            {
+                return Err(Error::Usage(format!(
+                    "{} is a link to {}, a folder that holds it: the glob `{}` would walk round it without end. Remove the link, or name the folders without `**`",
+                    p.display(),
+                    to.display(),
+                    pattern.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_loop_under_a_double_star_glob_is_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("data/x")).unwrap();
+        std::fs::write(d.path().join("data/x/u.csv"), "x").unwrap();
+        let pats = vec!["data/**/*.csv".to_owned()];
+        assert_eq!(expand_config_paths(&pats, d.path()).unwrap().len(), 1);
+        std::os::unix::fs::symlink(".", d.path().join("data/a")).unwrap();
+        std::os::unix::fs::symlink("..", d.path().join("data/x/b")).unwrap();
+        let e = expand_config_paths(&pats, d.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a folder that holds it"), "{e}");
+    }
 
     #[test]
     fn a_named_path_of_the_config_must_exist_while_a_glob_may_match_nothing() {
