@@ -508,6 +508,17 @@ mod tests {
         base
     }
 
+    /// Answers 200 with `body`.
+    fn answer(s: &mut std::net::TcpStream, body: &str) {
+        let _ = s.write_all(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    }
+
     fn walk(base: &str) -> (Result<usize>, Duration) {
         let client = Client::new(
             base,
@@ -569,13 +580,7 @@ mod tests {
         assert!(e.contains("not UTF-8 text (byte 2 of 4)"), "{e}");
         let e = error_of(&serve(|_, s| {
             let body = format!("{{\"data\":[],\"pad\":\"{}\"}}", "x".repeat(2000));
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
+            answer(s, &body);
         }));
         assert!(e.contains("a page over 1000 bytes"), "{e}");
     }
@@ -584,13 +589,7 @@ mod tests {
     fn walk_fields_that_cannot_be_read_or_rows_of_other_days_are_refused_before_saving() {
         let e = error_of(&serve(|_, s| {
             let body = r#"{"data":[],"has_more":"false","next_page":null}"#;
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
+            answer(s, body);
         }));
         assert!(
             e.contains("`has_more`") && e.contains("not true or false"),
@@ -598,13 +597,7 @@ mod tests {
         );
         let e = error_of(&serve(|_, s| {
             let body = r#"{"data":[{"starting_at":"2026-09-30T00:00:00Z","ending_at":"2026-10-01T00:00:00Z","group":{},"usage":{}}],"has_more":false}"#;
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
+            answer(s, body);
         }));
         assert!(
             e.contains(
@@ -618,13 +611,7 @@ mod tests {
     fn a_cursor_given_twice_ends_the_walk_at_once() {
         let e = error_of(&serve(|_, s| {
             let body = r#"{"data":[],"has_more":true,"next_page":"same"}"#;
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
+            answer(s, body);
         }));
         assert!(
             e.contains("answered page 2 with a next_page it had given before"),
@@ -637,13 +624,7 @@ mod tests {
             } else {
                 r#"{"data":[],"has_more":false,"next_page":null}"#.to_owned()
             };
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
+            answer(s, &body);
         }));
         assert_eq!(r.unwrap(), 4);
     }

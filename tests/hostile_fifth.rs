@@ -28,6 +28,21 @@ fn review(repo: &Path, extra: &[&str]) -> std::process::Output {
         .args(extra))
 }
 
+/// `govreview email` of 2026-10 written to `eml`.
+fn email(repo: &Path, eml: &str) -> std::process::Output {
+    run(govreview(repo).args([
+        "email",
+        "--month",
+        "2026-10",
+        "--from",
+        "f@example.com",
+        "--to",
+        "t@example.com",
+        "--eml",
+        eml,
+    ]))
+}
+
 fn refused(o: &std::process::Output) -> String {
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(o), stderr(o));
     stderr(o)
@@ -182,17 +197,7 @@ fn no_output_replaces_the_configuration_the_register_or_the_data() {
         "reviews/actions.toml",
         "reviews/2026-10/review.md",
     ] {
-        let o = run(govreview(&repo).args([
-            "email",
-            "--month",
-            "2026-10",
-            "--from",
-            "f@example.com",
-            "--to",
-            "t@example.com",
-            "--eml",
-            target,
-        ]));
+        let o = email(&repo, target);
         assert!(refused(&o).contains("must end in .eml"), "{}", stderr(&o));
     }
     for flag in ["--chargeback", "--focus"] {
@@ -602,17 +607,7 @@ fn the_re_check_pass_finds_one_row_written_two_ways_and_links_to_inputs() {
     assert!(review(&repo, &[]).status.success());
     std::os::unix::fs::symlink("govreview.toml", repo.join("msg.eml")).unwrap();
     let before = std::fs::read(repo.join("govreview.toml")).unwrap();
-    let o = run(govreview(&repo).args([
-        "email",
-        "--month",
-        "2026-10",
-        "--from",
-        "f@example.com",
-        "--to",
-        "t@example.com",
-        "--eml",
-        "msg.eml",
-    ]));
+    let o = email(&repo, "msg.eml");
     assert!(
         refused(&o).contains("a file the review reads"),
         "{}",

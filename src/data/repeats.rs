@@ -6,6 +6,19 @@ use std::path::Path;
 use crate::data::detect::Format;
 use crate::error::{Error, Result};
 
+/// A column's values as text (None where empty, or where the column cannot be read as text),
+/// `rows` of them.
+pub(crate) fn texts(c: &polars::prelude::Column, rows: usize) -> Vec<Option<String>> {
+    c.cast(&polars::prelude::DataType::String)
+        .ok()
+        .and_then(|c| {
+            c.str()
+                .ok()
+                .map(|a| a.iter().map(|v| v.map(str::to_owned)).collect())
+        })
+        .unwrap_or_else(|| vec![None; rows])
+}
+
 /// The Console's exports hold one line per day and what it is of (model, workspace, key, tier,
 /// token type, ...): a line given twice (a copy, a day exported again and appended) would count
 /// twice. Refuses the first line whose columns other than `amounts` repeat an earlier line's.
@@ -14,27 +27,15 @@ pub(crate) fn check_repeated_lines(
     df: &polars::prelude::DataFrame,
     amounts: &[&str],
 ) -> Result<()> {
-    use polars::prelude::DataType;
-    let columns: Vec<Vec<Option<String>>> = df
+    // Each compared column's values as text, and whether it names a model.
+    let columns: Vec<(Vec<Option<String>>, bool)> = df
         .columns()
         .iter()
         .filter(|c| !amounts.contains(&c.name().as_str()))
         .map(|c| {
-            c.cast(&DataType::String)
-                .ok()
-                .and_then(|c| {
-                    c.str()
-                        .ok()
-                        .map(|a| a.iter().map(|v| v.map(str::to_owned)).collect())
-                })
-                .unwrap_or_else(|| vec![None; df.height()])
+            let model = matches!(c.name().as_str(), "model" | "model_version");
+            (texts(c, df.height()), model)
         })
-        .collect();
-    let models: Vec<bool> = df
-        .columns()
-        .iter()
-        .filter(|c| !amounts.contains(&c.name().as_str()))
-        .map(|c| matches!(c.name().as_str(), "model" | "model_version"))
         .collect();
     let mut seen: std::collections::HashMap<Vec<Option<String>>, u64> =
         std::collections::HashMap::new();
@@ -43,7 +44,6 @@ pub(crate) fn check_repeated_lines(
         // what it names (its display name, its ID with or without the date).
         let key: Vec<Option<String>> = columns
             .iter()
-            .zip(&models)
             .map(|(c, model)| {
                 c[i].as_deref().map(|v| {
                     let v = v.trim().to_lowercase();

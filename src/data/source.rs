@@ -172,10 +172,11 @@ pub(crate) fn open(
             (r.frame, r.label)
         }
         (None, anthropic::Kind::ConsoleUsage, _) => {
+            // A Console export is small: read once, whole, checked for repeated lines, and
+            // queried from memory.
+            let mut lf = scan(path, format)?;
             if format == Format::Csv {
-                let df = scan(path, format)?
-                    .collect()
-                    .map_err(|e| polars_err(path, e))?;
+                let df = lf.collect().map_err(|e| polars_err(path, e))?;
                 let amounts: Vec<&str> = anthropic::CONSOLE_USAGE_RENAMES
                     .iter()
                     .map(|(o, _)| *o)
@@ -183,8 +184,8 @@ pub(crate) fn open(
                     .chain([anthropic::CONSOLE_WEB_SEARCH.0])
                     .collect();
                 super::repeats::check_repeated_lines(path, &df, &amounts)?;
+                lf = df.lazy();
             }
-            let mut lf = scan(path, format)?;
             let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
             let (old, new): (Vec<&str>, Vec<&str>) = anthropic::CONSOLE_USAGE_RENAMES
                 .iter()

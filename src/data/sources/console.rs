@@ -20,14 +20,10 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
         .map_err(|e| polars_err(path, e))?;
     crate::data::repeats::check_repeated_lines(path, &df, &["cost_usd", "list_price_usd"])?;
     let col_text = |name: &str| -> Vec<Option<String>> {
-        df.column(name)
-            .ok()
-            .and_then(|c| {
-                c.str()
-                    .ok()
-                    .map(|a| a.iter().map(|v| v.map(str::to_owned)).collect())
-            })
-            .unwrap_or_else(|| vec![None; df.height()])
+        df.column(name).map_or_else(
+            |_| vec![None; df.height()],
+            |c| crate::data::repeats::texts(c, df.height()),
+        )
     };
     let (dates, models, workspaces, tiers, tokens, costs, kinds) = (
         col_text("usage_date_utc"),
