@@ -170,6 +170,101 @@ fn duckdb_cube_of_the_sample_reviews_the_same() {
     same(&pushed, &direct, "DuckDB over the sample");
 }
 
+/// Runs the DuckDB query of `config` over `csv` into `out`.
+fn duckdb_cube(config: &Path, csv: &Path, out: &Path) {
+    let dir = out.parent().unwrap();
+    let q = write_sql(config, "duckdb", "usage", dir);
+    let o = engine(
+        &sql_python(),
+        &[
+            "duckdb",
+            "--sql",
+            q.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A NULL in the warehouse never reads as 0 in the cube: rows without a billed cost stay apart
+/// from billed rows of the same day and key (and are priced, as the raw rows are), and a NULL
+/// token count leaves its sum empty, which the review refuses as it refuses the raw row.
+#[test]
+fn a_null_in_the_warehouse_is_never_a_zero_in_the_cube() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, warehouse) = sample_table(dir.path());
+    // Every row twice, the same day and key: once billed ($1.25), once without a cost.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let mut billed = format!("{},cost_usd\n", lines.next().unwrap());
+    for line in lines {
+        billed.push_str(&format!("{line},1.25\n{line},\n"));
+    }
+    std::fs::write(&csv, &billed).unwrap();
+    let cfg = std::fs::read_to_string(&warehouse).unwrap() + "cost_usd = \"cost_usd\"\n";
+    std::fs::write(&warehouse, cfg).unwrap();
+    let cubes = dir.path().join("cubes");
+    std::fs::create_dir(&cubes).unwrap();
+    duckdb_cube(&warehouse, &csv, &cubes.join("cube.csv"));
+    let direct = metrics(
+        &sample_config_reading(dir.path(), "usage.csv"),
+        "2026-10",
+        "2026-11-10",
+    );
+    let pushed = metrics(
+        &sample_config_reading(&cubes, "cube.csv"),
+        "2026-10",
+        "2026-11-10",
+    );
+    same(&pushed, &direct, "DuckDB over rows billed and not");
+
+    // One empty cache read count: the raw rows and the cube are both refused, naming it.
+    let mut lines: Vec<String> = billed.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "cache_read_input_tokens")
+        .unwrap();
+    let row = lines
+        .iter()
+        .position(|l| l.starts_with("2026-10-02,"))
+        .unwrap();
+    let mut cells: Vec<String> = lines[row].split(',').map(str::to_owned).collect();
+    cells[at] = String::new();
+    lines[row] = cells.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    duckdb_cube(&warehouse, &csv, &cubes.join("cube.csv"));
+    for config in [
+        sample_config_reading(dir.path(), "usage.csv"),
+        sample_config_reading(&cubes, "cube.csv"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let o = run(govreview(&root())
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "review",
+                "-q",
+                "--month",
+                "2026-10",
+                "--as-of",
+                "2026-11-10",
+                "--out",
+            ])
+            .arg(out.path()));
+        assert_eq!(o.status.code(), Some(2), "{config:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cache_read_input_tokens")
+                && stderr(&o).contains("is not a token count"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
 #[test]
 fn duckdb_cube_of_the_benchmark_files_reviews_the_same() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,15 +9,19 @@
 //! gets the same shape:
 //!
 //! ```sql
-//! SELECT <utc day> AS "date", <dimensions>, CAST(COALESCE(SUM(<count>), 0) AS BIGINT) AS ...,
+//! SELECT <utc day> AS "date", <dimensions>,
+//!        CAST(CASE WHEN COUNT(<count>) = COUNT(*) THEN SUM(<count>) END AS BIGINT) AS ...,
 //!        CAST(SUM("requests") AS BIGINT) AS "requests", SUM(<cost>) AS "cost_usd"
 //! FROM <table> AS "u" WHERE <utc day> BETWEEN DATE '...' AND DATE '...'
-//! GROUP BY <utc day>, <dimensions>, "u"."requests" IS NULL ORDER BY ...
+//! GROUP BY <utc day>, <dimensions>, "u"."requests" IS NULL, <cost> IS NULL ORDER BY ...
 //! ```
 //!
 //! Grouping by `requests IS NULL` keeps rows with and without a request count apart, so output
-//! per request downstream counts only rows that have one, as it does on the raw rows. Sums are
-//! cast to BIGINT because DuckDB sums BIGINT to HUGEINT and Postgres to NUMERIC.
+//! per request downstream counts only rows that have one, as it does on the raw rows; grouping
+//! by `<cost> IS NULL` keeps rows without a billed cost apart, so they are priced as raw rows
+//! are. A NULL token count leaves its group's sum empty (the `CASE`), never a partial sum or 0:
+//! the review refuses that cell as it refuses the raw row. Sums are cast to BIGINT because
+//! DuckDB sums BIGINT to HUGEINT and Postgres to NUMERIC.
 
 use chrono::NaiveDate;
 use sqlparser::ast::helpers::attached_token::AttachedToken;
@@ -420,11 +424,24 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
             continue;
         };
         header.push(note(c, src));
+        // A NULL count leaves the group's sum empty (never a partial sum or 0), which the
+        // review refuses with the cube's row, as it refuses the raw row.
+        let v = col(d, src, &key_of(w, c))?;
         let e = cast(
-            func(
-                "COALESCE",
-                vec![func("SUM", vec![col(d, src, &key_of(w, c))?]), num("0")],
-            ),
+            Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: None,
+                conditions: vec![CaseWhen {
+                    condition: bin(
+                        func("COUNT", vec![v.clone()]),
+                        BinaryOperator::Eq,
+                        func("COUNT", vec![Expr::Wildcard(AttachedToken::empty())]),
+                    ),
+                    result: func("SUM", vec![v]),
+                }],
+                else_result: None,
+            },
             bigint(),
         );
         projection.push(SelectItem::ExprWithAlias {
@@ -456,10 +473,15 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
     }
     if let Some(src) = w.columns.get(COST) {
         header.push(note(COST, src));
+        let c = col(d, src, &key_of(w, COST))?;
         projection.push(SelectItem::ExprWithAlias {
-            expr: func("SUM", vec![col(d, src, &key_of(w, COST))?]),
+            expr: func("SUM", vec![c.clone()]),
             alias: alias(d, COST),
         });
+        // Rows without a billed cost are priced from the price list, as raw rows are: kept
+        // apart from billed rows of the same day and key, never summed in as 0.
+        group_by.push(Expr::IsNull(Box::new(c)));
+        order_by.push(alias(d, COST));
     }
     let selection = match (req.from, req.to) {
         (Some(f), Some(t)) => Some(Expr::Between {

@@ -217,6 +217,6 @@ fn hostile_names_and_inverted_ranges_are_refused() {
 fn without_a_mapping_the_table_holds_the_canonical_columns() {
     let text = sql(Dialect::DuckDb, &Warehouse::default());
     assert!(text.contains("\"u\".\"date\" AS \"date\""), "{text}");
-    assert!(text.contains("CAST(COALESCE(SUM(\"u\".\"cache_creation_1h_input_tokens\"), 0) AS BIGINT) AS \"cache_creation_1h_input_tokens\""), "{text}");
+    assert!(text.contains("CAST(CASE WHEN COUNT(\"u\".\"cache_creation_1h_input_tokens\") = COUNT(*) THEN SUM(\"u\".\"cache_creation_1h_input_tokens\") END AS BIGINT) AS \"cache_creation_1h_input_tokens\""), "{text}");
     assert!(!text.contains("cost_usd"), "{text}");
 }
