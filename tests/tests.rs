@@ -11,6 +11,7 @@ mod golden;
 mod help;
 mod hostile;
 mod hostile_fifth;
+mod hostile_sixth;
 mod review;
 mod sql;
 mod trust;

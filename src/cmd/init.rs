@@ -91,6 +91,18 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         (args.dir.join(".gitignore"), GITIGNORE),
         (args.dir.join("README.md"), README),
     ];
+    let mut problems = Vec::new();
+    for (p, _) in &files {
+        if let Some(why) = not_writable(p) {
+            problems.push(format!("{}: {why}", p.display()));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Usage(format!(
+            "init writes nothing: {}",
+            problems.join("; ")
+        )));
+    }
     let (kept, new): (Vec<_>, Vec<_>) = files.iter().partition(|(p, _)| p.exists());
     let io = |e| Error::io("stdout", "cannot write", e);
     if new.is_empty() && !args.git {
@@ -159,6 +171,24 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         "  # put your usage in data/: a Console usage export, or `govreview fetch` (Analytics API)\n  govreview review\n  govreview check"
     )
     .map_err(io)
+}
+
+/// Why a scaffold file cannot be kept or created at `p`, if so: a link to nothing (writing would
+/// create its target, outside the folder), or something other than a file where the file goes.
+fn not_writable(p: &Path) -> Option<String> {
+    let link = std::fs::symlink_metadata(p).ok()?;
+    match std::fs::metadata(p) {
+        Err(_) if link.file_type().is_symlink() => Some(format!(
+            "is a link to {}, which does not exist; init does not create files through a link: remove the link, or create the file it points to",
+            std::fs::read_link(p)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "a path that cannot be read".into())
+        )),
+        Err(e) => Some(format!("cannot be read ({e})")),
+        Ok(m) => crate::fsx::not_a_file(&m).map(|kind| {
+            format!("is {kind}, not a file; move it away so that init can write the file there")
+        }),
+    }
 }
 
 /// A path as one shell word (quoted when it needs to be).

@@ -47,16 +47,25 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
             refuse_link_loops(&full)?;
         }
         let mut found: Vec<PathBuf> = if !named {
-            glob::glob(&text)
+            let mut found = Vec::new();
+            for p in glob::glob(&text)
                 .map_err(|e| Error::Usage(format!("`{pat}` is not a valid glob: {e}")))?
                 .filter_map(|r| r.ok())
-                .filter(|p| p.is_file())
-                .collect()
+            {
+                if is_data_file(&p, pat)? {
+                    found.push(p);
+                }
+            }
+            found
         } else if full.is_dir() {
             let rd = std::fs::read_dir(&full).map_err(|e| Error::io(&full, "cannot list", e))?;
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && Format::of(p).is_some())
-                .collect()
+            let mut found = Vec::new();
+            for p in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                if Format::of(&p).is_some() && is_data_file(&p, pat)? {
+                    found.push(p);
+                }
+            }
+            found
         } else if full.is_file() {
             vec![full.clone()]
         } else if let Some(kind) = std::fs::metadata(&full)
@@ -87,6 +96,26 @@ pub(crate) fn expand(patterns: &[String], base: &Path, strict: bool) -> Result<V
         out.extend(found);
     }
     Ok(out)
+}
+
+/// Whether `p`, found by the data path `pat`, is a file to read: a regular file (or a link to
+/// one) is, a folder is passed over; a named pipe, socket or device (never opened: a pipe would
+/// wait) or a link to nothing is refused with its name, never skipped (its usage would be silently
+/// missing).
+fn is_data_file(p: &Path, pat: &str) -> Result<bool> {
+    let kind = match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => return Ok(true),
+        Ok(m) if m.is_dir() => return Ok(false),
+        Ok(m) => crate::fsx::not_a_file(&m).unwrap_or("not a regular file"),
+        Err(_) if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) => {
+            "a link that leads to no file (its target is missing, or links loop)"
+        }
+        Err(e) => return Err(Error::io(p, "cannot read", e)),
+    };
+    Err(Error::Usage(format!(
+        "data path `{pat}` finds {}, which is {kind}, not a file; give usage files (CSV, NDJSON, Parquet or saved API pages), or move it out of the data folder",
+        p.display()
+    )))
 }
 
 /// Refuses a link, in the folders a `**` glob walks, to a folder that holds it (the glob would

@@ -211,6 +211,22 @@ fn confined(name: &str) -> bool {
             .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
+/// Why the template at `p` cannot be read, when something is there that is not a file (a named
+/// pipe, a folder, a link to nothing): such a path is refused, never opened (a pipe would wait)
+/// nor passed over for the built-in template without a word.
+fn not_a_template(p: &Path, name: &str) -> Option<String> {
+    let link = std::fs::symlink_metadata(p).ok()?;
+    let kind = match std::fs::metadata(p) {
+        Ok(m) => crate::fsx::not_a_file(&m)?,
+        Err(_) if link.file_type().is_symlink() => "a link to nothing",
+        Err(_) => "unreadable",
+    };
+    Some(format!(
+        "template {} is {kind}, not a file; make it a template file, or remove it to use the built-in {name}",
+        p.display()
+    ))
+}
+
 impl Templates {
     /// Built-ins overridden by the files of `dir`, when given.
     pub fn new(dir: Option<&Path>) -> Result<Templates> {
@@ -221,6 +237,15 @@ impl Templates {
                 "template folder `{}` does not exist; give a folder holding review.md.j2, review.html.j2 or style.css",
                 d.display()
             )));
+        }
+        if let Some(d) = dir {
+            let problems: Vec<String> = BUILTIN_TEMPLATES
+                .iter()
+                .filter_map(|(name, _)| not_a_template(&d.join(name), name))
+                .collect();
+            if !problems.is_empty() {
+                return Err(Error::Usage(problems.join("; ")));
+            }
         }
         let dir: Option<PathBuf> = dir.map(Path::to_path_buf);
         let mut env = Environment::new();
@@ -250,6 +275,14 @@ impl Templates {
             }
             if let Some(d) = &dir {
                 let p = d.join(name);
+                // A template that is there but is not a file is refused (an included one;
+                // the built-in names are checked before anything renders).
+                if let Some(why) = not_a_template(&p, name) {
+                    return Err(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        why,
+                    ));
+                }
                 if p.is_file() {
                     return std::fs::read_to_string(&p).map(Some).map_err(|e| {
                         minijinja::Error::new(

@@ -1,0 +1,138 @@
+//! Reproductions left open by the fifth hostile pass and its re-check: files `init` would create
+//! outside the folder through a dangling link, and templates or data that are named pipes (or
+//! other non-regular files) skipped without a word.
+
+use std::path::Path;
+
+use crate::util::{copy_dir, govreview, root, run, stderr};
+
+fn mkfifo(p: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo {p:?}");
+}
+
+/// A dangling link among the scaffold's files would make `init` create a file where the link
+/// points, outside the folder: refused, every such file named at once, nothing written. A folder
+/// where a file belongs is refused too (it was "kept" as if it were the file).
+#[test]
+fn init_never_writes_through_a_dangling_link_or_keeps_a_folder_for_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(repo.join("reviews")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(outside.join("README.md"), repo.join("README.md")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("actions.toml"),
+        repo.join("reviews/actions.toml"),
+    )
+    .unwrap();
+    let o = run(govreview(dir.path()).args(["init", "repo"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for name in ["README.md", "actions.toml"] {
+        assert!(
+            err.contains(&format!(
+                "repo/{}",
+                if name == "README.md" {
+                    name.to_owned()
+                } else {
+                    format!("reviews/{name}")
+                }
+            )) && err.contains("does not exist"),
+            "{err}"
+        );
+        assert!(!outside.join(name).exists(), "{name} created outside");
+    }
+    assert!(err.contains("link"), "{err}");
+    assert!(
+        !repo.join("govreview.toml").exists(),
+        "half a scaffold written"
+    );
+
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(other.join("govreview.toml")).unwrap();
+    let o = run(govreview(dir.path()).args(["init", "other"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("govreview.toml") && stderr(&o).contains("is a folder"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!other.join("README.md").exists(), "half a scaffold written");
+}
+
+/// A template folder whose `review.md.j2` is a named pipe (or a dangling link) is refused with
+/// its name, not replaced by the built-in template without a word (and never opened: a pipe
+/// would wait).
+#[test]
+fn a_template_that_is_not_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let templates = repo.join("tpl");
+    std::fs::create_dir_all(&templates).unwrap();
+    mkfifo(&templates.join("review.md.j2"));
+    std::os::unix::fs::symlink(templates.join("gone.css"), templates.join("style.css")).unwrap();
+    let o = run(govreview(&repo)
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+        ])
+        .args(["--templates", "tpl", "--out", "out"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("review.md.j2") && stderr(&o).contains("named pipe"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!repo.join("out/2026-10").exists(), "a pack was written");
+}
+
+/// A glob of data.paths, or a folder named there, that holds a named pipe with a data file's
+/// name: refused with the pipe's name (it was skipped, its usage silently missing).
+#[test]
+fn a_data_glob_or_folder_holding_a_pipe_is_refused() {
+    for pattern in ["data/*.csv", "data"] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        copy_dir(&root().join("tests/fixtures/tiny"), &repo);
+        let _ = std::fs::remove_dir_all(repo.join("expected"));
+        mkfifo(&repo.join("data/more.csv"));
+        let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
+        let cfg = with_paths(&cfg, pattern);
+        std::fs::write(repo.join("govreview.toml"), cfg).unwrap();
+        let o = run(govreview(&repo).args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+            "--out",
+            "out",
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{pattern}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("more.csv") && stderr(&o).contains("named pipe"),
+            "{pattern}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// The config with `paths = [...]` replaced by `paths = ["<pattern>"]`.
+fn with_paths(cfg: &str, pattern: &str) -> String {
+    let start = cfg.find("paths = [").expect("the fixture names data.paths");
+    let end = start + cfg[start..].find(']').unwrap() + 1;
+    format!("{}paths = [\"{pattern}\"]{}", &cfg[..start], &cfg[end..])
+}
