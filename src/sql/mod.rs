@@ -494,6 +494,12 @@ pub fn daily_cube_sql(w: &Warehouse, req: &Request<'_>) -> Result<String> {
         (None, Some(t)) => Some(bin(day.clone(), BinaryOperator::LtEq, date_literal(t))),
         (None, None) => None,
     };
+    if req.table.split('.').count() > 1 && req.table.split('.').any(|p| p.trim().is_empty()) {
+        return Err(Error::Usage(format!(
+            "--table `{}` has an empty part (a dot at an end, or two dots together); give the table as name, schema.name or catalog.schema.name",
+            req.table.escape_debug()
+        )));
+    }
     let parts = req
         .table
         .split('.')

@@ -220,3 +220,24 @@ fn without_a_mapping_the_table_holds_the_canonical_columns() {
     assert!(text.contains("CAST(CASE WHEN COUNT(\"u\".\"cache_creation_1h_input_tokens\") = COUNT(*) THEN SUM(\"u\".\"cache_creation_1h_input_tokens\") END AS BIGINT) AS \"cache_creation_1h_input_tokens\""), "{text}");
     assert!(!text.contains("cost_usd"), "{text}");
 }
+
+#[test]
+fn a_table_name_with_an_empty_part_is_named_as_such() {
+    for table in ["x.", ".x", "a..b", "."] {
+        let e = daily_cube_sql(
+            &gateway(),
+            &Request {
+                dialect: Dialect::DuckDb,
+                table,
+                from: None,
+                to: None,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains(&format!("--table `{table}` has an empty part")),
+            "{table}: {e}"
+        );
+    }
+}
