@@ -136,3 +136,45 @@ fn with_paths(cfg: &str, pattern: &str) -> String {
     let end = start + cfg[start..].find(']').unwrap() + 1;
     format!("{}paths = [\"{pattern}\"]{}", &cfg[..start], &cfg[end..])
 }
+
+/// An NDJSON count past 64 bits (2^64) is named by its line and column as too large, not as a
+/// 128-bit column type to re-export from DuckDB.
+#[test]
+fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    std::fs::remove_file(repo.join("data/usage.csv")).unwrap();
+    std::fs::write(
+        repo.join("data/usage.ndjson"),
+        concat!(
+            "{\"date\":\"2026-10-01\",\"team\":\"a\",\"model\":\"claude-sonnet-4-5\",\"uncached_input_tokens\":5,\"output_tokens\":1}\n",
+            "{\"date\":\"2026-10-02\",\"team\":\"a\",\"model\":\"claude-sonnet-4-5\",\"uncached_input_tokens\":7,\"output_tokens\":18446744073709551616}\n",
+        ),
+    )
+    .unwrap();
+    let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
+    std::fs::write(
+        repo.join("govreview.toml"),
+        with_paths(&cfg, "data/usage.ndjson"),
+    )
+    .unwrap();
+    let o = run(govreview(&repo).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("usage.ndjson:2: row 2, column `output_tokens`")
+            && err.contains("exceeds the largest count"),
+        "{err}"
+    );
+}

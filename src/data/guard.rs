@@ -30,6 +30,11 @@ pub(crate) fn caught(path: Option<&Path>, payload: &(dyn std::any::Any + Send)) 
     if what.contains("with overflow") {
         return too_many_tokens(path);
     }
+    if let Some(e) = path.and_then(|p| {
+        crate::data::text_scan::ndjson_huge_number(p, &crate::data::columns::KNOWN_COLUMNS)
+    }) {
+        return e;
+    }
     if let Some(e) = path.and_then(|p| crate::data::columns::unsupported_type(p, &what)) {
         return e;
     }

@@ -114,6 +114,7 @@ impl Source {
 pub(crate) fn polars_err(path: &Path, e: PolarsError) -> Error {
     if let Some(located) = text_scan::json_line_error(path)
         .or_else(|| text_scan::ndjson_nested_value(path, &KNOWN_COLUMNS))
+        .or_else(|| text_scan::ndjson_huge_number(path, &KNOWN_COLUMNS))
     {
         return located;
     }

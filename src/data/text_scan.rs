@@ -397,6 +397,34 @@ pub(crate) fn ndjson_null_count(path: &Path, counts: &[&str]) -> Option<Error> {
     })
 }
 
+/// An NDJSON line giving one of `columns` as a number past 64 bits (2^64): the reader turns
+/// the whole column into a 128-bit integer it cannot use without naming the line.
+pub(crate) fn ndjson_huge_number(path: &Path, columns: &[&str]) -> Option<Error> {
+    if Format::of(path) != Some(Format::Ndjson) {
+        return None;
+    }
+    first_bad_row(path, |line| {
+        let serde_json::Value::Object(o) = serde_json::from_str(line).ok()? else {
+            return None;
+        };
+        let (k, v) = o.iter().find(|(k, v)| {
+            columns.contains(&k.as_str())
+                && v.is_number()
+                && v.as_i64().is_none()
+                && v.as_f64().is_some_and(|f| f.abs() >= 9.2e18)
+        })?;
+        let why = if k == "cost_usd" {
+            format!(
+                "exceeds the largest billed cost govreview accepts in one row (${}); check that the column holds US dollars, not cents or micro-dollars",
+                crate::fmt::int(crate::data::columns::MAX_COST_USD)
+            )
+        } else {
+            crate::data::columns::TOO_LARGE.to_owned()
+        };
+        Some((Some(k.clone()), format!("`{v}` {why}")))
+    })
+}
+
 /// `text` cut to at most `n` characters, with an ellipsis when cut.
 fn shorten(text: &str, n: usize) -> String {
     if text.chars().count() <= n {
