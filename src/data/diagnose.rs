@@ -241,16 +241,54 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
                 .as_deref()
                 .and_then(|v| misread(v, &ch.column))
                 .unwrap_or_else(|| ch.message.clone());
+            // A Console export is named in its own columns, not the canonical ones it is read as.
+            let console = src.label == "console usage";
+            let name = |t: &str| {
+                if console {
+                    console_names(t)
+                } else {
+                    t.to_owned()
+                }
+            };
             let e = Error::data(
                 path,
                 Some(row),
-                Some(&ch.column),
-                format!("{shown} {message}"),
+                Some(&name(&ch.column)),
+                format!("{shown} {}", name(&message)),
             );
             return e.with_line(line);
         }
     }
     Error::data(path, Some(row), None, "is invalid")
+}
+
+/// `text` with each canonical column name (one with an underscore, so never a word of prose) a
+/// Console usage export renames written as the export's column.
+fn console_names(text: &str) -> String {
+    use crate::anthropic::{CONSOLE_USAGE_RENAMES, CONSOLE_WEB_SEARCH};
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while let Some(c) = rest.chars().next() {
+        if out.chars().next_back().is_none_or(|p| !word(p)) {
+            for (console, canonical) in CONSOLE_USAGE_RENAMES.iter().chain([&CONSOLE_WEB_SEARCH]) {
+                if canonical.contains('_')
+                    && rest.starts_with(canonical)
+                    && rest[canonical.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|n| !word(n))
+                {
+                    out.push_str(console);
+                    rest = &rest[canonical.len()..];
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// Whether line `line` (from 1) of a text file holds nothing but spaces.

@@ -391,6 +391,36 @@ fn console_usage_exports_map_onto_the_canonical_columns() {
     );
 }
 
+/// A Console export's bad row is named in the export's own column names, not the canonical ones
+/// it is read as.
+#[test]
+fn console_rows_are_named_in_the_console_columns() {
+    let d = tempfile::tempdir().unwrap();
+    let both = csv(
+        d.path(),
+        "console.csv",
+        "usage_date_utc,model_version,api_key,workspace,usage_type,usage_input_tokens_no_cache,usage_input_tokens_cache_write_5m,usage_input_tokens_cache_write_1h,usage_input_tokens_cache_write,usage_input_tokens_cache_read,usage_output_tokens\n\
+         2026-10-01,claude-sonnet-4-5-20250929,support-bot,Default,standard,100,20,10,5,300,50\n",
+    );
+    let e = load(&[both], None).unwrap_err().to_string();
+    assert!(
+        e.contains("column `usage_input_tokens_cache_write`")
+            && e.contains(
+                "usage_input_tokens_cache_write_5m and usage_input_tokens_cache_write_1h"
+            )
+            && !e.contains("cache_creation"),
+        "{e}"
+    );
+    let negative = csv(
+        d.path(),
+        "console2.csv",
+        "usage_date_utc,model_version,api_key,workspace,usage_type,usage_input_tokens_no_cache,usage_output_tokens\n\
+         2026-10-01,claude-sonnet-4-5-20250929,support-bot,Default,standard,-4,50\n",
+    );
+    let e = load(&[negative], None).unwrap_err().to_string();
+    assert!(e.contains("column `usage_input_tokens_no_cache`"), "{e}");
+}
+
 #[test]
 fn report_pages_and_cost_exports() {
     let d = tempfile::tempdir().unwrap();
