@@ -178,3 +178,35 @@ fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
         "{err}"
     );
 }
+
+/// A reserved team or app name in the data is named with its row and line, not only the file
+/// and column.
+#[test]
+fn a_reserved_name_in_the_data_is_named_with_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let usage = repo.join("data/usage.csv");
+    let mut text = std::fs::read_to_string(&usage).unwrap();
+    text.push_str("2026-10-20,wrkspc_a,a, (Total) ,claude-sonnet-4-5,standard,1000,0,0,0,10,1\n");
+    std::fs::write(&usage, &text).unwrap();
+    let rows = text.lines().count() - 1;
+    let o = run(govreview(&repo).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("usage.csv:{}: row {rows}, column `app`", rows + 1))
+            && err.contains("is a name govreview reserves"),
+        "{err}"
+    );
+}

@@ -291,6 +291,32 @@ fn console_names(text: &str) -> String {
     out
 }
 
+/// The first row (from 1) of a file whose text column `column` reads `value`, and its line in a
+/// text file; (None, None) when it cannot be found (the caller names the file and column).
+pub(crate) fn row_with(src: &Source, column: &str, value: &str) -> (Option<u64>, Option<u64>) {
+    if src.schema.get(column).is_none() {
+        return (None, None);
+    }
+    let found = src
+        .frame
+        .clone()
+        .with_row_index("__row", None)
+        .filter(col(column).cast(DataType::String).eq(lit(value.to_owned())))
+        .select([col("__row")])
+        .limit(1)
+        .collect();
+    let row = found.ok().and_then(|df| {
+        df.column("__row")
+            .ok()
+            .and_then(|c| c.cast(&DataType::UInt64).ok())
+            .and_then(|c| c.u64().ok().and_then(|a| a.get(0)))
+    });
+    match row {
+        Some(r) => (Some(r + 1), src.format.line_of_row(r + 1)),
+        None => (None, None),
+    }
+}
+
 /// Whether line `line` (from 1) of a text file holds nothing but spaces.
 fn blank_line(path: &Path, line: u64) -> bool {
     use std::io::BufRead;

@@ -89,6 +89,11 @@ pub(super) fn load(
     days.dedup();
     let costs = add_costs(cost_files, &mut infos);
     check_cost_overlaps(&costs, &infos)?;
+    if let Some((file, what, name)) = names::first_reserved(&rows) {
+        // Named with its row: the raw rows are queried again, on this error's path only.
+        let (row, line) = super::diagnose::row_with(&sources[file], what, &name);
+        return Err(names::reserved_error(&infos[file].path, row, what, &name).with_line(line));
+    }
     let warnings = names::normalise(&mut rows, &infos, &options.teams)?;
     let mut ds = Dataset {
         rows,

@@ -3,6 +3,7 @@
 //! names govreview gives things itself are refused in the data.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::cube::{CubeRow, FileInfo};
 use crate::error::{Error, Result};
@@ -10,6 +11,37 @@ use crate::metrics::reserved;
 
 fn key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// The first reserved team or app name in the rows: the file it came from, `team` or `app`, and
+/// the name as written.
+pub(crate) fn first_reserved(rows: &[CubeRow]) -> Option<(usize, &'static str, String)> {
+    rows.iter().find_map(|r| {
+        [("team", &r.team), ("app", &r.app)]
+            .into_iter()
+            .find_map(|(what, name)| {
+                name.as_deref()
+                    .filter(|n| reserved(n))
+                    .map(|n| (r.file, what, n.to_owned()))
+            })
+    })
+}
+
+/// The error for reserved name `n` in column `what` of `path` (at `row`, when found).
+pub(crate) fn reserved_error(path: &Path, row: Option<u64>, what: &str, n: &str) -> Error {
+    Error::data(
+        path,
+        row,
+        Some(what),
+        format!(
+            "`{n}` is a name govreview reserves ({}); rename the {what} in the data, or leave the cell empty for usage that has none",
+            if key(n) == "unallocated" {
+                "it gathers usage without a team or app"
+            } else {
+                "it marks a table's total"
+            }
+        ),
+    )
 }
 
 /// Gives every spelling of a team (and of an app within its team) one name: a configured team's
@@ -21,24 +53,8 @@ pub(crate) fn normalise(
     files: &[FileInfo],
     configured: &[String],
 ) -> Result<Vec<String>> {
-    for r in rows.iter() {
-        for (what, name) in [("team", &r.team), ("app", &r.app)] {
-            if let Some(n) = name.as_deref().filter(|n| reserved(n)) {
-                return Err(Error::data(
-                    &files[r.file].path,
-                    None,
-                    Some(what),
-                    format!(
-                        "`{n}` is a name govreview reserves ({}); rename the {what} in the data, or leave the cell empty for usage that has none",
-                        if key(n) == "unallocated" {
-                            "it gathers usage without a team or app"
-                        } else {
-                            "it marks a table's total"
-                        }
-                    ),
-                ));
-            }
-        }
+    if let Some((file, what, n)) = first_reserved(rows) {
+        return Err(reserved_error(&files[file].path, None, what, &n));
     }
     let mut warnings = Vec::new();
     // Teams.
