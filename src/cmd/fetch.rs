@@ -212,6 +212,7 @@ pub fn run(
                             "starting_at": format!("{}T00:00:00Z", range.start),
                             "ending_at": format!("{}T00:00:00Z", range.end),
                             "cursor": cursor,
+                            "report": report.stem(),
                         }),
                     );
                 }

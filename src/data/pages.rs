@@ -27,6 +27,10 @@ pub(crate) struct PageInfo {
     cursor: Option<Option<String>>,
     /// Its number in fetch's naming (`usage-002.json` is 2).
     number: Option<u32>,
+    /// The report fetch recorded it answers (`usage`, `cost`), else its name's stem: an empty
+    /// usage page and an empty cost page of one month answer one range and cursor, yet are two
+    /// walks.
+    walk: Option<String>,
 }
 
 impl PageInfo {
@@ -55,8 +59,14 @@ impl PageInfo {
             .strip_suffix(".json")
             .and_then(|s| s.rsplit_once('-'))
             .and_then(|(_, n)| n.parse::<u32>().ok());
+        let walk = at("report").or_else(|| {
+            name.strip_suffix(".json")
+                .and_then(|s| s.rsplit_once('-'))
+                .map(|(stem, _)| stem.to_owned())
+        });
         Some(PageInfo {
             path: path.to_owned(),
+            walk,
             report,
             data: page.get("data").map(Value::to_string).unwrap_or_default(),
             has_more: page
@@ -299,11 +309,17 @@ pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
         }
     }
     // The same query and cursor answered twice in one folder.
-    type Query<'a> = (&'a Path, &'a str, &'a (String, String), &'a Option<String>);
+    type Query<'a> = (
+        &'a Path,
+        &'a str,
+        &'a Option<String>,
+        &'a (String, String),
+        &'a Option<String>,
+    );
     let mut by_query: BTreeMap<Query, &PageInfo> = BTreeMap::new();
     for p in pages {
         if let (Some(range), Some(cursor)) = (&p.range, &p.cursor)
-            && let Some(first) = by_query.insert((p.folder(), p.report, range, cursor), p)
+            && let Some(first) = by_query.insert((p.folder(), p.report, &p.walk, range, cursor), p)
         {
             return Err(twice(first, p, "answer the same query and page cursor"));
         }
@@ -397,6 +413,28 @@ mod tests {
             json!({"data": [row("b")], "has_more": false, "govreview": saved(json!("c2"))}),
         );
         assert!(check_pages(&[a, b]).is_ok());
+    }
+
+    /// A month without usage: fetch saves an empty usage page and an empty cost page with the
+    /// same range and cursor. They are two walks (by the report fetch recorded, or, in pages
+    /// saved before it recorded one, by their names), not a copy; a copy of one is still refused.
+    #[test]
+    fn the_empty_usage_and_cost_pages_of_a_month_are_two_walks() {
+        let saved = |report: Option<&str>| {
+            let mut s = json!({"starting_at": "s", "ending_at": "e", "cursor": null});
+            if let Some(r) = report {
+                s["report"] = json!(r);
+            }
+            json!({"data": [], "has_more": false, "next_page": null, "govreview": s})
+        };
+        for report in [None, Some("x")] {
+            let usage = info("m/usage-001.json", saved(report.map(|_| "usage")));
+            let cost = info("m/cost-001.json", saved(report.map(|_| "cost")));
+            assert!(check_pages(&[usage.clone(), cost]).is_ok(), "{report:?}");
+            let copy = info("m/usage-001 (copy).json", saved(report.map(|_| "usage")));
+            let e = check_pages(&[usage, copy]).unwrap_err().to_string();
+            assert!(e.contains("answer the same query and page cursor"), "{e}");
+        }
     }
 
     #[test]
