@@ -205,16 +205,35 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
     let mut shares: Vec<Option<f64>> = vec![None; rows.len()];
     let mut orphans = Vec::new();
     for ((month, term, ws, model), (usd, file)) in &cells {
-        let matching: Vec<usize> = (0..rows.len())
-            .filter(|&i| {
-                let r = &rows[i];
-                r.month == *month
-                    && r.in_term == *term
-                    && r.workspace == *ws
-                    && r.billed.is_none()
-                    && (model.is_none() || keys[i] == *model)
-            })
-            .collect();
+        let in_cell = |i: &usize| {
+            let r = &rows[*i];
+            r.month == *month
+                && r.in_term == *term
+                && r.workspace == *ws
+                && (model.is_none() || keys[*i] == *model)
+        };
+        // Usage whose own rows carry a billed cost, billed again by a cost report: the same
+        // money twice (the report's amount would land on other usage, or as unallocated).
+        if let Some(i) = (0..rows.len())
+            .filter(in_cell)
+            .find(|&i| rows[i].billed.is_some())
+        {
+            let path = |f: usize| {
+                ds.files.get(f).map_or_else(
+                    || "a usage file".to_owned(),
+                    |x| x.path.display().to_string(),
+                )
+            };
+            return Err(Error::Input(format!(
+                "{month}{} of model {} is billed twice: {} gives its billed cost (cost_usd) and {} bills it too. Give each usage's billed cost in one place: drop cost_usd from the usage file, or leave the cost report out",
+                ws.as_deref()
+                    .map_or(String::new(), |w| format!(", workspace {w},")),
+                rows[i].model,
+                path(rows[i].file),
+                path(*file),
+            )));
+        }
+        let matching: Vec<usize> = (0..rows.len()).filter(in_cell).collect();
         let computed: f64 = matching.iter().map(|&i| rows[i].computed_net).sum();
         if computed > 0.0 {
             for &i in &matching {

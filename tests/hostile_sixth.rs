@@ -210,3 +210,103 @@ fn a_reserved_name_in_the_data_is_named_with_its_row() {
         "{err}"
     );
 }
+
+/// The same usage in two files, one with team and app columns, the other with only the workspace
+/// an allocation rule gives that team and app: one usage loaded twice, refused as when both
+/// files carry the columns (it was summed twice without a word).
+#[test]
+fn a_copy_allocated_by_rule_to_the_same_team_is_still_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n[[allocation]]\nworkspace_id = \"wrkspc_s\"\nteam = \"support\"\napp = \"bot\"\n";
+    let tagged = "date,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,support,bot,claude-sonnet-4-5,standard,1000000,1000000,10\n2026-10-06,support,bot,claude-sonnet-4-5,standard,1000000,1000000,10\n";
+    let by_workspace = "date,workspace_id,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_s,claude-sonnet-4-5,standard,1000000,1000000,10\n2026-10-06,wrkspc_s,claude-sonnet-4-5,standard,1000000,1000000,10\n";
+    crate::util::write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", config),
+            ("usage/warehouse.csv", tagged),
+            ("usage/by-workspace.csv", by_workspace),
+        ],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("by-workspace.csv")
+            && err.contains("warehouse.csv")
+            && err.contains("team support")
+            && err.contains("allocat"),
+        "{err}"
+    );
+    // Another workspace, allocated elsewhere, is other usage.
+    crate::util::write_files(
+        dir.path(),
+        &[(
+            "usage/by-workspace.csv",
+            &by_workspace.replace("wrkspc_s", "wrkspc_other"),
+        )],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Usage rows that carry their billed cost, and a Console cost export billing the same day,
+/// workspace and model: two sources of billed cost for one usage, refused naming both (the
+/// export's amount was added as unallocated spend: $18 for a $9 bill).
+#[test]
+fn billed_cost_given_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            (
+                "govreview.toml",
+                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n",
+            ),
+            (
+                "usage/usage-with-cost.csv",
+                "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests,cost_usd\n2026-10-01,Support,support,bot,claude-sonnet-4-5,standard,2000000,200000,10,9.00\n",
+            ),
+            (
+                "usage/console-cost-2026-10.csv",
+                "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n2026-10-01,Claude Sonnet 4.5,Support,support-bot,standard,\u{2264} 200k,input_no_cache,6.00,6.00,tokens,global,standard\n2026-10-01,Claude Sonnet 4.5,Support,support-bot,standard,\u{2264} 200k,output,3.00,3.00,tokens,global,standard\n",
+            ),
+        ],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("usage-with-cost.csv")
+            && err.contains("console-cost-2026-10.csv")
+            && err.contains("billed twice"),
+        "{err}"
+    );
+}

@@ -105,7 +105,7 @@ pub(super) fn load(
         warnings,
     };
     sort_rows(&mut ds.rows);
-    check_overlaps(&ds, &merged)?;
+    check_overlaps(&ds, &merged, &options.rules)?;
     totals_fit(&ds)?;
     if !options.by_day {
         // (A day-level cube keeps a row per day and file: its rows are days, not months.)

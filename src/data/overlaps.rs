@@ -1,10 +1,12 @@
 //! The same data loaded twice would count twice: refused, naming both files.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
 use crate::anthropic;
+use crate::config::{AllocationRule, RuleKeys, allocate_keys};
 use crate::cube::{Dataset, FileInfo};
 use crate::data::detect::{ANALYTICS_USAGE, USAGE_REPORT};
 use crate::error::{Error, Result};
@@ -70,18 +72,41 @@ fn dataset(f: &FileInfo) -> Option<(&std::path::Path, &'static str)> {
 /// compared without their team and app. The rows of the `merged` files hold the usage of several
 /// files whose days overlap no other file's (the Parquet fast path sums them as it reads them):
 /// they cannot be duplicates, and are not compared.
-pub(crate) fn check_overlaps(ds: &Dataset, merged: &[usize]) -> Result<()> {
+pub(crate) fn check_overlaps(
+    ds: &Dataset,
+    merged: &[usize],
+    rules: &[AllocationRule],
+) -> Result<()> {
     // Which files give a workspace and an API key: a copy of a file with one of them added or
     // left out holds the same usage under other keys, so files that differ in them are also
-    // compared without both.
+    // compared without both. Which give a team or app: a copy without them, whose workspace or
+    // key an allocation rule gives the same team and app, is compared as allocated.
     let mut gives = vec![(false, false); ds.files.len()];
+    let mut tagged = vec![false; ds.files.len()];
     for r in &ds.rows {
         let g = &mut gives[r.file];
         g.0 |= r.workspace_id.is_some();
         g.1 |= r.api_key_id.is_some();
+        tagged[r.file] |= (r.team.is_some() || r.app.is_some())
+            && !ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
     }
-    overlaps(ds, merged, false, &|_, _| true)?;
-    overlaps(ds, merged, true, &|a, b| gives[a] != gives[b])
+    overlaps(ds, merged, Pass::Exact, &|_, _| true)?;
+    overlaps(ds, merged, Pass::Coarse, &|a, b| gives[a] != gives[b])?;
+    if !rules.is_empty() && tagged.iter().any(|t| *t) && tagged.iter().any(|t| !*t) {
+        overlaps(ds, merged, Pass::Allocated(rules), &|a, b| {
+            tagged[a] != tagged[b]
+        })?;
+    }
+    Ok(())
+}
+
+/// How [`overlaps`] keys a row: as it is; without workspace and API key (`Coarse`); or with the
+/// team and app the allocation rules give it, without workspace and API key (`Allocated`).
+#[derive(Clone, Copy)]
+enum Pass<'a> {
+    Exact,
+    Coarse,
+    Allocated(&'a [AllocationRule]),
 }
 
 /// A model as its dated and undated names both give it (`claude-opus-4-5-20251101` is
@@ -98,32 +123,43 @@ fn undated(model: &str) -> &str {
 fn overlaps(
     ds: &Dataset,
     merged: &[usize],
-    coarse: bool,
+    pass: Pass,
     compare: &dyn Fn(usize, usize) -> bool,
 ) -> Result<()> {
-    type Key<'a> = (
-        Month,
-        &'a Option<String>,
-        &'a Option<String>,
-        &'a Option<String>,
-        &'a Option<String>,
-        &'a str,
-        &'a str,
-    );
-    let none: Option<String> = None;
     let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
     let mut skip = vec![false; ds.files.len()];
     for f in merged {
         skip[*f] = true;
     }
+    let coarse = !matches!(pass, Pass::Exact);
     for r in ds.rows.iter().filter(|r| !skip[r.file]) {
         let wide = ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
+        // Organisation-wide files are compared as allocated in that pass (a team's own log
+        // beside Anthropic's report of the same usage), else without team and app.
+        let (team, app) = match pass {
+            Pass::Allocated(rules) => {
+                let keys = RuleKeys {
+                    workspace_id: r.workspace_id.as_deref(),
+                    api_key_id: r.api_key_id.as_deref(),
+                    model: &r.model,
+                    actor: None,
+                    actor_type: None,
+                };
+                let (t, a) = allocate_keys(r.team.clone(), r.app.clone(), &keys, rules);
+                (t.map(Cow::Owned), a.map(Cow::Owned))
+            }
+            _ if wide => (None, None),
+            _ => (
+                r.team.as_deref().map(Cow::Borrowed),
+                r.app.as_deref().map(Cow::Borrowed),
+            ),
+        };
         let key = (
             r.month,
-            if wide { &none } else { &r.team },
-            if wide { &none } else { &r.app },
-            if coarse { &none } else { &r.workspace_id },
-            if coarse { &none } else { &r.api_key_id },
+            team,
+            app,
+            r.workspace_id.as_deref().filter(|_| !coarse),
+            r.api_key_id.as_deref().filter(|_| !coarse),
             undated(r.model.as_str()),
             r.tier.as_str(),
         );
@@ -149,10 +185,14 @@ fn overlaps(
                 let to = a.1.min(b.1);
                 if from <= to {
                     let dims = describe_dims(key);
-                    let why = if coarse {
-                        " (one of them gives a workspace or API key the other does not: the same usage under other keys)"
-                    } else {
-                        ""
+                    let why = match pass {
+                        Pass::Exact => "",
+                        Pass::Coarse => {
+                            " (one of them gives a workspace or API key the other does not: the same usage under other keys)"
+                        }
+                        Pass::Allocated(_) => {
+                            " (one of them gives team and app columns, the other a workspace or API key that [[allocation]] gives the same team and app: the same usage allocated two ways)"
+                        }
                     };
                     return Err(Error::Input(format!(
                         "{} and {} both hold usage of {dims} for {from}..{to}{why}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
@@ -166,22 +206,22 @@ fn overlaps(
     Ok(())
 }
 
-#[allow(clippy::type_complexity)]
-pub(crate) fn describe_dims(
-    key: &(
-        Month,
-        &Option<String>,
-        &Option<String>,
-        &Option<String>,
-        &Option<String>,
-        &str,
-        &str,
-    ),
-) -> String {
+/// What [`overlaps`] compares rows by: month, team, app, workspace, API key, undated model, tier.
+type Key<'a> = (
+    Month,
+    Option<Cow<'a, str>>,
+    Option<Cow<'a, str>>,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+);
+
+fn describe_dims(key: &Key) -> String {
     let mut parts = vec![format!("model {}", key.5), format!("tier {}", key.6)];
     for (name, v) in [
-        ("team", key.1),
-        ("app", key.2),
+        ("team", key.1.as_deref()),
+        ("app", key.2.as_deref()),
         ("workspace", key.3),
         ("api key", key.4),
     ] {
