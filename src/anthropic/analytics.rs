@@ -170,7 +170,7 @@ pub(crate) fn actor_text(v: Option<&Value>) -> Option<String> {
 
 /// The actor's type: `actor_type` as given, else the actor object's `type` (`user_actor` reads as
 /// `user`), else from the ID's tag (`user_`, `svac_`, `apikey_`).
-fn actor_type(group: &Value, actor: Option<&str>) -> Option<String> {
+pub(crate) fn actor_type(group: &Value, actor: Option<&str>) -> Option<String> {
     let given = match group.get("actor_type") {
         Some(Value::String(s)) => Some(s.trim_end_matches("_actor").to_owned()),
         Some(Value::Object(o)) => o.get("type").and_then(Value::as_str).map(str::to_owned),

@@ -111,7 +111,7 @@ enum Pass<'a> {
 
 /// A model as its dated and undated names both give it (`claude-opus-4-5-20251101` is
 /// `claude-opus-4-5`): two files that name it differently still hold the same usage.
-fn undated(model: &str) -> &str {
+pub(crate) fn undated(model: &str) -> &str {
     match model.rsplit_once('-') {
         Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => head,
         _ => model,

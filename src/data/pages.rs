@@ -178,12 +178,26 @@ fn same_as_read(key: &str, v: &Value) -> Value {
     match v {
         Value::Object(_) if key == "actor" => analytics::actor_text(Some(v))
             .map_or(Value::Null, |a| Value::String(a.trim().to_lowercase())),
-        Value::Object(o) => Value::Object(
-            o.iter()
+        Value::Object(o) => {
+            let mut out: serde_json::Map<String, Value> = o
+                .iter()
                 .filter(|(_, x)| !x.is_null())
                 .map(|(k, x)| (k.clone(), same_as_read(k, x)))
-                .collect(),
-        ),
+                .collect();
+            // The actor's type as the reader takes it: given, else the object's, else its tag.
+            if o.contains_key("actor") || o.contains_key("actor_type") {
+                let actor = analytics::actor_text(o.get("actor"));
+                match analytics::actor_type(v, actor.as_deref()) {
+                    Some(t) => out.insert("actor_type".into(), Value::String(t.to_lowercase())),
+                    None => out.remove("actor_type"),
+                };
+            }
+            Value::Object(out)
+        }
+        // A model's dated and undated IDs name one model.
+        Value::String(t) if key == "model" => {
+            Value::String(super::overlaps::undated(t.trim()).to_lowercase())
+        }
         Value::String(t) => Value::String(t.trim().to_lowercase()),
         other => other.clone(),
     }
@@ -434,6 +448,32 @@ mod tests {
             let copy = info("m/usage-001 (copy).json", saved(report.map(|_| "usage")));
             let e = check_pages(&[usage, copy]).unwrap_err().to_string();
             assert!(e.contains("answer the same query and page cursor"), "{e}");
+        }
+    }
+
+    /// One row given on two pages of a walk, the second with the model's undated ID, or the
+    /// actor as an object without `actor_type`: still one row given twice.
+    #[test]
+    fn a_row_spelt_otherwise_on_the_next_page_is_still_given_twice() {
+        let first = json!({"starting_at": "d", "ending_at": "e",
+            "group": {"actor": "user_01Ann", "actor_type": "user", "model": "claude-sonnet-4-5-20250929", "workspace_id": "w"},
+            "usage": {"output_tokens": 1}});
+        let mut undated = first.clone();
+        undated["group"]["model"] = json!("claude-sonnet-4-5");
+        let mut object = first.clone();
+        object["group"]["actor"] = json!({"type": "user", "id": "user_01Ann"});
+        object["group"]["actor_type"] = Value::Null;
+        for twin in [undated, object] {
+            let p1 = info(
+                "m/usage-001.json",
+                json!({"data": [first.clone()], "has_more": true, "next_page": "c2"}),
+            );
+            let p2 = info(
+                "m/usage-002.json",
+                json!({"data": [twin.clone()], "has_more": false}),
+            );
+            let e = check_pages(&[p1, p2]).unwrap_err().to_string();
+            assert!(e.contains("gives the same"), "{twin}: {e}");
         }
     }
 
