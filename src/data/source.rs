@@ -210,6 +210,14 @@ pub(crate) fn open(
     let schema = frame.collect_schema().map_err(|e| polars_err(path, e))?;
     if label == format.name() {
         check_token_columns(path, &schema)?;
+        if schema.get("date").is_some() && schema.get("starting_at").is_some() {
+            return Err(Error::data(
+                path,
+                None,
+                Some("starting_at"),
+                "the file has both `date` and `starting_at`: one of them would be read and the other ignored, though they may disagree. Give each row's day once: keep `date` (YYYY-MM-DD, UTC) or `starting_at` (RFC 3339), and drop the other",
+            ));
+        }
         if format == Format::Ndjson
             && let Some(e) = text_scan::ndjson_duplicate_key(path)
         {
@@ -262,7 +270,8 @@ pub(crate) fn strptime(format: Option<&str>) -> StrptimeOptions {
 }
 
 /// The canonical day column of a file, and the check that it parsed.
-pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
+pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Vec<Check>)> {
+    let mut checks = Vec::new();
     let (name, dtype) = if let Some(dt) = schema.get("date") {
         ("date", dt)
     } else if let Some(dt) = schema.get("starting_at") {
@@ -287,19 +296,43 @@ pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
         DataType::Datetime(_, None) => c.clone().dt().date(),
         DataType::String if name == "date" => c.clone().str().to_date(strptime(Some("%Y-%m-%d"))),
         // RFC 3339 allows a lower-case `t` and `z`; the parser wants them upper-case.
-        DataType::String => c
-            .clone()
-            .str()
-            .to_uppercase()
-            .str()
-            .to_datetime(
-                Some(TimeUnit::Microseconds),
-                Some(TimeZone::UTC),
-                strptime(None),
-                lit("raise"),
-            )
-            .dt()
-            .date(),
+        DataType::String => {
+            let up = c.clone().str().to_uppercase();
+            // An offset is `Z` or `+hh:mm`/`-hh:mm`: a timestamp without one is refused (the
+            // parser would take the first row's form for every row, and blame the next).
+            let sign = up.clone().str().tail(lit(6)).str().slice(lit(0), lit(1));
+            let offset = up.clone().str().ends_with(lit("Z")).or(sign
+                .clone()
+                .eq(lit("+"))
+                .or(sign.eq(lit("-")))
+                .and(up.clone().str().tail(lit(3)).str().starts_with(lit(":"))));
+            // A leap second (:60) would be moved to the next second: the next day, at a month's
+            // end the next month.
+            let leap = up.clone().str().slice(lit(17), lit(2)).eq(lit("60"));
+            checks.push(Check {
+                column: name.to_owned(),
+                bad: c.clone().is_not_null().and(offset.clone().not()),
+                message: "has no UTC offset; RFC 3339 timestamps end in Z or +hh:mm (e.g. 2026-10-15T12:00:00Z), and a day is counted in UTC: write the offset the time was taken in".into(),
+            });
+            checks.push(Check {
+                column: name.to_owned(),
+                bad: c.clone().is_not_null().and(leap.clone()),
+                message: "is a leap second (:60), which would be counted in the next second, on the next day: write 23:59:59".into(),
+            });
+            let parsed = up
+                .str()
+                .to_datetime(
+                    Some(TimeUnit::Microseconds),
+                    Some(TimeZone::UTC),
+                    strptime(None),
+                    lit("raise"),
+                )
+                .dt()
+                .date();
+            when(offset.and(leap.not()))
+                .then(parsed)
+                .otherwise(lit(NULL).cast(DataType::Date))
+        }
         other => {
             return Err(Error::data(
                 path,
@@ -314,12 +347,12 @@ pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Check)> {
     } else {
         "is not an RFC 3339 timestamp (e.g. 2026-10-01T00:00:00Z)"
     };
-    let check = Check {
+    checks.push(Check {
         column: name.to_owned(),
         bad: day.clone().is_null(),
         message: what.to_owned(),
-    };
-    Ok((day, check))
+    });
+    Ok((day, checks))
 }
 
 /// A whole-number column as Int64 (None where absent or empty), its checks, and whether the cast
@@ -388,7 +421,10 @@ pub(crate) fn zero() -> Expr {
 /// the diagnostic query would run on it.
 pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Check>)> {
     let (path, schema) = (src.path.as_path(), src.schema.as_ref());
-    let (raw_day, day_check) = day_expr(path, schema)?;
+    let (raw_day, day_checks) = day_expr(path, schema)?;
+    let day_column = day_checks
+        .last()
+        .map_or_else(|| "date".to_owned(), |c| c.column.clone());
     // A day outside the years usage can have is a mistake in the year (0000-01-01 would chart
     // as "Jan 0000"): named by its own check, before the unparsable-day one.
     let d32 = raw_day.clone().cast(DataType::Int32);
@@ -399,14 +435,12 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
     let day = when(in_range.clone())
         .then(raw_day.clone())
         .otherwise(lit(NULL).cast(DataType::Date));
-    let mut checks = vec![
-        Check {
-            column: day_check.column.clone(),
-            bad: raw_day.is_not_null().and(in_range.not()),
-            message: "is outside the years govreview reads (2000 to 2099); check the year".into(),
-        },
-        day_check,
-    ];
+    let mut checks = vec![Check {
+        column: day_column,
+        bad: raw_day.is_not_null().and(in_range.not()),
+        message: "is outside the years govreview reads (2000 to 2099); check the year".into(),
+    }];
+    checks.extend(day_checks);
     if schema.get("model").is_none() {
         return Err(Error::data(
             path,

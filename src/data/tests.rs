@@ -500,3 +500,57 @@ fn the_same_data_twice_is_refused() {
     );
     assert!(load(&[a, c], None).is_ok());
 }
+
+/// `starting_at` is read as RFC 3339 asks: with a UTC offset (`Z`, `z` or `+hh:mm`), `T`, `t`
+/// or a space before the time, a fraction optional. A timestamp without an offset is named as
+/// such (it was taken as UTC when the first row had none, and the next row, with one, was the one
+/// refused); a leap second (:60) is refused rather than moved to the next day (and month); a
+/// file with both `date` and `starting_at` is refused (the one ignored could disagree).
+#[test]
+fn starting_at_needs_its_offset_and_a_second_that_was() {
+    let d = tempfile::tempdir().unwrap();
+    let body = |stamps: &[&str]| {
+        let mut s = "starting_at,model,uncached_input_tokens\n".to_owned();
+        for t in stamps {
+            s.push_str(&format!("{t},claude-sonnet-4-5,1\n"));
+        }
+        s
+    };
+    let ok = csv(
+        d.path(),
+        "ok.csv",
+        &body(&[
+            "2026-10-01T00:00:00Z",
+            "2026-10-01t23:30:00.125z",
+            "2026-10-02T01:30:00+02:00",
+            "2026-10-02 12:00:00Z",
+            "2026-10-02T22:00:00-03:00",
+        ]),
+    );
+    let ds = load(&[ok], None).unwrap();
+    let days: Vec<String> = ds.days.iter().map(|x| x.to_string()).collect();
+    assert_eq!(days, ["2026-10-01", "2026-10-02", "2026-10-03"]);
+    let naive = csv(
+        d.path(),
+        "naive.csv",
+        &body(&["2026-10-15T12:00:00", "2026-10-05T00:00:00Z"]),
+    );
+    let e = err_text(load(&[naive], None));
+    assert!(
+        e.contains("row 1, column `starting_at`") && e.contains("no UTC offset"),
+        "{e}"
+    );
+    let leap = csv(d.path(), "leap.csv", &body(&["2026-10-31T23:59:60Z"]));
+    let e = err_text(load(&[leap], None));
+    assert!(
+        e.contains("row 1, column `starting_at`") && e.contains("leap second"),
+        "{e}"
+    );
+    let both = csv(
+        d.path(),
+        "both.csv",
+        "date,starting_at,model,uncached_input_tokens\n2026-10-05,2026-11-05T00:00:00Z,claude-sonnet-4-5,1\n",
+    );
+    let e = err_text(load(&[both], None));
+    assert!(e.contains("both `date` and `starting_at`"), "{e}");
+}
