@@ -165,6 +165,12 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))
 }
 
+/// Refuses a file that a write would replace when it is read-only (named with its mode) or not
+/// a regular file; a path with nothing there passes.
+pub fn check_replaceable(path: &Path) -> Result<()> {
+    writable(path, path).map(|_| ())
+}
+
 /// Refuses to replace what is not a regular file a person may write: a folder, a named pipe, a
 /// device or a socket, or a read-only file (named with its mode). Returns the mode to keep.
 fn writable(path: &Path, shown: &Path) -> Result<Option<std::fs::Permissions>> {
