@@ -115,6 +115,23 @@ pub fn run(
     out: &mut dyn std::io::Write,
     err: &mut dyn std::io::Write,
 ) -> Result<ExitCode> {
+    // Names from data and config reach the terminal: bidirectional characters written out. A
+    // reader that closes standard output early ends the output, not the work.
+    let mut out = secret::BidiVisible::stdout(out);
+    let mut err = secret::BidiVisible::new(err);
+    let code = dispatch(cli, env, &mut out, &mut err);
+    let flushed = std::io::Write::flush(&mut out).and(std::io::Write::flush(&mut err));
+    let code = code?;
+    flushed.map_err(|e| error::Error::io("stdout", "cannot write", e))?;
+    Ok(code)
+}
+
+fn dispatch(
+    cli: Cli,
+    env: &Env,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> Result<ExitCode> {
     let as_of = cli.global.as_of.unwrap_or(env.today);
     let ok = ExitCode::from(EXIT_OK);
     match &cli.command {

@@ -47,9 +47,152 @@ pub fn printable(text: &str) -> String {
     out.trim().to_owned()
 }
 
+/// A terminal stream that writes bidirectional formatting characters out visibly (`\u{202e}`),
+/// whatever printed them: an owner, team or file name holding one would reorder the line around
+/// it (a name reading as another, a suggested command that is not what it shows). The tool's own
+/// text never holds them; a character split between two writes is held until the next.
+pub struct BidiVisible<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+    /// Standard output: once a reader closes the pipe (`govreview review | head -1`), the rest
+    /// of the output is dropped and the command finishes its work, with its own exit code.
+    pipe: bool,
+    closed: bool,
+}
+
+impl<W: std::io::Write> BidiVisible<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        BidiVisible {
+            inner,
+            pending: Vec::new(),
+            pipe: false,
+            closed: false,
+        }
+    }
+
+    /// Wraps standard output: see [`BidiVisible::pipe`].
+    pub fn stdout(inner: W) -> Self {
+        BidiVisible {
+            pipe: true,
+            ..Self::new(inner)
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.write_all(bytes) {
+            Err(e) if self.pipe && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+/// The UTF-8 of a bidirectional formatting character starting `b`, and its length.
+fn bidi_at(b: &[u8]) -> Option<(char, usize)> {
+    let c = match b {
+        [0xD8, 0x9C, ..] => return Some(('\u{061C}', 2)),
+        [0xE2, 0x80, x @ (0x8E | 0x8F | 0xAA..=0xAE), ..] => 0x2000 + u32::from(*x - 0x80),
+        [0xE2, 0x81, x @ 0xA6..=0xA9, ..] => 0x2040 + u32::from(*x - 0x80),
+        _ => return None,
+    };
+    char::from_u32(c).map(|c| (c, 3))
+}
+
+impl<W: std::io::Write> std::io::Write for BidiVisible<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut data = std::mem::take(&mut self.pending);
+        data.extend_from_slice(buf);
+        // The start of a character the next write completes.
+        let held = match data.as_slice() {
+            [.., 0xE2, 0x80 | 0x81] => 2,
+            [.., 0xE2 | 0xD8] => 1,
+            _ => 0,
+        };
+        let (now, later) = data.split_at(data.len() - held);
+        let mut out = Vec::with_capacity(now.len());
+        let mut i = 0;
+        while i < now.len() {
+            match bidi_at(&now[i..]) {
+                Some((c, n)) => {
+                    out.extend_from_slice(c.escape_unicode().to_string().as_bytes());
+                    i += n;
+                }
+                None => {
+                    out.push(now[i]);
+                    i += 1;
+                }
+            }
+        }
+        self.pending = later.to_vec();
+        self.put(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        self.put(&rest)?;
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if self.pipe && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_characters_reach_the_terminal_written_out() {
+        use std::io::Write;
+        let text = "owner Dana\u{202E}Whitfield, \u{2067}x\u{2069} \u{200F} \u{061C} é ‐ ok";
+        let bytes = text.as_bytes();
+        // Whole, and split at every byte.
+        for cut in 0..=bytes.len() {
+            let mut w = BidiVisible::new(Vec::new());
+            w.write_all(&bytes[..cut]).unwrap();
+            w.write_all(&bytes[cut..]).unwrap();
+            w.flush().unwrap();
+            assert_eq!(
+                String::from_utf8(w.inner.clone()).unwrap(),
+                "owner Dana\\u{202e}Whitfield, \\u{2067}x\\u{2069} \\u{200f} \\u{61c} é ‐ ok",
+                "cut at {cut}"
+            );
+        }
+    }
+
+    /// A closed pipe on standard output drops the rest of the output, without an error; on
+    /// standard error (or a file) it is an error.
+    #[test]
+    fn a_closed_pipe_ends_standard_output_quietly() {
+        use std::io::Write;
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = BidiVisible::stdout(Closed);
+        assert!(writeln!(out, "one").is_ok() && writeln!(out, "two").is_ok());
+        assert!(out.flush().is_ok());
+        let mut err = BidiVisible::new(Closed);
+        assert!(writeln!(err, "one").is_err());
+    }
 
     #[test]
     fn remote_text_prints_on_one_line() {

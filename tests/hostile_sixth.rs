@@ -310,3 +310,111 @@ fn billed_cost_given_twice_is_refused() {
         "{err}"
     );
 }
+
+/// `init` checks its owner and name as the review checks the configuration: `TBD` is not a
+/// person (the next review refused it), a name of thousands of characters is refused (it filled
+/// the chat summary); an owner holding a bidirectional control is not a person either.
+#[test]
+fn init_checks_owner_and_name_as_the_review_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(govreview(dir.path()).args(["init", "a", "--name", "Acme", "--owner", "TBD"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not name a person"),
+        "{}",
+        stderr(&o)
+    );
+    let long = "A".repeat(300);
+    let o = run(govreview(dir.path()).args([
+        "init",
+        "b",
+        "--name",
+        &long,
+        "--owner",
+        "Dana Whitfield",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("at most 200 characters"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
+    // The configuration's name is bounded too.
+    let (_d, repo) = tiny();
+    let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
+    let start = cfg.find("name = ").unwrap();
+    let end = start + cfg[start..].find('\n').unwrap();
+    std::fs::write(
+        repo.join("govreview.toml"),
+        format!("{}name = \"{long}\"{}", &cfg[..start], &cfg[end..]),
+    )
+    .unwrap();
+    let o = run(govreview(&repo).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("organization.name") && stderr(&o).contains("at most 200 characters"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// An owner with a right-to-left override: refused by `actions add`; written by hand into the
+/// register, shown written out (`\u{202e}`) in every line the terminal gets (review, check).
+#[test]
+fn a_bidi_owner_never_reaches_the_terminal_raw() {
+    let (_d, repo) = tiny();
+    let o = run(govreview(&repo).args([
+        "actions",
+        "add",
+        "--title",
+        "x",
+        "--owner",
+        "Dana\u{202E}Whitfield",
+        "--due",
+        "2026-11-01",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(govreview(&repo).args([
+        "actions",
+        "add",
+        "--title",
+        "x",
+        "--owner",
+        "Ann Example",
+        "--due",
+        "2026-11-01",
+        "--as-of",
+        "2026-11-10",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let register = repo.join("reviews/actions.toml");
+    let text = std::fs::read_to_string(&register).unwrap();
+    std::fs::write(&register, text.replace("Ann Example", "Ann\\u202EExample")).unwrap();
+    for args in [
+        &["review", "--month", "2026-10", "--as-of", "2026-11-10"][..],
+        &["check", "--month", "2026-10", "--as-of", "2026-11-10"][..],
+    ] {
+        let o = run(govreview(&repo).args(args));
+        let all = format!("{}{}", crate::util::stdout(&o), stderr(&o));
+        assert!(!all.contains('\u{202E}'), "{args:?}: {all}");
+        assert!(all.contains("Ann\\u{202e}Example"), "{args:?}: {all}");
+    }
+}
+
+fn tiny() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    (dir, repo)
+}

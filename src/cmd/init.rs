@@ -31,6 +31,18 @@ fn config(args: &InitArgs) -> Result<String> {
                 }
             )));
         }
+        if flag == "name" && v.chars().count() > crate::config::MAX_ORG_NAME {
+            return Err(Error::Usage(format!(
+                "--name is {} characters long; give the organisation's name, at most {} characters",
+                v.chars().count(),
+                crate::config::MAX_ORG_NAME
+            )));
+        }
+        if flag == "owner" && !crate::config::is_person(v, &Default::default(), &[]) {
+            return Err(Error::Usage(format!(
+                "--owner `{v}` does not name a person; give the name of whoever runs the review, e.g. --owner \"Dana Whitfield\""
+            )));
+        }
         let item = &mut doc["organization"][key];
         let decor = item
             .as_value()

@@ -73,6 +73,9 @@ pub fn money_problem(v: f64, what: &str) -> Option<String> {
 /// The premium tier by default: the families priced above Sonnet.
 pub const DEFAULT_PREMIUM: [&str; 3] = ["opus", "fable", "mythos"];
 
+/// The longest organisation name, in characters: it heads every page and the chat summary.
+pub const MAX_ORG_NAME: usize = 200;
+
 /// Words that never name a person.
 pub const NOT_A_PERSON: [&str; 9] = [
     "",
@@ -365,6 +368,11 @@ pub struct Config {
 pub fn is_person(name: &str, teams: &BTreeMap<String, String>, people: &[String]) -> bool {
     let n = name.trim();
     let lower = n.to_ascii_lowercase();
+    // A control or bidirectional character is no part of a name (a right-to-left override
+    // makes a name read as another).
+    if n.chars().any(|c| c.is_control() || crate::fmt::is_bidi(c)) {
+        return false;
+    }
     if NOT_A_PERSON.contains(&lower.as_str()) || teams.contains_key(n) {
         return false;
     }

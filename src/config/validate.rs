@@ -16,6 +16,15 @@ pub(super) fn validate(
     let org = raw.organization;
     if org.name.trim().is_empty() {
         problems.push(loc.problem(&["organization", "name"], "is blank; name the organisation"));
+    } else if org.name.chars().count() > super::MAX_ORG_NAME {
+        problems.push(loc.problem(
+            &["organization", "name"],
+            format!(
+                "is {} characters long; give the organisation's name, at most {} characters (it heads every page and the chat summary)",
+                org.name.chars().count(),
+                super::MAX_ORG_NAME
+            ),
+        ));
     }
     let review_day = match org.review_day {
         None => DEFAULT_REVIEW_DAY,
