@@ -24,6 +24,9 @@ pub const MAX_RESTARTS: u32 = 3;
 pub const MAX_SILENT: u32 = 2;
 /// The largest page govreview reads (a page of 1,000 rows is well under 2 MB).
 pub const MAX_PAGE_BYTES: u64 = 32 * 1024 * 1024;
+/// The most a month's pages may hold together, as saved (1,000 full pages would be 2 GB): a
+/// server that ignores `limit` is stopped with a message before memory runs out.
+pub const MAX_WALK_BYTES: usize = 1024 * 1024 * 1024;
 
 /// Which API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +116,8 @@ pub struct Client {
     timeout: Duration,
     /// The largest page read, in bytes.
     max_page: u64,
+    /// The most a month's pages may hold together, in bytes.
+    max_walk: usize,
     /// How long to wait before retry `n` (1-based) when the server gives no `retry-after`.
     pub backoff: fn(u32) -> Duration,
 }
@@ -164,6 +169,7 @@ impl Client {
             api,
             timeout: Duration::from_secs(60),
             max_page: MAX_PAGE_BYTES,
+            max_walk: MAX_WALK_BYTES,
             backoff: default_backoff,
         }
     }
@@ -397,17 +403,23 @@ impl Client {
 
     /// Every page of a report for a range, following `has_more` / `next_page` with the query
     /// unchanged; a refused cursor (400/410 mid-walk) restarts the walk from the first page.
-    pub fn pages(
+    ///
+    /// `keep` turns each page (and the cursor it answered) into what is kept of it, and its size
+    /// in bytes, as it arrives: the parsed page is dropped at once (it takes several times its
+    /// text in memory), and the walk stops past [`MAX_WALK_BYTES`].
+    pub fn pages<T>(
         &self,
         report: Report,
         range: Range,
         on_wait: &mut dyn FnMut(&str, Duration),
         on_page: &mut dyn FnMut(usize),
-    ) -> Result<Vec<(Value, Option<String>)>> {
+        keep: &mut dyn FnMut(Value, Option<String>) -> Result<(T, usize)>,
+    ) -> Result<Vec<T>> {
         let path = report.path(self.api);
         let mut restarts = 0;
         'walk: loop {
-            let mut out: Vec<(Value, Option<String>)> = Vec::new();
+            let mut out: Vec<T> = Vec::new();
+            let mut bytes = 0usize;
             let mut next: Option<String> = None;
             let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
             loop {
@@ -450,7 +462,23 @@ impl Client {
                         self.base
                     )));
                 }
-                out.push((v, cursor));
+                let (kept, size) = keep(v, cursor)?;
+                bytes = bytes.saturating_add(size);
+                if bytes > self.max_walk {
+                    return Err(Error::Input(format!(
+                        "{}{path} answered more than {} of pages for {} to {} ({} pages): more than a month of usage holds; is --base-url the Anthropic API? Stopping",
+                        self.base,
+                        if self.max_walk >= 1 << 20 {
+                            format!("{} MiB", self.max_walk >> 20)
+                        } else {
+                            format!("{} bytes", self.max_walk)
+                        },
+                        range.start,
+                        range.end.pred_opt().unwrap_or(range.end),
+                        out.len() + 1
+                    )));
+                }
+                out.push(kept);
                 on_page(out.len());
                 if !more {
                     return Ok(out);
@@ -542,6 +570,7 @@ mod tests {
                 },
                 &mut |_, _| {},
                 &mut |_| {},
+                &mut |v, _| Ok((v, 0)),
             )
             .map(|p| p.len());
         (pages, t0.elapsed())
@@ -627,5 +656,47 @@ mod tests {
             answer(s, &body);
         }));
         assert_eq!(r.unwrap(), 4);
+    }
+
+    /// A server that sends far more than a month holds is stopped at the walk's cap, with a
+    /// message, before memory runs out; each page is kept as what `keep` makes of it.
+    #[test]
+    fn a_walk_past_its_bytes_is_stopped() {
+        let base = serve(|n, s| {
+            let body = format!(r#"{{"data":[],"has_more":true,"next_page":"c{n}"}}"#);
+            answer(s, &body);
+        });
+        let client = Client {
+            backoff: |_| Duration::ZERO,
+            max_walk: 200,
+            ..Client::new(
+                &base,
+                "sk-ant-admin-test".into(),
+                "ANTHROPIC_ADMIN_KEY",
+                Api::Analytics,
+            )
+            .with_limits(Duration::from_millis(400), 1000)
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let mut kept = 0;
+        let e = client
+            .pages(
+                Report::Usage,
+                Range {
+                    start: day(1),
+                    end: day(3),
+                },
+                &mut |_, _| {},
+                &mut |_| {},
+                &mut |v, _| {
+                    kept += 1;
+                    let n = v.to_string().len();
+                    Ok(((), n))
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("answered more than 200 bytes of pages"), "{e}");
+        assert!((4..=6).contains(&kept), "{kept}");
     }
 }

@@ -192,14 +192,8 @@ pub fn run(
         for report in &reports {
             env.show(&format!("{month}: {}", report.stem()));
             let mut on_page = |n: usize| env.show(&format!("{month}: {}, page {n}", report.stem()));
-            let pages = client.pages(*report, range, &mut on_wait, &mut on_page)?;
-            counts.push(format!(
-                "{} {} page{}",
-                pages.len(),
-                report.stem(),
-                if pages.len() == 1 { "" } else { "s" }
-            ));
-            for (i, (mut p, cursor)) in pages.into_iter().enumerate() {
+            // Each page saved as text as it arrives.
+            let mut keep = |mut p: Value, cursor: Option<String>| -> Result<(String, usize)> {
                 if api == Api::Analytics
                     && let Value::Object(o) = &mut p
                 {
@@ -216,9 +210,21 @@ pub fn run(
                         }),
                     );
                 }
-                let text =
-                    serde_json::to_string_pretty(&p).map_err(|e| Error::Internal(e.to_string()))?;
-                files.push((format!("{}-{:03}.json", report.stem(), i + 1), text + "\n"));
+                let text = serde_json::to_string_pretty(&p)
+                    .map_err(|e| Error::Internal(e.to_string()))?
+                    + "\n";
+                let n = text.len();
+                Ok((text, n))
+            };
+            let pages = client.pages(*report, range, &mut on_wait, &mut on_page, &mut keep)?;
+            counts.push(format!(
+                "{} {} page{}",
+                pages.len(),
+                report.stem(),
+                if pages.len() == 1 { "" } else { "s" }
+            ));
+            for (i, text) in pages.into_iter().enumerate() {
+                files.push((format!("{}-{:03}.json", report.stem(), i + 1), text));
             }
         }
         let dir = out_dir(global, args).join(month.to_string());
