@@ -411,7 +411,19 @@ impl Config {
                 .any(|k| k.starts_with("pricing.models."));
             let mut found = Vec::new();
             let cfg = validate(raw, path, &locator, &mut found, stand_in_price);
-            problems.extend(found.into_iter().filter(|p| !reported.contains(&p.key)));
+            // The two dates of a term are checked together: a stand-in for one is no term.
+            let linked = |k: &Option<String>| match k.as_deref() {
+                Some("commitment.start" | "commitment.end") => {
+                    reported.contains(&Some("commitment.start".into()))
+                        || reported.contains(&Some("commitment.end".into()))
+                }
+                _ => false,
+            };
+            problems.extend(
+                found
+                    .into_iter()
+                    .filter(|p| !reported.contains(&p.key) && !linked(&p.key)),
+            );
             cfg
         });
         match cfg {

@@ -243,3 +243,32 @@ fn an_override_of_a_price_holds_on_every_day() {
     let on = |d: &str| b.price_on(d.parse().unwrap()).cost(&read);
     assert!(on("2026-10-01") > on("2026-10-07"));
 }
+
+/// A term date of the wrong type is one problem: its stand-in does not make the other date's
+/// term look ten years long.
+#[test]
+fn a_term_date_of_the_wrong_type_is_one_problem() {
+    for (start, end) in [
+        ("\"2026-01-01\"", "2026-12-31"),
+        ("2026-01-01", "\"2026-12-31\""),
+    ] {
+        let text = format!(
+            "{MINIMAL}[commitment]\nname = \"c\"\namount = 1000.0\nstart = {start}\nend = {end}\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("wrong type"), "{p:?}");
+    }
+}
+
+/// A price far out of range is shown as written in short (`1e300`), not in 301 digits.
+#[test]
+fn a_huge_price_is_shown_short() {
+    let text = format!("{MINIMAL}[pricing.models.\"claude-opus-4-5\"]\noutput = 1e300\n");
+    let p = problems(&text);
+    assert!(
+        p[0].message
+            .starts_with("1e300 is above $10,000 per million tokens"),
+        "{p:?}"
+    );
+}

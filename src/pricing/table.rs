@@ -503,11 +503,13 @@ pub fn build(
 fn price_problem(v: f64) -> Option<String> {
     if !v.is_finite() || v < 0.0 {
         Some(format!(
-            "{v} is not a price; prices are USD per million tokens, 0 or more"
+            "{} is not a price; prices are USD per million tokens, 0 or more",
+            crate::fmt::num_or_raw(v)
         ))
     } else if v > MAX_PRICE {
         Some(format!(
-            "{v} is above $10,000 per million tokens, more than any model costs; prices are USD per million tokens (Sonnet 4.5 input is 3)"
+            "{} is above $10,000 per million tokens, more than any model costs; prices are USD per million tokens (Sonnet 4.5 input is 3)",
+            crate::fmt::num_or_raw(v)
         ))
     } else {
         None
