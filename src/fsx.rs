@@ -199,6 +199,44 @@ fn writable(path: &Path, shown: &Path) -> Result<Option<std::fs::Permissions>> {
     Ok(Some(m.permissions()))
 }
 
+/// Creates folder `dir` and its parents. When a file, a device or a link to nothing stands where
+/// a folder must be, the error says which path it is and what it is.
+pub fn create_folder(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let mut parts: Vec<&Path> = dir
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .collect();
+        parts.reverse();
+        for a in parts {
+            let Ok(link) = std::fs::symlink_metadata(a) else {
+                break;
+            };
+            let (what, fix) = match std::fs::metadata(a) {
+                Ok(m) if m.is_dir() => continue,
+                Ok(m) => (
+                    not_a_file(&m).unwrap_or("a file").to_owned(),
+                    "give another path, or move it away",
+                ),
+                Err(_) if link.file_type().is_symlink() => (
+                    format!(
+                        "a link to {}, which does not exist",
+                        std::fs::read_link(a)
+                            .map_or_else(|_| "nothing".into(), |t| t.display().to_string())
+                    ),
+                    "create the folder it points to, or give another path",
+                ),
+                Err(_) => continue,
+            };
+            return Error::Usage(format!(
+                "{} is {what}, where govreview needs a folder; {fix}",
+                a.display()
+            ));
+        }
+        Error::io(dir, "cannot create folder", e)
+    })
+}
+
 /// Removes temporary files that a killed run left beside `target` (`.NAME.tmp-PID[-N]`, PID no
 /// longer running). Only where running processes can be told (Linux).
 fn clean_stale_temps(dir: &Path, target: &Path) {
@@ -251,7 +289,7 @@ impl PendingFile {
     pub fn new(path: &Path, bytes: &[u8]) -> Result<PendingFile> {
         let target = write_target(path)?;
         let dir = parent_of(&target);
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create folder", e))?;
+        create_folder(dir)?;
         Self::streamed(path, |tmp| {
             use std::io::Write;
             let written = (|| {
@@ -333,8 +371,7 @@ impl StagedDir {
                 parent.display()
             )));
         }
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::io(parent, "cannot create folder", e))?;
+        create_folder(parent)?;
         if std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink()) {
             let to = std::fs::read_link(target).unwrap_or_default();
             return Err(Error::Usage(format!(
@@ -370,7 +407,7 @@ impl StagedDir {
     pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
         let p = self.staging.join(rel);
         if let Some(d) = p.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::io(d, "cannot create folder", e))?;
+            create_folder(d)?;
         }
         std::fs::write(&p, bytes).map_err(|e| Error::io(self.target.join(rel), "cannot write", e))
     }
@@ -408,8 +445,7 @@ impl StagedDir {
                     )));
                 }
                 if let Some(d) = to.parent() {
-                    std::fs::create_dir_all(d)
-                        .map_err(|e| Error::io(d, "cannot create folder", e))?;
+                    create_folder(d)?;
                 }
                 if link {
                     let target = std::fs::read_link(&from)
@@ -575,7 +611,7 @@ impl RepoLock {
     /// in it is.
     pub fn acquire(dir: &Path) -> Result<RepoLock> {
         let created = (!dir.exists()).then(|| dir.to_owned());
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create folder", e))?;
+        create_folder(dir)?;
         let path = dir.join(LOCK_FILE);
         let file = match File::open(dir) {
             Ok(f) if cfg!(unix) => f,

@@ -418,3 +418,40 @@ fn tiny() -> (tempfile::TempDir, std::path::PathBuf) {
     let _ = std::fs::remove_dir_all(repo.join("expected"));
     (dir, repo)
 }
+
+/// An output folder that is a file, a device or a link to nothing is named as such (it was "cannot
+/// create folder: File exists (os error 17)").
+#[test]
+fn an_output_folder_that_is_not_one_is_named() {
+    let (_d, repo) = tiny();
+    std::fs::write(repo.join("afile"), "x").unwrap();
+    std::os::unix::fs::symlink("nowhere", repo.join("dangling")).unwrap();
+    for (out, what) in [
+        ("afile", "afile is a file, where govreview needs a folder"),
+        (
+            "dangling",
+            "dangling is a link to nowhere, which does not exist",
+        ),
+    ] {
+        let o = run(govreview(&repo).args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+            "--out",
+            out,
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(what), "{}", stderr(&o));
+    }
+    let o =
+        run(govreview(&repo).args(["init", "/dev/null", "--name", "A", "--owner", "Ann Example"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/dev/null is a device"),
+        "{}",
+        stderr(&o)
+    );
+}
