@@ -586,7 +586,7 @@ fn the_register_refuses_what_would_wrap_or_mislead() {
     ]));
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(
-        stderr(&o).contains("used every action ID"),
+        stderr(&o).contains("a new action needs an ID above A-999999, the last there is (the highest, counting this command's new actions, is A-999999)"),
         "{}",
         stderr(&o)
     );

@@ -480,6 +480,16 @@ closed = 2026-11-02
             needs(&r.actions[0], &teams, &[]),
             ["a due date (2026-09-01 is before the action was opened (2026-10))"]
         );
+        // A date years out of reach would keep the action from ever being overdue.
+        let text = REG.replace("due = 2026-12-10", "due = 9999-12-31");
+        let r = Register::load(&write(d.path(), &text)).unwrap();
+        assert_eq!(r.actions[0].due, None);
+        assert_eq!(
+            needs(&r.actions[0], &teams, &[]),
+            [
+                "a due date (9999-12-31 is more than ten years after the action was opened (2026-10))"
+            ]
+        );
     }
 
     fn new_action(title: &str) -> NewAction {

@@ -292,6 +292,17 @@ pub(super) fn parse(
                 due_problem = Some(format!("{d} is before the action was opened ({o})"));
                 None
             }
+            // A date years out of reach would keep the action from ever being overdue.
+            (Some(d), Some(o)) if d > o.plus(120).first_day() => {
+                due_problem = Some(format!(
+                    "{d} is more than ten years after the action was opened ({o})"
+                ));
+                None
+            }
+            (Some(d), None) if chrono::Datelike::year(&d) > 2100 => {
+                due_problem = Some(format!("{d} is years out of reach"));
+                None
+            }
             (d, _) => d,
         };
         let links = match t.get("links") {

@@ -108,7 +108,7 @@ impl Register {
             .unwrap_or(0);
         if n >= super::MAX_ID {
             return Err(Error::Input(format!(
-                "{} has used every action ID up to A-{}; IDs are never reused. Start a new register (output.register) for the next actions",
+                "{}: a new action needs an ID above A-{}, the last there is (the highest, counting this command's new actions, is A-{n}); IDs are never reused, and nothing was written. Start a new register (output.register) for the next actions",
                 self.path.display(),
                 super::MAX_ID
             )));
