@@ -573,8 +573,15 @@ pub(crate) fn canonical(src: &Source, plan: &Plan) -> Result<(LazyFrame, Vec<Che
         exprs.push(v.alias(Slot::Web.column()));
     }
     if plan.billed {
-        if schema.get("cost_usd").is_some() {
-            let raw = col("cost_usd");
+        if let Some(dtype) = schema.get("cost_usd") {
+            // An empty cost means "not billed", quoted (`""`, read as an empty text) or not.
+            let raw = if matches!(dtype, DataType::String) {
+                when(col("cost_usd").eq(lit("")))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(col("cost_usd"))
+            } else {
+                col("cost_usd")
+            };
             let v = raw.clone().cast(DataType::Float64);
             checks.push(Check {
                 column: "cost_usd".into(),

@@ -554,3 +554,29 @@ fn starting_at_needs_its_offset_and_a_second_that_was() {
     let e = err_text(load(&[both], None));
     assert!(e.contains("both `date` and `starting_at`"), "{e}");
 }
+
+/// A CSV `cost_usd` left empty means "not billed" (priced from the price list), whether the
+/// empty value is quoted (`""`) or not: the quoted one was "`` is not a number".
+#[test]
+fn an_empty_cost_quoted_or_not_is_not_billed() {
+    let d = tempfile::tempdir().unwrap();
+    let p = csv(
+        d.path(),
+        "u.csv",
+        "date,model,uncached_input_tokens,cost_usd\n2026-10-01,claude-sonnet-4-5,10,\n2026-10-02,claude-sonnet-4-5,20,\"\"\n2026-10-03,claude-sonnet-4-5,30,1.5\n",
+    );
+    let ds = load(&[p], None).unwrap();
+    let billed: u64 = ds
+        .rows
+        .iter()
+        .filter(|r| r.billed)
+        .map(|r| r.tokens.uncached_input)
+        .sum();
+    let priced: u64 = ds
+        .rows
+        .iter()
+        .filter(|r| !r.billed)
+        .map(|r| r.tokens.uncached_input)
+        .sum();
+    assert_eq!((billed, priced), (30, 30));
+}
