@@ -455,3 +455,27 @@ fn an_output_folder_that_is_not_one_is_named() {
         stderr(&o)
     );
 }
+
+/// A folder name with a line break is printed on one line by `init` (written out, and quoted
+/// for the shell as `$'...'`), never as two lines.
+#[test]
+fn init_prints_a_folder_with_a_line_break_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(govreview(dir.path()).args([
+        "init",
+        "two\nlines",
+        "--name",
+        "A",
+        "--owner",
+        "Ann Example",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = crate::util::stdout(&o);
+    assert!(
+        out.contains("Created a review repository in two\\nlines:"),
+        "{out}"
+    );
+    assert!(out.contains("  cd $'two\\u000alines'\n"), "{out}");
+    assert!(!out.contains("two\nlines"), "{out}");
+    assert!(dir.path().join("two\nlines/govreview.toml").is_file());
+}

@@ -106,7 +106,7 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     let mut problems = Vec::new();
     for (p, _) in &files {
         if let Some(why) = not_writable(p) {
-            problems.push(format!("{}: {why}", p.display()));
+            problems.push(format!("{}: {why}", shown(p)));
         }
     }
     if !problems.is_empty() {
@@ -121,7 +121,7 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "{} is already a review repository: every file of the scaffold exists; nothing was written.",
-            args.dir.display()
+            shown(&args.dir)
         )
         .map_err(io)?;
         return Ok(());
@@ -150,7 +150,7 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     writeln!(
         out,
         "Created a review repository in {}{}:",
-        args.dir.display(),
+        shown(&args.dir),
         if args.git {
             " (a git repository, the scaffold committed)"
         } else {
@@ -159,10 +159,10 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     )
     .map_err(io)?;
     for (p, _) in &new {
-        writeln!(out, "  {}", p.display()).map_err(io)?;
+        writeln!(out, "  {}", shown(p)).map_err(io)?;
     }
     for (p, _) in &kept {
-        writeln!(out, "  {} (already there, kept as it is)", p.display()).map_err(io)?;
+        writeln!(out, "  {} (already there, kept as it is)", shown(p)).map_err(io)?;
     }
     let mut todo = Vec::new();
     if args.name.is_none() || args.owner.is_none() {
@@ -203,12 +203,35 @@ fn not_writable(p: &Path) -> Option<String> {
     }
 }
 
-/// A path as one shell word (quoted when it needs to be).
+/// A path on one line: a line break or other control in it written out (`\n`).
+fn shown(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.chars().any(char::is_control) {
+        s.escape_debug().to_string()
+    } else {
+        s
+    }
+}
+
+/// A path as one shell word (quoted when it needs to be; with a control character, as bash's
+/// `$'...'`, so that the command stays on one line).
 pub(crate) fn shell_word(s: &str) -> String {
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
     {
         s.to_owned()
+    } else if s.chars().any(char::is_control) {
+        let mut out = String::from("$'");
+        for c in s.chars() {
+            match c {
+                '\'' => out.push_str("\\'"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
