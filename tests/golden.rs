@@ -515,6 +515,21 @@ fn decisions_hold_across_three_reviews() {
             .all(|a| a["scope"] != "c" && a["scope"] != "c/chat"),
         "{new:?}"
     );
+    // One action carries the follow-up: the assistant's caching item of wave 1, for the owner
+    // who closed the first, linked to it (there were two, the follow-up's and the item's).
+    let on_assistant: Vec<&&serde_json::Value> =
+        new.iter().filter(|a| a["scope"] == "a/assistant").collect();
+    assert_eq!(on_assistant.len(), 1, "{on_assistant:?}");
+    let carrier = on_assistant[0];
+    assert!(
+        carrier["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Follow-up of A-0001 (closed as done without effect). Backlog B1: caching for app assistant"),
+        "{carrier}"
+    );
+    assert_eq!(carrier["owner"], "Ann Example");
+    assert_eq!(fu["action"], carrier["id"]);
 
     // September. The chat's batch share fell to 10%, worse than the 20% of August (when it was
     // dropped) by more than the 2-point tolerance: batch is back. 900M standard at $3 and 100M

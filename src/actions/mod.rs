@@ -157,6 +157,8 @@ pub struct NewAction {
     pub spend_then: Option<f64>,
     /// The goal its KPI is to reach.
     pub goal_then: Option<f64>,
+    /// The actions it follows up (one closed as done without effect).
+    pub links: Vec<String>,
 }
 
 /// The register as read: its actions, and the text it was read from (to refuse overwriting a
@@ -507,6 +509,7 @@ closed = 2026-11-02
             saving_then: None,
             spend_then: None,
             goal_then: None,
+            links: Vec::new(),
         }
     }
 

@@ -152,6 +152,17 @@ impl Register {
         if let Some(v) = new.spend_then {
             t.insert("spend_then", value((v * 100.0).round() / 100.0));
         }
+        if !new.links.is_empty() {
+            t.insert(
+                "links",
+                value(
+                    new.links
+                        .iter()
+                        .map(|l| text(l))
+                        .collect::<toml_edit::Array>(),
+                ),
+            );
+        }
         // Comments at the end of the file (or a new register's header) stay where a person put
         // them: before the new action, not below it.
         let trailing = self.doc.trailing().as_str().unwrap_or_default().to_owned();
@@ -188,7 +199,7 @@ impl Register {
             opened: Some(new.opened),
             closed: None,
             notes: new.notes.unwrap_or_default(),
-            links: Vec::new(),
+            links: new.links,
             lever: new.lever,
             kpi_then: new.kpi_then.map(round_sig),
             saving_then: new.saving_then.map(|v| (v * 100.0).round() / 100.0),

@@ -296,6 +296,7 @@ pub fn run(
                 saving_then: None,
                 spend_then: None,
                 goal_then: None,
+                links: Vec::new(),
             })?;
             reg.save()?;
             writeln!(out, "Added {id} to {}.", reg.path.display()).map_err(io)

@@ -118,6 +118,10 @@ pub struct Finding {
     pub links: Vec<String>,
     /// The reason of the dropped action that holds it (`A-0003 dropped on 2026-11-03: ...`).
     pub held: Option<String>,
+    /// For a follow-up (an action closed as done without effect): the KPI that action was on,
+    /// so that the workload's backlog item on that KPI carries the follow-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows: Option<String>,
 }
 
 /// An action proposed for a finding, with its owner and due date.

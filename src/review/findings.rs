@@ -75,6 +75,7 @@ pub fn finding(row: &KpiRow, who: Who, id: usize) -> Option<Finding> {
         action: None,
         links: Vec::new(),
         held: None,
+        follows: None,
     })
 }
 
@@ -201,6 +202,10 @@ pub fn proposals(
         if matches!(f.metric.as_str(), "budget" | "surge") && f.scope != "org" && own_items {
             continue;
         }
+        // A follow-up is carried by its workload's item on the same KPI (see `item_action`).
+        if items.iter().any(|i| carries_follow_up(i, f)) {
+            continue;
+        }
         if items
             .iter()
             .any(|i| answers(&i.metric, &f.metric) && covers(&i.scope, &scope))
@@ -231,7 +236,17 @@ pub fn within(inner: &str, outer: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The action for a wave-1 backlog item: due on its ship date.
+/// Whether the action proposed for a backlog item carries follow-up `f`: the same workload, on
+/// the KPI the action closed without effect was on (no two open actions on one scope and KPI).
+fn carries_follow_up(item: &ProposedAction, f: &Finding) -> bool {
+    f.follows
+        .as_deref()
+        .is_some_and(|k| item.scope == register_scope(f) && answers(&item.metric, k))
+}
+
+/// The action for a wave-1 backlog item: due on its ship date. It carries the follow-up of an
+/// action on its workload and KPI closed as done without effect: for that action's owner, linked
+/// to it.
 fn item_action(i: &Item, findings: &[Finding], p: &Proposing) -> ProposedAction {
     let scope = i.scope();
     let on_kpi = |f: &&Finding| answers(&i.kpi, &f.metric);
@@ -247,7 +262,12 @@ fn item_action(i: &Item, findings: &[Finding], p: &Proposing) -> ProposedAction 
         });
     // A workload that went back the wrong way after an action was closed: its owner picks it up.
     let regressed = found.filter(|f| f.regressed_after.is_some() && register_scope(f) == scope);
-    ProposedAction {
+    let follow_up = findings.iter().find(|f| {
+        f.follows
+            .as_deref()
+            .is_some_and(|k| register_scope(f) == scope && answers(&i.kpi, k))
+    });
+    let mut action = ProposedAction {
         finding: found.map_or_else(|| format!("B{}", i.rank.unwrap_or(0)), |f| f.id.clone()),
         metric: i.kpi.clone(),
         scope: scope.clone(),
@@ -280,7 +300,19 @@ fn item_action(i: &Item, findings: &[Finding], p: &Proposing) -> ProposedAction 
         spend_then: (p.spend_of)(&scope),
         goal_then: Some(i.target),
         links: Vec::new(),
+    };
+    if let Some(f) = follow_up {
+        let first = f.links.first().cloned().unwrap_or_default();
+        action.title = format!(
+            "Follow-up of {first} (closed as done without effect). {}",
+            action.title
+        );
+        if let Some(o) = &f.owner {
+            action.owner = o.clone();
+        }
+        action.links = f.links.clone();
     }
+    action
 }
 
 /// The action for one finding.

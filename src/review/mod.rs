@@ -265,6 +265,7 @@ pub fn build(
         );
         f.owner = Some(n.owner.clone()).filter(|o| !o.trim().is_empty());
         f.links = vec![n.action.clone()];
+        f.follows = Some(n.row.key.clone());
         // An open action already on the scope and KPI carries the follow-up: no second one.
         let scope = n.who.register_scope();
         if let Some(open) = register

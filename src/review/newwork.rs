@@ -121,6 +121,7 @@ pub fn new_work(
                 action: None,
                 links: Vec::new(),
                 held: None,
+                follows: None,
             });
         };
         if let (Some(max), Some(s)) = (d.max_opus_share, opus)
@@ -222,6 +223,7 @@ pub fn surges(
                 action: None,
                 links: Vec::new(),
                 held: None,
+                follows: None,
             });
         }
     }

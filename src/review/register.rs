@@ -43,6 +43,7 @@ pub fn propose(register: &mut Register, model: &ReportModel) -> Result<Vec<Strin
             saving_then: p.est_monthly_saving,
             spend_then: p.spend_then,
             goal_then: p.goal_then,
+            links: p.links.clone(),
         })?);
     }
     Ok(ids)
@@ -171,6 +172,20 @@ pub fn link_register(model: &mut ReportModel, actions: &[Action], cfg: &Config) 
     };
     for f in &mut model.findings {
         let scope = super::findings::register_scope(f);
+        // A follow-up carried by its workload's item is matched on the KPI it follows.
+        if let Some(k) = f.follows.clone()
+            && f.action.is_none()
+            && let Some(carrier) = actions
+                .iter()
+                .filter(|a| a.status == S::Open && a.opened.is_none_or(|o| o <= month))
+                .filter(|a| a.scope == scope && same_kpi(a, &k) && !f.links.is_empty())
+                .filter(|a| a.links.iter().any(|l| f.links.contains(l)))
+                .map(|a| a.id.clone())
+                .min_by_key(|id| (id.len(), id.clone()))
+        {
+            f.action = Some(carrier);
+            continue;
+        }
         let open_now = |a: &&Action| a.status == S::Open && a.opened.is_none_or(|o| o <= month);
         let own = open_action(&f.metric, &scope).or_else(|| {
             let mut ids: Vec<String> = actions
