@@ -479,3 +479,83 @@ fn init_prints_a_folder_with_a_line_break_on_one_line() {
     assert!(!out.contains("two\nlines"), "{out}");
     assert!(dir.path().join("two\nlines/govreview.toml").is_file());
 }
+
+/// Two files that name different workspaces (or API keys) hold different usage, whatever columns
+/// each has beside: accepted, never refused as a copy (the comparison leaves out only a column one
+/// of the two files lacks). A copy that only lacks a column is still refused.
+#[test]
+fn different_workspaces_or_keys_are_never_a_copy() {
+    let head = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n";
+    let rule = "[[allocation]]\nworkspace_id = \"wrkspc_s\"\nteam = \"support\"\napp = \"bot\"\n";
+    let row = "2026-10-05,claude-sonnet-4-5,standard,1000000,1000000,10";
+    let cases = [
+        // Tagged in one, allocated by rule in the other, two workspaces.
+        (
+            format!("{head}{rule}"),
+            format!(
+                "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_t,support,bot,claude-sonnet-4-5,standard,1000000,1000000,10\n"
+            ),
+            format!(
+                "date,workspace_id,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_s,claude-sonnet-4-5,standard,1000000,1000000,10\n"
+            ),
+            true,
+        ),
+        // Both give an API key (different), one a workspace too.
+        (
+            head.to_owned(),
+            format!(
+                "date,workspace_id,api_key_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,w1,k1,support,bot,{}\n",
+                &row[11..]
+            ),
+            format!(
+                "date,api_key_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,k2,support,bot,{}\n",
+                &row[11..]
+            ),
+            true,
+        ),
+        // The same API key, one file with the workspace too: a copy.
+        (
+            head.to_owned(),
+            format!(
+                "date,workspace_id,api_key_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,w1,k1,support,bot,{}\n",
+                &row[11..]
+            ),
+            format!(
+                "date,api_key_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,k1,support,bot,{}\n",
+                &row[11..]
+            ),
+            false,
+        ),
+    ];
+    for (i, (config, a, b, accepted)) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::util::write_files(
+            dir.path(),
+            &[
+                ("govreview.toml", config),
+                ("usage/a.csv", a),
+                ("usage/b.csv", b),
+            ],
+        );
+        let o = run(govreview(dir.path()).args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+            "--out",
+            "out",
+        ]));
+        if *accepted {
+            assert!(o.status.success(), "case {i}: {}", stderr(&o));
+        } else {
+            assert_eq!(o.status.code(), Some(2), "case {i}");
+            assert!(
+                stderr(&o).contains("counted twice"),
+                "case {i}: {}",
+                stderr(&o)
+            );
+        }
+    }
+}

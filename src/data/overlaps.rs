@@ -77,36 +77,65 @@ pub(crate) fn check_overlaps(
     merged: &[usize],
     rules: &[AllocationRule],
 ) -> Result<()> {
-    // Which files give a workspace and an API key: a copy of a file with one of them added or
-    // left out holds the same usage under other keys, so files that differ in them are also
-    // compared without both. Which give a team or app: a copy without them, whose workspace or
-    // key an allocation rule gives the same team and app, is compared as allocated.
-    let mut gives = vec![(false, false); ds.files.len()];
-    let mut tagged = vec![false; ds.files.len()];
+    // What each file gives: a workspace, an API key, a team or app of its own. A copy of a file
+    // with a key column added or left out holds the same usage under other keys, so two files
+    // that differ in what they give are also compared on what both give only (and as allocated
+    // when one gives team and app and the other leaves them to the [[allocation]] rules).
+    let mut gives = vec![Gives::default(); ds.files.len()];
     for r in &ds.rows {
         let g = &mut gives[r.file];
-        g.0 |= r.workspace_id.is_some();
-        g.1 |= r.api_key_id.is_some();
-        tagged[r.file] |= (r.team.is_some() || r.app.is_some())
+        g.workspace |= r.workspace_id.is_some();
+        g.key |= r.api_key_id.is_some();
+        g.tagged |= (r.team.is_some() || r.app.is_some())
             && !ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
     }
-    overlaps(ds, merged, Pass::Exact, &|_, _| true)?;
-    overlaps(ds, merged, Pass::Coarse, &|a, b| gives[a] != gives[b])?;
-    if !rules.is_empty() && tagged.iter().any(|t| *t) && tagged.iter().any(|t| !*t) {
-        overlaps(ds, merged, Pass::Allocated(rules), &|a, b| {
-            tagged[a] != tagged[b]
-        })?;
+    overlaps(ds, merged, Pass::EXACT, &|_, _| true)?;
+    let mut kinds: Vec<Gives> = gives.clone();
+    kinds.sort();
+    kinds.dedup();
+    for (i, p) in kinds.iter().enumerate() {
+        for q in &kinds[i + 1..] {
+            let allocate = p.tagged != q.tagged;
+            if allocate && rules.is_empty() {
+                // Team and app on one side only, and nothing to allocate the other's by.
+                continue;
+            }
+            let pass = Pass {
+                workspace: p.workspace && q.workspace,
+                key: p.key && q.key,
+                rules: allocate.then_some(rules),
+            };
+            overlaps(ds, merged, pass, &|a, b| {
+                (gives[a] == *p && gives[b] == *q) || (gives[a] == *q && gives[b] == *p)
+            })?;
+        }
     }
     Ok(())
 }
 
-/// How [`overlaps`] keys a row: as it is; without workspace and API key (`Coarse`); or with the
-/// team and app the allocation rules give it, without workspace and API key (`Allocated`).
+/// What a file's rows give.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Gives {
+    workspace: bool,
+    key: bool,
+    tagged: bool,
+}
+
+/// How [`overlaps`] keys a row: with or without its workspace and API key, and with its own
+/// team and app or those the allocation rules give it.
 #[derive(Clone, Copy)]
-enum Pass<'a> {
-    Exact,
-    Coarse,
-    Allocated(&'a [AllocationRule]),
+struct Pass<'a> {
+    workspace: bool,
+    key: bool,
+    rules: Option<&'a [AllocationRule]>,
+}
+
+impl Pass<'_> {
+    const EXACT: Pass<'static> = Pass {
+        workspace: true,
+        key: true,
+        rules: None,
+    };
 }
 
 /// A model as its dated and undated names both give it (`claude-opus-4-5-20251101` is
@@ -131,13 +160,12 @@ fn overlaps(
     for f in merged {
         skip[*f] = true;
     }
-    let coarse = !matches!(pass, Pass::Exact);
     for r in ds.rows.iter().filter(|r| !skip[r.file]) {
         let wide = ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
         // Organisation-wide files are compared as allocated in that pass (a team's own log
         // beside Anthropic's report of the same usage), else without team and app.
-        let (team, app) = match pass {
-            Pass::Allocated(rules) => {
+        let (team, app) = match pass.rules {
+            Some(rules) => {
                 let keys = RuleKeys {
                     workspace_id: r.workspace_id.as_deref(),
                     api_key_id: r.api_key_id.as_deref(),
@@ -158,8 +186,8 @@ fn overlaps(
             r.month,
             team,
             app,
-            r.workspace_id.as_deref().filter(|_| !coarse),
-            r.api_key_id.as_deref().filter(|_| !coarse),
+            r.workspace_id.as_deref().filter(|_| pass.workspace),
+            r.api_key_id.as_deref().filter(|_| pass.key),
             undated(r.model.as_str()),
             r.tier.as_str(),
         );
@@ -185,14 +213,12 @@ fn overlaps(
                 let to = a.1.min(b.1);
                 if from <= to {
                     let dims = describe_dims(key);
-                    let why = match pass {
-                        Pass::Exact => "",
-                        Pass::Coarse => {
-                            " (one of them gives a workspace or API key the other does not: the same usage under other keys)"
-                        }
-                        Pass::Allocated(_) => {
-                            " (one of them gives team and app columns, the other a workspace or API key that [[allocation]] gives the same team and app: the same usage allocated two ways)"
-                        }
+                    let why = if pass.rules.is_some() {
+                        " (one of them gives team and app columns, the other a workspace or API key that [[allocation]] gives the same team and app: the same usage allocated two ways)"
+                    } else if !(pass.workspace && pass.key) {
+                        " (one of them gives a workspace or API key the other does not: the same usage under other keys)"
+                    } else {
+                        ""
                     };
                     return Err(Error::Input(format!(
                         "{} and {} both hold usage of {dims} for {from}..{to}{why}: the same data loaded twice would be counted twice. Give each day's usage in one file only (remove the duplicate file or its overlapping days)",
