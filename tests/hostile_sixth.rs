@@ -492,12 +492,8 @@ fn different_workspaces_or_keys_are_never_a_copy() {
         // Tagged in one, allocated by rule in the other, two workspaces.
         (
             format!("{head}{rule}"),
-            format!(
-                "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_t,support,bot,claude-sonnet-4-5,standard,1000000,1000000,10\n"
-            ),
-            format!(
-                "date,workspace_id,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_s,claude-sonnet-4-5,standard,1000000,1000000,10\n"
-            ),
+            "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_t,support,bot,claude-sonnet-4-5,standard,1000000,1000000,10\n".to_owned(),
+            "date,workspace_id,model,service_tier,uncached_input_tokens,output_tokens,requests\n2026-10-05,wrkspc_s,claude-sonnet-4-5,standard,1000000,1000000,10\n".to_owned(),
             true,
         ),
         // Both give an API key (different), one a workspace too.
