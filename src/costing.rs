@@ -184,6 +184,8 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
             .is_some_and(|c| c.start <= d && d <= c.end)
     };
     let mut sums: BTreeMap<Cell, (Amount, usize)> = BTreeMap::new();
+    // The days each cell bills: usage carrying its own billed cost on one of them is billed twice.
+    let mut billed_days: BTreeMap<Cell, std::collections::BTreeSet<NaiveDate>> = BTreeMap::new();
     for (file, r) in &ds.costs {
         let key = (
             Month::of(r.day),
@@ -191,6 +193,7 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
             r.workspace.clone(),
             r.model.as_deref().map(|m| model_key(cfg, m)),
         );
+        billed_days.entry(key.clone()).or_default().insert(r.day);
         let e = sums.entry(key).or_insert((Amount::default(), *file));
         e.0.add(r.cents.map(|c| c.0), r.usd)?;
     }
@@ -198,6 +201,9 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
         .into_iter()
         .map(|(k, (a, f))| (k, (a.usd(), f)))
         .collect();
+    // A cube row's days (a usage row of the data, not an orphan added below).
+    let spans: Vec<(NaiveDate, NaiveDate)> =
+        ds.rows.iter().map(|r| (r.first_day, r.last_day)).collect();
     let keys: Vec<Option<String>> = rows
         .iter()
         .map(|r| Some(model_key(cfg, &r.model)))
@@ -212,20 +218,26 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 && r.workspace == *ws
                 && (model.is_none() || keys[*i] == *model)
         };
-        // Usage whose own rows carry a billed cost, billed again by a cost report: the same
+        // Usage whose own rows carry a billed cost on a day a cost report bills again: the same
         // money twice (the report's amount would land on other usage, or as unallocated).
+        let days = &billed_days[&(*month, *term, ws.clone(), model.clone())];
+        let on_billed_day = |i: usize| {
+            spans
+                .get(i)
+                .is_some_and(|(a, b)| days.range(*a..=*b).next().is_some())
+        };
+        let path = |f: usize| {
+            ds.files.get(f).map_or_else(
+                || "a usage file".to_owned(),
+                |x| x.path.display().to_string(),
+            )
+        };
         if let Some(i) = (0..rows.len())
             .filter(in_cell)
-            .find(|&i| rows[i].billed.is_some())
+            .find(|&i| rows[i].billed.is_some() && on_billed_day(i))
         {
-            let path = |f: usize| {
-                ds.files.get(f).map_or_else(
-                    || "a usage file".to_owned(),
-                    |x| x.path.display().to_string(),
-                )
-            };
             return Err(Error::Input(format!(
-                "{month}{} of model {} is billed twice: {} gives its billed cost (cost_usd) and {} bills it too. Give each usage's billed cost in one place: drop cost_usd from the usage file, or leave the cost report out",
+                "{month}{} of model {} is billed twice: {} gives its billed cost (cost_usd) and {} bills the same days too. Give each usage's billed cost in one place: drop cost_usd from the usage file, or leave the cost report out",
                 ws.as_deref()
                     .map_or(String::new(), |w| format!(", workspace {w},")),
                 rows[i].model,
@@ -233,7 +245,33 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 path(*file),
             )));
         }
-        let matching: Vec<usize> = (0..rows.len()).filter(in_cell).collect();
+        let matching: Vec<usize> = (0..rows.len())
+            .filter(in_cell)
+            .filter(|&i| rows[i].billed.is_none())
+            .collect();
+        // Nothing of the workspace to bill, but usage of the model on those days carrying its
+        // own billed cost without a workspace: most likely the same money, refused rather than
+        // added as unallocated spend.
+        if matching.is_empty()
+            && ws.is_some()
+            && let Some(i) = (0..rows.len()).find(|&i| {
+                let r = &rows[i];
+                r.month == *month
+                    && r.in_term == *term
+                    && r.workspace.is_none()
+                    && r.billed.is_some()
+                    && (model.is_none() || keys[i] == *model)
+                    && on_billed_day(i)
+            })
+        {
+            return Err(Error::Input(format!(
+                "{month}, workspace {}, of model {} may be billed twice: {} bills it, and {} gives usage of that model on those days with its billed cost (cost_usd) but without a workspace, so the two cannot be told apart. Give the usage file a workspace_id column, or give each usage's billed cost in one place (drop cost_usd, or leave the cost report out)",
+                ws.as_deref().unwrap_or_default(),
+                rows[i].model,
+                path(*file),
+                path(rows[i].file),
+            )));
+        }
         let computed: f64 = matching.iter().map(|&i| rows[i].computed_net).sum();
         if computed > 0.0 {
             for &i in &matching {

@@ -555,3 +555,89 @@ fn different_workspaces_or_keys_are_never_a_copy() {
         }
     }
 }
+
+/// Billed twice is decided per day: usage carrying cost_usd on days 16-31 and a cost export
+/// billing other usage on days 1-15 is one bill each (it was refused); usage carrying cost_usd
+/// without a workspace, and a cost export billing that model in a workspace on the same day
+/// with no other usage to bill, is refused as billed twice (it was added as unallocated spend).
+#[test]
+fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
+    let config = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n";
+    let head = "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests";
+    let console = "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n";
+    let bill = |d: u32| {
+        format!(
+            "2026-10-{d:02},Claude Sonnet 4.5,Support,k,standard,\u{2264} 200k,input_no_cache,3.00,3.00,tokens,global,standard\n2026-10-{d:02},Claude Sonnet 4.5,Support,k,standard,\u{2264} 200k,output,1.50,1.50,tokens,global,standard\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let early: String = (1..=15)
+        .map(|d| {
+            format!(
+                "2026-10-{d:02},Support,support,bot,claude-sonnet-4-5,standard,1000000,100000,10\n"
+            )
+        })
+        .collect();
+    let late: String = (16..=31)
+        .map(|d| format!("2026-10-{d:02},Support,support,bot,claude-sonnet-4-5,standard,1000000,100000,10,4.50\n"))
+        .collect();
+    let costs: String = (1..=15).map(bill).collect();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", config),
+            ("usage/early.csv", &format!("{head}\n{early}")),
+            ("usage/late.csv", &format!("{head},cost_usd\n{late}")),
+            ("usage/console-cost.csv", &format!("{console}{costs}")),
+        ],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        (m["spend"].as_f64().unwrap() - 139.5).abs() < 1e-9,
+        "{}",
+        m["spend"]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", config),
+            (
+                "usage/a.csv",
+                "date,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests,cost_usd\n2026-10-05,support,bot,claude-sonnet-4-5,standard,1000000,100000,10,4.50\n",
+            ),
+            ("usage/console-cost.csv", &format!("{console}{}", bill(5))),
+        ],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("billed twice") && stderr(&o).contains("without a workspace"),
+        "{}",
+        stderr(&o)
+    );
+}
