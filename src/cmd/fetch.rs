@@ -228,6 +228,14 @@ pub fn run(
             }
         }
         let dir = out_dir(global, args).join(month.to_string());
+        // A row the API gave twice across the walk's pages is refused now, not saved for every
+        // later review to refuse.
+        crate::data::check_fetched(&dir, &files).map_err(|e| {
+            Error::Input(format!(
+                "the API's pages for {month} would be refused by every review: {}. The API repeated rows across the pages of its walk (its data may have been refreshed meanwhile); nothing was saved for {month}: fetch it again later",
+                e.shown()
+            ))
+        })?;
         write_folder(&dir, &files)?;
         if !quiet {
             let final_from = analytics::final_from(month);

@@ -33,7 +33,7 @@ mod sources;
 mod text_scan;
 pub mod write;
 
-pub(crate) use pages::check_walk_fields;
+pub(crate) use pages::{check_fetched, check_walk_fields};
 pub use paths::{expand_config_paths, expand_paths};
 
 /// How the data is loaded.

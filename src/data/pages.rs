@@ -310,6 +310,31 @@ fn check_rows(pages: &[PageInfo]) -> Result<()> {
     Ok(())
 }
 
+/// The checks of [`check_pages`] on the pages one `fetch` walk is about to save in `dir`
+/// (`name`, text): a row the API repeated across its pages is refused before it is saved (every
+/// later review would refuse the folder).
+pub(crate) fn check_fetched(dir: &Path, files: &[(String, String)]) -> Result<()> {
+    let mut infos = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        let (kind, page) = anthropic::json_kind(&path, text)?;
+        infos.extend(PageInfo::of(&path, kind, &page));
+    }
+    // Two pages of one walk with the same rows: the API answered one page twice.
+    for (i, p) in infos.iter().enumerate() {
+        if let Some(q) = infos[..i].iter().find(|q| {
+            q.report == p.report && !p.data.is_empty() && p.data != "[]" && q.data == p.data
+        }) {
+            return Err(Error::Input(format!(
+                "{} would hold the same rows as {}",
+                p.path.display(),
+                q.path.display()
+            )));
+        }
+    }
+    check_pages(&infos)
+}
+
 /// Refuses a page saved twice, a walk with a page missing, and a row given twice.
 pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
     // The same rows in two files (empty pages aside: a month without usage has several).
@@ -449,6 +474,37 @@ mod tests {
             let e = check_pages(&[usage, copy]).unwrap_err().to_string();
             assert!(e.contains("answer the same query and page cursor"), "{e}");
         }
+    }
+
+    /// A walk whose second page repeats a row of the first is refused before it is saved.
+    #[test]
+    fn a_fetched_walk_with_a_repeated_row_is_refused() {
+        let saved = |cursor: Value| json!({"starting_at": "s", "ending_at": "e", "cursor": cursor, "report": "usage"});
+        let row = json!({"starting_at": "2026-10-05T00:00:00Z", "ending_at": "2026-10-06T00:00:00Z",
+            "group": {"model": "claude-sonnet-4-5", "workspace_id": "w"}, "usage": {"output_tokens": 1}});
+        let mut other = row.clone();
+        other["group"]["workspace_id"] = json!("v");
+        let files = vec![
+            (
+                "usage-001.json".to_owned(),
+                json!({"data": [row.clone()], "has_more": true, "next_page": "c2", "govreview": saved(Value::Null)}).to_string(),
+            ),
+            (
+                "usage-002.json".to_owned(),
+                json!({"data": [other, row], "has_more": false, "next_page": null, "govreview": saved(json!("c2"))}).to_string(),
+            ),
+        ];
+        let e = check_fetched(Path::new("m"), &files)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("usage-002.json") && e.contains("gives the same"),
+            "{e}"
+        );
+        assert!(
+            check_fetched(Path::new("m"), &files[..1]).is_err(),
+            "a missing page"
+        );
     }
 
     /// One row given on two pages of a walk, the second with the model's undated ID, or the
