@@ -478,6 +478,18 @@ fn init_prints_a_folder_with_a_line_break_on_one_line() {
     assert!(out.contains("  cd $'two\\u000alines'\n"), "{out}");
     assert!(!out.contains("two\nlines"), "{out}");
     assert!(dir.path().join("two\nlines/govreview.toml").is_file());
+    // A right-to-left override: the cd it suggests works when pasted.
+    let o = run(govreview(dir.path()).args([
+        "init",
+        "bidi\u{202e}folder",
+        "--name",
+        "A",
+        "--owner",
+        "Ann Example",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = crate::util::stdout(&o);
+    assert!(out.contains("  cd $'bidi\\u202efolder'\n"), "{out}");
 }
 
 /// Two files that name different workspaces (or API keys) hold different usage, whatever columns

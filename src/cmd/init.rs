@@ -213,6 +213,11 @@ fn shown(p: &Path) -> String {
     }
 }
 
+/// A control or bidirectional character: written out, never printed raw.
+fn unprintable(c: char) -> bool {
+    c.is_control() || crate::fmt::is_bidi(c)
+}
+
 /// A path as one shell word (quoted when it needs to be; with a control character, as bash's
 /// `$'...'`, so that the command stays on one line).
 pub(crate) fn shell_word(s: &str) -> String {
@@ -220,13 +225,13 @@ pub(crate) fn shell_word(s: &str) -> String {
         .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
     {
         s.to_owned()
-    } else if s.chars().any(char::is_control) {
+    } else if s.chars().any(unprintable) {
         let mut out = String::from("$'");
         for c in s.chars() {
             match c {
                 '\'' => out.push_str("\\'"),
                 '\\' => out.push_str("\\\\"),
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c if unprintable(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
                 c => out.push(c),
             }
         }

@@ -13,6 +13,25 @@ use crate::error::{Error, Result};
 /// output: a spreadsheet would obey them and show the name reordered.
 pub fn text(s: &str) -> String {
     let s = crate::fmt::bidi_visible(s);
+    // Control characters (an escape, U+0085) written out too: `cat` of the file would send them
+    // to the terminal. Tabs and line breaks stay (the writer quotes them).
+    let s: std::borrow::Cow<str> = if s
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        s.chars()
+            .map(|c| {
+                if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s
+    };
     let s = s.as_ref();
     let invisible = |c: char| {
         c.is_whitespace()
@@ -110,6 +129,13 @@ pub fn write(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn controls_and_bidi_marks_are_written_out_alike() {
+        assert_eq!(text("ap\u{1b}p\u{85}"), "ap\\u{1b}p\\u{85}");
+        assert_eq!(text("op\u{200f}us"), "op\\u{200f}us");
+        assert_eq!(text("two\nlines"), "two\nlines");
+    }
 
     #[test]
     fn formulas_are_defused_and_quoting_is_the_writers() {
