@@ -131,6 +131,21 @@ pub(crate) fn check_walk_fields(path: &Path, page: &Value) -> Result<()> {
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t.to_uppercase()).ok())
                 .map(|t| t.with_timezone(&chrono::Utc))
         };
+        // An end that cannot be read, or is not after the start, says the row is not what the
+        // API sends.
+        if let (Some(start), Some(raw)) = (at("starting_at"), b.get("ending_at"))
+            && !raw.is_null()
+            && at("ending_at").is_none_or(|end| end <= start)
+        {
+            return Err(Error::data(
+                path,
+                None,
+                Some(&format!("data[{i}].ending_at")),
+                format!(
+                    "is {raw}, which is not an RFC 3339 time after the row's starting_at ({start}); save the page as the API sent it (govreview fetch does)"
+                ),
+            ));
+        }
         if let (Some(start), Some(end)) = (at("starting_at"), at("ending_at"))
             && end > start
             && start.date_naive() != (end - chrono::Duration::nanoseconds(1)).date_naive()
@@ -552,6 +567,19 @@ mod tests {
             let e = check_walk_fields(p, &bad).unwrap_err().to_string();
             assert!(e.contains("m/usage-001.json") && e.contains(key), "{e}");
         }
+        // A row's end that cannot be read, or is not after its start.
+        for end in [
+            json!("garbage"),
+            json!("2026-10-30T00:00:00Z"),
+            json!("2026-11-01T00:00:00"),
+            json!(5),
+        ] {
+            let page = json!({"data": [{"starting_at": "2026-10-31T00:00:00Z", "ending_at": end}]});
+            let e = check_walk_fields(p, &page).unwrap_err().to_string();
+            assert!(e.contains("data[0].ending_at"), "{end}: {e}");
+        }
+        let page = json!({"data": [{"starting_at": "2026-10-31T00:00:00Z", "ending_at": "2026-11-01T00:00:00Z"}]});
+        assert!(check_walk_fields(p, &page).is_ok());
     }
 
     #[test]
