@@ -297,7 +297,12 @@ pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Vec<Check>
         DataType::String if name == "date" => c.clone().str().to_date(strptime(Some("%Y-%m-%d"))),
         // RFC 3339 allows a lower-case `t` and `z`; the parser wants them upper-case.
         DataType::String => {
-            let up = c.clone().str().to_uppercase();
+            let up = c
+                .clone()
+                .str()
+                .strip_chars(lit(NULL).cast(DataType::String))
+                .str()
+                .to_uppercase();
             // An offset is `Z` or `+hh:mm`/`-hh:mm`: a timestamp without one is refused (the
             // parser would take the first row's form for every row, and blame the next).
             let sign = up.clone().str().tail(lit(6)).str().slice(lit(0), lit(1));
@@ -312,14 +317,18 @@ pub(crate) fn day_expr(path: &Path, schema: &Schema) -> Result<(Expr, Vec<Check>
             checks.push(Check {
                 column: name.to_owned(),
                 bad: c.clone().is_not_null().and(offset.clone().not()),
-                message: "has no UTC offset; RFC 3339 timestamps end in Z or +hh:mm (e.g. 2026-10-15T12:00:00Z), and a day is counted in UTC: write the offset the time was taken in".into(),
+                message: "has no UTC offset in RFC 3339 form; RFC 3339 timestamps end in Z or +hh:mm (e.g. 2026-10-15T12:00:00Z, or +02:00, not +0200), and a day is counted in UTC: write the offset the time was taken in".into(),
             });
             checks.push(Check {
                 column: name.to_owned(),
                 bad: c.clone().is_not_null().and(leap.clone()),
                 message: "is a leap second (:60), which would be counted in the next second, on the next day: write 23:59:59".into(),
             });
-            let parsed = up
+            // Only values of the form are parsed: the parser takes its format from the first
+            // value, and one that fits none would fail the whole file without naming a row.
+            let parsed = when(offset.clone().and(leap.clone().not()))
+                .then(up.clone())
+                .otherwise(lit(NULL).cast(DataType::String))
                 .str()
                 .to_datetime(
                     Some(TimeUnit::Microseconds),

@@ -540,6 +540,25 @@ fn starting_at_needs_its_offset_and_a_second_that_was() {
         e.contains("row 1, column `starting_at`") && e.contains("no UTC offset"),
         "{e}"
     );
+    // Only unreadable values: still named by row (it was "has invalid rows"); an ISO basic
+    // offset is named as not RFC 3339's; spaces around are trimmed.
+    for (stamp, why) in [
+        ("garbage", "no UTC offset in RFC 3339 form"),
+        ("2026-10-05T00:00:00+0200", "no UTC offset in RFC 3339 form"),
+    ] {
+        let f = csv(d.path(), "one.csv", &body(&[stamp]));
+        let e = err_text(load(&[f], None));
+        assert!(
+            e.contains("row 1, column `starting_at`") && e.contains(why),
+            "{stamp}: {e}"
+        );
+    }
+    let spaced = csv(
+        d.path(),
+        "spaced.csv",
+        &body(&["\"2026-10-05T00:00:00Z \"", "\" 2026-10-06T00:00:00Z\""]),
+    );
+    assert_eq!(load(&[spaced], None).unwrap().days.len(), 2);
     let leap = csv(d.path(), "leap.csv", &body(&["2026-10-31T23:59:60Z"]));
     let e = err_text(load(&[leap], None));
     assert!(
