@@ -85,8 +85,28 @@ pub fn stage(dir: &Path, files: &[OutputFile]) -> Result<StagedDir> {
             dir.display()
         )));
     }
+    for sub in ["charts", "teams"] {
+        if let Ok(m) = std::fs::symlink_metadata(dir.join(sub))
+            && m.is_dir()
+            && m.permissions().readonly()
+        {
+            return Err(crate::error::Error::Usage(format!(
+                "{} is a read-only folder; govreview does not replace it. Make it writable (chmod u+w) or write the pack elsewhere (--out)",
+                dir.join(sub).display()
+            )));
+        }
+    }
     for f in files {
-        crate::fsx::check_replaceable(&dir.join(&f.path))?;
+        let p = dir.join(&f.path);
+        // The pack is written as a whole new folder: a link in place of one of its files would
+        // be replaced by the file, its target left as it was.
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(crate::error::Error::Usage(format!(
+                "{} is a link; the pack is written as a whole new folder, which would replace the link with the file. Remove the link (copy the file where it pointed after the review), or write the pack elsewhere (--out)",
+                p.display()
+            )));
+        }
+        crate::fsx::check_replaceable(&p)?;
     }
     let staged = StagedDir::new(dir)?;
     for f in files {
@@ -254,6 +274,19 @@ mod tests {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(e.contains("read-only folder"), "{e}");
         assert_eq!(std::fs::read(dir.join("review.md")).unwrap(), b"old");
+        // A read-only teams/ folder, and a pack file that is a link, are refused too.
+        std::fs::create_dir_all(dir.join("teams")).unwrap();
+        std::fs::set_permissions(dir.join("teams"), std::fs::Permissions::from_mode(0o555))
+            .unwrap();
+        let e = stage(&dir, &files).err().unwrap().to_string();
+        std::fs::set_permissions(dir.join("teams"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        assert!(e.contains("teams is a read-only folder"), "{e}");
+        std::fs::write(d.path().join("elsewhere.md"), "theirs").unwrap();
+        std::fs::remove_file(dir.join("review.md")).unwrap();
+        std::os::unix::fs::symlink(d.path().join("elsewhere.md"), dir.join("review.md")).unwrap();
+        let e = stage(&dir, &files).err().unwrap().to_string();
+        assert!(e.contains("review.md is a link"), "{e}");
     }
 
     /// Files a person put in `teams/` or `charts/` survive a new run; the team pages and charts
