@@ -653,3 +653,77 @@ fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
         stderr(&o)
     );
 }
+
+/// A credit the cost data marks is not a discount: the reconciliation of billed against
+/// computed cost leaves it out (it read "differs by -27.8% ... the difference is the discount
+/// received") and shows it beside the cell.
+#[test]
+fn a_credit_is_not_read_as_a_discount() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/credit"), &repo);
+    let o = run(govreview(&repo).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let review = std::fs::read_to_string(repo.join("out/2026-10/review.md")).unwrap();
+    assert!(review.contains("| Credits | -$5.00 |"), "{review}");
+    assert!(
+        !review.contains("differs from the computed cost"),
+        "{review}"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join("out/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let cell = &m["data"]["reconciliation_cells"][0];
+    assert_eq!(cell["credits"], -5.0);
+    assert_eq!(cell["difference"], 0.0);
+}
+
+/// A month that saved API pages cover without usage is named as such (it was "the data is
+/// empty ... add that month's files", though the files were there).
+#[test]
+fn a_quiet_month_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = |report: &str| {
+        format!(
+            "{{\"data\": [], \"has_more\": false, \"next_page\": null, \"govreview\": {{\"cursor\": null, \"starting_at\": \"2026-10-01T00:00:00Z\", \"ending_at\": \"2026-11-01T00:00:00Z\", \"fetched_on\": \"2026-11-10\", \"report\": \"{report}\"}}}}\n"
+        )
+    };
+    crate::util::write_files(
+        dir.path(),
+        &[
+            (
+                "govreview.toml",
+                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"data/**/*.json\"]\n",
+            ),
+            ("data/2026-10/usage-001.json", &page("usage")),
+            ("data/2026-10/cost-001.json", &page("cost")),
+        ],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("2026-10 has no usage: the data covers 31 of its days and records none"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -318,7 +318,10 @@ pub struct ReconCell {
     pub billed: f64,
     /// Computed net cost of the usage it bills.
     pub computed: f64,
-    /// billed - computed.
+    /// The credits within `billed` (negative), when the cost data marks any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<f64>,
+    /// billed - credits - computed: what was charged against what the usage costs.
     pub difference: f64,
     /// difference / computed.
     pub difference_pct: Option<f64>,

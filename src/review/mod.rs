@@ -51,6 +51,17 @@ pub fn build(
 ) -> Result<ReportModel> {
     let months: BTreeSet<Month> = priced.iter().map(|r| r.month).collect();
     if !months.contains(&month) {
+        // Days of the month the data covers without usage (saved API pages of a quiet month).
+        let quiet = ds.days.iter().filter(|d| Month::of(**d) == month).count();
+        if quiet > 0 {
+            return Err(Error::Input(format!(
+                "{month} has no usage: the data covers {quiet} of its days and records none on them, so there is nothing to review. Review a month with usage (--month){}",
+                match months.last() {
+                    Some(m) => format!("; the latest is {m}"),
+                    None => String::new(),
+                }
+            )));
+        }
         let span = match (months.first(), months.last()) {
             (Some(a), Some(b)) => format!("the data covers {a}..{b}"),
             _ => "the data is empty".to_owned(),

@@ -238,15 +238,55 @@ pub fn data_notes(
         e.0 += r.billed.unwrap_or(0.0);
         e.1 += r.computed_net;
     }
+    // Credits the cost data marks, per cell: billed amounts are compared with computed cost
+    // without them (a credit is not a discount, nor a pricing error).
+    // A credit of no model is spread over the workspace's billed usage by computed cost, as the
+    // bill is (`costing::apply_billed`).
+    let mut credits: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut workspace_credits: BTreeMap<String, f64> = BTreeMap::new();
+    for (_, r) in ds
+        .costs
+        .iter()
+        .filter(|(_, r)| r.credit && Month::of(r.day) == month)
+    {
+        let ws = r.workspace.clone().unwrap_or_else(|| "default".to_owned());
+        match &r.model {
+            Some(m) => {
+                *credits
+                    .entry((ws, crate::costing::model_key(cfg, m)))
+                    .or_default() += r.usd
+            }
+            None => *workspace_credits.entry(ws).or_default() += r.usd,
+        }
+    }
+    let mut computed_in: BTreeMap<String, f64> = BTreeMap::new();
+    for ((ws, _), (_, computed)) in &cells {
+        *computed_in.entry(ws.clone()).or_default() += computed;
+    }
     let reconciliation_cells: Vec<ReconCell> = cells
         .into_iter()
-        .map(|((workspace, model), (billed, computed))| ReconCell {
-            workspace,
-            model,
-            billed,
-            computed,
-            difference: billed - computed,
-            difference_pct: (computed > 0.0).then(|| (billed - computed) / computed),
+        .map(|((workspace, model), (billed, computed))| {
+            let spread = match (
+                workspace_credits.get(&workspace),
+                computed_in.get(&workspace),
+            ) {
+                (Some(c), Some(total)) if *total > 0.0 => c * computed / total,
+                _ => 0.0,
+            };
+            let credit = credits
+                .get(&(workspace.clone(), model.clone()))
+                .unwrap_or(&0.0)
+                + spread;
+            let charged = billed - credit;
+            ReconCell {
+                workspace,
+                model,
+                billed,
+                computed,
+                credits: (credit != 0.0).then_some(credit),
+                difference: charged - computed,
+                difference_pct: (computed > 0.0).then(|| (charged - computed) / computed),
+            }
         })
         .collect();
     let list_cells = list_cells(cfg, ds, &this_month, month)?;
