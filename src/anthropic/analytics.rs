@@ -85,6 +85,20 @@ fn rows(page: &Value) -> impl Iterator<Item = (usize, &Value)> {
         .enumerate()
 }
 
+/// A page without rows that govreview fetch saved from the Analytics API: its record says which
+/// report it answers (and the days it covers, without usage).
+pub(crate) fn saved_without_rows(page: &Value) -> Option<Kind> {
+    if !page.get("data")?.as_array()?.is_empty() {
+        return None;
+    }
+    Some(
+        match page.get(SAVED_BY)?.get("report").and_then(Value::as_str) {
+            Some("cost") => Kind::AnalyticsCost,
+            _ => Kind::AnalyticsUsage,
+        },
+    )
+}
+
 /// Whether the page's rows are usage or cost (all of one kind).
 pub(crate) fn kind(path: &Path, data: &[Value]) -> Result<Kind> {
     let usage = data.iter().position(|r| r.get("usage").is_some());

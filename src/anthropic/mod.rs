@@ -207,15 +207,7 @@ pub fn json_kind(path: &Path, text: &str) -> Result<(Kind, Value)> {
     if flat.is_some() {
         return analytics::kind(path, data).map(|k| (k, v));
     }
-    // A page without rows that govreview fetch saved from the Analytics API: its record says
-    // which report (and the days it covers, without usage).
-    if data.is_empty()
-        && let Some(saved) = v.get(analytics::SAVED_BY)
-    {
-        let kind = match saved.get("report").and_then(Value::as_str) {
-            Some("cost") => Kind::AnalyticsCost,
-            _ => Kind::AnalyticsUsage,
-        };
+    if let Some(kind) = analytics::saved_without_rows(&v) {
         return Ok((kind, v));
     }
     let first = data
