@@ -245,9 +245,11 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 path(*file),
             )));
         }
+        // The usage the cell bills: of its days (usage of the workspace and model on other days
+        // keeps its computed cost).
         let matching: Vec<usize> = (0..rows.len())
             .filter(in_cell)
-            .filter(|&i| rows[i].billed.is_none())
+            .filter(|&i| rows[i].billed.is_none() && on_billed_day(i))
             .collect();
         // Nothing of the workspace to bill, but usage of the model on those days carrying its
         // own billed cost without a workspace: most likely the same money, refused rather than

@@ -727,3 +727,118 @@ fn a_quiet_month_is_named_as_one() {
         stderr(&o)
     );
 }
+
+/// A cost report bills the usage of the days it covers: usage of the same workspace and model
+/// on other days keeps its computed cost (the report's $255 for days 1-15 replaced the computed
+/// cost of days 16-31 too: $255 for a $543 month).
+#[test]
+fn a_cost_report_bills_only_the_days_it_covers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut usage = Vec::new();
+    let mut cost = Vec::new();
+    for d in 1..=15 {
+        let (st, en) = (
+            format!("2026-10-{d:02}T00:00:00Z"),
+            format!("2026-10-{:02}T00:00:00Z", d + 1),
+        );
+        usage.push(serde_json::json!({"starting_at": st, "ending_at": en,
+            "group": {"model": "claude-sonnet-4-5-20250929", "service_tier": "standard", "workspace_id": "wrkspc_s", "api_key_id": null},
+            "usage": {"uncached_input_tokens": 1000000, "output_tokens": 1000000, "requests": 10}}));
+        cost.push(serde_json::json!({"starting_at": st, "ending_at": en,
+            "group": {"model": "claude-sonnet-4-5-20250929", "service_tier": "standard", "workspace_id": "wrkspc_s", "cost_type": "tokens", "token_type": null},
+            "cost": {"amount": "1700.00", "list_amount": "1800.00", "currency": "USD"}}));
+    }
+    let page = |data: Vec<serde_json::Value>| {
+        serde_json::json!({"data": data, "has_more": false, "next_page": null}).to_string()
+    };
+    let late: String = (16..=31)
+        .map(|d| format!("2026-10-{d:02},wrkspc_s,claude-sonnet-4-5,standard,1000000,1000000,10\n"))
+        .collect();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            (
+                "govreview.toml",
+                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n",
+            ),
+            ("usage/usage-001.json", &page(usage)),
+            ("usage/cost-001.json", &page(cost)),
+            (
+                "usage/late.csv",
+                &format!(
+                    "date,workspace_id,model,service_tier,uncached_input_tokens,output_tokens,requests\n{late}"
+                ),
+            ),
+        ],
+    );
+    let o = run(govreview(dir.path()).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    // Days 1-15 billed at $17, days 16-31 computed at $18 (1M input at $3, 1M output at $15).
+    assert!(
+        (m["spend"].as_f64().unwrap() - 543.0).abs() < 1e-6,
+        "{}",
+        m["spend"]
+    );
+}
+
+/// Two files are a copy only on a day both hold: a backfill of one day missing from the main
+/// file is other usage, not a copy (the check compared the files' first-to-last spans).
+#[test]
+fn a_backfill_of_a_missing_day_is_not_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let head =
+        "date,workspace_id,model,service_tier,uncached_input_tokens,output_tokens,requests\n";
+    let day =
+        |d: u32| format!("2026-10-{d:02},wrkspc_a,claude-sonnet-4-5,standard,1000000,1000000,10\n");
+    let main: String = (1..=31).filter(|d| *d != 5).map(day).collect();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            (
+                "govreview.toml",
+                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n",
+            ),
+            ("usage/main.csv", &format!("{head}{main}")),
+            ("usage/backfill.csv", &format!("{head}{}", day(5))),
+        ],
+    );
+    let review = || {
+        run(govreview(dir.path()).args([
+            "review",
+            "--month",
+            "2026-10",
+            "--as-of",
+            "2026-11-10",
+            "-q",
+            "--out",
+            "out",
+        ]))
+    };
+    let o = review();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same day in both: a copy, named by that day.
+    crate::util::write_files(
+        dir.path(),
+        &[("usage/backfill.csv", &format!("{head}{}", day(6)))],
+    );
+    let o = review();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("for 2026-10-06..2026-10-06"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -105,7 +105,8 @@ pub(super) fn load(
         warnings,
     };
     sort_rows(&mut ds.rows);
-    check_overlaps(&ds, &merged, &options.rules)?;
+    let days_of = |f: usize| sources.get(f).and_then(|s| distinct_days(&[s]).ok());
+    check_overlaps(&ds, &merged, &options.rules, &days_of)?;
     totals_fit(&ds)?;
     if !options.by_day {
         // (A day-level cube keeps a row per day and file: its rows are days, not months.)

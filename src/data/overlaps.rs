@@ -76,7 +76,19 @@ pub(crate) fn check_overlaps(
     ds: &Dataset,
     merged: &[usize],
     rules: &[AllocationRule],
+    days_of: &dyn Fn(usize) -> Option<Vec<NaiveDate>>,
 ) -> Result<()> {
+    // The days a file holds, asked only for files whose spans overlap (a cube row knows its
+    // first and last day, not the days between), once each.
+    let cache: std::cell::RefCell<BTreeMap<usize, Option<Vec<NaiveDate>>>> = Default::default();
+    let days_of = |f: usize| -> Option<Vec<NaiveDate>> {
+        cache
+            .borrow_mut()
+            .entry(f)
+            .or_insert_with(|| days_of(f))
+            .clone()
+    };
+    let days_of: &dyn Fn(usize) -> Option<Vec<NaiveDate>> = &days_of;
     // What each file gives: a workspace, an API key, a team or app of its own. A copy of a file
     // with a key column added or left out holds the same usage under other keys, so two files
     // that differ in what they give are also compared on what both give only (and as allocated
@@ -89,7 +101,7 @@ pub(crate) fn check_overlaps(
         g.tagged |= (r.team.is_some() || r.app.is_some())
             && !ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
     }
-    overlaps(ds, merged, Pass::EXACT, &|_, _| true)?;
+    overlaps(ds, merged, Pass::EXACT, days_of, &|_, _| true)?;
     let mut kinds: Vec<Gives> = gives.clone();
     kinds.sort();
     kinds.dedup();
@@ -105,7 +117,7 @@ pub(crate) fn check_overlaps(
                 key: p.key && q.key,
                 rules: allocate.then_some(rules),
             };
-            overlaps(ds, merged, pass, &|a, b| {
+            overlaps(ds, merged, pass, days_of, &|a, b| {
                 (gives[a] == *p && gives[b] == *q) || (gives[a] == *q && gives[b] == *p)
             })?;
         }
@@ -153,6 +165,7 @@ fn overlaps(
     ds: &Dataset,
     merged: &[usize],
     pass: Pass,
+    days_of: &dyn Fn(usize) -> Option<Vec<NaiveDate>>,
     compare: &dyn Fn(usize, usize) -> bool,
 ) -> Result<()> {
     let mut spans: BTreeMap<Key, BTreeMap<usize, (NaiveDate, NaiveDate)>> = BTreeMap::new();
@@ -211,7 +224,21 @@ fn overlaps(
                 }
                 let from = a.0.max(b.0);
                 let to = a.1.min(b.1);
-                if from <= to {
+                // Spans that overlap: the days both files hold in them (a file whose days
+                // cannot be listed counts as holding all of its span).
+                let common: Vec<NaiveDate> = if from <= to {
+                    match (days_of(**fa), days_of(**fb)) {
+                        (Some(x), Some(y)) => {
+                            let y: std::collections::BTreeSet<NaiveDate> =
+                                y.into_iter().filter(|d| *d >= from && *d <= to).collect();
+                            x.into_iter().filter(|d| y.contains(d)).collect()
+                        }
+                        _ => vec![from, to],
+                    }
+                } else {
+                    Vec::new()
+                };
+                if let (Some(&from), Some(&to)) = (common.iter().min(), common.iter().max()) {
                     let dims = describe_dims(key);
                     let why = if pass.rules.is_some() {
                         " (one of them gives team and app columns, the other a workspace or API key that [[allocation]] gives the same team and app: the same usage allocated two ways)"
