@@ -200,7 +200,10 @@ pub(crate) fn diagnose(src: &Source, plan: &Plan) -> Error {
         .collect();
     let df = match found {
         Ok(df) if df.height() > 0 => df,
-        _ => return Error::data(path, None, None, "has invalid rows"),
+        _ => {
+            return unreadable_time(src)
+                .unwrap_or_else(|| Error::data(path, None, None, "has invalid rows"));
+        }
     };
     let row = df
         .column("__row")
@@ -289,6 +292,40 @@ fn console_names(text: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// When the query itself failed on a file's `starting_at` text (the parser takes its format from
+/// the first value, and a first value that is no time at all, such as `24:00`, fails the whole
+/// column): the first value that is not an RFC 3339 time, named by row.
+fn unreadable_time(src: &Source) -> Option<Error> {
+    if !matches!(src.schema.get("starting_at"), Some(DataType::String)) {
+        return None;
+    }
+    let df = src
+        .frame
+        .clone()
+        .select([col("starting_at")])
+        .collect()
+        .ok()?;
+    let values = df.column("starting_at").ok()?.str().ok()?.clone();
+    let (i, v) = values.iter().enumerate().find_map(|(i, v)| {
+        let v = v?;
+        chrono::DateTime::parse_from_rfc3339(&v.trim().to_uppercase())
+            .is_err()
+            .then(|| (i, v.to_owned()))
+    })?;
+    let row = i as u64 + 1;
+    Some(
+        Error::data(
+            &src.path,
+            Some(row),
+            Some("starting_at"),
+            format!(
+                "`{v}` is not an RFC 3339 timestamp (a real date and time with its offset, e.g. 2026-10-01T00:00:00Z)"
+            ),
+        )
+        .with_line(src.format.line_of_row(row)),
+    )
 }
 
 /// The first row (from 1) of a file whose text column `column` reads `value`, and its line in a

@@ -553,6 +553,19 @@ fn starting_at_needs_its_offset_and_a_second_that_was() {
             "{stamp}: {e}"
         );
     }
+    // A first value of the right form that is no real time failed the whole column unnamed.
+    for stamp in [
+        "2026-10-05T24:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-13-01T00:00:00Z",
+    ] {
+        let f = csv(d.path(), "one.csv", &body(&[stamp]));
+        let e = err_text(load(&[f], None));
+        assert!(
+            e.contains("row 1, column `starting_at`") && e.contains(stamp),
+            "{stamp}: {e}"
+        );
+    }
     let spaced = csv(
         d.path(),
         "spaced.csv",
