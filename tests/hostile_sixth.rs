@@ -490,6 +490,18 @@ fn init_prints_a_folder_with_a_line_break_on_one_line() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = crate::util::stdout(&o);
     assert!(out.contains("  cd $'bidi\\u202efolder'\n"), "{out}");
+    // A folder starting with a dash: the cd is not read as an option.
+    let o = run(govreview(dir.path()).args([
+        "init",
+        "--name",
+        "A",
+        "--owner",
+        "Ann Example",
+        "--",
+        "-dash",
+    ]));
+    let out = crate::util::stdout(&o);
+    assert!(out.contains("  cd ./-dash\n"), "{out}{}", stderr(&o));
 }
 
 /// Two files that name different workspaces (or API keys) hold different usage, whatever columns
@@ -686,6 +698,31 @@ fn a_credit_is_not_read_as_a_discount() {
     let cell = &m["data"]["reconciliation_cells"][0];
     assert_eq!(cell["credits"], -5.0);
     assert_eq!(cell["difference"], 0.0);
+    // A credit for a workspace without usage is named as a credit, not as usage to add.
+    let cost = repo.join("usage/cost-001.json");
+    let text = std::fs::read_to_string(&cost).unwrap();
+    let (head, credit) = text.split_at(text.find("\"cost_type\": \"credit\"").unwrap());
+    let start = head.rfind("\"workspace_id\": \"wrkspc_support\"").unwrap();
+    let moved = format!(
+        "{}\"workspace_id\": \"wrkspc_x\"{}{credit}",
+        &head[..start],
+        &head[start + "\"workspace_id\": \"wrkspc_support\"".len()..]
+    );
+    std::fs::write(&cost, moved).unwrap();
+    let o = run(govreview(&repo).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out2",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let review = std::fs::read_to_string(repo.join("out2/2026-10/review.md")).unwrap();
+    assert!(review.contains("A credit of -$5.00"), "{review}");
+    assert!(!review.contains("add that usage"), "{review}");
 }
 
 /// A month that saved API pages cover without usage is named as such (it was "the data is

@@ -221,6 +221,10 @@ fn unprintable(c: char) -> bool {
 /// A path as one shell word (quoted when it needs to be; with a control character, as bash's
 /// `$'...'`, so that the command stays on one line).
 pub(crate) fn shell_word(s: &str) -> String {
+    // A leading `-` would be read as an option (`cd -dash`).
+    if s.starts_with('-') {
+        return shell_word(&format!("./{s}"));
+    }
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
     {

@@ -302,6 +302,19 @@ pub fn data_notes(
     };
     for c in &reconciliation_cells {
         match c.difference_pct {
+            // A credit alone, with no usage of the workspace to set it against.
+            None if c.billed < 0.0
+                && c.credits
+                    .or_else(|| workspace_credits.get(&c.workspace).copied())
+                    .is_some_and(|k| (k - c.billed).abs() < 0.005) =>
+            {
+                notes.push(format!(
+                    "A credit of {} for {} in workspace {} has no usage of that workspace this month to set it against: it lowers the month's spend as unallocated.",
+                    fmt::usd(c.billed),
+                    c.model,
+                    c.workspace
+                ))
+            }
             None if c.billed.abs() >= 0.005 => warnings.push(format!(
                 "{} billed for {} in workspace {} has no usage in the data: add that usage (it is shown as unallocated).",
                 fmt::usd(c.billed),
