@@ -698,6 +698,34 @@ fn a_credit_is_not_read_as_a_discount() {
     let cell = &m["data"]["reconciliation_cells"][0];
     assert_eq!(cell["credits"], -5.0);
     assert_eq!(cell["difference"], 0.0);
+    // A credit that names its model is no gap in list prices either.
+    let cost = repo.join("usage/cost-001.json");
+    let text = std::fs::read_to_string(&cost).unwrap();
+    let named = text.replacen(
+        "\"model\": null",
+        "\"model\": \"claude-sonnet-4-5-20250929\"",
+        1,
+    );
+    assert_ne!(named, text);
+    std::fs::write(&cost, &named).unwrap();
+    let o = run(govreview(&repo).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        "out1",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let review = std::fs::read_to_string(repo.join("out1/2026-10/review.md")).unwrap();
+    assert!(!review.contains("differs from the price table"), "{review}");
+    assert!(
+        !review.contains("differs from the computed cost"),
+        "{review}"
+    );
+    std::fs::write(&cost, &text).unwrap();
     // A credit for a workspace without usage is named as a credit, not as usage to add.
     let cost = repo.join("usage/cost-001.json");
     let text = std::fs::read_to_string(&cost).unwrap();

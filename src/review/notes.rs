@@ -456,7 +456,12 @@ fn list_cells(
         )
     };
     let mut cells: BTreeMap<(String, String), (Amount, Amount, f64)> = BTreeMap::new();
-    for (_, r) in ds.costs.iter().filter(|(_, r)| Month::of(r.day) == month) {
+    // Charges only: a credit is not part of a list price.
+    for (_, r) in ds
+        .costs
+        .iter()
+        .filter(|(_, r)| Month::of(r.day) == month && !r.credit)
+    {
         if let Some(list) = r.list_usd {
             let e = cells
                 .entry(key(&r.workspace, r.model.as_deref()))
@@ -465,7 +470,12 @@ fn list_cells(
             e.1.add(r.cents.and_then(|c| c.1), list)?;
         }
     }
-    for r in this_month {
+    // The usage the cost data bills: rows given a billed cost from it (not rows of files that
+    // carry their own, nor usage on days it does not bill).
+    for r in this_month
+        .iter()
+        .filter(|r| r.billed.is_some() && !ds.files.get(r.file).is_some_and(|f| f.billed))
+    {
         if let Some(e) = cells.get_mut(&key(&r.workspace, Some(&r.model))) {
             e.2 += r.list_cost;
         }
