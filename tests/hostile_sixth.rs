@@ -6,6 +6,23 @@ use std::path::Path;
 
 use crate::util::{copy_dir, govreview, root, run, stderr};
 
+/// A configuration reading `usage/*`.
+const MINI: &str = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n";
+
+/// `review` of 2026-10 as of 2026-11-10 in `dir`, quietly, into `out`.
+fn review_to(dir: &Path, out: &str) -> std::process::Output {
+    run(govreview(dir).args([
+        "review",
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-10",
+        "-q",
+        "--out",
+        out,
+    ]))
+}
+
 fn mkfifo(p: &Path) {
     let ok = std::process::Command::new("mkfifo")
         .arg(p)
@@ -71,10 +88,7 @@ fn init_never_writes_through_a_dangling_link_or_keeps_a_folder_for_a_file() {
 /// would wait).
 #[test]
 fn a_template_that_is_not_a_file_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let (_dir, repo) = tiny();
     let templates = repo.join("tpl");
     std::fs::create_dir_all(&templates).unwrap();
     mkfifo(&templates.join("review.md.j2"));
@@ -103,24 +117,12 @@ fn a_template_that_is_not_a_file_is_refused() {
 #[test]
 fn a_data_glob_or_folder_holding_a_pipe_is_refused() {
     for pattern in ["data/*.csv", "data"] {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = dir.path().join("repo");
-        copy_dir(&root().join("tests/fixtures/tiny"), &repo);
-        let _ = std::fs::remove_dir_all(repo.join("expected"));
+        let (_dir, repo) = tiny();
         mkfifo(&repo.join("data/more.csv"));
         let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
         let cfg = with_paths(&cfg, pattern);
         std::fs::write(repo.join("govreview.toml"), cfg).unwrap();
-        let o = run(govreview(&repo).args([
-            "review",
-            "--month",
-            "2026-10",
-            "--as-of",
-            "2026-11-10",
-            "-q",
-            "--out",
-            "out",
-        ]));
+        let o = review_to(&repo, "out");
         assert_eq!(o.status.code(), Some(2), "{pattern}: {}", stderr(&o));
         assert!(
             stderr(&o).contains("more.csv") && stderr(&o).contains("named pipe"),
@@ -141,10 +143,7 @@ fn with_paths(cfg: &str, pattern: &str) -> String {
 /// 128-bit column type to re-export from DuckDB.
 #[test]
 fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let (_dir, repo) = tiny();
     std::fs::remove_file(repo.join("data/usage.csv")).unwrap();
     std::fs::write(
         repo.join("data/usage.ndjson"),
@@ -160,16 +159,7 @@ fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
         with_paths(&cfg, "data/usage.ndjson"),
     )
     .unwrap();
-    let o = run(govreview(&repo).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(&repo, "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -183,25 +173,13 @@ fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
 /// and column.
 #[test]
 fn a_reserved_name_in_the_data_is_named_with_its_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let (_dir, repo) = tiny();
     let usage = repo.join("data/usage.csv");
     let mut text = std::fs::read_to_string(&usage).unwrap();
     text.push_str("2026-10-20,wrkspc_a,a, (Total) ,claude-sonnet-4-5,standard,1000,0,0,0,10,1\n");
     std::fs::write(&usage, &text).unwrap();
     let rows = text.lines().count() - 1;
-    let o = run(govreview(&repo).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(&repo, "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -228,16 +206,7 @@ fn a_copy_allocated_by_rule_to_the_same_team_is_still_a_copy() {
             ("usage/by-workspace.csv", by_workspace),
         ],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -255,16 +224,7 @@ fn a_copy_allocated_by_rule_to_the_same_team_is_still_a_copy() {
             &by_workspace.replace("wrkspc_s", "wrkspc_other"),
         )],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
@@ -277,10 +237,7 @@ fn billed_cost_given_twice_is_refused() {
     crate::util::write_files(
         dir.path(),
         &[
-            (
-                "govreview.toml",
-                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n",
-            ),
+            ("govreview.toml", MINI),
             (
                 "usage/usage-with-cost.csv",
                 "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests,cost_usd\n2026-10-01,Support,support,bot,claude-sonnet-4-5,standard,2000000,200000,10,9.00\n",
@@ -291,16 +248,7 @@ fn billed_cost_given_twice_is_refused() {
             ),
         ],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -509,7 +457,7 @@ fn init_prints_a_folder_with_a_line_break_on_one_line() {
 /// of the two files lacks). A copy that only lacks a column is still refused.
 #[test]
 fn different_workspaces_or_keys_are_never_a_copy() {
-    let head = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n";
+    let head = MINI;
     let rule = "[[allocation]]\nworkspace_id = \"wrkspc_s\"\nteam = \"support\"\napp = \"bot\"\n";
     let row = "2026-10-05,claude-sonnet-4-5,standard,1000000,1000000,10";
     let cases = [
@@ -557,16 +505,7 @@ fn different_workspaces_or_keys_are_never_a_copy() {
                 ("usage/b.csv", b),
             ],
         );
-        let o = run(govreview(dir.path()).args([
-            "review",
-            "--month",
-            "2026-10",
-            "--as-of",
-            "2026-11-10",
-            "-q",
-            "--out",
-            "out",
-        ]));
+        let o = review_to(dir.path(), "out");
         if *accepted {
             assert!(o.status.success(), "case {i}: {}", stderr(&o));
         } else {
@@ -586,7 +525,7 @@ fn different_workspaces_or_keys_are_never_a_copy() {
 /// with no other usage to bill, is refused as billed twice (it was added as unallocated spend).
 #[test]
 fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
-    let config = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n";
+    let config = MINI;
     let head = "date,workspace_id,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests";
     let console = "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n";
     let bill = |d: u32| {
@@ -615,16 +554,7 @@ fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
             ("usage/console-cost.csv", &format!("{console}{costs}")),
         ],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert!(o.status.success(), "{}", stderr(&o));
     let m: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/2026-10/metrics.json")).unwrap(),
@@ -648,16 +578,7 @@ fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
             ("usage/console-cost.csv", &format!("{console}{}", bill(5))),
         ],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("billed twice") && stderr(&o).contains("without a workspace"),
@@ -674,16 +595,7 @@ fn a_credit_is_not_read_as_a_discount() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     copy_dir(&root().join("tests/fixtures/credit"), &repo);
-    let o = run(govreview(&repo).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(&repo, "out");
     assert!(o.status.success(), "{}", stderr(&o));
     let review = std::fs::read_to_string(repo.join("out/2026-10/review.md")).unwrap();
     assert!(review.contains("| Credits | -$5.00 |"), "{review}");
@@ -708,16 +620,7 @@ fn a_credit_is_not_read_as_a_discount() {
     );
     assert_ne!(named, text);
     std::fs::write(&cost, &named).unwrap();
-    let o = run(govreview(&repo).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out1",
-    ]));
+    let o = review_to(&repo, "out1");
     assert!(o.status.success(), "{}", stderr(&o));
     let review = std::fs::read_to_string(repo.join("out1/2026-10/review.md")).unwrap();
     assert!(!review.contains("differs from the price table"), "{review}");
@@ -737,16 +640,7 @@ fn a_credit_is_not_read_as_a_discount() {
         &head[start + "\"workspace_id\": \"wrkspc_support\"".len()..]
     );
     std::fs::write(&cost, moved).unwrap();
-    let o = run(govreview(&repo).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out2",
-    ]));
+    let o = review_to(&repo, "out2");
     assert!(o.status.success(), "{}", stderr(&o));
     let review = std::fs::read_to_string(repo.join("out2/2026-10/review.md")).unwrap();
     assert!(review.contains("A credit of -$5.00"), "{review}");
@@ -774,16 +668,7 @@ fn a_quiet_month_is_named_as_one() {
             ("data/2026-10/cost-001.json", &page("cost")),
         ],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o)
@@ -822,10 +707,7 @@ fn a_cost_report_bills_only_the_days_it_covers() {
     crate::util::write_files(
         dir.path(),
         &[
-            (
-                "govreview.toml",
-                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n",
-            ),
+            ("govreview.toml", MINI),
             ("usage/usage-001.json", &page(usage)),
             ("usage/cost-001.json", &page(cost)),
             (
@@ -836,16 +718,7 @@ fn a_cost_report_bills_only_the_days_it_covers() {
             ),
         ],
     );
-    let o = run(govreview(dir.path()).args([
-        "review",
-        "--month",
-        "2026-10",
-        "--as-of",
-        "2026-11-10",
-        "-q",
-        "--out",
-        "out",
-    ]));
+    let o = review_to(dir.path(), "out");
     assert!(o.status.success(), "{}", stderr(&o));
     let m: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/2026-10/metrics.json")).unwrap(),
@@ -872,26 +745,12 @@ fn a_backfill_of_a_missing_day_is_not_a_copy() {
     crate::util::write_files(
         dir.path(),
         &[
-            (
-                "govreview.toml",
-                "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n",
-            ),
+            ("govreview.toml", MINI),
             ("usage/main.csv", &format!("{head}{main}")),
             ("usage/backfill.csv", &format!("{head}{}", day(5))),
         ],
     );
-    let review = || {
-        run(govreview(dir.path()).args([
-            "review",
-            "--month",
-            "2026-10",
-            "--as-of",
-            "2026-11-10",
-            "-q",
-            "--out",
-            "out",
-        ]))
-    };
+    let review = || review_to(dir.path(), "out");
     let o = review();
     assert!(o.status.success(), "{}", stderr(&o));
     // The same day in both: a copy, named by that day.
