@@ -547,32 +547,41 @@ mod tests {
         );
     }
 
-    fn walk(base: &str) -> (Result<usize>, Duration) {
-        let client = Client::new(
-            base,
-            "sk-ant-admin-test".into(),
-            "ANTHROPIC_ADMIN_KEY",
-            Api::Analytics,
-        )
-        .with_limits(Duration::from_millis(400), 1000);
-        let client = Client {
+    /// A client of `base` with short limits and no backoff.
+    fn test_client(base: &str) -> Client {
+        Client {
             backoff: |_| Duration::ZERO,
-            ..client
-        };
-        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
-        let t0 = Instant::now();
-        let pages = client
-            .pages(
-                Report::Usage,
-                Range {
-                    start: day(1),
-                    end: day(3),
-                },
-                &mut |_, _| {},
-                &mut |_| {},
-                &mut |v, _| Ok((v, 0)),
+            ..Client::new(
+                base,
+                "sk-ant-admin-test".into(),
+                "ANTHROPIC_ADMIN_KEY",
+                Api::Analytics,
             )
-            .map(|p| p.len());
+            .with_limits(Duration::from_millis(400), 1000)
+        }
+    }
+
+    /// The usage pages of 2026-10-01 and 02, each kept as `keep` makes it.
+    fn pages_of<T>(
+        client: &Client,
+        keep: &mut dyn FnMut(Value, Option<String>) -> Result<(T, usize)>,
+    ) -> Result<Vec<T>> {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        client.pages(
+            Report::Usage,
+            Range {
+                start: day(1),
+                end: day(3),
+            },
+            &mut |_, _| {},
+            &mut |_| {},
+            keep,
+        )
+    }
+
+    fn walk(base: &str) -> (Result<usize>, Duration) {
+        let t0 = Instant::now();
+        let pages = pages_of(&test_client(base), &mut |v, _| Ok((v, 0))).map(|p| p.len());
         (pages, t0.elapsed())
     }
 
@@ -667,35 +676,17 @@ mod tests {
             answer(s, &body);
         });
         let client = Client {
-            backoff: |_| Duration::ZERO,
             max_walk: 200,
-            ..Client::new(
-                &base,
-                "sk-ant-admin-test".into(),
-                "ANTHROPIC_ADMIN_KEY",
-                Api::Analytics,
-            )
-            .with_limits(Duration::from_millis(400), 1000)
+            ..test_client(&base)
         };
-        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
         let mut kept = 0;
-        let e = client
-            .pages(
-                Report::Usage,
-                Range {
-                    start: day(1),
-                    end: day(3),
-                },
-                &mut |_, _| {},
-                &mut |_| {},
-                &mut |v, _| {
-                    kept += 1;
-                    let n = v.to_string().len();
-                    Ok(((), n))
-                },
-            )
-            .unwrap_err()
-            .to_string();
+        let e = pages_of(&client, &mut |v, _| {
+            kept += 1;
+            let n = v.to_string().len();
+            Ok(((), n))
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("answered more than 200 bytes of pages"), "{e}");
         assert!((4..=6).contains(&kept), "{kept}");
     }

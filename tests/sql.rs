@@ -146,21 +146,7 @@ fn duckdb_cube_of_the_sample_reviews_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let sample = root().join("sample-data/govreview.toml");
     let (csv, warehouse) = sample_table(dir.path());
-    let q = write_sql(&warehouse, "duckdb", "usage", dir.path());
-    let cube = dir.path().join("cube.csv");
-    let o = engine(
-        &sql_python(),
-        &[
-            "duckdb",
-            "--sql",
-            q.to_str().unwrap(),
-            "--csv",
-            csv.to_str().unwrap(),
-            "--out",
-            cube.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    duckdb_cube(&warehouse, &csv, &dir.path().join("cube.csv"));
     let direct = metrics(&sample, "2026-10", "2026-11-10");
     let pushed = metrics(
         &sample_config_reading(dir.path(), "cube.csv"),
