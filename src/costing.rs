@@ -251,9 +251,9 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
             .filter(in_cell)
             .filter(|&i| rows[i].billed.is_none() && on_billed_day(i))
             .collect();
-        // Nothing of the workspace to bill, but usage of the model on those days carrying its
-        // own billed cost without a workspace: most likely the same money, refused rather than
-        // added as unallocated spend.
+        // Nothing of the workspace to bill, but usage of the model on those days without a
+        // workspace: most likely the usage the bill is for, which it cannot be matched to.
+        // Refused rather than the bill added on top as unallocated spend.
         if matching.is_empty()
             && ws.is_some()
             && let Some(i) = (0..rows.len()).find(|&i| {
@@ -261,17 +261,26 @@ fn apply_billed(rows: &mut Vec<PricedRow>, ds: &Dataset, cfg: &Config) -> Result
                 r.month == *month
                     && r.in_term == *term
                     && r.workspace.is_none()
-                    && r.billed.is_some()
                     && (model.is_none() || keys[i] == *model)
                     && on_billed_day(i)
             })
         {
             return Err(Error::Input(format!(
-                "{month}, workspace {}, of model {} may be billed twice: {} bills it, and {} gives usage of that model on those days with its billed cost (cost_usd) but without a workspace, so the two cannot be told apart. Give the usage file a workspace_id column, or give each usage's billed cost in one place (drop cost_usd, or leave the cost report out)",
+                "{month}, workspace {}, of model {} may be counted twice: {} bills it, and {} gives usage of that model on those days{} but without a workspace, so the bill cannot be matched to it. Give the usage file a workspace_id column{}",
                 ws.as_deref().unwrap_or_default(),
                 rows[i].model,
                 path(*file),
                 path(rows[i].file),
+                if rows[i].billed.is_some() {
+                    " with its billed cost (cost_usd)"
+                } else {
+                    ""
+                },
+                if rows[i].billed.is_some() {
+                    ", or give each usage's billed cost in one place (drop cost_usd, or leave the cost report out)"
+                } else {
+                    ", or leave the cost report out"
+                },
             )));
         }
         let computed: f64 = matching.iter().map(|&i| rows[i].computed_net).sum();

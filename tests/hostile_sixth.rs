@@ -581,7 +581,7 @@ fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
     let o = review_to(dir.path(), "out");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("billed twice") && stderr(&o).contains("without a workspace"),
+        stderr(&o).contains("counted twice") && stderr(&o).contains("without a workspace"),
         "{}",
         stderr(&o)
     );
@@ -762,6 +762,75 @@ fn a_backfill_of_a_missing_day_is_not_a_copy() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("for 2026-10-06..2026-10-06"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A legacy cost_report page of the days in October, billing Sonnet in `ws` (or the default
+/// workspace) at `cents` a day.
+fn legacy_cost(ws: Option<&str>, cents: &str) -> String {
+    let data: Vec<serde_json::Value> = (1..=31)
+        .map(|d| {
+            let end = if d < 31 {
+                format!("2026-10-{:02}T00:00:00Z", d + 1)
+            } else {
+                "2026-11-01T00:00:00Z".to_owned()
+            };
+            serde_json::json!({"starting_at": format!("2026-10-{d:02}T00:00:00Z"), "ending_at": end, "results": [
+                {"amount": cents, "currency": "USD", "cost_type": "tokens", "description": "Claude Sonnet 4.5 Usage - Input Tokens",
+                 "model": "claude-sonnet-4-5-20250929", "service_tier": "standard", "token_type": "uncached_input_tokens",
+                 "context_window": "0-200k", "workspace_id": ws}]})
+        })
+        .collect();
+    serde_json::json!({"data": data, "has_more": false, "next_page": null}).to_string()
+}
+
+/// Two sources of billed cost for one model and day are the same bill loaded twice, whatever
+/// their formats: Analytics cost pages beside a legacy cost_report of the same workspace (was
+/// summed: $104.42 -> $126.74). Usage without a workspace column beside a cost report of a
+/// workspace: the bill cannot be matched to the usage (it was added on top as unallocated).
+#[test]
+fn two_cost_sources_of_one_bill_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/analytics-api"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    std::fs::write(
+        repo.join("data/2026-10/legacy-cost.json"),
+        legacy_cost(Some("wrkspc_support"), "72"),
+    )
+    .unwrap();
+    let o = review_to(&repo, "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("legacy-cost.json")
+            && stderr(&o).contains("two sources of billed cost"),
+        "{}",
+        stderr(&o)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let usage: String = (1..=31)
+        .map(|d| format!("2026-10-{d:02},t1,a1,claude-sonnet-4-5-20250929,standard,1000000,0,10\n"))
+        .collect();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", MINI),
+            (
+                "usage/usage.csv",
+                &format!(
+                    "date,team,app,model,service_tier,uncached_input_tokens,output_tokens,requests\n{usage}"
+                ),
+            ),
+            ("usage/cost.json", &legacy_cost(Some("wrkspc_a"), "250")),
+        ],
+    );
+    let o = review_to(dir.path(), "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("without a workspace") && stderr(&o).contains("usage.csv"),
         "{}",
         stderr(&o)
     );

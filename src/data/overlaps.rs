@@ -40,6 +40,50 @@ pub(crate) fn check_cost_overlaps(
             }
         }
     }
+    // Files of two formats (Analytics cost pages, a legacy cost report, a Console cost export)
+    // billing one model on one day: two sources of one bill. Their rows are not comparable line
+    // by line (the formats group costs differently), so the day and model decide, with the
+    // workspace where both give IDs (a Console export gives names: "Default" is the API's none).
+    let mut billed: BTreeMap<(chrono::NaiveDate, String), Vec<(usize, Option<&str>)>> =
+        BTreeMap::new();
+    for (file, r) in costs.iter().filter(|(_, r)| !r.credit) {
+        if let Some(m) = &r.model {
+            billed
+                .entry((r.day, super::repeats::model_key(m).to_lowercase()))
+                .or_default()
+                .push((*file, r.workspace.as_deref()));
+        }
+    }
+    let console = |f: usize| infos[f].format == "console cost";
+    for ((day, model), by) in &billed {
+        for (i, (fa, wa)) in by.iter().enumerate() {
+            for (fb, wb) in &by[i + 1..] {
+                if fa == fb || infos[*fa].format == infos[*fb].format {
+                    continue;
+                }
+                let same_workspace = if console(*fa) || console(*fb) {
+                    let (ws_console, ws_api) = if console(*fa) { (wa, wb) } else { (wb, wa) };
+                    // An API workspace ID cannot be told from a Console name: counted as one.
+                    ws_api.is_some() || ws_console.is_none_or(|w| w.eq_ignore_ascii_case("default"))
+                } else {
+                    wa == wb
+                };
+                if same_workspace {
+                    return Err(Error::Input(format!(
+                        "{} ({}) and {} ({}) are two sources of billed cost for {model} on {day}{}: the same bill loaded twice would be counted twice. Keep one source of billed cost for each day (the Analytics cost pages, the legacy cost report or the Console cost export)",
+                        infos[*fa].path.display(),
+                        infos[*fa].format,
+                        infos[*fb].path.display(),
+                        infos[*fb].format,
+                        match (wa, wb) {
+                            (Some(w), _) | (None, Some(w)) => format!(", workspace {w}"),
+                            _ => String::new(),
+                        }
+                    )));
+                }
+            }
+        }
+    }
     Ok(())
 }
 

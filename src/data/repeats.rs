@@ -71,7 +71,7 @@ pub(crate) fn check_repeated_lines(
 
 /// A model as what it names: `claude sonnet 4.5`, `claude-sonnet-4-5` and
 /// `claude-sonnet-4-5-20250929` are one model.
-fn model_key(v: &str) -> String {
+pub(crate) fn model_key(v: &str) -> String {
     let id = crate::anthropic::model_from_display_name(v).unwrap_or_else(|| v.to_owned());
     match id.rsplit_once('-') {
         Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
