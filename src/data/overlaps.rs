@@ -44,8 +44,8 @@ pub(crate) fn check_cost_overlaps(
     // billing one model on one day: two sources of one bill. Their rows are not comparable line
     // by line (the formats group costs differently), so the day and model decide, with the
     // workspace where both give IDs (a Console export gives names: "Default" is the API's none).
-    let mut billed: BTreeMap<(chrono::NaiveDate, String), Vec<(usize, Option<&str>)>> =
-        BTreeMap::new();
+    type Bills<'a> = BTreeMap<(chrono::NaiveDate, String), Vec<(usize, Option<&'a str>)>>;
+    let mut billed: Bills = BTreeMap::new();
     for (file, r) in costs.iter().filter(|(_, r)| !r.credit) {
         if let Some(m) = &r.model {
             billed
