@@ -272,3 +272,14 @@ fn a_huge_price_is_shown_short() {
         "{p:?}"
     );
 }
+
+/// A model column named with a control character is one problem, not also "has no model".
+#[test]
+fn a_bad_model_column_name_is_one_problem() {
+    let text = format!(
+        "{MINIMAL}[warehouse]\ntime = \"ts\"\n[warehouse.columns]\nmodel = \"m\\u0085x\"\n"
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("control character"), "{p:?}");
+}

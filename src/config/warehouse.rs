@@ -185,6 +185,9 @@ pub(super) fn warehouse(
         .chain([&REQUESTS, &COST])
         .copied()
         .collect();
+    // Keys given, whether or not their column name is usable (a bad name is one problem, not
+    // also a missing key).
+    let given: Vec<String> = raw.columns.keys().cloned().collect();
     for (key, column) in raw.columns {
         if ["date", "starting_at", "time", "timestamp"].contains(&key.as_str()) {
             problems.push(loc.problem(
@@ -221,7 +224,7 @@ pub(super) fn warehouse(
             "is true while [warehouse.columns] also names a requests column; keep one: rows_are_requests for one row per request, requests for a column of counts",
         ));
     }
-    if !w.columns.contains_key("model") {
+    if !given.iter().any(|k| k == "model") {
         problems.push(loc.problem(
             &["warehouse", "columns"],
             "has no `model`: usage cannot be priced without the model; name the table's model column (model = \"...\")",
