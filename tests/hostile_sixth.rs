@@ -835,3 +835,107 @@ fn two_cost_sources_of_one_bill_are_refused() {
         stderr(&o)
     );
 }
+
+/// The last pass's double counts: a cost without a model (web search) billed by two formats; the
+/// same format's cost pages in two folders, grouped differently; a Console usage export beside
+/// the API's usage pages of the same days (workspace names against IDs). Each refused.
+#[test]
+fn bills_and_usage_given_by_two_sources_are_refused() {
+    // The analytics-api fixture's cost page again in another folder, grouped by token type.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/analytics-api"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
+    std::fs::write(
+        repo.join("govreview.toml"),
+        cfg.replace("paths = [\"data/2026-10\"]", "paths = [\"data/**/*.json\"]"),
+    )
+    .unwrap();
+    let cost = std::fs::read_to_string(repo.join("data/2026-10/cost-001.json")).unwrap();
+    std::fs::create_dir_all(repo.join("data/refetch")).unwrap();
+    std::fs::write(
+        repo.join("data/refetch/cost-001.json"),
+        cost.replace("\"token_type\": null", "\"token_type\": \"output_tokens\""),
+    )
+    .unwrap();
+    let o = review_to(&repo, "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("two sources of billed cost"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Web search without a model, in the legacy report beside the Analytics cost page.
+    std::fs::remove_dir_all(repo.join("data/refetch")).unwrap();
+    let web: Vec<serde_json::Value> = (1..=31)
+        .map(|d| {
+            let end = if d < 31 {
+                format!("2026-10-{:02}T00:00:00Z", d + 1)
+            } else {
+                "2026-11-01T00:00:00Z".to_owned()
+            };
+            serde_json::json!({"starting_at": format!("2026-10-{d:02}T00:00:00Z"), "ending_at": end, "results": [
+                {"amount": "100", "currency": "USD", "cost_type": "web_search", "description": "Web Search", "model": null, "workspace_id": "wrkspc_a"}]})
+        })
+        .collect();
+    let analytics_web: Vec<serde_json::Value> = (1..=31)
+        .map(|d| {
+            let end = if d < 31 {
+                format!("2026-10-{:02}T00:00:00Z", d + 1)
+            } else {
+                "2026-11-01T00:00:00Z".to_owned()
+            };
+            serde_json::json!({"starting_at": format!("2026-10-{d:02}T00:00:00Z"), "ending_at": end,
+                "group": {"model": null, "workspace_id": "wrkspc_a", "cost_type": "web_search", "token_type": null},
+                "cost": {"amount": "100", "list_amount": "100", "currency": "USD"}})
+        })
+        .collect();
+    std::fs::create_dir_all(repo.join("data/web")).unwrap();
+    let page = |data: Vec<serde_json::Value>| {
+        serde_json::json!({"data": data, "has_more": false, "next_page": null}).to_string()
+    };
+    std::fs::write(repo.join("data/web/cost-001.json"), page(analytics_web)).unwrap();
+    std::fs::create_dir_all(repo.join("data/legacy")).unwrap();
+    std::fs::write(repo.join("data/legacy/cost-report.json"), page(web)).unwrap();
+    let o = review_to(&repo, "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("web_search (no model)"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The console fixture's usage export beside the analytics-api fixture's usage pages.
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_files(
+        dir.path(),
+        &[
+            ("govreview.toml", MINI),
+            (
+                "usage/console-usage-2026-10.csv",
+                &std::fs::read_to_string(
+                    root().join("tests/fixtures/console/data/console-usage-2026-10.csv"),
+                )
+                .unwrap(),
+            ),
+        ],
+    );
+    for f in ["usage-001.json", "usage-002.json"] {
+        std::fs::copy(
+            root()
+                .join("tests/fixtures/analytics-api/data/2026-10")
+                .join(f),
+            dir.path().join("usage").join(f),
+        )
+        .unwrap();
+    }
+    let o = review_to(dir.path(), "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a Console usage export and the API's report"),
+        "{}",
+        stderr(&o)
+    );
+}

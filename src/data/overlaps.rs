@@ -46,19 +46,34 @@ pub(crate) fn check_cost_overlaps(
     // workspace where both give IDs (a Console export gives names: "Default" is the API's none).
     type Bills<'a> = BTreeMap<(chrono::NaiveDate, String), Vec<(usize, Option<&'a str>)>>;
     let mut billed: Bills = BTreeMap::new();
-    for (file, r) in costs.iter().filter(|(_, r)| !r.credit) {
-        if let Some(m) = &r.model {
-            billed
-                .entry((r.day, super::repeats::model_key(m).to_lowercase()))
-                .or_default()
-                .push((*file, r.workspace.as_deref()));
-        }
+    for (file, r) in costs {
+        // A cost without a model (web search, code execution, a credit) by its type.
+        let what = match &r.model {
+            Some(m) => super::repeats::model_key(m).to_lowercase(),
+            None => format!(
+                "{} (no model)",
+                if r.credit {
+                    "credit".to_owned()
+                } else {
+                    r.cost_type.as_deref().unwrap_or("cost").to_lowercase()
+                }
+            ),
+        };
+        billed
+            .entry((r.day, what))
+            .or_default()
+            .push((*file, r.workspace.as_deref()));
     }
+    let folder = |f: usize| infos[f].path.parent().map(std::path::Path::to_path_buf);
     let console = |f: usize| infos[f].format == "console cost";
     for ((day, model), by) in &billed {
         for (i, (fa, wa)) in by.iter().enumerate() {
             for (fb, wb) in &by[i + 1..] {
-                if fa == fb || infos[*fa].format == infos[*fb].format {
+                // Files of one format in one folder are pages of one walk (their rows were
+                // compared one by one above); in two folders, or of two formats, two sources.
+                if fa == fb
+                    || (infos[*fa].format == infos[*fb].format && folder(*fa) == folder(*fb))
+                {
                     continue;
                 }
                 let same_workspace = if console(*fa) || console(*fb) {
@@ -70,7 +85,7 @@ pub(crate) fn check_cost_overlaps(
                 };
                 if same_workspace {
                     return Err(Error::Input(format!(
-                        "{} ({}) and {} ({}) are two sources of billed cost for {model} on {day}{}: the same bill loaded twice would be counted twice. Keep one source of billed cost for each day (the Analytics cost pages, the legacy cost report or the Console cost export)",
+                        "{} ({}) and {} ({}) are two sources of billed cost for {model} on {day}{}: the same bill loaded twice would be counted twice. Keep one source of billed cost for each day (one set of Analytics cost pages, legacy cost report pages or Console cost exports)",
                         infos[*fa].path.display(),
                         infos[*fa].format,
                         infos[*fb].path.display(),
@@ -90,7 +105,10 @@ pub(crate) fn check_cost_overlaps(
 /// Formats that hold the organisation's whole usage as Anthropic reports it: their teams and apps
 /// come from allocation (rules on the actor are applied as Analytics API pages are read), so two
 /// of them covering the same days are duplicates whatever teams they were allocated to.
-const ORGANISATION_WIDE: [&str; 3] = [USAGE_REPORT, ANALYTICS_USAGE, "console usage"];
+const ORGANISATION_WIDE: [&str; 3] = [USAGE_REPORT, ANALYTICS_USAGE, CONSOLE_USAGE];
+
+/// A Console usage export's format.
+const CONSOLE_USAGE: &str = "console usage";
 
 /// The dataset a file is one part of, when files of one folder split rows rather than days and
 /// so share days by design: pages of one Analytics API response (it pages rows), and the parts an
@@ -146,6 +164,31 @@ pub(crate) fn check_overlaps(
             && !ORGANISATION_WIDE.contains(&ds.files[r.file].format.as_str());
     }
     overlaps(ds, merged, Pass::EXACT, days_of, &|_, _| true)?;
+    // A Console usage export names workspaces and keys, the API's reports give their IDs: the
+    // two of the same days are compared without them (both hold the organisation's usage).
+    let format = |f: usize| ds.files[f].format.as_str();
+    let console_vs_api = |a: usize, b: usize| {
+        ORGANISATION_WIDE.contains(&format(a))
+            && ORGANISATION_WIDE.contains(&format(b))
+            && format(a) != format(b)
+            && (format(a) == CONSOLE_USAGE || format(b) == CONSOLE_USAGE)
+    };
+    let wide_files = ds
+        .files
+        .iter()
+        .filter(|f| ORGANISATION_WIDE.contains(&f.format.as_str()))
+        .count();
+    if wide_files > 1 {
+        let pass = Pass {
+            workspace: false,
+            key: false,
+            rules: None,
+            note: Some(
+                "a Console usage export and the API's report both hold the organisation's usage, the one naming workspaces and keys, the other giving their IDs",
+            ),
+        };
+        overlaps(ds, merged, pass, days_of, &console_vs_api)?;
+    }
     let mut kinds: Vec<Gives> = gives.clone();
     kinds.sort();
     kinds.dedup();
@@ -160,6 +203,7 @@ pub(crate) fn check_overlaps(
                 workspace: p.workspace && q.workspace,
                 key: p.key && q.key,
                 rules: allocate.then_some(rules),
+                note: None,
             };
             overlaps(ds, merged, pass, days_of, &|a, b| {
                 (gives[a] == *p && gives[b] == *q) || (gives[a] == *q && gives[b] == *p)
@@ -184,6 +228,8 @@ struct Pass<'a> {
     workspace: bool,
     key: bool,
     rules: Option<&'a [AllocationRule]>,
+    /// Why the files are compared so, for the message (when not said by the above).
+    note: Option<&'static str>,
 }
 
 impl Pass<'_> {
@@ -191,6 +237,7 @@ impl Pass<'_> {
         workspace: true,
         key: true,
         rules: None,
+        note: None,
     };
 }
 
@@ -284,7 +331,10 @@ fn overlaps(
                 };
                 if let (Some(&from), Some(&to)) = (common.iter().min(), common.iter().max()) {
                     let dims = describe_dims(key);
-                    let why = if pass.rules.is_some() {
+                    let noted = pass.note.map(|n| format!(" ({n})"));
+                    let why = if let Some(n) = &noted {
+                        n.as_str()
+                    } else if pass.rules.is_some() {
                         " (one of them gives team and app columns, the other a workspace or API key that [[allocation]] gives the same team and app: the same usage allocated two ways)"
                     } else if !(pass.workspace && pass.key) {
                         " (one of them gives a workspace or API key the other does not: the same usage under other keys)"
