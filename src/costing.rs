@@ -379,6 +379,7 @@ mod tests {
                     list_usd: None,
                     cents: None,
                     credit: false,
+                    detail: String::new(),
                 },
             )
         };

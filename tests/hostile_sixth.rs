@@ -939,3 +939,69 @@ fn bills_and_usage_given_by_two_sources_are_refused() {
         stderr(&o)
     );
 }
+
+/// Cost rows that differ in a dimension the record keeps beside the model (an API key, a
+/// context window) are different costs: Console cost exports downloaded per API key, and cost
+/// pages of one walk splitting a day by context window, are accepted (both were refused). A
+/// report not grouped by model beside one grouped by model is the same bill (it was summed).
+#[test]
+fn cost_rows_are_told_apart_by_all_their_dimensions() {
+    let console = "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n";
+    let usage_head = "usage_date_utc,model_version,api_key,workspace,usage_type,context_window,usage_input_tokens_no_cache,usage_input_tokens_cache_write_5m,usage_input_tokens_cache_write_1h,usage_input_tokens_cache_read,usage_output_tokens,web_search_count,inference_geo,speed\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = vec![("govreview.toml".to_owned(), MINI.to_owned())];
+    for k in ["bot-a", "bot-b"] {
+        let usage: String = (1..=31)
+            .map(|d| format!("2026-10-{d:02},claude-sonnet-4-5-20250929,{k},Support,standard,\u{2264} 200k,1000000,0,0,0,0,0,global,standard\n"))
+            .collect();
+        let cost: String = (1..=31)
+            .map(|d| format!("2026-10-{d:02},Claude Sonnet 4.5,Support,{k},standard,\u{2264} 200k,input_no_cache,3.00,3.00,tokens,global,standard\n"))
+            .collect();
+        files.push((
+            format!("usage/console-usage-2026-10-{k}.csv"),
+            format!("{usage_head}{usage}"),
+        ));
+        files.push((
+            format!("usage/console-cost-2026-10-{k}.csv"),
+            format!("{console}{cost}"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    crate::util::write_files(dir.path(), &refs);
+    let o = review_to(dir.path(), "out");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/2026-10/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        (m["spend"].as_f64().unwrap() - 186.0).abs() < 1e-9,
+        "{}",
+        m["spend"]
+    );
+
+    // A legacy report not grouped by model or description beside the Analytics cost pages.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/analytics-api"), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let ungrouped = legacy_cost(Some("wrkspc_support"), "72")
+        .replace("\"model\":\"claude-sonnet-4-5-20250929\"", "\"model\":null")
+        .replace(
+            "\"description\":\"Claude Sonnet 4.5 Usage - Input Tokens\"",
+            "\"description\":null",
+        )
+        .replace("\"cost_type\":\"tokens\"", "\"cost_type\":null");
+    assert!(ungrouped.contains("\"model\":null"), "{ungrouped}");
+    std::fs::write(repo.join("data/2026-10/legacy-cost.json"), ungrouped).unwrap();
+    let o = review_to(&repo, "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("two sources of billed cost"),
+        "{}",
+        stderr(&o)
+    );
+}

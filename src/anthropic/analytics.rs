@@ -85,6 +85,38 @@ fn rows(page: &Value) -> impl Iterator<Item = (usize, &Value)> {
         .enumerate()
 }
 
+/// The fields of a legacy cost report's result that a [`super::CostRecord`] names.
+pub(crate) const LEGACY_COST_NAMED: [&str; 8] = [
+    "workspace_id",
+    "model",
+    "cost_type",
+    "token_type",
+    "service_tier",
+    "description",
+    "amount",
+    "currency",
+];
+
+/// The dimensions of a cost row beyond those a [`super::CostRecord`] names, as one text (`k=v;...`,
+/// sorted), from a JSON object of fields.
+pub(crate) fn cost_detail(fields: &Value, named: &[&str]) -> String {
+    let Some(o) = fields.as_object() else {
+        return String::new();
+    };
+    let mut parts: Vec<String> = o
+        .iter()
+        .filter(|(k, v)| !named.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            )
+        })
+        .collect();
+    parts.sort();
+    parts.join(";")
+}
+
 /// A page without rows that govreview fetch saved from the Analytics API: its record says which
 /// report it answers (and the days it covers, without usage).
 pub(crate) fn saved_without_rows(page: &Value) -> Option<Kind> {
@@ -439,6 +471,16 @@ pub fn cost_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
             list_usd: list.map(cents_to_dollars),
             cents: Some((net, list)),
             credit,
+            detail: cost_detail(
+                g,
+                &[
+                    "workspace_id",
+                    "model",
+                    "cost_type",
+                    "token_type",
+                    "service_tier",
+                ],
+            ),
         });
     }
     Ok(out)

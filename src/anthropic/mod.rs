@@ -425,6 +425,9 @@ pub struct CostRecord {
     pub cents: Option<(rust_decimal::Decimal, Option<rust_decimal::Decimal>)>,
     /// The row is a credit (its source marks it so); only credits may be negative.
     pub credit: bool,
+    /// The row's other dimensions (API key, context window, region, speed, ...), as text: rows
+    /// that differ in them are different costs.
+    pub detail: String,
 }
 
 /// The largest amount one cost row may hold, in US dollars (as a usage row's billed cost).
@@ -562,6 +565,7 @@ pub fn cost_report_rows(path: &Path, page: &Value) -> Result<Vec<CostRecord>> {
                 list_usd: None,
                 cents: None,
                 credit,
+                detail: analytics::cost_detail(r, &analytics::LEGACY_COST_NAMED),
             });
         }
     }

@@ -20,8 +20,15 @@ pub(crate) fn check_cost_overlaps(
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (file, r) in costs {
         let key = format!(
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            r.day, r.workspace, r.model, r.token_type, r.cost_type, r.service_tier, r.description
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            r.day,
+            r.workspace,
+            r.model,
+            r.token_type,
+            r.cost_type,
+            r.service_tier,
+            r.description,
+            r.detail
         );
         match seen.get(&key) {
             Some(other) if other != file => {
@@ -40,61 +47,88 @@ pub(crate) fn check_cost_overlaps(
             }
         }
     }
-    // Files of two formats (Analytics cost pages, a legacy cost report, a Console cost export)
-    // billing one model on one day: two sources of one bill. Their rows are not comparable line
-    // by line (the formats group costs differently), so the day and model decide, with the
-    // workspace where both give IDs (a Console export gives names: "Default" is the API's none).
-    type Bills<'a> = BTreeMap<(chrono::NaiveDate, String), Vec<(usize, Option<&'a str>)>>;
-    let mut billed: Bills = BTreeMap::new();
+    // Files of two formats (Analytics cost pages, a legacy cost report, a Console cost export),
+    // or of one format in two folders, billing one model on one day: two sources of one bill.
+    // Their rows are not comparable line by line (the formats group costs differently), so the
+    // day and model decide, with the workspace where both give IDs (a Console export gives
+    // names: "Default" is the API's none). One entry per cost row: its day, what it bills (a model, or a cost type without one), whether
+    // it may be any model's (a report not grouped by model or description), its file, workspace
+    // and other dimensions.
+    struct Bill<'a> {
+        what: String,
+        any_model: bool,
+        file: usize,
+        workspace: Option<&'a str>,
+        detail: &'a str,
+    }
+    let mut by_day: BTreeMap<chrono::NaiveDate, Vec<Bill>> = BTreeMap::new();
     for (file, r) in costs {
-        // A cost without a model (web search, code execution, a credit) by its type.
-        let what = match &r.model {
-            Some(m) => super::repeats::model_key(m).to_lowercase(),
-            None => format!(
-                "{} (no model)",
-                if r.credit {
-                    "credit".to_owned()
-                } else {
-                    r.cost_type.as_deref().unwrap_or("cost").to_lowercase()
-                }
-            ),
+        let (what, any_model) = match &r.model {
+            Some(m) => (super::repeats::model_key(m).to_lowercase(), false),
+            None if r.credit => ("credit (no model)".to_owned(), false),
+            None => match r.cost_type.as_deref().map(str::to_lowercase) {
+                Some(t) if t != "tokens" => (format!("{t} (no model)"), false),
+                _ => ("cost not grouped by model".to_owned(), true),
+            },
         };
-        billed
-            .entry((r.day, what))
-            .or_default()
-            .push((*file, r.workspace.as_deref()));
+        by_day.entry(r.day).or_default().push(Bill {
+            what,
+            any_model,
+            file: *file,
+            workspace: r.workspace.as_deref(),
+            detail: &r.detail,
+        });
     }
     let folder = |f: usize| infos[f].path.parent().map(std::path::Path::to_path_buf);
     let console = |f: usize| infos[f].format == "console cost";
-    for ((day, model), by) in &billed {
-        for (i, (fa, wa)) in by.iter().enumerate() {
-            for (fb, wb) in &by[i + 1..] {
+    for (day, bills) in &by_day {
+        // Each file's bills of the day, compared with other files' only.
+        let mut files: BTreeMap<usize, Vec<&Bill>> = BTreeMap::new();
+        for b in bills {
+            files.entry(b.file).or_default().push(b);
+        }
+        let files: Vec<(usize, Vec<&Bill>)> = files.into_iter().collect();
+        for (i, (fa, a_bills)) in files.iter().enumerate() {
+            for (fb, b_bills) in &files[i + 1..] {
+                let same_format = infos[*fa].format == infos[*fb].format;
                 // Files of one format in one folder are pages of one walk (their rows were
                 // compared one by one above); in two folders, or of two formats, two sources.
-                if fa == fb
-                    || (infos[*fa].format == infos[*fb].format && folder(*fa) == folder(*fb))
-                {
+                if same_format && folder(*fa) == folder(*fb) {
                     continue;
                 }
-                let same_workspace = if console(*fa) || console(*fb) {
-                    let (ws_console, ws_api) = if console(*fa) { (wa, wb) } else { (wb, wa) };
-                    // An API workspace ID cannot be told from a Console name: counted as one.
-                    ws_api.is_some() || ws_console.is_none_or(|w| w.eq_ignore_ascii_case("default"))
-                } else {
-                    wa == wb
-                };
-                if same_workspace {
-                    return Err(Error::Input(format!(
-                        "{} ({}) and {} ({}) are two sources of billed cost for {model} on {day}{}: the same bill loaded twice would be counted twice. Keep one source of billed cost for each day (one set of Analytics cost pages, legacy cost report pages or Console cost exports)",
-                        infos[*fa].path.display(),
-                        infos[*fa].format,
-                        infos[*fb].path.display(),
-                        infos[*fb].format,
-                        match (wa, wb) {
-                            (Some(w), _) | (None, Some(w)) => format!(", workspace {w}"),
-                            _ => String::new(),
+                for a in a_bills {
+                    for b in b_bills {
+                        let same_thing = a.what == b.what || a.any_model || b.any_model;
+                        // One format gives the same dimensions: rows that differ in them differ.
+                        let same_detail = !same_format || a.detail == b.detail;
+                        let same_workspace = if console(*fa) != console(*fb) {
+                            // A Console name cannot be told from an API workspace ID: one,
+                            // unless the API's is the default (none) and the Console's is not.
+                            let (ws_console, ws_api) = if console(*fa) {
+                                (a.workspace, b.workspace)
+                            } else {
+                                (b.workspace, a.workspace)
+                            };
+                            ws_api.is_some()
+                                || ws_console.is_none_or(|w| w.eq_ignore_ascii_case("default"))
+                        } else {
+                            a.workspace == b.workspace
+                        };
+                        if same_thing && same_detail && same_workspace {
+                            let what = if a.any_model { &b.what } else { &a.what };
+                            return Err(Error::Input(format!(
+                                "{} ({}) and {} ({}) are two sources of billed cost for {what} on {day}{}: the same bill loaded twice would be counted twice. Keep one source of billed cost for each day (one set of Analytics cost pages, legacy cost report pages or Console cost exports)",
+                                infos[*fa].path.display(),
+                                infos[*fa].format,
+                                infos[*fb].path.display(),
+                                infos[*fb].format,
+                                match (a.workspace, b.workspace) {
+                                    (Some(w), _) | (None, Some(w)) => format!(", workspace {w}"),
+                                    _ => String::new(),
+                                }
+                            )));
                         }
-                    )));
+                    }
                 }
             }
         }

@@ -34,6 +34,13 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
         col_text("cost_usd"),
         col_text("cost_type"),
     );
+    // A row's other dimensions: the export can be downloaded per API key, and splits a day's
+    // cost by context window, region and speed.
+    let others: Vec<(&str, Vec<Option<String>>)> =
+        ["api_key", "context_window", "inference_geo", "speed"]
+            .into_iter()
+            .map(|c| (c, col_text(c)))
+            .collect();
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let row = i as u64 + 1;
@@ -74,6 +81,11 @@ pub(crate) fn console_cost_rows(path: &Path) -> Result<Vec<anthropic::CostRecord
             list_usd: None,
             cents: None,
             credit,
+            detail: others
+                .iter()
+                .filter_map(|(c, v)| v[i].as_ref().map(|x| format!("{c}={x}")))
+                .collect::<Vec<_>>()
+                .join(";"),
         });
     }
     Ok(out)
