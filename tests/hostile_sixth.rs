@@ -949,7 +949,10 @@ fn cost_rows_are_told_apart_by_all_their_dimensions() {
     let console = "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,cost_usd,list_price_usd,cost_type,inference_geo,speed\n";
     let usage_head = "usage_date_utc,model_version,api_key,workspace,usage_type,context_window,usage_input_tokens_no_cache,usage_input_tokens_cache_write_5m,usage_input_tokens_cache_write_1h,usage_input_tokens_cache_read,usage_output_tokens,web_search_count,inference_geo,speed\n";
     let dir = tempfile::tempdir().unwrap();
-    let mut files = vec![("govreview.toml".to_owned(), MINI.to_owned())];
+    let mut files = vec![(
+        "govreview.toml".to_owned(),
+        MINI.replace("usage/*", "usage/**/*.csv"),
+    )];
     for k in ["bot-a", "bot-b"] {
         let usage: String = (1..=31)
             .map(|d| format!("2026-10-{d:02},claude-sonnet-4-5-20250929,{k},Support,standard,\u{2264} 200k,1000000,0,0,0,0,0,global,standard\n"))
@@ -961,8 +964,9 @@ fn cost_rows_are_told_apart_by_all_their_dimensions() {
             format!("usage/console-usage-2026-10-{k}.csv"),
             format!("{usage_head}{usage}"),
         ));
+        // Each key's cost export in a folder of its own.
         files.push((
-            format!("usage/console-cost-2026-10-{k}.csv"),
+            format!("usage/{k}/console-cost-2026-10.csv"),
             format!("{console}{cost}"),
         ));
     }
@@ -998,6 +1002,47 @@ fn cost_rows_are_told_apart_by_all_their_dimensions() {
     assert!(ungrouped.contains("\"model\":null"), "{ungrouped}");
     std::fs::write(repo.join("data/2026-10/legacy-cost.json"), ungrouped).unwrap();
     let o = review_to(&repo, "out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("two sources of billed cost"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A credit saved apart from the token bill it is set against is no second bill (it was refused);
+/// a page of workspace totals beside per-model pages in the same folder is the same bill (it was
+/// summed).
+#[test]
+fn a_credit_apart_is_no_second_bill_and_totals_beside_models_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures/credit"), &repo);
+    let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
+    std::fs::write(
+        repo.join("govreview.toml"),
+        cfg.replace("paths = [\"usage/*\"]", "paths = [\"usage/**/*.json\"]"),
+    )
+    .unwrap();
+    let path = repo.join("usage/cost-001.json");
+    let mut page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut credit = page["data"][1].clone();
+    credit["group"]["model"] = "claude-sonnet-4-5-20250929".into();
+    page["data"].as_array_mut().unwrap().truncate(1);
+    let tokens = page.clone();
+    std::fs::write(&path, tokens.to_string()).unwrap();
+    std::fs::create_dir_all(repo.join("usage/credits")).unwrap();
+    page["data"] = serde_json::json!([credit]);
+    std::fs::write(repo.join("usage/credits/cost-001.json"), page.to_string()).unwrap();
+    let o = review_to(&repo, "out");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Workspace totals (no model, no cost type) of the same day, in the token pages' folder.
+    let mut totals = tokens.clone();
+    totals["data"][0]["group"]["model"] = serde_json::Value::Null;
+    totals["data"][0]["group"]["cost_type"] = serde_json::Value::Null;
+    std::fs::write(repo.join("usage/cost-002.json"), totals.to_string()).unwrap();
+    let o = review_to(&repo, "out2");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("two sources of billed cost"),

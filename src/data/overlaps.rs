@@ -57,13 +57,30 @@ pub(crate) fn check_cost_overlaps(
     struct Bill<'a> {
         what: String,
         any_model: bool,
+        credit: bool,
         file: usize,
         workspace: Option<&'a str>,
-        detail: &'a str,
+        /// Every other dimension, compared between files of one format.
+        dims: Vec<(&'static str, String)>,
     }
+    // Rows of one format are the same cost unless a dimension both give differs (a row not
+    // grouped by a dimension covers every value of it: a re-fetch grouped otherwise).
+    let compatible = |a: &Bill, b: &Bill| {
+        a.dims.iter().all(|(k, v)| {
+            b.dims
+                .iter()
+                .find(|(l, _)| l == k)
+                .is_none_or(|(_, w)| w == v)
+        })
+    };
     let mut by_day: BTreeMap<chrono::NaiveDate, Vec<Bill>> = BTreeMap::new();
     for (file, r) in costs {
         let (what, any_model) = match &r.model {
+            // A credit is not the model's bill.
+            Some(m) if r.credit => (
+                format!("credit ({})", super::repeats::model_key(m).to_lowercase()),
+                false,
+            ),
             Some(m) => (super::repeats::model_key(m).to_lowercase(), false),
             None if r.credit => ("credit (no model)".to_owned(), false),
             None => match r.cost_type.as_deref().map(str::to_lowercase) {
@@ -74,9 +91,29 @@ pub(crate) fn check_cost_overlaps(
         by_day.entry(r.day).or_default().push(Bill {
             what,
             any_model,
+            credit: r.credit,
             file: *file,
             workspace: r.workspace.as_deref(),
-            detail: &r.detail,
+            dims: [
+                ("service_tier", &r.service_tier),
+                ("token_type", &r.token_type),
+                ("cost_type", &r.cost_type),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+            .chain(r.detail.split(';').filter_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                // The known keys of the three formats (others are compared as one text).
+                let k: &'static str = match k {
+                    "api_key" => "api_key",
+                    "context_window" => "context_window",
+                    "inference_geo" => "inference_geo",
+                    "speed" => "speed",
+                    _ => "other",
+                };
+                Some((k, v.to_owned()))
+            }))
+            .collect(),
         });
     }
     let folder = |f: usize| infos[f].path.parent().map(std::path::Path::to_path_buf);
@@ -92,15 +129,21 @@ pub(crate) fn check_cost_overlaps(
             for (fb, b_bills) in &files[i + 1..] {
                 let same_format = infos[*fa].format == infos[*fb].format;
                 // Files of one format in one folder are pages of one walk (their rows were
-                // compared one by one above); in two folders, or of two formats, two sources.
-                if same_format && folder(*fa) == folder(*fb) {
-                    continue;
-                }
+                // compared one by one above), unless one holds a bill not grouped by model;
+                // in two folders, or of two formats, two sources.
+                let one_walk = same_format && folder(*fa) == folder(*fb);
                 for a in a_bills {
                     for b in b_bills {
-                        let same_thing = a.what == b.what || a.any_model || b.any_model;
-                        // One format gives the same dimensions: rows that differ in them differ.
-                        let same_detail = !same_format || a.detail == b.detail;
+                        if one_walk && !(a.any_model || b.any_model) {
+                            continue;
+                        }
+                        let same_thing = a.what == b.what
+                            || (a.any_model && !b.credit)
+                            || (b.any_model && !a.credit);
+                        // One format gives the same dimensions: rows that differ in them differ
+                        // (a tier, a token type, an API key, a context window).
+                        let same_detail =
+                            !same_format || a.any_model || b.any_model || compatible(a, b);
                         let same_workspace = if console(*fa) != console(*fb) {
                             // A Console name cannot be told from an API workspace ID: one,
                             // unless the API's is the default (none) and the Console's is not.
