@@ -75,24 +75,28 @@ pub fn assemble(model: &ReportModel, templates: &Templates) -> Result<Vec<Output
 /// person added to the month folder carried over (charts an earlier run drew and this one no
 /// longer does are not). Nothing changes until [`StagedDir::commit`] swaps the folder in whole.
 pub fn stage(dir: &Path, files: &[OutputFile]) -> Result<StagedDir> {
-    // A pack file (or month folder) a person made read-only is not replaced, as no other output is.
-    if let Ok(m) = std::fs::metadata(dir)
-        && m.is_dir()
-        && m.permissions().readonly()
-    {
-        return Err(crate::error::Error::Usage(format!(
-            "{} is a read-only folder; govreview does not replace it. Make it writable (chmod u+w) or write the pack elsewhere (--out)",
-            dir.display()
-        )));
-    }
-    for sub in ["charts", "teams"] {
-        if let Ok(m) = std::fs::symlink_metadata(dir.join(sub))
+    // A pack file, month folder or subfolder a person made read-only is not replaced, as no other
+    // output is (the month folder followed if it is a link, which StagedDir refuses; subfolders
+    // as they are).
+    let folders = [
+        (dir.to_path_buf(), std::fs::metadata(dir)),
+        (
+            dir.join("charts"),
+            std::fs::symlink_metadata(dir.join("charts")),
+        ),
+        (
+            dir.join("teams"),
+            std::fs::symlink_metadata(dir.join("teams")),
+        ),
+    ];
+    for (folder, meta) in folders {
+        if let Ok(m) = meta
             && m.is_dir()
             && m.permissions().readonly()
         {
             return Err(crate::error::Error::Usage(format!(
                 "{} is a read-only folder; govreview does not replace it. Make it writable (chmod u+w) or write the pack elsewhere (--out)",
-                dir.join(sub).display()
+                folder.display()
             )));
         }
     }

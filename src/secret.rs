@@ -83,7 +83,13 @@ impl<W: std::io::Write> BidiVisible<W> {
         if self.closed {
             return Ok(());
         }
-        match self.inner.write_all(bytes) {
+        let r = self.inner.write_all(bytes);
+        self.ended(r)
+    }
+
+    /// `r`, unless it says standard output's reader has gone: then the output ends quietly.
+    fn ended(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
+        match r {
             Err(e) if self.pipe && e.kind() == std::io::ErrorKind::BrokenPipe => {
                 self.closed = true;
                 Ok(())
@@ -140,13 +146,8 @@ impl<W: std::io::Write> std::io::Write for BidiVisible<W> {
         if self.closed {
             return Ok(());
         }
-        match self.inner.flush() {
-            Err(e) if self.pipe && e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            other => other,
-        }
+        let r = self.inner.flush();
+        self.ended(r)
     }
 }
 

@@ -2,18 +2,9 @@
 //! a clock that is `--as-of`, a pack that does not depend on the folder it is made from, and
 //! bidirectional formatting characters in every output.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::util::{copy_dir, govreview, root, run, stderr, stdout, write_files};
-
-/// A copy of a fixture repository (without its expected pack) in a temporary folder.
-fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures").join(name), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
-    (dir, repo)
-}
+use crate::util::{fixture, govreview, root, run, stderr, stdout, write_files};
 
 fn review(repo: &Path, extra: &[&str]) -> std::process::Output {
     run(govreview(repo)

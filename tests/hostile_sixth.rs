@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::util::{copy_dir, govreview, root, run, stderr};
+use crate::util::{fixture, govreview, root, run, stderr};
 
 /// A configuration reading `usage/*`.
 const MINI: &str = "[organization]\nname = \"Mini\"\nreview_owner = \"Dana Whitfield\"\n[data]\npaths = [\"usage/*\"]\n";
@@ -88,7 +88,7 @@ fn init_never_writes_through_a_dangling_link_or_keeps_a_folder_for_a_file() {
 /// would wait).
 #[test]
 fn a_template_that_is_not_a_file_is_refused() {
-    let (_dir, repo) = tiny();
+    let (_dir, repo) = fixture("tiny");
     let templates = repo.join("tpl");
     std::fs::create_dir_all(&templates).unwrap();
     mkfifo(&templates.join("review.md.j2"));
@@ -117,7 +117,7 @@ fn a_template_that_is_not_a_file_is_refused() {
 #[test]
 fn a_data_glob_or_folder_holding_a_pipe_is_refused() {
     for pattern in ["data/*.csv", "data"] {
-        let (_dir, repo) = tiny();
+        let (_dir, repo) = fixture("tiny");
         mkfifo(&repo.join("data/more.csv"));
         let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
         let cfg = with_paths(&cfg, pattern);
@@ -143,7 +143,7 @@ fn with_paths(cfg: &str, pattern: &str) -> String {
 /// 128-bit column type to re-export from DuckDB.
 #[test]
 fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
-    let (_dir, repo) = tiny();
+    let (_dir, repo) = fixture("tiny");
     std::fs::remove_file(repo.join("data/usage.csv")).unwrap();
     std::fs::write(
         repo.join("data/usage.ndjson"),
@@ -173,7 +173,7 @@ fn an_ndjson_count_past_64_bits_is_named_by_its_line() {
 /// and column.
 #[test]
 fn a_reserved_name_in_the_data_is_named_with_its_row() {
-    let (_dir, repo) = tiny();
+    let (_dir, repo) = fixture("tiny");
     let usage = repo.join("data/usage.csv");
     let mut text = std::fs::read_to_string(&usage).unwrap();
     text.push_str("2026-10-20,wrkspc_a,a, (Total) ,claude-sonnet-4-5,standard,1000,0,0,0,10,1\n");
@@ -289,7 +289,7 @@ fn init_checks_owner_and_name_as_the_review_does() {
     );
     assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
     // The configuration's name is bounded too.
-    let (_d, repo) = tiny();
+    let (_d, repo) = fixture("tiny");
     let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
     let start = cfg.find("name = ").unwrap();
     let end = start + cfg[start..].find('\n').unwrap();
@@ -318,7 +318,7 @@ fn init_checks_owner_and_name_as_the_review_does() {
 /// register, shown written out (`\u{202e}`) in every line the terminal gets (review, check).
 #[test]
 fn a_bidi_owner_never_reaches_the_terminal_raw() {
-    let (_d, repo) = tiny();
+    let (_d, repo) = fixture("tiny");
     let o = run(govreview(&repo).args([
         "actions",
         "add",
@@ -359,19 +359,11 @@ fn a_bidi_owner_never_reaches_the_terminal_raw() {
     }
 }
 
-fn tiny() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/tiny"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
-    (dir, repo)
-}
-
 /// An output folder that is a file, a device or a link to nothing is named as such (it was "cannot
 /// create folder: File exists (os error 17)").
 #[test]
 fn an_output_folder_that_is_not_one_is_named() {
-    let (_d, repo) = tiny();
+    let (_d, repo) = fixture("tiny");
     std::fs::write(repo.join("afile"), "x").unwrap();
     std::os::unix::fs::symlink("nowhere", repo.join("dangling")).unwrap();
     for (out, what) in [
@@ -592,9 +584,7 @@ fn billed_twice_is_decided_by_day_and_without_a_workspace_too() {
 /// received") and shows it beside the cell.
 #[test]
 fn a_credit_is_not_read_as_a_discount() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/credit"), &repo);
+    let (_dir, repo) = fixture("credit");
     let o = review_to(&repo, "out");
     assert!(o.status.success(), "{}", stderr(&o));
     let review = std::fs::read_to_string(repo.join("out/2026-10/review.md")).unwrap();
@@ -792,10 +782,7 @@ fn legacy_cost(ws: Option<&str>, cents: &str) -> String {
 /// workspace: the bill cannot be matched to the usage (it was added on top as unallocated).
 #[test]
 fn two_cost_sources_of_one_bill_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/analytics-api"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let (_dir, repo) = fixture("analytics-api");
     std::fs::write(
         repo.join("data/2026-10/legacy-cost.json"),
         legacy_cost(Some("wrkspc_support"), "72"),
@@ -842,10 +829,7 @@ fn two_cost_sources_of_one_bill_are_refused() {
 #[test]
 fn bills_and_usage_given_by_two_sources_are_refused() {
     // The analytics-api fixture's cost page again in another folder, grouped by token type.
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/analytics-api"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let (_dir, repo) = fixture("analytics-api");
     let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
     std::fs::write(
         repo.join("govreview.toml"),
@@ -988,10 +972,7 @@ fn cost_rows_are_told_apart_by_all_their_dimensions() {
     );
 
     // A legacy report not grouped by model or description beside the Analytics cost pages.
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/analytics-api"), &repo);
-    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    let (_dir, repo) = fixture("analytics-api");
     let ungrouped = legacy_cost(Some("wrkspc_support"), "72")
         .replace("\"model\":\"claude-sonnet-4-5-20250929\"", "\"model\":null")
         .replace(
@@ -1015,9 +996,7 @@ fn cost_rows_are_told_apart_by_all_their_dimensions() {
 /// summed).
 #[test]
 fn a_credit_apart_is_no_second_bill_and_totals_beside_models_are() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    copy_dir(&root().join("tests/fixtures/credit"), &repo);
+    let (_dir, repo) = fixture("credit");
     let cfg = std::fs::read_to_string(repo.join("govreview.toml")).unwrap();
     std::fs::write(
         repo.join("govreview.toml"),

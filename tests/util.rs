@@ -73,3 +73,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A copy of a fixture repository (without its expected pack) in a temporary folder.
+pub fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&root().join("tests/fixtures").join(name), &repo);
+    let _ = std::fs::remove_dir_all(repo.join("expected"));
+    (dir, repo)
+}

@@ -206,7 +206,7 @@ fn not_writable(p: &Path) -> Option<String> {
 /// A path on one line: a line break or other control in it written out (`\n`).
 fn shown(p: &Path) -> String {
     let s = p.display().to_string();
-    if s.chars().any(char::is_control) {
+    if s.chars().any(unprintable) {
         s.escape_debug().to_string()
     } else {
         s

@@ -51,9 +51,9 @@ pub(crate) fn check_cost_overlaps(
     // or of one format in two folders, billing one model on one day: two sources of one bill.
     // Their rows are not comparable line by line (the formats group costs differently), so the
     // day and model decide, with the workspace where both give IDs (a Console export gives
-    // names: "Default" is the API's none). One entry per cost row: its day, what it bills (a model, or a cost type without one), whether
-    // it may be any model's (a report not grouped by model or description), its file, workspace
-    // and other dimensions.
+    // names: "Default" is the API's none). One entry per cost row: what it bills (a model, or a
+    // cost type without one), whether it may be any model's (a report not grouped by model or
+    // description), its file, workspace and other dimensions.
     struct Bill<'a> {
         what: String,
         any_model: bool,
@@ -318,15 +318,6 @@ impl Pass<'_> {
     };
 }
 
-/// A model as its dated and undated names both give it (`claude-opus-4-5-20251101` is
-/// `claude-opus-4-5`): two files that name it differently still hold the same usage.
-pub(crate) fn undated(model: &str) -> &str {
-    match model.rsplit_once('-') {
-        Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => head,
-        _ => model,
-    }
-}
-
 /// [`check_overlaps`] on one key: with or without workspace and API key (`coarse`), comparing
 /// the pairs of files `compare` accepts.
 fn overlaps(
@@ -369,7 +360,7 @@ fn overlaps(
             app,
             r.workspace_id.as_deref().filter(|_| pass.workspace),
             r.api_key_id.as_deref().filter(|_| pass.key),
-            undated(r.model.as_str()),
+            super::repeats::undated(r.model.as_str()),
             r.tier.as_str(),
         );
         let e = spans

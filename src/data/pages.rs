@@ -211,7 +211,7 @@ fn same_as_read(key: &str, v: &Value) -> Value {
         }
         // A model's dated and undated IDs name one model.
         Value::String(t) if key == "model" => {
-            Value::String(super::overlaps::undated(t.trim()).to_lowercase())
+            Value::String(super::repeats::undated(t.trim()).to_lowercase())
         }
         Value::String(t) => Value::String(t.trim().to_lowercase()),
         other => other.clone(),
@@ -336,31 +336,36 @@ pub(crate) fn check_fetched(dir: &Path, files: &[(String, String)]) -> Result<()
         infos.extend(PageInfo::of(&path, kind, &page));
     }
     // Two pages of one walk with the same rows: the API answered one page twice.
-    for (i, p) in infos.iter().enumerate() {
-        if let Some(q) = infos[..i].iter().find(|q| {
-            q.report == p.report && !p.data.is_empty() && p.data != "[]" && q.data == p.data
-        }) {
-            return Err(Error::Input(format!(
-                "{} would hold the same rows as {}",
-                p.path.display(),
-                q.path.display()
-            )));
-        }
+    if let Some((first, p)) = same_rows(&infos) {
+        return Err(Error::Input(format!(
+            "{} would hold the same rows as {}",
+            p.path.display(),
+            first.path.display()
+        )));
     }
     check_pages(&infos)
 }
 
-/// Refuses a page saved twice, a walk with a page missing, and a row given twice.
-pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
-    // The same rows in two files (empty pages aside: a month without usage has several).
+/// The first two pages of one report holding the same rows (empty pages aside: a month without
+/// usage has several), in their order.
+fn same_rows(pages: &[PageInfo]) -> Option<(&PageInfo, &PageInfo)> {
     let mut by_content: BTreeMap<(&str, &str), &PageInfo> = BTreeMap::new();
     for p in pages {
         if p.data.is_empty() || p.data == "[]" {
             continue;
         }
         if let Some(first) = by_content.insert((p.report, p.data.as_str()), p) {
-            return Err(twice(first, p, "hold the same rows"));
+            return Some((first, p));
         }
+    }
+    None
+}
+
+/// Refuses a page saved twice, a walk with a page missing, and a row given twice.
+pub(crate) fn check_pages(pages: &[PageInfo]) -> Result<()> {
+    // The same rows in two files.
+    if let Some((first, p)) = same_rows(pages) {
+        return Err(twice(first, p, "hold the same rows"));
     }
     // The same query and cursor answered twice in one folder.
     type Query<'a> = (

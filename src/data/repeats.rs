@@ -73,10 +73,14 @@ pub(crate) fn check_repeated_lines(
 /// `claude-sonnet-4-5-20250929` are one model.
 pub(crate) fn model_key(v: &str) -> String {
     let id = crate::anthropic::model_from_display_name(v).unwrap_or_else(|| v.to_owned());
-    match id.rsplit_once('-') {
-        Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
-            head.to_owned()
-        }
-        _ => id,
+    undated(&id).to_owned()
+}
+
+/// A model as its dated and undated names both give it (`claude-opus-4-5-20251101` is
+/// `claude-opus-4-5`): two files that name it differently still hold the same usage.
+pub(crate) fn undated(model: &str) -> &str {
+    match model.rsplit_once('-') {
+        Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => model,
     }
 }
